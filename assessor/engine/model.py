@@ -1,0 +1,173 @@
+"""Value types of an assessment: statuses, findings, gap figures and the report document.
+
+`Report` is the ``assessor.report/1`` contract (report.json). Renderers read it and nothing else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import Enum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+REPORT_SCHEMA = "assessor.report/1"
+
+
+class Status(str, Enum):
+    PASS = "pass"
+    FAIL = "fail"
+    WARN = "warn"
+    UNKNOWN = "unknown"
+    ERROR = "error"
+    NOT_APPLICABLE = "not_applicable"
+    MANUAL = "manual"
+
+
+# Statuses that count as a gap when deciding exit codes and the overall verdict.
+GAP_STATUSES = frozenset({Status.FAIL, Status.WARN, Status.UNKNOWN, Status.ERROR})
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a check function decides: a status, a sentence, and the values that decided it."""
+
+    status: Status
+    message: str
+    evidence: dict[str, Any] = field(default_factory=dict)
+    remediation: str | None = None
+    fix: str | None = None  # for unknown: the permission/role/evidence that would let it be decided
+
+
+class _M(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Finding(_M):
+    check_id: str
+    title: str
+    area: str
+    status: Status
+    severity: str
+    message: str
+    evidence: dict[str, Any] = Field(default_factory=dict)
+    remediation: str | None = None
+    references: list[str] = Field(default_factory=list)
+    controls: list[str] = Field(default_factory=list)
+    rationale: str | None = None
+    permissions: list[str] = Field(default_factory=list)
+    fix: str | None = None
+
+
+class Recommendation(_M):
+    seats_needed: int | None
+    assign_unassigned: int | None
+    buy: int | None
+    options: list[dict[str, Any]] = Field(default_factory=list)
+    text: str
+
+
+class LicensingFigures(_M):
+    audit_tier: Literal["premium", "standard", "none"] | None = None
+    users_total: int | None = None
+    users_in_scope: int | None = None
+    users_without_premium_audit: int | None = None
+    privileged_users: int | None = None
+    privileged_users_without_premium_audit: int | None = None
+    premium_audit_seats_unassigned: int | None = None
+    suspended_or_warning_skus: list[dict[str, Any]] | None = None
+    premium_skus: list[dict[str, Any]] | None = None
+    entra: Literal["p2", "p1", "free"] | None = None
+    ten_year_addon_users: int | None = None
+    privileged_without_premium: list[dict[str, Any]] | None = None
+    recommendation: Recommendation | None = None
+    error: str | None = None
+
+
+class RequiredRetention(_M):
+    searchable_days: int
+    retrievable_days: int
+
+
+class WorkloadRetention(_M):
+    effective_days_min: int | None = None
+    effective_days_max: int | None = None
+    users_short: int | None = None
+    users_short_retrievable: int | None = None
+    causes: list[str] = Field(default_factory=list)
+
+
+class RetentionFigures(_M):
+    required: RequiredRetention
+    workloads: dict[str, WorkloadRetention]
+    overridden_policies: list[dict[str, Any]] = Field(default_factory=list)
+    ten_year_without_addon: list[str] = Field(default_factory=list)
+    policies_considered: int | None = None
+    error: str | None = None
+
+
+class AuditFigures(_M):
+    ual_ingestion_enabled: bool | None = None
+    org_audit_disabled: bool | None = None
+    bypass_mailboxes: int | None = None
+    bypass_identities: list[str] | None = None
+    user_mailboxes: int | None = None
+    mailboxes_missing_mailitemsaccessed: int | None = None
+    mailboxes_missing_required_actions: int | None = None
+    mailboxes_audit_disabled: int | None = None
+    missing_by_action: dict[str, dict[str, int]] | None = None
+    required_actions: dict[str, list[str]] = Field(default_factory=dict)
+    error: str | None = None
+
+
+class EventFigures(_M):
+    required: bool
+    tier_needed: Literal["premium", "standard"]
+    available: bool | None = None
+    audited_mailboxes: int | None = None
+    observed_users: int | None = None
+    observed_records: int | None = None
+    coverage_pct: float | None = None
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
+    top_app_ids: list[dict[str, Any]] | None = None
+
+
+class CollectionEntry(_M):
+    section: str
+    status: str
+    source: str | None = None
+    reason: str | None = None
+    fix: str | None = None
+    file: str | None = None
+
+
+class ProfileRef(_M):
+    id: str
+    name: str
+    framework: str
+    as_of: str
+
+
+class Report(_M):
+    schema_id: str = Field(REPORT_SCHEMA, alias="schema")
+    tenant: dict[str, Any]
+    profile: ProfileRef
+    generated_at: datetime
+    assessment_date: date
+    tool_version: str
+    verdict: Literal["pass", "fail", "incomplete"]
+    summary: dict[str, int]
+    findings: list[Finding]
+    licensing: LicensingFigures
+    retention: RetentionFigures
+    audit: AuditFigures
+    events: dict[str, EventFigures]
+    collection: list[CollectionEntry]
+    evidence_sha256: str | None = None
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    def to_json_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", by_alias=True)

@@ -1,0 +1,489 @@
+"""The evidence document: everything collection learned about a tenant, versioned.
+
+Every section says how it was obtained (`collected`, `not_collected` with the reason and the
+permission or role that would fix it, or `imported` from a named file). A section that was not
+collected carries no data, so nothing downstream can mistake absence for a clean result.
+
+Schema id: ``assessor.evidence/1``. Loading rejects anything else with :class:`EvidenceError`
+naming the offending field.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from assessor.errors import EvidenceError
+
+SCHEMA_ID = "assessor.evidence/1"
+MAX_EVIDENCE_BYTES = 512 * 1024 * 1024
+
+Cloud = Literal["global", "gcc", "gcc-high", "dod", "china"]
+LogonType = Literal["Owner", "Delegate", "Admin"]
+NonNegative = Annotated[int, Field(ge=0)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+# --------------------------------------------------------------------------- provenance
+
+
+class Provenance(_Model):
+    """How one evidence section was obtained."""
+
+    status: Literal["collected", "not_collected", "imported"]
+    source: str | None = Field(None, description="Endpoint, cmdlet or file the data came from")
+    reason: str | None = Field(None, description="Why it was not collected (required for not_collected)")
+    fix: str | None = Field(None, description="The permission or role that would let it be collected")
+    file: str | None = Field(None, description="File name the section was imported from")
+    at: datetime | None = Field(None, description="When it was obtained")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Provenance:
+        if self.status == "not_collected" and not self.reason:
+            raise ValueError("a not_collected section needs a reason")
+        if self.status == "imported" and not self.file:
+            raise ValueError("an imported section needs the file name")
+        return self
+
+
+T = TypeVar("T")
+
+
+class Section(_Model, Generic[T]):
+    """A piece of evidence with its provenance; `data` is present exactly when it was obtained."""
+
+    provenance: Provenance
+    data: T | None = None
+
+    @model_validator(mode="after")
+    def _data_matches_status(self) -> Section[T]:
+        if self.provenance.status == "not_collected" and self.data is not None:
+            raise ValueError("a not_collected section must not carry data")
+        if self.provenance.status != "not_collected" and self.data is None:
+            raise ValueError(f"a {self.provenance.status} section must carry data")
+        return self
+
+    @property
+    def available(self) -> bool:
+        return self.data is not None
+
+
+def not_collected(reason: str, fix: str | None = None, source: str | None = None) -> dict[str, Any]:
+    """Convenience for building a not_collected section (as a plain dict for model construction)."""
+    return {"provenance": {"status": "not_collected", "reason": reason, "fix": fix, "source": source}}
+
+
+# --------------------------------------------------------------------------- tenant and licences
+
+
+class Tenant(_Model):
+    id: str = Field(min_length=1, max_length=128)
+    name: str | None = None
+    domains: list[str] = Field(default_factory=list)
+    default_domain: str | None = None
+    cloud: Cloud = "global"
+
+
+class ServicePlan(_Model):
+    service_plan_id: str
+    service_plan_name: str | None = None
+    provisioning_status: str | None = None
+    applies_to: str | None = None
+
+
+class PrepaidUnits(_Model):
+    enabled: NonNegative = 0
+    suspended: NonNegative = 0
+    warning: NonNegative = 0
+    locked_out: NonNegative = 0
+
+
+class SubscribedSku(_Model):
+    sku_id: str
+    sku_part_number: str | None = None
+    capability_status: Literal["Enabled", "Warning", "Suspended", "Deleted", "LockedOut"]
+    applies_to: str | None = None
+    consumed_units: NonNegative = 0
+    prepaid_units: PrepaidUnits = Field(default_factory=PrepaidUnits)
+    service_plans: list[ServicePlan] = Field(default_factory=list)
+
+
+class AssignedLicense(_Model):
+    sku_id: str
+    disabled_plans: list[str] = Field(default_factory=list)
+
+
+class UserRecord(_Model):
+    """One user as Graph reports them (only the properties the assessment needs)."""
+
+    id: str
+    user_principal_name: str | None = None
+    display_name: str | None = None
+    account_enabled: bool | None = None
+    user_type: str | None = None
+    assigned_licenses: list[AssignedLicense] = Field(default_factory=list)
+
+
+class UserCounts(_Model):
+    """Aggregated user figures. In-scope = enabled member with an enabled Exchange Online plan.
+
+    Counts are whole or absent (None): a partial count is never stored as if it were whole.
+    """
+
+    total: NonNegative | None = None
+    enabled_members: NonNegative | None = None
+    guests: NonNegative | None = None
+    in_scope: NonNegative | None = None
+    in_scope_premium: NonNegative | None = Field(None, description="in-scope users covered by Audit (Premium)")
+    in_scope_premium_ten_year: NonNegative | None = Field(
+        None, description="in-scope, Premium-covered users who also hold the 10-year retention add-on"
+    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> UserCounts:
+        chain = [self.total, self.enabled_members, self.in_scope, self.in_scope_premium,
+                 self.in_scope_premium_ten_year]
+        known = [c for c in chain if c is not None]
+        # total >= enabled_members >= in_scope >= premium >= ten-year, wherever both are known
+        for bigger, smaller in zip(known, known[1:]):
+            if smaller > bigger:
+                raise ValueError("user counts are inconsistent (a subset is larger than its superset)")
+        return self
+
+
+class Users(_Model):
+    mode: Literal["summary", "detail", "imported"] = "summary"
+    counts: UserCounts
+    named: list[UserRecord] = Field(
+        default_factory=list,
+        description="Users referenced by name elsewhere (retention-policy UserIds), resolved individually",
+    )
+    unresolved_names: list[str] = Field(
+        default_factory=list, description="UserIds in retention policies that match no user in the tenant"
+    )
+    records: list[UserRecord] | None = Field(None, description="Per-user records (detail mode, small tenants)")
+    records_file: str | None = Field(None, description="Per-user gap list streamed to disk (detail mode)")
+
+
+class RoleHolder(_Model):
+    """A principal holding a directory role (directly, or through a role-assignable group)."""
+
+    principal_id: str
+    principal_type: Literal["user", "group", "servicePrincipal", "unknown"]
+    role_template_id: str
+    role_name: str | None = None
+    via_group: str | None = None
+    user: UserRecord | None = Field(None, description="For user principals: the user with licences")
+
+
+class PrivilegedRoles(_Model):
+    source: Literal["roleAssignments", "directoryRoles", "imported"] = "roleAssignments"
+    holders: list[RoleHolder] = Field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- Exchange / Purview
+
+
+class AdminAuditLogConfig(_Model):
+    unified_audit_log_ingestion_enabled: bool
+
+
+class OrganizationConfig(_Model):
+    audit_disabled: bool
+
+
+class BypassAssociation(_Model):
+    identity: str
+    object_type: str | None = None
+
+
+class MailboxAuditBypass(_Model):
+    total_associations: NonNegative
+    bypassed: list[BypassAssociation] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _bounded(self) -> MailboxAuditBypass:
+        if len(self.bypassed) > self.total_associations:
+            raise ValueError("more bypassed associations than associations in total")
+        return self
+
+
+class MailboxAuditConfiguration(_Model):
+    """A group of user mailboxes that share exactly the same audit settings.
+
+    Tenants have few distinct configurations, so grouping is exact and small: any required
+    action set can be evaluated per group and counted once per mailbox.
+    """
+
+    audit_enabled: bool
+    default_audit_set: list[LogonType] = Field(default_factory=list)
+    audit_owner: list[str] = Field(default_factory=list)
+    audit_delegate: list[str] = Field(default_factory=list)
+    audit_admin: list[str] = Field(default_factory=list)
+    count: Annotated[int, Field(ge=1)]
+    sample: list[str] = Field(default_factory=list, description="A few mailbox identities of this group")
+
+    def actions(self, logon_type: str) -> list[str]:
+        return {"Owner": self.audit_owner, "Delegate": self.audit_delegate, "Admin": self.audit_admin}[logon_type]
+
+
+class MailboxAudit(_Model):
+    total_user_mailboxes: NonNegative
+    configurations: list[MailboxAuditConfiguration] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _sums(self) -> MailboxAudit:
+        if sum(c.count for c in self.configurations) != self.total_user_mailboxes:
+            raise ValueError("configuration counts do not add up to total_user_mailboxes")
+        return self
+
+
+class RetentionPolicy(_Model):
+    name: str
+    priority: Annotated[int, Field(ge=1, le=10000)]
+    retention_duration: str
+    record_types: list[str] = Field(default_factory=list)
+    operations: list[str] = Field(default_factory=list)
+    user_ids: list[str] = Field(default_factory=list)
+    enabled: bool = True
+    mode: str | None = None
+    description: str | None = None
+
+    @model_validator(mode="after")
+    def _operations_need_one_record_type(self) -> RetentionPolicy:
+        if self.operations and len(self.record_types) != 1:
+            raise ValueError(f"policy {self.name!r}: Operations are only valid with exactly one RecordType")
+        return self
+
+
+class RetentionPolicies(_Model):
+    policies: list[RetentionPolicy] = Field(default_factory=list, max_length=50)
+
+    @model_validator(mode="after")
+    def _unique_priorities(self) -> RetentionPolicies:
+        seen: set[int] = set()
+        for p in self.policies:
+            if p.priority in seen:
+                raise ValueError(f"two retention policies share priority {p.priority}")
+            seen.add(p.priority)
+        return self
+
+
+# --------------------------------------------------------------------------- audit probe
+
+
+class AppIdCount(_Model):
+    app_id: str
+    count: NonNegative
+
+
+class OperationObservation(_Model):
+    records: NonNegative
+    distinct_users: NonNegative
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
+    top_app_ids: list[AppIdCount] = Field(default_factory=list)
+    distinct_app_ids: NonNegative | None = None
+
+
+class ProbeQuery(_Model):
+    id: str
+    status: str
+    operations: list[str] = Field(default_factory=list)
+    record_count_limit_exceeded: bool | None = None
+
+
+class AuditProbe(_Model):
+    window_start: datetime
+    window_end: datetime
+    queries: list[ProbeQuery] = Field(default_factory=list)
+    total_records: NonNegative = 0
+    operations: dict[str, OperationObservation] = Field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------- log export
+
+
+class DiagnosticSetting(_Model):
+    name: str
+    destinations: list[str] = Field(default_factory=list)
+    categories: list[str] = Field(default_factory=list)
+    retention_days: NonNegative | None = None
+
+
+class LogExport(_Model):
+    """Where logs leave Microsoft 365 (Entra diagnostic settings, or an attested SIEM forward)."""
+
+    entra_diagnostic_settings: list[DiagnosticSetting] = Field(default_factory=list)
+    siem_attested: bool = False
+    siem_retention_days: NonNegative | None = None
+    attested_by: str | None = None
+    note: str | None = None
+
+
+# --------------------------------------------------------------------------- document
+
+
+class ExchangeEvidence(_Model):
+    admin_audit_log_config: Section[AdminAuditLogConfig]
+    organization_config: Section[OrganizationConfig]
+    bypass: Section[MailboxAuditBypass]
+    mailboxes: Section[MailboxAudit]
+    retention_policies: Section[RetentionPolicies]
+
+
+class Meta(_Model):
+    tool_version: str | None = None
+    collected_at: datetime | None = None
+    collector: str | None = Field(None, description="collect | import | example | sandbox")
+    endpoints: dict[str, str] = Field(default_factory=dict)
+    notes: list[str] = Field(default_factory=list)
+    sha256: str | None = Field(None, description="SHA-256 over the canonical document without this field")
+
+
+class Evidence(_Model):
+    schema_id: Literal["assessor.evidence/1"] = Field(SCHEMA_ID, alias="schema")
+    meta: Meta = Field(default_factory=Meta)
+    tenant: Tenant
+    skus: Section[list[SubscribedSku]]
+    users: Section[Users]
+    privileged: Section[PrivilegedRoles]
+    exchange: ExchangeEvidence
+    audit_probe: Section[AuditProbe]
+    log_export: Section[LogExport]
+
+    def sections(self) -> dict[str, Section[Any]]:
+        """Every section by its dotted name (for the collection log)."""
+        out: dict[str, Section[Any]] = {
+            "skus": self.skus, "users": self.users, "privileged": self.privileged,
+            "audit_probe": self.audit_probe, "log_export": self.log_export,
+        }
+        for name in ExchangeEvidence.model_fields:
+            out[f"exchange.{name}"] = getattr(self.exchange, name)
+        return out
+
+    def section(self, dotted: str) -> Section[Any]:
+        try:
+            return self.sections()[dotted]
+        except KeyError:
+            raise KeyError(f"no evidence section {dotted!r}") from None
+
+
+# --------------------------------------------------------------------------- load / save
+
+
+def _field_path(loc: tuple[Any, ...]) -> str:
+    parts: list[str] = []
+    for item in loc:
+        if isinstance(item, int):
+            parts.append(f"[{item}]")
+        elif item in ("list[SubscribedSku]",) or (isinstance(item, str) and item.startswith(("function-", "tagged-"))):
+            continue
+        else:
+            parts.append(("." if parts else "") + str(item))
+    return "".join(parts) or "(document)"
+
+
+def describe_validation_error(err: ValidationError) -> str:
+    """One line naming the first offending field and what is wrong with it."""
+    first = err.errors()[0]
+    extra = f" (and {err.error_count() - 1} more)" if err.error_count() > 1 else ""
+    return f"{_field_path(tuple(first['loc']))}: {first['msg']}{extra}"
+
+
+def parse_evidence(raw: Any, origin: str = "evidence") -> Evidence:
+    """Validate an already-decoded JSON value as evidence."""
+    if not isinstance(raw, dict):
+        raise EvidenceError(f"{origin}: the document must be a JSON object, not {type(raw).__name__}")
+    schema = raw.get("schema")
+    if schema != SCHEMA_ID:
+        raise EvidenceError(f"{origin}: schema: expected {SCHEMA_ID!r}, found {schema!r}")
+    try:
+        return Evidence.model_validate(raw)
+    except ValidationError as err:
+        raise EvidenceError(f"{origin}: {describe_validation_error(err)}") from None
+    except (ValueError, TypeError, RecursionError) as err:  # defensive: pydantic internals on odd input
+        raise EvidenceError(f"{origin}: invalid evidence ({type(err).__name__})") from None
+
+
+def load_evidence(path: str | os.PathLike[str]) -> Evidence:
+    p = Path(path)
+    try:
+        size = p.stat().st_size
+    except OSError as err:
+        raise EvidenceError(f"{p}: cannot read evidence ({err.strerror})") from None
+    if size > MAX_EVIDENCE_BYTES:
+        raise EvidenceError(f"{p}: evidence file is larger than {MAX_EVIDENCE_BYTES // 2**20} MiB")
+    try:
+        text = p.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise EvidenceError(f"{p}: cannot read evidence as UTF-8 text ({type(err).__name__})") from None
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise EvidenceError(f"{p}: not valid JSON (line {err.lineno}, column {err.colno}: {err.msg})") from None
+    except RecursionError:
+        raise EvidenceError(f"{p}: JSON nested too deeply") from None
+    return parse_evidence(raw, origin=str(p))
+
+
+def evidence_to_dict(evidence: Evidence) -> dict[str, Any]:
+    return evidence.model_dump(mode="json", by_alias=True)
+
+
+def canonical_digest(document: dict[str, Any]) -> str:
+    """SHA-256 over the canonical JSON of a document, ignoring meta.sha256 itself."""
+    doc = json.loads(json.dumps(document))
+    doc.get("meta", {}).pop("sha256", None)
+    canonical = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def seal(evidence: Evidence) -> Evidence:
+    """Return the evidence with meta.sha256 set over its canonical content."""
+    digest = canonical_digest(evidence_to_dict(evidence))
+    return evidence.model_copy(update={"meta": evidence.meta.model_copy(update={"sha256": digest})})
+
+
+def verify_seal(raw: dict[str, Any]) -> tuple[bool, str]:
+    """Whether a decoded evidence document still matches its recorded digest."""
+    recorded = (raw.get("meta") or {}).get("sha256")
+    if not recorded:
+        return False, "no sha256 recorded in meta"
+    actual = canonical_digest(raw)
+    if actual != recorded:
+        return False, f"content altered after collection (recorded {recorded[:12]}…, now {actual[:12]}…)"
+    return True, f"intact (sha256 {recorded})"
+
+
+def write_json_atomic(path: str | os.PathLike[str], document: Any) -> None:
+    """Write JSON to a temp file beside the target and rename it over, so no half file is ever seen."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(document, fh, indent=2, ensure_ascii=False)
+            fh.write("\n")
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save_evidence(evidence: Evidence, path: str | os.PathLike[str]) -> None:
+    write_json_atomic(path, evidence_to_dict(seal(evidence)))
+
+
+def evidence_json_schema() -> dict[str, Any]:
+    return Evidence.model_json_schema(by_alias=True)

@@ -1,0 +1,196 @@
+"""The knowledge base: Microsoft's rules as dated, sourced data (audit.yaml, skus.json)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from functools import lru_cache
+from importlib import resources
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from assessor.errors import KnowledgeError
+
+Tier = Literal["premium", "standard", "none"]
+WORKLOADS = ("Exchange", "SharePoint", "OneDrive", "AzureActiveDirectory", "Other")
+
+
+class _KB(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
+
+
+class DatedDays(_KB):
+    from_: date = Field(alias="from")
+    days: int
+    source: str
+    note: str | None = None
+
+
+class PremiumDefault(_KB):
+    from_: date = Field(alias="from")
+    source: str
+    workload_days: dict[str, int]
+    other_days: int
+    note: str | None = None
+
+
+class DefaultRetention(_KB):
+    standard: list[DatedDays]
+    premium: list[PremiumDefault]
+
+
+class Durations(_KB):
+    days: dict[str, int]
+    note: str | None = None
+
+
+class TenYear(_KB):
+    duration: str
+    durations_needing_addon: list[str]
+    days_without_addon: int
+    note: str
+
+
+class Availability(_KB):
+    from_: date = Field(alias="from")
+    tier: Literal["premium", "standard"]
+    source: str
+    note: str | None = None
+
+
+class Event(_KB):
+    operation: str
+    workload: str
+    record_type: str
+    mailbox_action: str | None
+    logon_types: list[str]
+    default_on: bool
+    availability: list[Availability]
+    why: str
+
+    def tier_needed(self, on: date) -> Literal["premium", "standard"]:
+        current = [a for a in self.availability if a.from_ <= on]
+        if not current:
+            return "premium"
+        return max(current, key=lambda a: a.from_).tier
+
+
+class Plan(_KB):
+    id: str
+    name: str
+    note: str | None = None
+
+
+class ServicePlans(_KB):
+    premium_audit: list[Plan]
+    ten_year_retention: list[Plan]
+    mailbox: list[Plan]
+    entra_p1: list[Plan]
+    entra_p2: list[Plan]
+
+
+class Role(_KB):
+    name: str
+    template_id: str
+
+
+class SkuEntry(_KB):
+    sku_id: str
+    sku_part_number: str
+    display_name: str
+    service_plans: list[dict[str, str]]
+
+
+class Knowledge(_KB):
+    default_retention: DefaultRetention
+    retention_durations: Durations
+    ten_year: TenYear
+    workloads: dict[str, Any]
+    events: dict[str, Event]
+    default_mailbox_actions: dict[str, Any]
+    service_plans: ServicePlans
+    purchase_options: dict[str, Any]
+    privileged_roles: dict[str, Any]
+    entra_log_retention: dict[str, Any]
+    skus: list[SkuEntry] = Field(default_factory=list)
+
+    # ---- lookups used by the engine
+
+    @property
+    def premium_plan_ids(self) -> frozenset[str]:
+        return frozenset(p.id for p in self.service_plans.premium_audit)
+
+    @property
+    def ten_year_plan_ids(self) -> frozenset[str]:
+        return frozenset(p.id for p in self.service_plans.ten_year_retention)
+
+    @property
+    def mailbox_plan_ids(self) -> frozenset[str]:
+        return frozenset(p.id for p in self.service_plans.mailbox)
+
+    @property
+    def entra_plan_ids(self) -> dict[str, frozenset[str]]:
+        return {"p1": frozenset(p.id for p in self.service_plans.entra_p1),
+                "p2": frozenset(p.id for p in self.service_plans.entra_p2)}
+
+    def duration_days(self, name: str) -> int | None:
+        table = {k.lower(): v for k, v in self.retention_durations.days.items()}
+        return table.get(name.strip().lower())
+
+    def workload_of(self, record_type: str) -> str:
+        rt = record_type.strip().lower()
+        for workload, types in self.workloads["record_types"].items():
+            if rt in {t.lower() for t in types}:
+                return str(workload)
+        return "Other"
+
+    def record_types_of(self, workload: str) -> list[str]:
+        return list(self.workloads["record_types"].get(workload, []))
+
+    def standard_default_days(self, on: date) -> int:
+        current = [e for e in self.default_retention.standard if e.from_ <= on]
+        return max(current, key=lambda e: e.from_).days
+
+    def premium_default_days(self, workload: str, on: date) -> int:
+        current = [e for e in self.default_retention.premium if e.from_ <= on]
+        entry = max(current, key=lambda e: e.from_)
+        return entry.workload_days.get(workload, entry.other_days)
+
+    def default_actions(self, logon_type: str) -> frozenset[str]:
+        return frozenset(self.default_mailbox_actions.get(logon_type, []))
+
+    def default_privileged_roles(self) -> list[Role]:
+        return [Role.model_validate(r) for r in self.privileged_roles["roles"]]
+
+    def sku_by_id(self, sku_id: str) -> SkuEntry | None:
+        return _sku_index(self).get(sku_id.lower())
+
+    def sku_by_part_number(self, part: str) -> SkuEntry | None:
+        return next((s for s in self.skus if s.sku_part_number == part), None)
+
+    def skus_with_plan(self, plan_ids: frozenset[str]) -> list[SkuEntry]:
+        return [s for s in self.skus if any(p["id"] in plan_ids for p in s.service_plans)]
+
+
+_SKU_INDEX: dict[int, dict[str, SkuEntry]] = {}
+
+
+def _sku_index(kb: Knowledge) -> dict[str, SkuEntry]:
+    key = id(kb)
+    if key not in _SKU_INDEX:
+        _SKU_INDEX[key] = {s.sku_id: s for s in kb.skus}
+    return _SKU_INDEX[key]
+
+
+@lru_cache(maxsize=1)
+def load_knowledge() -> Knowledge:
+    """Load and validate the bundled knowledge base (cached: it is immutable)."""
+    pkg = resources.files("assessor.knowledge")
+    try:
+        raw = yaml.safe_load(pkg.joinpath("audit.yaml").read_text(encoding="utf-8"))
+        raw["skus"] = json.loads(pkg.joinpath("skus.json").read_text(encoding="utf-8"))["skus"]
+        return Knowledge.model_validate(raw)
+    except (OSError, yaml.YAMLError, json.JSONDecodeError, KeyError, ValidationError) as err:
+        raise KnowledgeError(f"bundled knowledge base is invalid: {err}") from None

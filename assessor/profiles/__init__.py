@@ -1,0 +1,183 @@
+"""Requirement profiles: what a framework asks of a tenant, as validated YAML data.
+
+Built-in profiles live beside this module (``<id>.yaml``). ``--profile FILE`` loads a user's own;
+``extends: <id>`` starts from another profile and overrides what it names.
+"""
+
+from __future__ import annotations
+
+import os
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from assessor.errors import ProfileError
+
+Severity = Literal["critical", "high", "medium", "low", "info"]
+SEVERITY_ORDER: dict[str, int] = {"info": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
+KNOWN_EVENTS = ("MailItemsAccessed", "Send", "SearchQueryInitiatedExchange", "SearchQueryInitiatedSharePoint")
+MAX_PROFILE_BYTES = 1024 * 1024
+
+
+class _P(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RetentionRequirement(_P):
+    searchable_days: int = Field(ge=0, le=3650)
+    retrievable_days: int = Field(ge=0, le=36500)
+
+    @model_validator(mode="after")
+    def _order(self) -> RetentionRequirement:
+        if self.retrievable_days < self.searchable_days:
+            raise ValueError("retrievable_days must be at least searchable_days")
+        return self
+
+
+class PrivilegedRole(_P):
+    name: str
+    template_id: str = Field(pattern=r"^[0-9a-fA-F-]{36}$")
+
+
+class CheckSetting(_P):
+    severity: Severity
+    controls: list[str] = Field(default_factory=list)
+
+
+class MailboxActions(_P):
+    Owner: list[str] = Field(default_factory=list)
+    Delegate: list[str] = Field(default_factory=list)
+    Admin: list[str] = Field(default_factory=list)
+
+
+class Profile(_P):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$")
+    name: str
+    framework: str
+    description: str
+    source: str
+    as_of: str
+    required_events: list[str]
+    premium_scope: Literal["none", "privileged", "all"]
+    retention: RetentionRequirement
+    privileged_roles: list[PrivilegedRole] = Field(min_length=1)
+    mailbox_actions: MailboxActions | None = Field(
+        None, description="Explicit per-logon-type actions (CIS); default: derived from required_events"
+    )
+    missing_event_status: Literal["warn", "fail"] = "warn"
+    probe_days: int | None = Field(None, ge=1, le=180, description="Run the event probe by default")
+    entra_log_days: int | None = Field(None, ge=0, description="Required Entra sign-in/audit log retention")
+    checks: dict[str, CheckSetting]
+    notes: list[str] = Field(default_factory=list)
+
+    @field_validator("required_events")
+    @classmethod
+    def _known_events(cls, value: list[str]) -> list[str]:
+        for event in value:
+            if event not in KNOWN_EVENTS:
+                raise ValueError(f"unknown event {event!r} (known: {', '.join(KNOWN_EVENTS)})")
+        return value
+
+    @field_validator("checks")
+    @classmethod
+    def _check_ids(cls, value: dict[str, CheckSetting]) -> dict[str, CheckSetting]:
+        from assessor.engine.registry import catalogue_ids  # local: avoids an import cycle
+
+        known = catalogue_ids()
+        for check_id in value:
+            if check_id not in known:
+                raise ValueError(f"unknown check id {check_id!r}")
+        return value
+
+    @property
+    def search_events_required(self) -> bool:
+        return any(e.startswith("SearchQueryInitiated") for e in self.required_events)
+
+
+def builtin_profile_ids() -> list[str]:
+    pkg = resources.files("assessor.profiles")
+    return sorted(p.name[:-5] for p in pkg.iterdir() if p.name.endswith(".yaml"))
+
+
+def _read_yaml(text: str, origin: str) -> dict[str, Any]:
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark is not None else ""
+        raise ProfileError(f"{origin}: not valid YAML{where}") from None
+    except RecursionError:
+        raise ProfileError(f"{origin}: YAML nested too deeply") from None
+    if not isinstance(raw, dict):
+        raise ProfileError(f"{origin}: a profile must be a YAML mapping")
+    return raw
+
+
+def _builtin_raw(profile_id: str) -> dict[str, Any]:
+    pkg = resources.files("assessor.profiles")
+    item = pkg.joinpath(f"{profile_id}.yaml")
+    if not item.is_file():
+        raise ProfileError(f"unknown profile {profile_id!r} (built in: {', '.join(builtin_profile_ids())})")
+    return _read_yaml(item.read_text(encoding="utf-8"), f"profile {profile_id}")
+
+
+def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in override.items():
+        if key == "checks" and isinstance(value, dict) and isinstance(base.get("checks"), dict):
+            merged = dict(base["checks"])
+            for cid, setting in value.items():
+                if setting is None:
+                    merged.pop(cid, None)  # `AUD-01: null` removes a check from the child profile
+                else:
+                    merged[cid] = setting
+            out["checks"] = merged
+        else:
+            out[key] = value
+    return out
+
+
+def _resolve(raw: dict[str, Any], origin: str, depth: int = 0) -> dict[str, Any]:
+    parent = raw.get("extends")
+    if parent is None:
+        return raw
+    if depth > 5 or not isinstance(parent, str):
+        raise ProfileError(f"{origin}: extends: must name a built-in profile (and not loop)")
+    base = _resolve(_builtin_raw(parent), f"profile {parent}", depth + 1)
+    child = {k: v for k, v in raw.items() if k != "extends"}
+    return _merge(base, child)
+
+
+def _validate(raw: dict[str, Any], origin: str) -> Profile:
+    resolved = _resolve(raw, origin)
+    resolved.pop("extends", None)
+    try:
+        return Profile.model_validate(resolved)
+    except ValidationError as err:
+        from assessor.evidence import describe_validation_error
+
+        raise ProfileError(f"{origin}: {describe_validation_error(err)}") from None
+
+
+def load_profile(name_or_path: str) -> Profile:
+    """A built-in profile by id, or a YAML file by path."""
+    looks_like_path = any(sep in name_or_path for sep in ("/", os.sep)) or name_or_path.endswith((".yaml", ".yml"))
+    if not looks_like_path:
+        return _validate(_builtin_raw(name_or_path), f"profile {name_or_path}")
+    path = Path(name_or_path)
+    try:
+        if path.stat().st_size > MAX_PROFILE_BYTES:
+            raise ProfileError(f"{path}: profile file is larger than 1 MiB")
+        text = path.read_text(encoding="utf-8")
+    except OSError as err:
+        raise ProfileError(f"{path}: cannot read profile ({err.strerror})") from None
+    except UnicodeDecodeError:
+        raise ProfileError(f"{path}: profile is not UTF-8 text") from None
+    return _validate(_read_yaml(text, str(path)), str(path))
+
+
+def profile_json_schema() -> dict[str, Any]:
+    return Profile.model_json_schema()

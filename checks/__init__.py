@@ -1,0 +1,1 @@
+"""The check catalogue: one module per area; metadata in catalogue.yaml."""
