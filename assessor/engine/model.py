@@ -104,6 +104,8 @@ class RetentionFigures(_M):
     overridden_policies: list[dict[str, Any]] = Field(default_factory=list)
     ten_year_without_addon: list[str] = Field(default_factory=list)
     policies_considered: int | None = None
+    unavailable: str | None = Field(None, description="Why the figures are null (missing evidence)")
+    fix: str | None = None
     error: str | None = None
 
 

@@ -1,0 +1,33 @@
+"""What a check function sees: the evidence, the profile, the knowledge base and the gap figures."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from assessor.engine.model import AuditFigures, EventFigures, LicensingFigures, RetentionFigures
+from assessor.evidence import Evidence
+from assessor.knowledge import Knowledge
+from assessor.profiles import Profile
+
+
+@dataclass(frozen=True)
+class Figures:
+    licensing: LicensingFigures
+    retention: RetentionFigures
+    audit: AuditFigures
+    events: dict[str, EventFigures]
+
+    def error_of(self, group: str) -> str | None:
+        if group == "events":
+            return None
+        return getattr(self, group).error  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class CheckContext:
+    evidence: Evidence
+    profile: Profile
+    kb: Knowledge
+    figures: Figures
+    on: date

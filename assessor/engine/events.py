@@ -1,0 +1,50 @@
+"""Per-event figures: available at the tenant's tier, audited by mailbox settings, observed in the log."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from assessor.engine.mailbox import mailboxes_auditing
+from assessor.engine.model import EventFigures, LicensingFigures
+from assessor.evidence import Evidence
+from assessor.knowledge import Knowledge
+from assessor.profiles import KNOWN_EVENTS, Profile
+
+
+def compute_events(evidence: Evidence, profile: Profile, kb: Knowledge, licensing: LicensingFigures,
+                   on: date) -> dict[str, EventFigures]:
+    out: dict[str, EventFigures] = {}
+    probe = evidence.audit_probe.data
+    in_scope = licensing.users_in_scope
+    for name in KNOWN_EVENTS:
+        event = kb.events[name]
+        needed = event.tier_needed(on)
+        tier = licensing.audit_tier
+        available: bool | None
+        if tier is None:
+            available = None
+        elif needed == "standard":
+            available = tier in ("standard", "premium")
+        else:
+            available = tier == "premium"
+        audited = (mailboxes_auditing(evidence, event.mailbox_action, event.logon_types, kb)
+                   if event.mailbox_action else None)
+        fig: dict[str, object] = {"required": name in profile.required_events, "tier_needed": needed,
+                                  "available": available, "audited_mailboxes": audited}
+        queried = probe is not None and any(event.operation in q.operations for q in probe.queries)
+        if probe is not None and queried:
+            obs = probe.operations.get(event.operation)
+            users = obs.distinct_users if obs else 0
+            fig["observed_users"] = users
+            fig["observed_records"] = obs.records if obs else 0
+            if obs:
+                fig["first_seen"], fig["last_seen"] = obs.first_seen, obs.last_seen
+                total = obs.records or 1
+                fig["top_app_ids"] = [
+                    {"app_id": a.app_id, "count": a.count, "share_pct": round(100.0 * a.count / total, 1)}
+                    for a in obs.top_app_ids
+                ]
+            if in_scope:
+                fig["coverage_pct"] = round(100.0 * users / in_scope, 1)
+        out[name] = EventFigures.model_validate(fig)
+    return out

@@ -1,0 +1,150 @@
+"""Evaluate: evidence + profile + knowledge base + date in, report out. Pure: no I/O, no clock.
+
+Every catalogue check gets exactly one finding. A check the profile does not select is
+`not_applicable`; a check whose evidence is missing is `unknown` with the reason and the
+permission that would fix it; a check that raises becomes `error` with the message — one check
+never stops the run.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import TypeVar
+
+from assessor import __version__
+from assessor.engine.context import CheckContext, Figures
+from assessor.engine.events import compute_events
+from assessor.engine.licensing import compute_licensing
+from assessor.engine.mailbox import compute_audit
+from assessor.engine.model import (
+    AuditFigures,
+    CollectionEntry,
+    Finding,
+    LicensingFigures,
+    Outcome,
+    ProfileRef,
+    Report,
+    RequiredRetention,
+    RetentionFigures,
+    Status,
+    WorkloadRetention,
+)
+from assessor.engine.registry import RegisteredCheck, registry
+from assessor.engine.retention import compute_retention
+from assessor.errors import AssessorError
+from assessor.evidence import Evidence
+from assessor.knowledge import WORKLOADS, Knowledge, load_knowledge
+from assessor.profiles import Profile
+
+F = TypeVar("F", LicensingFigures, RetentionFigures, AuditFigures)
+
+
+def _guard(compute: Callable[[], F], fallback: Callable[[str], F]) -> F:
+    """A figure computation that fails yields null figures carrying the error, never a crash."""
+    try:
+        return compute()
+    except (AssessorError, ValueError, KeyError, TypeError, ArithmeticError) as err:
+        return fallback(f"{type(err).__name__}: {err}")
+
+
+def compute_figures(evidence: Evidence, profile: Profile, kb: Knowledge, on: date) -> Figures:
+    licensing = _guard(lambda: compute_licensing(evidence, profile, kb),
+                       lambda e: LicensingFigures(error=e))
+    required = RequiredRetention(searchable_days=profile.retention.searchable_days,
+                                 retrievable_days=profile.retention.retrievable_days)
+    retention = _guard(lambda: compute_retention(evidence, profile, kb, on),
+                       lambda e: RetentionFigures(required=required,
+                                                  workloads={w: WorkloadRetention() for w in WORKLOADS}, error=e))
+    audit = _guard(lambda: compute_audit(evidence, profile, kb), lambda e: AuditFigures(error=e))
+    events = compute_events(evidence, profile, kb, licensing, on)
+    return Figures(licensing=licensing, retention=retention, audit=audit, events=events)
+
+
+def _missing_evidence(rc: RegisteredCheck, evidence: Evidence) -> Outcome | None:
+    for name in rc.meta.needs:
+        section = evidence.section(name)
+        if section.data is None:
+            prov = section.provenance
+            return Outcome(
+                Status.UNKNOWN,
+                f"Cannot be decided: evidence '{name}' was not collected ({prov.reason}).",
+                evidence={"missing_section": name, "reason": prov.reason},
+                fix=prov.fix or ", ".join(rc.meta.permissions),
+            )
+    return None
+
+
+def _figure_error(rc: RegisteredCheck, figures: Figures) -> Outcome | None:
+    for group in rc.meta.figures:
+        err = figures.error_of(group)
+        if err:
+            return Outcome(Status.ERROR, f"The {group} figures could not be computed: {err}",
+                           evidence={"figure_group": group, "error": err})
+    return None
+
+
+def run_check(rc: RegisteredCheck, ctx: CheckContext) -> Outcome:
+    setting = ctx.profile.checks.get(rc.meta.id)
+    if setting is None:
+        return Outcome(Status.NOT_APPLICABLE, f"Not part of the {ctx.profile.name} profile.")
+    early = _missing_evidence(rc, ctx.evidence) or _figure_error(rc, ctx.figures)
+    if early is not None:
+        return early
+    try:
+        outcome = rc.fn(ctx)
+    except Exception as err:  # noqa: BLE001 - one check must never stop the run; the error is reported
+        return Outcome(Status.ERROR, f"Check raised {type(err).__name__}: {err}")
+    if not isinstance(outcome, Outcome):
+        return Outcome(Status.ERROR, f"Check returned {type(outcome).__name__}, not an Outcome")
+    return outcome
+
+
+def _finding(rc: RegisteredCheck, outcome: Outcome, profile: Profile) -> Finding:
+    setting = profile.checks.get(rc.meta.id)
+    return Finding(
+        check_id=rc.meta.id, title=rc.meta.title, area=rc.meta.area, status=outcome.status,
+        severity=setting.severity if setting else rc.meta.severity, message=outcome.message,
+        evidence=outcome.evidence,
+        remediation=(outcome.remediation or rc.meta.remediation)
+        if outcome.status in (Status.FAIL, Status.WARN, Status.UNKNOWN, Status.ERROR, Status.MANUAL) else None,
+        references=list(rc.meta.references), controls=list(setting.controls) if setting else [],
+        rationale=rc.meta.rationale, permissions=list(rc.meta.permissions), fix=outcome.fix,
+    )
+
+
+def _verdict(findings: list[Finding]) -> str:
+    statuses = {f.status for f in findings}
+    if Status.FAIL in statuses or Status.WARN in statuses:
+        return "fail"
+    if statuses & {Status.UNKNOWN, Status.ERROR, Status.MANUAL}:
+        return "incomplete"
+    return "pass"
+
+
+def collection_log(evidence: Evidence) -> list[CollectionEntry]:
+    return [
+        CollectionEntry(section=name, status=s.provenance.status, source=s.provenance.source,
+                        reason=s.provenance.reason, fix=s.provenance.fix, file=s.provenance.file)
+        for name, s in evidence.sections().items()
+    ]
+
+
+def evaluate(evidence: Evidence, profile: Profile, on: date, generated_at: datetime,
+             kb: Knowledge | None = None) -> Report:
+    """Assess `evidence` against `profile` as of `on`. `generated_at` is stamped, never read from a clock."""
+    kb = kb or load_knowledge()
+    figures = compute_figures(evidence, profile, kb, on)
+    ctx = CheckContext(evidence=evidence, profile=profile, kb=kb, figures=figures, on=on)
+    findings = [_finding(rc, run_check(rc, ctx), profile) for rc in registry()]
+    summary = Counter(f.status.value for f in findings)
+    return Report(
+        tenant=evidence.tenant.model_dump(mode="json"),
+        profile=ProfileRef(id=profile.id, name=profile.name, framework=profile.framework, as_of=profile.as_of),
+        generated_at=generated_at, assessment_date=on, tool_version=__version__,
+        verdict=_verdict(findings),  # type: ignore[arg-type]
+        summary={s.value: summary.get(s.value, 0) for s in Status},
+        findings=findings, licensing=figures.licensing, retention=figures.retention, audit=figures.audit,
+        events=figures.events, collection=collection_log(evidence), evidence_sha256=evidence.meta.sha256,
+    )

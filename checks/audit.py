@@ -1,0 +1,84 @@
+"""AUD checks: is activity logged at all — ingestion, org-wide mailbox auditing, bypass, actions."""
+
+from __future__ import annotations
+
+from assessor.engine.context import CheckContext
+from assessor.engine.model import Outcome, Status
+from assessor.engine.registry import check
+
+SAMPLE = 10
+
+
+@check("AUD-01")
+def ual_ingestion_enabled(ctx: CheckContext) -> Outcome:
+    enabled = ctx.figures.audit.ual_ingestion_enabled
+    probe = ctx.evidence.audit_probe.data
+    observed = probe.total_records if probe is not None else None
+    ev = {"ual_ingestion_enabled": enabled, "probe_records": observed}
+    if enabled is False:
+        return Outcome(Status.FAIL, "Unified audit log ingestion is disabled: no activity is being recorded.", ev)
+    if enabled is True:
+        if observed == 0:
+            return Outcome(Status.WARN, "Ingestion reads as enabled, but the probe found zero audit records of any "
+                           "kind in its window: check that recording really started and that the probe's "
+                           "account can search the log.", ev)
+        return Outcome(Status.PASS, "Unified audit log ingestion is enabled.", ev)
+    if observed:
+        return Outcome(Status.PASS, f"Ingestion setting unread, but {observed} audit records arrived in the probe "
+                       "window: ingestion is evidently on.", ev)
+    prov = ctx.evidence.exchange.admin_audit_log_config.provenance
+    return Outcome(Status.UNKNOWN, f"Ingestion setting not collected ({prov.reason}) and no probe records to "
+                   "infer it from.", ev, fix=prov.fix or "Exchange.ManageAsApp + Global Reader")
+
+
+@check("AUD-02")
+def org_mailbox_auditing_on(ctx: CheckContext) -> Outcome:
+    disabled = ctx.figures.audit.org_audit_disabled
+    ev = {"org_audit_disabled": disabled}
+    if disabled:
+        return Outcome(Status.FAIL, "AuditDisabled is True: mailbox auditing is off for every mailbox.", ev)
+    return Outcome(Status.PASS, "Mailbox auditing is on by default for the organisation (AuditDisabled False).", ev)
+
+
+@check("AUD-03")
+def no_audit_bypass(ctx: CheckContext) -> Outcome:
+    fig = ctx.figures.audit
+    ids = fig.bypass_identities or []
+    total = ctx.evidence.exchange.bypass.data.total_associations if ctx.evidence.exchange.bypass.data else None
+    ev = {"bypass_mailboxes": fig.bypass_mailboxes, "associations_checked": total, "bypassed": ids[:SAMPLE]}
+    if ids:
+        more = f" (and {len(ids) - SAMPLE} more)" if len(ids) > SAMPLE else ""
+        return Outcome(Status.FAIL, f"{len(ids)} account(s) bypass mailbox auditing: "
+                       f"{', '.join(ids[:SAMPLE])}{more}. Nothing they do in mailboxes is logged.", ev)
+    return Outcome(Status.PASS, f"None of the {total} audit bypass associations is enabled.", ev)
+
+
+@check("AUD-04")
+def mailbox_actions_audited(ctx: CheckContext) -> Outcome:
+    fig = ctx.figures.audit
+    ev = {
+        "user_mailboxes": fig.user_mailboxes,
+        "mailboxes_missing_required_actions": fig.mailboxes_missing_required_actions,
+        "mailboxes_missing_mailitemsaccessed": fig.mailboxes_missing_mailitemsaccessed,
+        "missing_by_action": fig.missing_by_action,
+        "required_actions": fig.required_actions,
+        "mailboxes_audit_disabled": fig.mailboxes_audit_disabled,
+        "org_audit_disabled": fig.org_audit_disabled,
+    }
+    if fig.org_audit_disabled:
+        return Outcome(Status.FAIL, "Mailbox auditing is off organisation-wide (AuditDisabled True), so no "
+                       "mailbox audits anything regardless of its own settings.", ev)
+    missing = fig.mailboxes_missing_required_actions or 0
+    if missing:
+        parts = [f"{lt}: " + ", ".join(f"{a} ({n})" for a, n in sorted(actions.items()))
+                 for lt, actions in sorted((fig.missing_by_action or {}).items())]
+        samples = [s for c in (ctx.evidence.exchange.mailboxes.data.configurations
+                               if ctx.evidence.exchange.mailboxes.data else []) for s in c.sample][:SAMPLE]
+        ev["sample_mailboxes"] = samples
+        return Outcome(Status.FAIL, f"{missing} of {fig.user_mailboxes} user mailboxes do not audit every required "
+                       f"action; missing per logon type — {'; '.join(parts)}.", ev)
+    if fig.mailboxes_audit_disabled:
+        return Outcome(Status.WARN, f"All mailboxes list the required actions, but {fig.mailboxes_audit_disabled} "
+                       "have AuditEnabled False.", ev)
+    return Outcome(Status.PASS, f"All {fig.user_mailboxes} user mailboxes audit the required actions for every "
+                   "logon type.", ev)

@@ -1,0 +1,63 @@
+"""EVT checks: each required event is available at the tenant's tier, audited, and observed in the log."""
+
+from __future__ import annotations
+
+from assessor.engine.context import CheckContext
+from assessor.engine.model import Outcome, Status
+from assessor.engine.registry import check
+
+
+def _event(ctx: CheckContext, name: str) -> Outcome:
+    fig = ctx.figures.events[name]
+    user_mailboxes = ctx.figures.audit.user_mailboxes
+    ev = fig.model_dump(mode="json") | {"user_mailboxes": user_mailboxes}
+    if name not in ctx.profile.required_events:
+        return Outcome(Status.NOT_APPLICABLE, f"{name} is not required by the {ctx.profile.name} profile.", ev)
+    if fig.available is None:
+        return Outcome(Status.UNKNOWN, "The tenant's audit tier is unknown (subscriptions not collected).", ev,
+                       fix="LicenseAssignment.Read.All")
+    if fig.available is False:
+        return Outcome(Status.FAIL, f"{name} needs Audit ({fig.tier_needed.title()}), which the tenant lacks.", ev)
+    event = ctx.kb.events[name]
+    if fig.audited_mailboxes is not None and user_mailboxes and fig.audited_mailboxes < user_mailboxes:
+        missing = user_mailboxes - fig.audited_mailboxes
+        default_note = "" if event.default_on else " It is off by default and must be added to AuditOwner."
+        return Outcome(Status.FAIL, f"{missing} of {user_mailboxes} user mailboxes do not audit "
+                       f"{event.mailbox_action} for {', '.join(event.logon_types)}.{default_note}", ev)
+    if fig.observed_users is None:
+        if fig.audited_mailboxes is None:
+            prov = ctx.evidence.exchange.mailboxes.provenance
+            return Outcome(Status.UNKNOWN, f"{name} is available, but neither mailbox settings ({prov.reason}) nor "
+                           "the audit log were read.", ev,
+                           fix=prov.fix or "Exchange.ManageAsApp + Global Reader, or AuditLogsQuery.Read.All")
+        return Outcome(Status.PASS, f"{name} is available and audited by all {fig.audited_mailboxes} user mailboxes "
+                       "(not verified in the log: run with --probe-events DAYS).", ev)
+    if fig.observed_users == 0:
+        probe = ctx.evidence.audit_probe.data
+        days = (probe.window_end - probe.window_start).days if probe else "?"
+        return Outcome(Status(ctx.profile.missing_event_status),
+                       f"{name} should be logged, but no {name} record arrived in the last {days} days. Check "
+                       "that the users' licences include the event, that mailboxes keep the default audit set, "
+                       "and search the log in Purview for the operation.", ev)
+    cov = f" ({fig.coverage_pct}% of in-scope users)" if fig.coverage_pct is not None else ""
+    return Outcome(Status.PASS, f"{name} is available, audited, and observed for {fig.observed_users} users{cov}.", ev)
+
+
+@check("EVT-01")
+def mail_items_accessed(ctx: CheckContext) -> Outcome:
+    return _event(ctx, "MailItemsAccessed")
+
+
+@check("EVT-02")
+def send(ctx: CheckContext) -> Outcome:
+    return _event(ctx, "Send")
+
+
+@check("EVT-03")
+def search_exchange(ctx: CheckContext) -> Outcome:
+    return _event(ctx, "SearchQueryInitiatedExchange")
+
+
+@check("EVT-04")
+def search_sharepoint(ctx: CheckContext) -> Outcome:
+    return _event(ctx, "SearchQueryInitiatedSharePoint")
