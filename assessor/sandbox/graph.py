@@ -1,0 +1,548 @@
+"""The Microsoft Graph v1.0 emulator: documented response shapes over a generated tenant.
+
+Routes (paths after ``/{tenant}/v1.0``):
+
+====================================================  ==========================================
+``GET /organization``                                 tenant, verifiedDomains
+``GET /subscribedSkus``                               ``$select`` only
+``GET /users``                                        ``$select $top(≤999) $filter $count`` paging
+``GET /users/$count``                                 text/plain; needs ``ConsistencyLevel``
+``GET /users/{id|upn}``                               ``$select``
+``GET /users/{id}/licenseDetails``                    (for the naive per-user comparison)
+``GET /roleManagement/directory/roleAssignments``     ``$expand=principal``, ``$filter``
+``GET /directoryRoles``, ``/directoryRoles/{id}/members``   no query options (fallback path)
+``GET /groups/{id}/members[/microsoft.graph.user]``   ``$select``; also ``transitiveMembers``
+``POST /$batch``                                      ≤ 20 requests, each with its own status
+====================================================  ==========================================
+
+Seam for other emulators: :func:`add_route` registers another Graph route (e.g. the audit-log
+search at ``/security/auditLog/queries``) from its own module; routes are matched in order.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl, quote, urlsplit
+
+from assessor.sandbox.http import Headers, SandboxRequest, SandboxResponse, graph_error
+from assessor.sandbox.odata import FilterExpr, UnsupportedQuery, parse_filter
+from assessor.sandbox.spec import SandboxTenant
+
+Handler = Callable[[SandboxRequest, "re.Match[str]"], SandboxResponse]
+MAX_TOP = 999
+DEFAULT_TOP = 100
+MAX_BATCH = 20
+
+USER_PROPERTIES = frozenset(
+    {
+        "id",
+        "userPrincipalName",
+        "displayName",
+        "givenName",
+        "surname",
+        "mail",
+        "jobTitle",
+        "mobilePhone",
+        "officeLocation",
+        "preferredLanguage",
+        "businessPhones",
+        "accountEnabled",
+        "userType",
+        "assignedLicenses",
+        "assignedPlans",
+    }
+)
+USER_DEFAULT = (
+    "businessPhones",
+    "displayName",
+    "givenName",
+    "jobTitle",
+    "mail",
+    "mobilePhone",
+    "officeLocation",
+    "preferredLanguage",
+    "surname",
+    "userPrincipalName",
+    "id",
+)
+USER_FILTERABLE: dict[str, frozenset[str] | None] = {
+    "id": None,
+    "userPrincipalName": None,
+    "accountEnabled": None,
+    "userType": None,
+    "displayName": None,
+    "assignedPlans": frozenset({"servicePlanId", "capabilityStatus", "service"}),
+    "assignedLicenses": frozenset({"skuId"}),
+}
+PER_USER_PROPERTIES = frozenset({"id", "userPrincipalName", "displayName"})
+ROLE_ASSIGNMENT_FILTERABLE: dict[str, frozenset[str] | None] = {
+    "roleDefinitionId": None,
+    "principalId": None,
+    "directoryScopeId": None,
+}
+SKU_PROPERTIES = frozenset(
+    {
+        "accountId",
+        "accountName",
+        "appliesTo",
+        "capabilityStatus",
+        "consumedUnits",
+        "id",
+        "prepaidUnits",
+        "servicePlans",
+        "skuId",
+        "skuPartNumber",
+        "subscriptionIds",
+    }
+)
+
+
+class QueryError(Exception):
+    """A query the emulator answers with a 400 Graph error."""
+
+    def __init__(self, code: str, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    pattern: re.Pattern[str]
+    handler: Handler
+
+
+ROUTES: list[Route] = []
+
+
+def add_route(method: str, pattern: str, handler: Handler, *, first: bool = False) -> None:
+    """Register a Graph route (regex over the path after /v1.0, anchored at both ends)."""
+    route = Route(method.upper(), re.compile(f"^{pattern}$", re.IGNORECASE), handler)
+    if first:
+        ROUTES.insert(0, route)
+    else:
+        ROUTES.append(route)
+
+
+def handle(request: SandboxRequest) -> SandboxResponse:
+    """Answer one Graph operation (faults have already been applied by the caller)."""
+    path = request.path.rstrip("/") or "/"
+    for route in ROUTES:
+        m = route.pattern.match(path)
+        if m and route.method == request.method.upper():
+            try:
+                return route.handler(request, m)
+            except QueryError as err:
+                return graph_error(
+                    err.status, err.code, err.message, request.headers.get("client-request-id")
+                )
+            except UnsupportedQuery as err:
+                return graph_error(
+                    400, "Request_UnsupportedQuery", str(err), request.headers.get("client-request-id")
+                )
+    segment = path.strip("/").split("/")[0] or "/"
+    return graph_error(
+        400,
+        "BadRequest",
+        f"Resource not found for the segment '{segment}'.",
+        request.headers.get("client-request-id"),
+    )
+
+
+# --------------------------------------------------------------------------- query helpers
+
+
+def _only(request: SandboxRequest, allowed: set[str]) -> None:
+    for key in request.query:
+        if key.startswith("$") and key.lower() not in allowed:
+            raise QueryError(
+                "Request_UnsupportedQuery", f"The query parameter '{key}' is not supported on this resource."
+            )
+
+
+def _select(request: SandboxRequest, known: frozenset[str], entity: str) -> tuple[str, ...] | None:
+    raw = request.query.get("$select")
+    if raw is None:
+        return None
+    fields = tuple(f.strip() for f in raw.split(",") if f.strip())
+    for f in fields:
+        if f not in known:
+            raise QueryError(
+                "Request_BadRequest",
+                f"Could not find a property named '{f}' on type 'microsoft.graph.{entity}'.",
+            )
+    return fields
+
+
+def _project(obj: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
+    out = {f: obj.get(f) for f in fields}
+    if "@odata.type" in obj:
+        out = {"@odata.type": obj["@odata.type"], **out}
+    return out
+
+
+def _eventual(request: SandboxRequest) -> bool:
+    return str(request.headers.get("ConsistencyLevel", "")).lower() == "eventual"
+
+
+def _top(request: SandboxRequest) -> int:
+    raw = request.query.get("$top")
+    if raw is None:
+        return DEFAULT_TOP
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_TOP:
+        raise QueryError(
+            "Request_BadRequest",
+            f"Invalid page size specified: '{raw}'. Must be between 1 and {MAX_TOP} inclusive.",
+        )
+    return int(raw)
+
+
+def _bool_option(request: SandboxRequest, name: str) -> bool:
+    raw = request.query.get(name)
+    if raw is None:
+        return False
+    if raw.lower() not in ("true", "false"):
+        raise QueryError("Request_BadRequest", f"Invalid value '{raw}' for query option {name}.")
+    return raw.lower() == "true"
+
+
+def _context(request: SandboxRequest, entity_set: str) -> str:
+    return f"{request.base_url}/$metadata#{entity_set}"
+
+
+# --------------------------------------------------------------------------- paging tokens
+
+
+def _token_digest(tenant: SandboxTenant, index: int, signature: str) -> str:
+    return hashlib.sha256(f"{tenant.id}|{index}|{signature}".encode()).hexdigest()[:16]
+
+
+def encode_skiptoken(tenant: SandboxTenant, index: int, signature: str) -> str:
+    raw = f"{index}:{_token_digest(tenant, index, signature)}".encode()
+    return "RFNwdA" + base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_skiptoken(tenant: SandboxTenant, token: str, signature: str) -> int:
+    bad = QueryError("Request_BadRequest", "Invalid or expired $skiptoken.")
+    if not token.startswith("RFNwdA"):
+        raise bad
+    body = token[len("RFNwdA") :]
+    try:
+        raw = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        raise bad from None
+    index_text, _, digest = raw.partition(":")
+    if not index_text.isdigit() or digest != _token_digest(tenant, int(index_text), signature):
+        raise bad
+    return int(index_text)
+
+
+def _next_link(request: SandboxRequest, collection: str, token: str) -> str:
+    params = [(k, v) for k, v in request.query.items() if k != "$skiptoken"] + [("$skiptoken", token)]
+    query = "&".join(f"{quote(k, safe='$')}={quote(v, safe='')}" for k, v in params)
+    return f"{request.base_url}{collection}?{query}"
+
+
+# --------------------------------------------------------------------------- organization, SKUs
+
+
+def _organization(request: SandboxRequest, _m: re.Match[str]) -> SandboxResponse:
+    _only(request, {"$select"})
+    org = request.tenant.tenant.organization()
+    return SandboxResponse.json({"@odata.context": _context(request, "organization"), "value": [org]})
+
+
+def _subscribed_skus(request: SandboxRequest, _m: re.Match[str]) -> SandboxResponse:
+    _only(request, {"$select"})
+    fields = _select(request, SKU_PROPERTIES, "subscribedSku")
+    skus = request.tenant.tenant.subscribed_skus()
+    value = [_project(s, fields) for s in skus] if fields else skus
+    return SandboxResponse.json({"@odata.context": _context(request, "subscribedSkus"), "value": value})
+
+
+# --------------------------------------------------------------------------- users
+
+
+def _user_filter(request: SandboxRequest) -> FilterExpr | None:
+    raw = request.query.get("$filter")
+    return parse_filter(raw, USER_FILTERABLE) if raw is not None else None
+
+
+def matching_indices(tenant: SandboxTenant, flt: FilterExpr | None, start: int = 0) -> Iterator[int]:
+    """User indices from ``start`` that satisfy ``flt``; whole segments are decided at once when
+    the filter only reads properties shared by every user of a segment."""
+    per_user = flt is not None and bool(flt.properties & PER_USER_PROPERTIES)
+    for seg in tenant.segments:
+        if seg.stop <= start:
+            continue
+        first = max(start, seg.start)
+        if flt is None:
+            yield from range(first, seg.stop)
+        elif not per_user:
+            if seg.spec.count and flt(tenant.user(seg.start)):
+                yield from range(first, seg.stop)
+        else:
+            yield from (i for i in range(first, seg.stop) if flt(tenant.user(i)))
+
+
+def count_matching(tenant: SandboxTenant, flt: FilterExpr | None) -> int:
+    if flt is None:
+        return tenant.user_count
+    if flt.properties & PER_USER_PROPERTIES:
+        return sum(1 for _ in matching_indices(tenant, flt))
+    return sum(s.spec.count for s in tenant.segments if s.spec.count and flt(tenant.user(s.start)))
+
+
+def _require_advanced(request: SandboxRequest, flt: FilterExpr | None, count: bool) -> None:
+    if count and not _eventual(request):
+        raise QueryError("Request_BadRequest", "$count is not currently supported.")
+    if flt is not None and flt.advanced and not (count and _eventual(request)):
+        raise QueryError(
+            "Request_UnsupportedQuery",
+            "Unsupported Query. This query needs the "
+            "'ConsistencyLevel: eventual' header and $count=true (advanced query).",
+        )
+
+
+def _list_users(request: SandboxRequest, _m: re.Match[str]) -> SandboxResponse:
+    _only(request, {"$select", "$top", "$filter", "$count", "$skiptoken"})
+    tenant = request.tenant.tenant
+    fields = _select(request, USER_PROPERTIES, "user") or USER_DEFAULT
+    top = _top(request)
+    flt = _user_filter(request)
+    count = _bool_option(request, "$count")
+    _require_advanced(request, flt, count)
+    signature = f"{request.query.get('$filter', '')}|{request.query.get('$select', '')}|{top}"
+    token = request.query.get("$skiptoken")
+    start = decode_skiptoken(tenant, token, signature) if token else 0
+    page: list[dict[str, Any]] = []
+    more = False
+    for index in matching_indices(tenant, flt, start):
+        if len(page) == top:
+            more = True
+            break
+        page.append(_project(tenant.user(index), fields))
+        last = index
+    body: dict[str, Any] = {"@odata.context": _context(request, f"users({','.join(fields)})")}
+    if count and token is None:
+        body["@odata.count"] = count_matching(tenant, flt)
+    if more:
+        body["@odata.nextLink"] = _next_link(request, "/users", encode_skiptoken(tenant, last + 1, signature))
+    body["value"] = page
+    return SandboxResponse.json(body)
+
+
+def _count_users(request: SandboxRequest, _m: re.Match[str]) -> SandboxResponse:
+    _only(request, {"$filter", "$search"})
+    if "$search" in request.query:
+        raise QueryError("Request_UnsupportedQuery", "$search is not supported by the sandbox.")
+    if not _eventual(request):
+        raise QueryError(
+            "Request_UnsupportedQuery",
+            "Raw count (/$count) is not supported because the "
+            "'ConsistencyLevel:eventual' header is missing. Refer to "
+            "https://aka.ms/graph-docs/advanced-queries for more information",
+        )
+    return SandboxResponse.text(str(count_matching(request.tenant.tenant, _user_filter(request))))
+
+
+def _get_user(request: SandboxRequest, m: re.Match[str]) -> SandboxResponse:
+    _only(request, {"$select"})
+    user = request.tenant.tenant.user_by_id(m["id"])
+    if user is None:
+        raise QueryError(
+            "Request_ResourceNotFound",
+            f"Resource '{m['id']}' does not exist or one of its queried "
+            "reference-property objects are not present.",
+            404,
+        )
+    fields = _select(request, USER_PROPERTIES, "user") or USER_DEFAULT
+    body = {"@odata.context": _context(request, "users/$entity"), **_project(user, fields)}
+    return SandboxResponse.json(body)
+
+
+def _license_details(request: SandboxRequest, m: re.Match[str]) -> SandboxResponse:
+    _only(request, {"$select"})
+    tenant = request.tenant.tenant
+    user = tenant.user_by_id(m["id"])
+    if user is None:
+        raise QueryError("Request_ResourceNotFound", f"Resource '{m['id']}' does not exist.", 404)
+    skus = {s["skuId"]: s for s in tenant.subscribed_skus()}
+    value = []
+    for lic in user["assignedLicenses"]:
+        sku = skus[lic["skuId"]]
+        plans = [
+            {
+                **p,
+                "provisioningStatus": "Disabled" if p["servicePlanId"] in lic["disabledPlans"] else "Success",
+            }
+            for p in sku["servicePlans"]
+        ]
+        value.append(
+            {
+                "id": f"{user['id']}_{sku['skuId']}",
+                "skuId": sku["skuId"],
+                "skuPartNumber": sku["skuPartNumber"],
+                "servicePlans": plans,
+            }
+        )
+    return SandboxResponse.json(
+        {"@odata.context": _context(request, "users('…')/licenseDetails"), "value": value}
+    )
+
+
+# --------------------------------------------------------------------------- roles and groups
+
+
+def _default_object(obj: dict[str, Any]) -> dict[str, Any]:
+    """A directory object as returned by `$expand` or `/members`: default properties only."""
+    if obj["@odata.type"] == "#microsoft.graph.user":
+        return _project(obj, USER_DEFAULT)
+    return obj
+
+
+def _role_assignments(request: SandboxRequest, _m: re.Match[str]) -> SandboxResponse:
+    _only(request, {"$filter", "$expand", "$select"})
+    tenant = request.tenant.tenant
+    expand = request.query.get("$expand")
+    if expand not in (None, "principal"):
+        raise QueryError("Request_UnsupportedQuery", f"Expanding '{expand}' is not supported by the sandbox.")
+    raw_filter = request.query.get("$filter")
+    flt = parse_filter(raw_filter, ROLE_ASSIGNMENT_FILTERABLE) if raw_filter else None
+    if flt is not None and flt.advanced:
+        raise QueryError("Request_UnsupportedQuery", "Unsupported filter on roleAssignments.")
+    value = []
+    for a in tenant.role_assignments:
+        item = {
+            "id": a.id,
+            "roleDefinitionId": a.role_template_id,
+            "principalId": a.principal_id,
+            "directoryScopeId": "/",
+        }
+        if flt is not None and not flt(item):
+            continue
+        if expand:
+            principal = tenant.directory_object(a.principal_id)
+            item["principal"] = _default_object(principal) if principal else None
+        value.append(item)
+    return SandboxResponse.json(
+        {"@odata.context": _context(request, "roleManagement/directory/roleAssignments"), "value": value}
+    )
+
+
+def _directory_roles(request: SandboxRequest, _m: re.Match[str]) -> SandboxResponse:
+    _only(request, set())
+    return SandboxResponse.json(
+        {
+            "@odata.context": _context(request, "directoryRoles"),
+            "value": request.tenant.tenant.directory_roles,
+        }
+    )
+
+
+def _directory_role_members(request: SandboxRequest, m: re.Match[str]) -> SandboxResponse:
+    _only(request, set())
+    tenant = request.tenant.tenant
+    role = next((r for r in tenant.directory_roles if r["id"] == m["id"].lower()), None)
+    if role is None:
+        raise QueryError("Request_ResourceNotFound", f"Resource '{m['id']}' does not exist.", 404)
+    members = [
+        tenant.directory_object(a.principal_id)
+        for a in tenant.role_assignments
+        if a.role_template_id == role["roleTemplateId"]
+    ]
+    value = [_default_object(o) for o in members if o is not None]
+    return SandboxResponse.json({"@odata.context": _context(request, "directoryObjects"), "value": value})
+
+
+def _group_members(request: SandboxRequest, m: re.Match[str]) -> SandboxResponse:
+    _only(request, {"$select", "$top"})
+    tenant = request.tenant.tenant
+    group = tenant.principals.get(m["id"].lower())
+    if group is None or group.kind != "group":
+        raise QueryError("Request_ResourceNotFound", f"Resource '{m['id']}' does not exist.", 404)
+    fields = _select(request, USER_PROPERTIES, "user")
+    members = [tenant.directory_object(mid) for mid in group.member_ids]
+    if m["cast"]:
+        members = [o for o in members if o is not None and o["@odata.type"] == "#microsoft.graph.user"]
+    value = [(_project(o, fields) if fields else _default_object(o)) for o in members if o is not None]
+    return SandboxResponse.json({"@odata.context": _context(request, "directoryObjects"), "value": value})
+
+
+# --------------------------------------------------------------------------- $batch
+
+
+def _batch(request: SandboxRequest, _m: re.Match[str]) -> SandboxResponse:
+    if request.in_batch:
+        raise QueryError("BadRequest", "A batch request cannot contain another batch.")
+    body = request.json()
+    items = body.get("requests") if isinstance(body, dict) else None
+    if not isinstance(items, list) or not items:
+        raise QueryError("BadRequest", "Invalid batch payload format.")
+    if len(items) > MAX_BATCH:
+        raise QueryError("BadRequest", f"Number of requests exceeds the limit of {MAX_BATCH}.")
+    ids = [str(i.get("id")) if isinstance(i, dict) else "" for i in items]
+    if len(set(ids)) != len(ids) or "" in ids or "None" in ids:
+        raise QueryError("BadRequest", "Every batch request needs a unique id.")
+    return SandboxResponse.json({"responses": [_batch_item(request, item) for item in items]})
+
+
+def _batch_item(outer: SandboxRequest, item: dict[str, Any]) -> dict[str, Any]:
+    url = str(item.get("url", ""))
+    parts = urlsplit(url if url.startswith("/") else "/" + url)
+    headers = {str(k): str(v) for k, v in (item.get("headers") or {}).items()}
+    if "authorization" in outer.headers:
+        headers.setdefault("Authorization", outer.headers["authorization"])
+    sub = SandboxRequest(
+        method=str(item.get("method", "GET")).upper(),
+        path=parts.path,
+        query=_query(parts.query),
+        headers=Headers(headers),
+        body=b"",
+        tenant=outer.tenant,
+        base_url=outer.base_url,
+        in_batch=True,
+    )
+    response = sub.tenant.check_faults(sub) or handle(sub)
+    out_headers = {"Content-Type": response.content_type, **response.headers}
+    if response.content_type.startswith("application/json"):
+        content: Any = response.decoded()
+    else:  # Graph base64-encodes bodies that are not JSON
+        content = base64.b64encode(response.body).decode("ascii")
+    return {"id": str(item["id"]), "status": response.status, "headers": out_headers, "body": content}
+
+
+def _query(raw: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for key, value in parse_qsl(raw, keep_blank_values=True):
+        if key in out:
+            raise QueryError("Request_BadRequest", f"Query option '{key}' was specified more than once.")
+        out[key] = value
+    return out
+
+
+parse_query = _query
+
+add_route("GET", r"/organization", _organization)
+add_route("GET", r"/subscribedSkus", _subscribed_skus)
+add_route("GET", r"/users", _list_users)
+add_route("GET", r"/users/\$count", _count_users)
+add_route("GET", r"/users/(?P<id>[^/]+)/licenseDetails", _license_details)
+add_route("GET", r"/users/(?P<id>[^/$][^/]*)", _get_user)
+add_route("GET", r"/roleManagement/directory/roleAssignments", _role_assignments)
+add_route("GET", r"/directoryRoles", _directory_roles)
+add_route("GET", r"/directoryRoles/(?P<id>[^/]+)/members", _directory_role_members)
+add_route(
+    "GET",
+    r"/groups/(?P<id>[^/]+)/(?:transitiveMembers|members)(?P<cast>/microsoft\.graph\.user)?",
+    _group_members,
+)
+add_route("POST", r"/\$batch", _batch)

@@ -1,0 +1,390 @@
+"""The sandbox HTTP server: many generated tenants behind one loopback port.
+
+URL layout: ``http://127.0.0.1:PORT/{tenant}/{api-root}/...`` where ``{tenant}`` is the tenant's
+GUID (or its bundled name) and ``{api-root}`` selects a handler module:
+
+- ``v1.0`` → :mod:`assessor.sandbox.graph` (Microsoft Graph). A tenant's Graph base URL is
+  ``http://127.0.0.1:PORT/<tenant-id>/v1.0``. Further Graph routes (e.g. the audit search under
+  ``/security/auditLog/queries``) are added with :func:`assessor.sandbox.graph.add_route`.
+- ``adminapi`` → the Exchange Online admin API emulator, registered by its own module with
+  ``register_api("adminapi", handler)``; the handler receives the path after ``/adminapi``, e.g.
+  ``/beta/{tenant}/InvokeCommand``. Until one is registered the server answers 404.
+
+A handler is a function ``(SandboxRequest) -> SandboxResponse`` (see :mod:`assessor.sandbox.http`).
+The server does, before any handler: the bearer-token check (401 with a Graph error body when the
+``Authorization: Bearer …`` header is missing), injected latency, and per-operation faults
+(forced errors and 429s, see :mod:`assessor.sandbox.faults`). It records every request (start,
+end, status) so benchmarks can count requests and sequential rounds.
+
+In-process use::
+
+    with SandboxServer(["contoso", "fabrikam"]) as server:
+        url = server.graph_url("contoso")   # http://127.0.0.1:54321/<id>/v1.0
+        ...
+        server.stats()                      # requests, peak concurrency, sequential rounds
+
+From the CLI: :func:`serve` (``assessor sandbox serve NAME``) runs until interrupted.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any, TextIO
+from urllib.parse import unquote, urlsplit
+
+from assessor.sandbox import graph
+from assessor.sandbox.faults import TenantState, effective_faults, parse_throttle
+from assessor.sandbox.http import Headers, SandboxRequest, SandboxResponse, graph_error
+from assessor.sandbox.spec import ErrorSpec, SandboxTenant, SpecError, ThrottleSpec, load_tenant
+
+ApiHandler = Callable[[SandboxRequest], SandboxResponse]
+_API_HANDLERS: dict[str, ApiHandler] = {"v1.0": graph.handle}
+MAX_BODY = 4 * 1024 * 1024
+
+
+def register_api(root: str, handler: ApiHandler) -> None:
+    """Route ``/{tenant}/{root}/...`` to ``handler`` (the seam for the Exchange/compliance emulators)."""
+    _API_HANDLERS[root] = handler
+
+
+# --------------------------------------------------------------------------- request log
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    start: float
+    end: float
+    method: str
+    path: str
+    status: int
+    tenant: str
+
+
+class RequestLog:
+    """Thread-safe log of top-level requests with live concurrency tracking."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.records: list[RequestRecord] = []
+        self.in_flight = 0
+        self.peak_concurrency = 0
+
+    def begin(self) -> float:
+        with self._lock:
+            self.in_flight += 1
+            self.peak_concurrency = max(self.peak_concurrency, self.in_flight)
+        return time.perf_counter()
+
+    def end(self, start: float, method: str, path: str, status: int, tenant: str) -> None:
+        record = RequestRecord(start, time.perf_counter(), method, path, status, tenant)
+        with self._lock:
+            self.in_flight -= 1
+            self.records.append(record)
+
+    def reset(self) -> None:
+        with self._lock:
+            self.records = []
+            self.peak_concurrency = self.in_flight
+
+    def snapshot(self, tenant: str | None = None) -> list[RequestRecord]:
+        with self._lock:
+            return [r for r in self.records if tenant is None or r.tenant == tenant]
+
+
+def sequential_rounds(records: Sequence[RequestRecord]) -> int:
+    """The longest chain of requests each starting after the previous one ended.
+
+    Requests that overlap in time were in flight together, so they belong to one round; the
+    chain length is the number of round trips a client had to wait for one after another.
+    """
+    by_start = sorted(records, key=lambda r: r.start)
+    by_end = sorted(range(len(by_start)), key=lambda i: by_start[i].end)
+    depth = [0] * len(by_start)
+    best_done = 0
+    pointer = 0
+    for i, record in enumerate(by_start):
+        while pointer < len(by_end) and by_start[by_end[pointer]].end <= record.start:
+            best_done = max(best_done, depth[by_end[pointer]])
+            pointer += 1
+        depth[i] = best_done + 1
+    return max(depth, default=0)
+
+
+# --------------------------------------------------------------------------- HTTP plumbing
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _HTTPServer
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return
+
+    def _serve(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > MAX_BODY:
+            self._send(graph_error(413, "RequestEntityTooLarge", "Request body too large."))
+            self.close_connection = True
+            return
+        body = self.rfile.read(length) if length else b""
+        self._send(self.server.sandbox.dispatch(self.command, self.path, dict(self.headers.items()), body))
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
+
+    def _send(self, response: SandboxResponse) -> None:
+        self.send_response(response.status)
+        self.send_header("Content-Type", response.content_type)
+        self.send_header("Content-Length", str(len(response.body)))
+        for key, value in response.headers.items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(response.body)
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 512
+
+    def __init__(self, address: tuple[str, int], sandbox: SandboxServer) -> None:
+        self.sandbox = sandbox
+        super().__init__(address, _Handler)
+
+
+# --------------------------------------------------------------------------- the server
+
+
+class SandboxServer:
+    """Serves sandbox tenants on 127.0.0.1. Start with :meth:`start` or as a context manager."""
+
+    def __init__(
+        self,
+        tenants: Iterable[str | SandboxTenant] = (),
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        latency_ms: int | None = None,
+        throttle: ThrottleSpec | str | int | None = None,
+        errors: list[ErrorSpec] | None = None,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.log = RequestLog()
+        self._states: dict[str, TenantState] = {}
+        self._aliases: dict[str, str] = {}
+        self._httpd: _HTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self._overrides = (latency_ms, parse_throttle(throttle), errors)
+        for tenant in tenants:
+            self.add_tenant(tenant)
+
+    # ---- tenants
+
+    def add_tenant(
+        self,
+        tenant: str | SandboxTenant,
+        *,
+        latency_ms: int | None = None,
+        throttle: ThrottleSpec | str | int | None = None,
+        errors: list[ErrorSpec] | None = None,
+    ) -> TenantState:
+        """Serve another tenant; per-call overrides win over server-wide ones, which win over the spec."""
+        generated = load_tenant(tenant) if isinstance(tenant, str) else tenant
+        base_latency, base_throttle, base_errors = self._overrides
+        faults = effective_faults(
+            generated.spec.faults,
+            latency_ms if latency_ms is not None else base_latency,
+            parse_throttle(throttle) or base_throttle,
+            errors if errors is not None else base_errors,
+        )
+        state = TenantState(generated, faults)
+        self._states[generated.id] = state
+        self._aliases[generated.name.lower()] = generated.id
+        return state
+
+    def state(self, tenant: str) -> TenantState:
+        key = self._aliases.get(tenant.lower(), tenant.lower())
+        try:
+            return self._states[key]
+        except KeyError:
+            raise SpecError(f"the sandbox does not serve tenant {tenant!r}") from None
+
+    @property
+    def tenants(self) -> list[SandboxTenant]:
+        return [s.tenant for s in self._states.values()]
+
+    # ---- lifecycle
+
+    def start(self) -> str:
+        """Start serving in a background thread; returns the base URL (``http://127.0.0.1:PORT``)."""
+        if self._httpd is None:
+            self._httpd = _HTTPServer((self.host, self.port), self)
+            self.port = self._httpd.server_address[1]
+            self._thread = threading.Thread(
+                target=self._httpd.serve_forever,
+                kwargs={"poll_interval": 0.05},
+                name=f"sandbox-{self.port}",
+                daemon=True,
+            )
+            self._thread.start()
+        return self.base_url
+
+    def stop(self) -> None:
+        if self._httpd is not None:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+            self._httpd = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def __enter__(self) -> SandboxServer:
+        self.start()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def graph_url(self, tenant: str) -> str:
+        """The Graph v1.0 base URL of a served tenant (by name or id)."""
+        return f"{self.base_url}/{self.state(tenant).tenant.id}/v1.0"
+
+    def api_url(self, tenant: str, root: str) -> str:
+        return f"{self.base_url}/{self.state(tenant).tenant.id}/{root}"
+
+    # ---- statistics
+
+    def stats(self, tenant: str | None = None) -> dict[str, Any]:
+        """Requests, peak concurrency and sequential rounds (for one tenant, or all)."""
+        tenant_id = self.state(tenant).tenant.id if tenant else None
+        records = self.log.snapshot(tenant_id)
+        by_status: dict[int, int] = {}
+        for r in records:
+            by_status[r.status] = by_status.get(r.status, 0) + 1
+        operations = (
+            self.state(tenant).operations if tenant else sum(s.operations for s in self._states.values())
+        )
+        return {
+            "requests": len(records),
+            "operations": operations,
+            "by_status": by_status,
+            "peak_concurrency": self.log.peak_concurrency,
+            "sequential_rounds": sequential_rounds(records),
+        }
+
+    def reset_stats(self) -> None:
+        self.log.reset()
+        for state in self._states.values():
+            state.operations = 0
+
+    # ---- dispatch
+
+    def dispatch(self, method: str, raw_path: str, headers: dict[str, str], body: bytes) -> SandboxResponse:
+        start = self.log.begin()
+        response, tenant_id = graph_error(500, "InternalServerError", "Unhandled sandbox error."), ""
+        try:
+            response, tenant_id = self._dispatch(method, raw_path, Headers(headers), body)
+            return response
+        finally:
+            self.log.end(start, method, raw_path, response.status, tenant_id)
+
+    def _dispatch(
+        self, method: str, raw_path: str, headers: Headers, body: bytes
+    ) -> tuple[SandboxResponse, str]:
+        parts = urlsplit(raw_path)
+        segments = parts.path.split("/", 3)  # ['', tenant, root, rest]
+        client_id = headers.get("client-request-id")
+        if len(segments) < 3:
+            return graph_error(404, "NotFound", "Use /{tenant}/v1.0/…", client_id), ""
+        tenant_key, root = unquote(segments[1]), segments[2]
+        key = self._aliases.get(tenant_key.lower(), tenant_key.lower())
+        state = self._states.get(key)
+        if state is None:
+            return graph_error(
+                400, "InvalidTenant", f"Tenant '{tenant_key}' is not served by this sandbox.", client_id
+            ), ""
+        tenant_id = state.tenant.id
+        handler = _API_HANDLERS.get(root)
+        if handler is None:
+            return graph_error(404, "NotFound", f"No emulator for '/{root}'.", client_id), tenant_id
+        auth = str(headers.get("authorization", ""))
+        if not auth.lower().startswith("bearer ") or not auth[7:].strip():
+            return graph_error(
+                401, "InvalidAuthenticationToken", "Access token is empty.", client_id
+            ), tenant_id
+        if state.faults.latency_ms:
+            time.sleep(state.faults.latency_ms / 1000)
+        try:
+            query = graph.parse_query(parts.query)
+        except graph.QueryError as err:
+            return graph_error(err.status, err.code, err.message, client_id), tenant_id
+        request = SandboxRequest(
+            method.upper(),
+            "/" + unquote(segments[3]) if len(segments) > 3 else "/",
+            query,
+            headers,
+            body,
+            state,
+            f"{self.base_url}/{tenant_id}/{root}",
+        )
+        return (state.check_faults(request) or handler(request)), tenant_id
+
+
+def serve(
+    name: str | Sequence[str],
+    port: int = 0,
+    latency_ms: int = 0,
+    throttle: ThrottleSpec | str | int | None = None,
+    *,
+    out: TextIO | None = None,
+    ready: Callable[[SandboxServer], None] | None = None,
+    stop_event: threading.Event | None = None,
+) -> None:
+    """Serve one or more tenants (a name, comma-separated names, or ``all``) until interrupted."""
+    import sys
+
+    names = _tenant_names(name)
+    server = SandboxServer(names, port=port, latency_ms=latency_ms, throttle=throttle)
+    stream = out or sys.stdout
+    with server:
+        for tenant in server.tenants:
+            print(
+                f"{tenant.name}: {server.graph_url(tenant.id)}  ({tenant.user_count} users, "
+                f"cloud {tenant.cloud})",
+                file=stream,
+                flush=True,
+            )
+        print(
+            "Any bearer token is accepted (e.g. ASSESSOR_GRAPH_TOKEN=sandbox). Ctrl-C stops.",
+            file=stream,
+            flush=True,
+        )
+        if ready is not None:
+            ready(server)
+        waiter = stop_event or threading.Event()
+        try:
+            while not waiter.wait(0.5):
+                pass
+        except KeyboardInterrupt:
+            pass
+
+
+def _tenant_names(name: str | Sequence[str]) -> list[str]:
+    from assessor.sandbox.spec import list_tenants
+
+    if isinstance(name, str):
+        if name == "all":
+            return list_tenants()
+        return [n.strip() for n in name.split(",") if n.strip()]
+    return list(name)
