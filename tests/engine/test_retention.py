@@ -1,0 +1,125 @@
+"""Effective retention per user: priority, scoping, Premium applicability, the 10-year add-on."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from support import assess_doc, finding
+
+from assessor.profiles import load_profile
+
+BASE = load_profile("baseline")
+YEAR = BASE.model_copy(update={"retention": BASE.retention.model_copy(update={"searchable_days": 365,
+                                                                                "retrievable_days": 365})})
+
+
+def with_policies(doc: dict[str, Any], policies: list[dict[str, Any]]) -> dict[str, Any]:
+    doc = copy.deepcopy(doc)
+    doc["exchange"]["retention_policies"]["data"]["policies"] = policies
+    return doc
+
+
+def test_premium_default_is_one_year_for_core_and_180_for_other(mixed: dict[str, Any]) -> None:
+    report = assess_doc(with_policies(mixed, []), YEAR)
+    ex = report.retention.workloads["Exchange"]
+    # Premium users get 365, Standard users 180: the minimum over in-scope users is 180.
+    assert ex.effective_days_min == 180 and ex.effective_days_max == 365
+    assert ex.users_short == 505 - 97
+    assert report.retention.workloads["Other"].effective_days_max == 180
+
+
+def test_seven_day_priority_one_wins_over_one_year(mixed: dict[str, Any]) -> None:
+    report = assess_doc(mixed, "baseline")
+    ex = report.retention.workloads["Exchange"]
+    assert ex.effective_days_min == 7
+    assert ex.users_short == 97  # every Premium user (the named counsel included)
+    assert report.retention.overridden_policies[0]["policy"] == "Exchange short-term (pilot)"
+    assert report.retention.overridden_policies[0]["overrides"] == "All Exchange one year"
+    # swap the priorities: the one-year policy now wins, nobody falls short of 180
+    pols = mixed["exchange"]["retention_policies"]["data"]["policies"]
+    pols[0]["priority"], pols[1]["priority"] = 5, 1
+    fixed = assess_doc(mixed, "baseline")
+    assert fixed.retention.workloads["Exchange"].users_short == 0
+    assert finding(fixed, "RET-01").status.value == "pass"
+
+
+def test_non_premium_users_ignore_custom_policies(e3: dict[str, Any]) -> None:
+    doc = with_policies(e3, [{"name": "short", "priority": 1, "retention_duration": "SevenDays",
+                              "record_types": ["ExchangeItem"]}])
+    report = assess_doc(doc, "baseline")
+    assert report.retention.workloads["Exchange"].effective_days_min == 180
+    assert report.retention.policies_considered == 0
+
+
+def test_record_type_scoping(mixed: dict[str, Any]) -> None:
+    doc = with_policies(mixed, [{"name": "teams 7d", "priority": 1, "retention_duration": "SevenDays",
+                                 "record_types": ["MicrosoftTeams"]}])
+    report = assess_doc(doc, "baseline")
+    assert report.retention.workloads["Exchange"].users_short == 0
+    assert report.retention.workloads["Other"].effective_days_min == 7
+    assert report.retention.workloads["Other"].users_short == 97
+    assert finding(report, "RET-02").status.value == "fail"
+    assert finding(report, "RET-01").status.value == "pass"
+
+
+def test_operation_scoped_policy_only_shortens_those_operations(mixed: dict[str, Any]) -> None:
+    doc = with_policies(mixed, [{"name": "mia 30d", "priority": 1, "retention_duration": "OneMonth",
+                                 "record_types": ["ExchangeItemAggregated"], "operations": ["MailItemsAccessed"]}])
+    report = assess_doc(doc, "baseline")
+    assert report.retention.workloads["Exchange"].effective_days_min == 30
+    assert report.retention.workloads["SharePoint"].users_short == 0
+
+
+def test_policy_scoped_to_named_user(mixed: dict[str, Any]) -> None:
+    doc = with_policies(mixed, [{"name": "counsel 7d", "priority": 1, "retention_duration": "SevenDays",
+                                 "user_ids": ["COUNSEL@contoso.example"]}])
+    report = assess_doc(doc, "baseline")
+    for workload in ("Exchange", "SharePoint", "Other"):
+        w = report.retention.workloads[workload]
+        assert w.users_short == 1, workload
+        assert w.effective_days_min == 7
+    assert any("counsel@contoso.example" in c for c in report.retention.workloads["Exchange"].causes)
+
+
+def test_user_scoped_policy_for_non_premium_named_user_is_ignored(mixed: dict[str, Any]) -> None:
+    mixed["users"]["data"]["named"][0]["assigned_licenses"][0]["disabled_plans"] = [
+        "2f442157-a11c-46b9-ae5b-6e39ff4e5849"]
+    mixed["users"]["data"]["counts"]["in_scope_premium"] = 96
+    doc = with_policies(mixed, [{"name": "counsel 7d", "priority": 1, "retention_duration": "SevenDays",
+                                 "user_ids": ["counsel@contoso.example"]}])
+    report = assess_doc(doc, "baseline")
+    assert report.retention.workloads["Exchange"].users_short == 0
+
+
+def test_ten_years_without_addon_is_capped_to_one_year(mixed: dict[str, Any]) -> None:
+    doc = with_policies(mixed, [{"name": "all ten years", "priority": 1, "retention_duration": "TenYears",
+                                 "record_types": ["ExchangeItem"]}])
+    long = BASE.model_copy(update={"retention": BASE.retention.model_copy(update={"searchable_days": 730,
+                                                                                    "retrievable_days": 730})})
+    report = assess_doc(doc, long)
+    assert report.retention.ten_year_without_addon == ["all ten years"]
+    assert report.retention.workloads["Exchange"].effective_days_max == 365
+    # with the add-on counted for all Premium users, the policy gives ten years for ExchangeItem
+    doc["users"]["data"]["counts"]["in_scope_premium_ten_year"] = 97
+    addon = assess_doc(doc, long)
+    assert addon.retention.ten_year_without_addon == []
+    assert addon.retention.workloads["Exchange"].effective_days_max == 365  # other Exchange record types
+    assert not any("capped" in c for c in addon.retention.workloads["Exchange"].causes)
+
+
+def test_disabled_and_pending_deletion_policies_are_ignored(mixed: dict[str, Any]) -> None:
+    pols = mixed["exchange"]["retention_policies"]["data"]["policies"]
+    pols[0]["enabled"] = False
+    assert assess_doc(mixed, "baseline").retention.workloads["Exchange"].users_short == 0
+    pols[0]["enabled"] = True
+    pols[0]["mode"] = "PendingDeletion"
+    assert assess_doc(mixed, "baseline").retention.workloads["Exchange"].users_short == 0
+
+
+def test_standard_default_was_90_days_before_2023_10_17(e3: dict[str, Any]) -> None:
+    from datetime import date
+
+    report = assess_doc(e3, "baseline", on=date(2023, 10, 1))
+    assert report.retention.workloads["Exchange"].effective_days_min == 90
+    assert assess_doc(e3, "baseline", on=date(2023, 10, 17)).retention.workloads["Exchange"].effective_days_min == 180

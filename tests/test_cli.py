@@ -1,0 +1,124 @@
+"""The command line as a user runs it: a real subprocess, exit codes, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from support import EXAMPLES, ROOT
+
+REPORT_KEYS = {"schema", "tenant", "profile", "generated_at", "tool_version", "summary", "findings", "licensing",
+               "retention", "audit", "events"}
+LICENSING_KEYS = {"audit_tier", "users_total", "users_in_scope", "users_without_premium_audit", "privileged_users",
+                  "privileged_users_without_premium_audit", "premium_audit_seats_unassigned",
+                  "suspended_or_warning_skus", "recommendation"}
+FINDING_KEYS = {"check_id", "title", "status", "severity", "message", "evidence", "remediation", "references",
+                "controls"}
+
+
+def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "assessor", *args], capture_output=True, text=True, cwd=cwd,
+                          timeout=120, check=False)
+
+
+@pytest.mark.parametrize("example", sorted(p.name for p in EXAMPLES.glob("*.json")))
+def test_assess_examples_write_full_report(example: str, tmp_path: Path) -> None:
+    res = run("assess", "--evidence", str(EXAMPLES / example), "--format", "json,console", "--output",
+              str(tmp_path), "--date", "2026-11-25")
+    assert res.returncode == 0, res.stderr
+    doc = json.loads((tmp_path / "report.json").read_text())
+    assert REPORT_KEYS <= set(doc)
+    assert doc["schema"] == "assessor.report/1"
+    assert LICENSING_KEYS <= set(doc["licensing"])
+    assert set(doc["retention"]["workloads"]) == {"Exchange", "SharePoint", "OneDrive", "AzureActiveDirectory", "Other"}
+    for w in doc["retention"]["workloads"].values():
+        assert {"effective_days_min", "users_short"} <= set(w)
+    assert {"searchable_days", "retrievable_days"} <= set(doc["retention"]["required"])
+    assert {"ual_ingestion_enabled", "org_audit_disabled", "bypass_mailboxes",
+            "mailboxes_missing_mailitemsaccessed"} <= set(doc["audit"])
+    assert set(doc["events"]) == {"MailItemsAccessed", "Send", "SearchQueryInitiatedExchange",
+                                  "SearchQueryInitiatedSharePoint"}
+    for e in doc["events"].values():
+        assert {"available", "audited_mailboxes", "observed_users"} <= set(e)
+    assert len(doc["findings"]) == 18
+    for f in doc["findings"]:
+        assert FINDING_KEYS <= set(f)
+    assert "Check" in res.stdout and "verdict" in res.stdout
+
+
+def test_fail_on_exit_code(tmp_path: Path) -> None:
+    ev = str(EXAMPLES / "e3-standard-ingestion-off.json")
+    assert run("assess", "--evidence", ev, "--format", "console", "--fail-on", "high").returncode == 1
+    assert run("assess", "--evidence", ev, "--format", "console", "--fail-on", "none").returncode == 0
+
+
+def test_checks_lists_all_18() -> None:
+    res = run("checks")
+    assert res.returncode == 0
+    ids = [line.split()[0] for line in res.stdout.splitlines() if line[:3] in ("AUD", "LIC", "RET", "EVT", "EXP")]
+    assert len(set(ids)) == 18
+
+
+def test_profiles_and_schema() -> None:
+    assert "omb-m-21-31-el3" in run("profiles").stdout
+    schema = json.loads(run("schema", "evidence").stdout)
+    assert "properties" in schema and "tenant" in schema["properties"]
+
+
+@pytest.mark.parametrize(("content", "fragment"), [
+    ("{", "not valid JSON"),
+    ('{"schema": "assessor.evidence/1"}', "tenant: Field required"),
+    ('{"schema": "other/9"}', "schema: expected"),
+])
+def test_malformed_evidence_is_one_line_exit_2(tmp_path: Path, content: str, fragment: str) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text(content)
+    out = tmp_path / "out"
+    res = run("assess", "--evidence", str(bad), "--format", "json", "--output", str(out))
+    assert res.returncode == 2
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in res.stderr
+    assert str(bad) in lines[0] and fragment in lines[0]
+    assert not out.exists()
+
+
+def test_bad_input_keeps_existing_output(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert run("assess", "--evidence", str(EXAMPLES / "e3-standard-ingestion-off.json"), "--format", "json",
+               "--output", str(out)).returncode == 0
+    before = (out / "report.json").read_text()
+    bad = tmp_path / "bad.json"
+    bad.write_text("[]")
+    assert run("assess", "--evidence", str(bad), "--format", "json", "--output", str(out)).returncode == 2
+    assert (out / "report.json").read_text() == before
+
+
+@pytest.mark.parametrize("args", [
+    ("assess", "--evidence", "nope.json"),
+    ("assess", "--evidence", "examples/e3-standard-ingestion-off.json", "--format", "pdf"),
+    ("assess", "--evidence", "examples/e3-standard-ingestion-off.json", "--profile", "nope"),
+    ("assess", "--evidence", "examples/e3-standard-ingestion-off.json", "--date", "yesterday"),
+    ("assess", "--evidence", "examples/e3-standard-ingestion-off.json", "--format", "json"),
+    ("assess", "--bogus"),
+    ("schema", "nothing"),
+])
+def test_usage_errors_exit_2_one_line(args: tuple[str, ...]) -> None:
+    res = run(*args)
+    assert res.returncode == 2, res.stderr
+    assert "Traceback" not in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1, res.stderr
+
+
+def test_verify(tmp_path: Path) -> None:
+    src = EXAMPLES / "mixed-e5-e3-priority-trap.json"
+    assert run("verify", str(src)).returncode == 0
+    doc = json.loads(src.read_text())
+    doc["users"]["data"]["counts"]["in_scope_premium"] = 505
+    doc["users"]["data"]["counts"]["in_scope"] = 505
+    tampered = tmp_path / "t.json"
+    tampered.write_text(json.dumps(doc))
+    res = run("verify", str(tampered))
+    assert res.returncode == 1 and "altered" in res.stdout
