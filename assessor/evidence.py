@@ -15,6 +15,7 @@ import json
 import os
 import tempfile
 from datetime import datetime
+from itertools import pairwise
 from pathlib import Path
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
@@ -155,7 +156,7 @@ class UserCounts(_Model):
                  self.in_scope_premium_ten_year]
         known = [c for c in chain if c is not None]
         # total >= enabled_members >= in_scope >= premium >= ten-year, wherever both are known
-        for bigger, smaller in zip(known, known[1:]):
+        for bigger, smaller in pairwise(known):
             if smaller > bigger:
                 raise ValueError("user counts are inconsistent (a subset is larger than its superset)")
         return self
@@ -352,7 +353,7 @@ class Meta(_Model):
 
 
 class Evidence(_Model):
-    schema_id: Literal["assessor.evidence/1"] = Field(SCHEMA_ID, alias="schema")
+    schema_id: Literal["assessor.evidence/1"] = Field("assessor.evidence/1", alias="schema")
     meta: Meta = Field(default_factory=Meta)
     tenant: Tenant
     skus: Section[list[SubscribedSku]]

@@ -72,9 +72,9 @@ def mailbox_actions_audited(ctx: CheckContext) -> Outcome:
     if missing:
         parts = [f"{lt}: " + ", ".join(f"{a} ({n})" for a, n in sorted(actions.items()))
                  for lt, actions in sorted((fig.missing_by_action or {}).items())]
-        samples = [s for c in (ctx.evidence.exchange.mailboxes.data.configurations
+        samples: list[str] = [s for c in (ctx.evidence.exchange.mailboxes.data.configurations
                                if ctx.evidence.exchange.mailboxes.data else []) for s in c.sample][:SAMPLE]
-        ev["sample_mailboxes"] = samples
+        ev["sample_mailboxes"] = samples  # type: ignore[assignment]
         return Outcome(Status.FAIL, f"{missing} of {fig.user_mailboxes} user mailboxes do not audit every required "
                        f"action; missing per logon type — {'; '.join(parts)}.", ev)
     if fig.mailboxes_audit_disabled:

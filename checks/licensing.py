@@ -12,7 +12,8 @@ def tenant_has_premium(ctx: CheckContext) -> Outcome:
     lic = ctx.figures.licensing
     ev = {"audit_tier": lic.audit_tier, "premium_skus": lic.premium_skus}
     if lic.audit_tier == "premium":
-        return Outcome(Status.PASS, "The tenant holds an Enabled/Warning subscription that carries Audit (Premium).", ev)
+        return Outcome(Status.PASS, "The tenant holds an Enabled/Warning subscription that carries Audit (Premium).",
+                       ev)
     return Outcome(Status.FAIL, f"The tenant's audit tier is {lic.audit_tier}: no Enabled subscription carries "
                    "M365_ADVANCED_AUDITING.", ev)
 

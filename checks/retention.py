@@ -100,7 +100,9 @@ def long_retention_backed(ctx: CheckContext) -> Outcome:
 
 @check("RET-04")
 def entra_logs_kept(ctx: CheckContext) -> Outcome:
-    need = ctx.profile.entra_log_days if ctx.profile.entra_log_days is not None else ctx.profile.retention.searchable_days
+    need = ctx.profile.entra_log_days
+    if need is None:
+        need = ctx.profile.retention.searchable_days
     level = ctx.figures.licensing.entra or "free"
     in_tenant = int(ctx.kb.entra_log_retention["days"][level])
     ev: dict[str, object] = {"required_days": need, "entra": level, "in_tenant_days": in_tenant}

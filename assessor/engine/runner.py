@@ -94,7 +94,7 @@ def run_check(rc: RegisteredCheck, ctx: CheckContext) -> Outcome:
         return early
     try:
         outcome = rc.fn(ctx)
-    except Exception as err:  # noqa: BLE001 - one check must never stop the run; the error is reported
+    except Exception as err:
         return Outcome(Status.ERROR, f"Check raised {type(err).__name__}: {err}")
     if not isinstance(outcome, Outcome):
         return Outcome(Status.ERROR, f"Check returned {type(outcome).__name__}, not an Outcome")
