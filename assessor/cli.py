@@ -18,6 +18,7 @@ import click
 from tabulate import tabulate
 
 from assessor import __version__
+from assessor.collect.attestation import with_attestation
 from assessor.engine.model import Report, Status
 from assessor.engine.registry import load_catalogue, registry
 from assessor.engine.runner import evaluate
@@ -27,7 +28,6 @@ from assessor.evidence import (
     evidence_json_schema,
     load_evidence,
     verify_seal,
-    write_json_atomic,
 )
 from assessor.profiles import SEVERITY_ORDER, Profile, builtin_profile_ids, load_profile, profile_json_schema
 from assessor.report import RENDERERS, RenderOptions
@@ -118,8 +118,10 @@ def cli() -> None:
 @click.option("--fail-on", type=click.Choice(FAIL_ON), default="none", show_default=True,
               help="Exit 1 when a fail/warn finding has at least this severity.")
 @click.option("--date", "on", help="Assessment date (YYYY-MM-DD); default today (UTC).")
+@click.option("--attest", "attestation", type=click.Path(dir_okay=False, path_type=Path),
+              help="Log-export attestation (YAML/JSON) used as the log_export evidence section.")
 def assess(evidence_path: Path | None, profile_name: str, formats: str, output: Path | None, fail_on: str,
-           on: str | None) -> None:
+           on: str | None, attestation: Path | None) -> None:
     """Evaluate evidence against a profile and write the reports."""
     fmt = _parse_formats(formats)
     if evidence_path is None:
@@ -127,6 +129,8 @@ def assess(evidence_path: Path | None, profile_name: str, formats: str, output: 
     profile = load_profile(profile_name)
     when = _parse_date(on)
     evidence = load_evidence(evidence_path)
+    if attestation is not None:
+        evidence = with_attestation(evidence, attestation)
     report = run_assessment(evidence, profile, when)
     written = _write_outputs(report, fmt, output, RenderOptions())
     if "console" in fmt:

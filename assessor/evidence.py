@@ -87,8 +87,11 @@ def not_collected(reason: str, fix: str | None = None, source: str | None = None
 # --------------------------------------------------------------------------- tenant and licences
 
 
+TENANT_ID_PATTERN = r"^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,126}[A-Za-z0-9])?$"
+
+
 class Tenant(_Model):
-    id: str = Field(min_length=1, max_length=128)
+    id: str = Field(pattern=TENANT_ID_PATTERN, description="Tenant GUID or a verified domain (no path separators)")
     name: str | None = None
     domains: list[str] = Field(default_factory=list)
     default_domain: str | None = None

@@ -1,0 +1,54 @@
+"""Log-export attestations: what the tenant cannot tell us about where its logs go.
+
+Forwarding of the unified audit log to a SIEM or archive cannot be read from Microsoft 365, so
+EXP-01 and RET-03/04 rely on an attestation the admin or auditor writes (YAML or JSON)::
+
+    siem_attested: true
+    siem_retention_days: 913
+    attested_by: "SOC lead, ticket SEC-1234, 2026-10-01"
+    note: "UAL via Office 365 Management Activity API into Sentinel; 2.5 years in archive tier"
+    entra_diagnostic_settings:
+      - {name: to-sentinel, destinations: ["Log Analytics: soc"], categories: [SignInLogs, AuditLogs], retention_days: 730}
+
+It becomes the evidence's ``log_export`` section with provenance ``imported`` (the file name).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from assessor.errors import EvidenceError
+from assessor.evidence import Evidence, LogExport, Section, describe_validation_error
+
+MAX_ATTESTATION_BYTES = 1024 * 1024
+
+
+def load_attestation(path: str | Path) -> Section[LogExport]:
+    p = Path(path)
+    try:
+        if p.stat().st_size > MAX_ATTESTATION_BYTES:
+            raise EvidenceError(f"{p}: attestation file is larger than 1 MiB")
+        raw: Any = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except OSError as err:
+        raise EvidenceError(f"{p}: cannot read attestation ({err.strerror})") from None
+    except UnicodeDecodeError:
+        raise EvidenceError(f"{p}: attestation is not UTF-8 text") from None
+    except yaml.YAMLError:
+        raise EvidenceError(f"{p}: attestation is not valid YAML/JSON") from None
+    if not isinstance(raw, dict):
+        raise EvidenceError(f"{p}: an attestation must be a mapping")
+    try:
+        data = LogExport.model_validate(raw)
+    except ValidationError as err:
+        raise EvidenceError(f"{p}: {describe_validation_error(err)}") from None
+    return Section[LogExport].model_validate(
+        {"provenance": {"status": "imported", "file": p.name, "source": "attestation"}, "data": data})
+
+
+def with_attestation(evidence: Evidence, path: str | Path) -> Evidence:
+    """The evidence with its log_export section replaced by the attestation's."""
+    return evidence.model_copy(update={"log_export": load_attestation(path)})
