@@ -1,0 +1,106 @@
+"""report.md: the report for tickets and wikis. Tables via tabulate (GitHub pipe tables).
+
+Text from the tenant is escaped for Markdown: HTML-significant characters become entities and
+table pipes are escaped, so a name like ``<script>`` renders as text in any wiki.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from tabulate import tabulate
+
+from assessor.engine.model import Report
+from assessor.report.interface import Renderer, RenderOptions
+from assessor.report.prices import format_money
+from assessor.report.templating import compact_json, environment, number
+from assessor.report.view import ReportView, build_view
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|#])")
+
+
+def md(value: Any) -> str:
+    """Escape text for inline Markdown (also inside table cells)."""
+    text = "" if value is None else str(value)
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = _MD_SPECIAL.sub(r"\\\1", text)
+    return " ".join(text.split())
+
+
+def code(value: Any) -> str:
+    """Inline code span that survives backticks inside the value."""
+    text = " ".join(str(value).split()).replace("|", "\\|")
+    fence = "``" if "`" in text else "`"
+    return f"{fence} {text} {fence}" if fence == "``" else f"`{text}`"
+
+
+def table(headers: Sequence[str], rows: Iterable[Sequence[Any]], align: Sequence[str] | None = None) -> str:
+    body = [[c if isinstance(c, str) else number(c) for c in row] for row in rows]
+    return tabulate(body, headers=list(headers), tablefmt="github", disable_numparse=True,
+                    colalign=list(align) if align else None)
+
+
+def _tables(view: ReportView) -> dict[str, str]:
+    r = view.report
+    lic, ret = r.licensing, r.retention
+    findings = table(
+        ["Status", "Severity", "Check", "Title", "Finding"],
+        ([f"{row.symbol} {row.label}", row.finding.severity, row.finding.check_id, md(row.finding.title),
+          md(row.finding.message)] for row in sorted(view.rows, key=lambda x: (x.status_rank, x.position))),
+    )
+    figures = table(["Figure", "Value"], [
+        ["Audit tier", md(lic.audit_tier or "unknown")],
+        ["Users (all / in scope)", f"{number(lic.users_total)} / {number(lic.users_in_scope)}"],
+        ["In-scope users without Audit (Premium)", number(lic.users_without_premium_audit)],
+        ["Privileged users without Audit (Premium)",
+         f"{number(lic.privileged_users_without_premium_audit)} of {number(lic.privileged_users)}"],
+        ["Unassigned Premium-audit seats", number(lic.premium_audit_seats_unassigned)],
+        ["Entra ID level", md(lic.entra or "unknown")],
+    ], align=["left", "right"])
+    options = table(["Option", "Seats", "Licence", "Per seat / month", "Per month", "Per year"], [
+        ["assign unused seats" if o.no_cost else o.option, number(o.seats),
+         "already paid for" if o.no_cost else f"{md(o.display_name or o.sku_part_number)} ({md(o.sku_part_number)})",
+         "—" if o.no_cost else format_money(o.price_per_seat_month, o.currency),
+         "no cost" if o.no_cost else format_money(o.monthly, o.currency),
+         "no cost" if o.no_cost else format_money(o.annual, o.currency)]
+        for o in view.options
+    ], align=["left", "right", "left", "right", "right", "right"]) if view.options else ""
+    retention = table(
+        ["Workload", "Shortest (days)", "Longest (days)", "Users short of searchable", "Users short of retrievable"],
+        ([name, number(w.effective_days_min), number(w.effective_days_max), number(w.users_short),
+          number(w.users_short_retrievable)] for name, w in ret.workloads.items()),
+        align=["left", "right", "right", "right", "right"],
+    )
+    events = table(["Event", "Required", "Available", "Configured (mailboxes)", "Observed (users)"], [
+        [e.name, "yes" if e.required else "no",
+         "unknown" if e.available is None else ("yes" if e.available else f"no (needs {e.tier_needed})"),
+         "unknown" if e.audited_mailboxes is None else f"{number(e.audited_mailboxes)} of {number(e.user_mailboxes)}",
+         number(e.observed_users) if e.observed_users is not None else ("not probed" if not e.probed else "unknown")]
+        for e in view.events
+    ])
+    collection = table(["Evidence", "Status", "Source", "Why not / fix"], [
+        [code(c.section), c.status.replace("_", " "), md(c.source or c.file or "—"),
+         md(" ".join(x for x in (c.reason, f"Fix: {c.fix}" if c.fix else None) if x) or "—")]
+        for c in r.collection
+    ])
+    return {"findings": findings, "figures": figures, "options": options, "retention": retention,
+            "events": events, "collection": collection}
+
+
+def render_markdown(view: ReportView) -> str:
+    env = environment(autoescape=False)
+    env.filters.setdefault("md", md)
+    env.filters.setdefault("code", code)
+    template = env.get_template("report.md.j2")
+    return template.render(v=view, r=view.report, t=_tables(view), md=md, code=code, cjson=compact_json)
+
+
+class MarkdownRenderer(Renderer):
+    name = "md"
+    filename = "report.md"
+
+    def render(self, report: Report, options: RenderOptions) -> str:
+        view = build_view(report, pseudonymized=options.pseudonymize_key is not None, prices=options.prices)
+        return render_markdown(view)

@@ -1,0 +1,289 @@
+"""What every renderer shows, laid out once: rows in catalogue order, counts, the top gaps, fixes.
+
+Renderers iterate over the check catalogue, not over the report's findings: a catalogue check
+that has no finding in the report is shown as ``error`` (it never silently disappears), and a
+finding whose id is not in this catalogue version is still shown after the catalogue rows.
+
+Nothing here decides whether a check passes. It orders, groups and counts what the engine
+decided; the only status it ever sets is ``error`` for a catalogue check without a result.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from assessor.engine.model import GAP_STATUSES, Finding, Recommendation, Report, Status
+from assessor.engine.registry import CheckMeta, load_catalogue
+
+SEVERITY_RANK: dict[str, int] = {"critical": 4, "high": 3, "medium": 2, "low": 1, "info": 0}
+# Display order of statuses: the ones to act on first.
+STATUS_RANK: dict[Status, int] = {
+    Status.FAIL: 0,
+    Status.ERROR: 1,
+    Status.UNKNOWN: 2,
+    Status.WARN: 3,
+    Status.MANUAL: 4,
+    Status.PASS: 5,
+    Status.NOT_APPLICABLE: 6,
+}
+STATUS_LABEL: dict[Status, str] = {
+    Status.FAIL: "Fail",
+    Status.WARN: "Warn",
+    Status.UNKNOWN: "Unknown",
+    Status.ERROR: "Error",
+    Status.PASS: "Pass",
+    Status.NOT_APPLICABLE: "Not applicable",
+    Status.MANUAL: "Manual",
+}
+STATUS_SYMBOL: dict[Status, str] = {
+    Status.FAIL: "✗",
+    Status.WARN: "!",
+    Status.UNKNOWN: "?",
+    Status.ERROR: "⚠",
+    Status.PASS: "✓",
+    Status.NOT_APPLICABLE: "–",
+    Status.MANUAL: "✎",
+}
+# Areas whose fixes are settings changes: no licence to buy.
+SETTINGS_AREAS = frozenset({"audit", "events"})
+MISSING_RESULT = (
+    "No result for this catalogue check in the report: it was not evaluated, so it counts as an error."
+)
+
+
+@dataclass(frozen=True)
+class Row:
+    """One check as shown: the finding, its catalogue entry, and whether the result was missing."""
+
+    finding: Finding
+    meta: CheckMeta | None
+    missing: bool = False
+    position: int = 0
+
+    @property
+    def status(self) -> Status:
+        return self.finding.status
+
+    @property
+    def label(self) -> str:
+        return STATUS_LABEL[self.finding.status]
+
+    @property
+    def symbol(self) -> str:
+        return STATUS_SYMBOL[self.finding.status]
+
+    @property
+    def severity_rank(self) -> int:
+        return SEVERITY_RANK.get(self.finding.severity, -1)
+
+    @property
+    def status_rank(self) -> int:
+        return STATUS_RANK[self.finding.status]
+
+    @property
+    def is_gap(self) -> bool:
+        return self.finding.status in GAP_STATUSES
+
+
+@dataclass(frozen=True)
+class PricedOption:
+    """A licensing option (assign / add-on / upgrade) with its price when a price list was given."""
+
+    option: str
+    seats: int
+    text: str
+    sku_part_number: str | None
+    display_name: str | None
+    no_cost: bool
+    price_per_seat_month: Decimal | None = None
+    currency: str | None = None
+
+    @property
+    def monthly(self) -> Decimal | None:
+        if self.no_cost:
+            return Decimal(0)
+        if self.price_per_seat_month is None:
+            return None
+        return self.price_per_seat_month * self.seats
+
+    @property
+    def annual(self) -> Decimal | None:
+        monthly = self.monthly
+        return None if monthly is None else monthly * 12
+
+
+@dataclass(frozen=True)
+class EventRow:
+    name: str
+    required: bool
+    tier_needed: str
+    available: bool | None
+    audited_mailboxes: int | None
+    user_mailboxes: int | None
+    observed_users: int | None
+    observed_records: int | None
+    probed: bool
+
+
+@dataclass(frozen=True)
+class ReportView:
+    report: Report
+    rows: tuple[Row, ...]
+    missing_ids: tuple[str, ...]
+    counts: dict[str, int]
+    verdict: str
+    pseudonymized: bool
+    prices: dict[str, Any] | None
+
+    @property
+    def gaps(self) -> list[Row]:
+        return [r for r in self.rows if r.is_gap]
+
+    def top_gaps(self, n: int = 3) -> list[Row]:
+        """The biggest gaps: highest severity first, then fail before error/unknown/warn."""
+        return sorted(self.gaps, key=lambda r: (-r.severity_rank, r.status_rank, r.position))[:n]
+
+    @property
+    def settings_fixes(self) -> list[Row]:
+        """Failing/warning checks fixed by a settings change (no licence), highest severity first."""
+        rows = [
+            r
+            for r in self.rows
+            if r.status in (Status.FAIL, Status.WARN)
+            and r.finding.area in SETTINGS_AREAS
+            and r.finding.evidence.get("available") is not False
+        ]
+        return sorted(rows, key=lambda r: (-r.severity_rank, r.position))
+
+    @property
+    def options(self) -> list[PricedOption]:
+        return priced_options(self.report.licensing.recommendation, self.prices)
+
+    @property
+    def no_cost_options(self) -> list[PricedOption]:
+        return [o for o in self.options if o.no_cost]
+
+    @property
+    def paid_options(self) -> list[PricedOption]:
+        return [o for o in self.options if not o.no_cost]
+
+    @property
+    def events(self) -> list[EventRow]:
+        probed = any(
+            c.section == "audit_probe" and c.status in ("collected", "imported")
+            for c in self.report.collection
+        )
+        return [
+            EventRow(
+                name=name,
+                required=e.required,
+                tier_needed=e.tier_needed,
+                available=e.available,
+                audited_mailboxes=e.audited_mailboxes,
+                user_mailboxes=self.report.audit.user_mailboxes,
+                observed_users=e.observed_users,
+                observed_records=e.observed_records,
+                probed=probed or e.observed_users is not None,
+            )
+            for name, e in self.report.events.items()
+        ]
+
+    @property
+    def tenant_name(self) -> str:
+        t = self.report.tenant
+        return str(t.get("name") or t.get("default_domain") or t.get("id") or "unknown tenant")
+
+
+def _missing_finding(meta: CheckMeta) -> Finding:
+    return Finding(
+        check_id=meta.id,
+        title=meta.title,
+        area=meta.area,
+        status=Status.ERROR,
+        severity=meta.severity,
+        message=MISSING_RESULT,
+        evidence={},
+        remediation=None,
+        references=list(meta.references),
+        controls=[],
+        rationale=meta.rationale,
+        permissions=list(meta.permissions),
+        fix="Re-run the assessment with this version of the tool; a report without this check is incomplete.",
+    )
+
+
+def catalogue_rows(report: Report, catalogue: Sequence[CheckMeta] | None = None) -> list[Row]:
+    """One row per catalogue check (missing result: error), then any findings outside the catalogue."""
+    metas = load_catalogue() if catalogue is None else catalogue
+    by_id: dict[str, Finding] = {}
+    for f in report.findings:
+        by_id.setdefault(f.check_id, f)
+    rows: list[Row] = []
+    for meta in metas:
+        found = by_id.pop(meta.id, None)
+        rows.append(
+            Row(finding=found or _missing_finding(meta), meta=meta, missing=found is None, position=len(rows))
+        )
+    for f in report.findings:
+        if f.check_id in by_id and by_id[f.check_id] is f:
+            rows.append(Row(finding=f, meta=None, position=len(rows)))
+    return rows
+
+
+def priced_options(rec: Recommendation | None, prices: dict[str, Any] | None) -> list[PricedOption]:
+    if rec is None:
+        return []
+    out: list[PricedOption] = []
+    skus: dict[str, Any] = (prices or {}).get("skus", {})
+    for opt in rec.options:
+        part = opt.get("sku_part_number")
+        no_cost = opt.get("cost") == "none"
+        price = skus.get(part) if isinstance(part, str) else None
+        display = opt.get("display_name")
+        kind = str(opt.get("option", ""))
+        text = str(
+            opt.get("text")
+            or f"{'Buy' if kind == 'add-on' else 'Upgrade'} {opt.get('seats')} seat(s): {display or part}"
+        )
+        out.append(
+            PricedOption(
+                option=kind,
+                seats=int(opt.get("seats") or 0),
+                text=text,
+                sku_part_number=part if isinstance(part, str) else None,
+                display_name=str(display) if display else None,
+                no_cost=no_cost,
+                price_per_seat_month=price["per_seat_month"] if price else None,
+                currency=price["currency"] if price else None,
+            )
+        )
+    return out
+
+
+def build_view(
+    report: Report,
+    *,
+    pseudonymized: bool = False,
+    prices: dict[str, Any] | None = None,
+    catalogue: Sequence[CheckMeta] | None = None,
+) -> ReportView:
+    rows = catalogue_rows(report, catalogue)
+    missing = tuple(r.finding.check_id for r in rows if r.missing)
+    counted = Counter(r.status.value for r in rows)
+    counts = {s.value: counted.get(s.value, 0) for s in Status}
+    verdict = report.verdict
+    if missing and verdict == "pass":
+        verdict = "incomplete"  # a check without a result is an error, and errors make a run incomplete
+    return ReportView(
+        report=report,
+        rows=tuple(rows),
+        missing_ids=missing,
+        counts=counts,
+        verdict=verdict,
+        pseudonymized=pseudonymized,
+        prices=prices,
+    )
