@@ -32,6 +32,8 @@ from assessor.evidence import (
 from assessor.profiles import SEVERITY_ORDER, Profile, builtin_profile_ids, load_profile, profile_json_schema
 from assessor.report import RENDERERS, RenderOptions
 from assessor.report.console import render_console
+from assessor.report.prices import load_prices
+from assessor.report.pseudonymize import KEY_ENV, pseudonymize_report, resolve_key
 
 FAIL_ON = ("none", "info", "low", "medium", "high", "critical")
 
@@ -107,6 +109,19 @@ def cli() -> None:
     """Assess Microsoft 365 audit-log coverage, retention and licensing against requirement profiles."""
 
 
+def _report_options(report: Report, pseudonymize: bool, prices_file: Path | None) -> tuple[Report, RenderOptions]:
+    """Pseudonymise once, on the model, so every format (and the terminal) shows the same pseudonyms."""
+    prices = load_prices(prices_file) if prices_file is not None else None
+    key = None
+    if pseudonymize:
+        key, stable = resolve_key()
+        if not stable:
+            click.echo(f"assessor: {KEY_ENV} is not set: pseudonyms use a random key and differ on every run",
+                       err=True)
+        report = pseudonymize_report(report, key)
+    return report, RenderOptions(pseudonymize_key=key, prices=prices)
+
+
 @cli.command()
 @click.option("--evidence", "evidence_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Evaluate a saved evidence file (offline).")
@@ -120,8 +135,12 @@ def cli() -> None:
 @click.option("--date", "on", help="Assessment date (YYYY-MM-DD); default today (UTC).")
 @click.option("--attest", "attestation", type=click.Path(dir_okay=False, path_type=Path),
               help="Log-export attestation (YAML/JSON) used as the log_export evidence section.")
+@click.option("--pseudonymize", is_flag=True,
+              help=f"Replace UPNs, display names and tenant names by keyed hashes in every format (key: ${KEY_ENV}).")
+@click.option("--prices", "prices_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Price list (YAML/JSON: currency, skus: {SKU part number: price per seat per month}).")
 def assess(evidence_path: Path | None, profile_name: str, formats: str, output: Path | None, fail_on: str,
-           on: str | None, attestation: Path | None) -> None:
+           on: str | None, attestation: Path | None, pseudonymize: bool, prices_file: Path | None) -> None:
     """Evaluate evidence against a profile and write the reports."""
     fmt = _parse_formats(formats)
     if evidence_path is None:
@@ -132,7 +151,8 @@ def assess(evidence_path: Path | None, profile_name: str, formats: str, output: 
     if attestation is not None:
         evidence = with_attestation(evidence, attestation)
     report = run_assessment(evidence, profile, when)
-    written = _write_outputs(report, fmt, output, RenderOptions())
+    report, options = _report_options(report, pseudonymize, prices_file)
+    written = _write_outputs(report, fmt, output, options)
     if "console" in fmt:
         click.echo(render_console(report))
     for path in written:
