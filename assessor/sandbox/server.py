@@ -37,6 +37,7 @@ from types import TracebackType
 from typing import Any, TextIO
 from urllib.parse import unquote, urlsplit
 
+from assessor.sandbox import auditlog as _auditlog  # noqa: F401  (registers /security/auditLog routes)
 from assessor.sandbox import graph
 from assessor.sandbox.faults import TenantState, effective_faults, parse_throttle
 from assessor.sandbox.http import Headers, SandboxRequest, SandboxResponse, graph_error
