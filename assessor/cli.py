@@ -23,12 +23,8 @@ from assessor.engine.model import Report, Status
 from assessor.engine.registry import load_catalogue, registry
 from assessor.engine.runner import evaluate
 from assessor.errors import AssessorError, UsageError
-from assessor.evidence import (
-    Evidence,
-    evidence_json_schema,
-    load_evidence,
-    verify_seal,
-)
+from assessor.evidence import Evidence, evidence_json_schema, load_evidence, verify_seal
+from assessor.evidence import save_evidence as save_evidence_file
 from assessor.profiles import SEVERITY_ORDER, Profile, builtin_profile_ids, load_profile, profile_json_schema
 from assessor.report import RENDERERS, RenderOptions
 from assessor.report.console import render_console
@@ -103,6 +99,95 @@ def run_assessment(evidence: Evidence, profile: Profile, on: date) -> Report:
     return evaluate(evidence, profile, on=on, generated_at=datetime.now(timezone.utc).replace(microsecond=0))
 
 
+AUTH_MODES = ("secret", "certificate", "device-code", "browser", "azure-cli", "managed-identity", "default", "token")
+CLOUDS = ("global", "gcc", "gcc-high", "dod", "china")
+
+_COLLECT_OPTIONS = [
+    click.option("--tenant", help="Tenant id (GUID) or a verified domain."),
+    click.option("--cloud", type=click.Choice(CLOUDS), default="global", show_default=True),
+    click.option("--auth", "auth_mode", type=click.Choice(AUTH_MODES), default="default", show_default=True,
+                 help="How to authenticate; secrets come only from env vars or files."),
+    click.option("--client-id", help="App (client) id for secret/certificate/device-code/browser auth."),
+    click.option("--secret-env", default="AZURE_CLIENT_SECRET", show_default=True,
+                 help="NAME of the env var holding the client secret."),
+    click.option("--secret-file", type=click.Path(dir_okay=False, path_type=Path),
+                 help="File holding the client secret."),
+    click.option("--certificate", type=click.Path(dir_okay=False, path_type=Path), help="PEM/PFX certificate path."),
+    click.option("--certificate-password-env", default="AZURE_CLIENT_CERTIFICATE_PASSWORD", show_default=True,
+                 help="NAME of the env var holding the certificate password."),
+    click.option("--managed-identity-client-id", help="User-assigned managed identity client id."),
+    click.option("--graph-endpoint", help="Graph base URL override (http only on loopback)."),
+    click.option("--exchange-endpoint", help="Exchange admin API base URL override (…/adminapi/beta)."),
+    click.option("--compliance-endpoint", help="Security & Compliance admin API base URL override."),
+    click.option("--no-exchange", is_flag=True, help="Do not call the Exchange admin API."),
+    click.option("--users", "users_mode", type=click.Choice(["summary", "detail"]), default="summary",
+                 show_default=True, help="summary: $count queries; detail: enumerate users."),
+    click.option("--user-list", type=click.Path(dir_okay=False, path_type=Path),
+                 help="Detail mode: stream the per-user gap list to this file."),
+    click.option("--probe-events", "probe_days", type=click.IntRange(1, 180),
+                 help="Verify the required events in the audit log over DAYS (Global cloud only)."),
+    click.option("--request-timeout", type=click.FloatRange(1, 3600), default=60.0, show_default=True),
+    click.option("--tenant-timeout", type=click.FloatRange(1, 86400), default=900.0, show_default=True),
+]
+
+
+def collect_options(fn: Any) -> Any:
+    for option in reversed(_COLLECT_OPTIONS):
+        fn = option(fn)
+    return fn
+
+
+def build_collect_options(params: dict[str, Any], profile: Profile | None = None) -> Any:
+    """CollectOptions from the command line (no secret values: names of env vars and paths only)."""
+    from assessor.collect import AuthOptions, CollectOptions
+
+    if not params.get("tenant"):
+        raise UsageError("--tenant is required to collect (or use --evidence FILE / --sandbox NAME)")
+    auth = AuthOptions(mode=params["auth_mode"], tenant=params["tenant"], client_id=params.get("client_id"),
+                       secret_env=params["secret_env"], secret_file=params.get("secret_file"),
+                       certificate_path=params.get("certificate"),
+                       certificate_password_env=params["certificate_password_env"],
+                       managed_identity_client_id=params.get("managed_identity_client_id"))
+    probe = params.get("probe_days") or (profile.probe_days if profile is not None else None)
+    return CollectOptions(
+        tenant=params["tenant"], cloud=params["cloud"], auth=auth, graph_endpoint=params.get("graph_endpoint"),
+        exchange_endpoint=params.get("exchange_endpoint"), compliance_endpoint=params.get("compliance_endpoint"),
+        no_exchange=params["no_exchange"], probe_events_days=probe, users_mode=params["users_mode"],
+        user_list_path=params.get("user_list"), request_timeout=params["request_timeout"],
+        tenant_timeout=params["tenant_timeout"],
+        privileged_roles=tuple(r.template_id for r in profile.privileged_roles) if profile is not None else None,
+    )
+
+
+def collect_evidence(options: Any) -> Evidence:
+    from assessor.collect import collect_sync
+
+    return collect_sync(options)
+
+
+def collect_from_sandbox(name: str, params: dict[str, Any], profile: Profile) -> Evidence:
+    """Start the bundled emulator in-process and collect from it through the real SDK and HTTP clients."""
+    from dataclasses import replace
+
+    from assessor.collect.auth import StaticTokenCredential
+    from assessor.sandbox.server import SandboxServer
+
+    with SandboxServer([name]) as server:
+        tenant = server.tenants[0]
+        options = build_collect_options({**params, "tenant": tenant.id, "cloud": tenant.cloud, "auth_mode": "token"},
+                                        profile)
+        token = StaticTokenCredential({"graph": "sandbox", "exchange": "sandbox", "compliance": "sandbox"})
+        options = replace(options, graph_endpoint=server.graph_url(tenant.id), credential=token, collector="sandbox",
+                          **sandbox_endpoints(server, tenant.id))
+        return collect_evidence(options)
+
+
+def sandbox_endpoints(server: Any, tenant_id: str) -> dict[str, str]:
+    """Exchange/compliance base URLs of the in-process sandbox, where its emulators exist."""
+    finder = getattr(server, "exchange_endpoints", None)
+    return dict(finder(tenant_id)) if callable(finder) else {}
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="assessor")
 def cli() -> None:
@@ -125,6 +210,9 @@ def _report_options(report: Report, pseudonymize: bool, prices_file: Path | None
 @cli.command()
 @click.option("--evidence", "evidence_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Evaluate a saved evidence file (offline).")
+@click.option("--sandbox", "sandbox_name", help="Collect from a bundled sandbox tenant (e.g. contoso) in-process.")
+@click.option("--save-evidence", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the collected evidence here (default: evidence.json in --output).")
 @click.option("--profile", "profile_name", default="baseline", show_default=True,
               help="Built-in profile id or a YAML file.")
 @click.option("--format", "formats", default="console,json", show_default=True,
@@ -139,15 +227,27 @@ def _report_options(report: Report, pseudonymize: bool, prices_file: Path | None
               help=f"Replace UPNs, display names and tenant names by keyed hashes in every format (key: ${KEY_ENV}).")
 @click.option("--prices", "prices_file", type=click.Path(dir_okay=False, path_type=Path),
               help="Price list (YAML/JSON: currency, skus: {SKU part number: price per seat per month}).")
-def assess(evidence_path: Path | None, profile_name: str, formats: str, output: Path | None, fail_on: str,
-           on: str | None, attestation: Path | None, pseudonymize: bool, prices_file: Path | None) -> None:
-    """Evaluate evidence against a profile and write the reports."""
+@collect_options
+def assess(evidence_path: Path | None, sandbox_name: str | None, save_evidence: Path | None, profile_name: str,
+           formats: str, output: Path | None, fail_on: str, on: str | None, attestation: Path | None,
+           pseudonymize: bool, prices_file: Path | None, **collect_params: Any) -> None:
+    """Assess a tenant (collect, --evidence FILE or --sandbox NAME) against a profile and write the reports."""
     fmt = _parse_formats(formats)
-    if evidence_path is None:
-        raise UsageError("give --evidence FILE")
+    if evidence_path is not None and sandbox_name is not None:
+        raise UsageError("give either --evidence or --sandbox, not both")
     profile = load_profile(profile_name)
     when = _parse_date(on)
-    evidence = load_evidence(evidence_path)
+    if evidence_path is not None:
+        evidence = load_evidence(evidence_path)
+    else:
+        if sandbox_name is not None:
+            evidence = collect_from_sandbox(sandbox_name, collect_params, profile)
+        else:
+            evidence = collect_evidence(build_collect_options(collect_params, profile))
+        target = save_evidence or (output / "evidence.json" if output is not None else None)
+        if target is not None:
+            save_evidence_file(evidence, target)
+            click.echo(f"wrote {target}", err=True)
     if attestation is not None:
         evidence = with_attestation(evidence, attestation)
     report = run_assessment(evidence, profile, when)
@@ -158,6 +258,50 @@ def assess(evidence_path: Path | None, profile_name: str, formats: str, output: 
     for path in written:
         click.echo(f"wrote {path}", err=True)
     sys.exit(exit_code_for(report, fail_on))
+
+
+@cli.command()
+@collect_options
+@click.option("--output", "output_file", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Where to write evidence.json.")
+@click.option("--profile", "profile_name", default="baseline", show_default=True,
+              help="Profile whose privileged roles and required events shape collection.")
+def collect(output_file: Path, profile_name: str, **collect_params: Any) -> None:
+    """Collect a tenant's evidence (Graph, Exchange admin API, imports) into one sealed JSON file."""
+    profile = load_profile(profile_name)
+    evidence = collect_evidence(build_collect_options(collect_params, profile))
+    save_evidence_file(evidence, output_file)
+    missing = [n for n, sec in evidence.sections().items() if sec.provenance.status == "not_collected"]
+    click.echo(f"wrote {output_file}" + (f" (not collected: {', '.join(missing)})" if missing else ""), err=True)
+
+
+@cli.group()
+def sandbox() -> None:
+    """The bundled tenant emulator (Graph, Exchange admin API, audit search) on 127.0.0.1."""
+
+
+@sandbox.command("serve")
+@click.argument("name")
+@click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True)
+@click.option("--latency-ms", type=click.IntRange(0, 60000), default=0, show_default=True)
+@click.option("--throttle", help="Inject 429s, e.g. 'first:3' or a rate (see assessor.sandbox.faults).")
+def sandbox_serve(name: str, port: int, latency_ms: int, throttle: str | None) -> None:
+    """Serve sandbox tenant(s) NAME (comma-separated, or 'all') until interrupted."""
+    from assessor.sandbox.server import serve
+
+    serve(name, port=port, latency_ms=latency_ms, throttle=throttle)
+
+
+@sandbox.command("list")
+def sandbox_list() -> None:
+    """List the bundled sandbox tenants."""
+    from assessor.sandbox.spec import list_tenants, load_tenant
+
+    rows = []
+    for name in list_tenants():
+        t = load_tenant(name)
+        rows.append([name, t.id, t.cloud, t.user_count])
+    click.echo(tabulate(rows, headers=["Name", "Tenant id", "Cloud", "Users"], tablefmt="simple"))
 
 
 @cli.command("checks")
