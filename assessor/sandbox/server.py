@@ -389,3 +389,7 @@ def _tenant_names(name: str | Sequence[str]) -> list[str]:
             return list_tenants()
         return [n.strip() for n in name.split(",") if n.strip()]
     return list(name)
+
+
+# The Exchange admin API and compliance emulators register themselves on import ("adminapi", "compliance").
+import assessor.sandbox.exchange  # noqa: E402,F401

@@ -1,0 +1,535 @@
+"""Exchange Online admin API emulator (and its Security & Compliance twin) for sandbox tenants.
+
+Registered on the sandbox server under two API roots:
+
+- ``adminapi`` → ``POST /{tenant}/adminapi/beta/{tenant}/InvokeCommand`` (Exchange). A tenant's
+  ``--exchange-endpoint`` is ``http://127.0.0.1:PORT/{tenant-id}/adminapi/beta``.
+- ``compliance`` → ``POST /{tenant}/compliance/adminapi/beta/{tenant}/InvokeCommand`` answers
+  ``302`` to its "regional" host ``/{tenant}/compliance/region/nam12/adminapi/beta/…`` (like
+  ps.compliance.protection.outlook.com does), which serves the cmdlets. A tenant's
+  ``--compliance-endpoint`` is ``http://127.0.0.1:PORT/{tenant-id}/compliance/adminapi/beta``.
+
+Answers use the real envelope ``{"@odata.context": "…/$metadata#Collection(Exchange.GenericHashTable)",
+"value": [...], "@odata.nextLink": "…"}``, honour ``$select`` and ``Prefer: odata.maxpagesize``,
+page with a ``$skiptoken`` link (the client POSTs the same body to it), cap ``Get-Mailbox`` at
+``ResultSize`` (1000 unless ``Unlimited``, with an ``@adminapi.warnings`` note), and send errors
+in Exchange's shape ``{"error": {"code", "message", "details": [{"code", "target", "message"}],
+"innererror": {…, "internalexception": {"message"}}}}``.
+
+Mailboxes derive from the tenant's users: every in-scope user (enabled member with an enabled
+Exchange Online plan) has a ``UserMailbox``; ``shared_mailboxes`` adds SharedMailbox recipients.
+The spec's reserved ``exchange:`` key::
+
+    exchange:
+      ingestion_enabled: true            # Get-AdminAuditLogConfig UnifiedAuditLogIngestionEnabled
+      audit_disabled: false              # Get-OrganizationConfig AuditDisabled
+      bypass: [svc-backup@contoso.com]   # extra accounts whose AuditBypassEnabled is True
+      bypass_users: ["e3-staff[4]"]      # mailbox users whose association is bypassed
+      shared_mailboxes: 3
+      customised:                        # the first `count` mailboxes of a segment (after earlier groups)
+        - {segment: e3-staff, count: 12, audit_owner: [Update, HardDelete]}   # Owner leaves DefaultAuditSet
+      retention_policies:
+        - {name: Exchange 7 days, priority: 1, retention_duration: SevenDays, record_types: [ExchangeItem]}
+      deny: 403                          # every Exchange call answers this (401 or 403)
+      compliance_deny: null              # same for the compliance endpoint
+      compliance_redirect: true
+      faults:                            # per cmdlet, like the Graph faults
+        - {cmdlet: Get-Mailbox, status: 429, times: 1, retry_after: 0}
+"""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+import json
+import threading
+import uuid
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from assessor.knowledge import load_knowledge
+from assessor.sandbox.http import SandboxRequest, SandboxResponse
+from assessor.sandbox.spec import SandboxTenant, Segment, SpecError
+
+LOGON_TYPES = ("Owner", "Delegate", "Admin")
+DEFAULT_RESULT_SIZE = 1000
+MAX_PAGE = 1000
+REGION = "nam12"
+CONTEXT = "$metadata#Collection(Exchange.GenericHashTable)"
+
+
+# --------------------------------------------------------------------------- spec
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CustomisedGroupSpec(_Spec):
+    segment: str
+    count: int = Field(ge=1)
+    name: str | None = None
+    audit_enabled: bool = True
+    audit_owner: list[str] | None = Field(None, description="Customises Owner (leaves DefaultAuditSet)")
+    audit_delegate: list[str] | None = None
+    audit_admin: list[str] | None = None
+
+    def customised(self, logon_type: str) -> list[str] | None:
+        return {"Owner": self.audit_owner, "Delegate": self.audit_delegate, "Admin": self.audit_admin}[logon_type]
+
+
+class RetentionPolicySpec(_Spec):
+    name: str
+    priority: int = Field(ge=1, le=10000)
+    retention_duration: str
+    record_types: list[str] = Field(default_factory=list)
+    operations: list[str] = Field(default_factory=list)
+    user_ids: list[str] = Field(default_factory=list)
+    enabled: bool = True
+    mode: str = "Enforce"
+    description: str | None = None
+
+
+class ExchangeFaultSpec(_Spec):
+    cmdlet: str = Field("*", description="Cmdlet name, or * for every cmdlet")
+    status: int = Field(ge=400, le=599)
+    api: Literal["exchange", "compliance", "any"] = "any"
+    times: int | None = Field(None, ge=1)
+    retry_after: int | None = Field(None, ge=0)
+    code: str | None = None
+    message: str | None = None
+
+
+class ExchangeSpec(_Spec):
+    ingestion_enabled: bool = True
+    audit_disabled: bool = False
+    bypass: list[str] = Field(default_factory=list)
+    bypass_users: list[str] = Field(default_factory=list)
+    shared_mailboxes: int = Field(0, ge=0)
+    customised: list[CustomisedGroupSpec] = Field(default_factory=list)
+    retention_policies: list[RetentionPolicySpec] = Field(default_factory=list)
+    deny: Literal[401, 403] | None = None
+    compliance_deny: Literal[401, 403] | None = None
+    compliance_redirect: bool = True
+    faults: list[ExchangeFaultSpec] = Field(default_factory=list)
+
+
+def exchange_spec(tenant: SandboxTenant) -> ExchangeSpec:
+    raw = tenant.extensions.get("exchange") or {}
+    try:
+        return ExchangeSpec.model_validate(raw)
+    except ValidationError as err:
+        first = err.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise SpecError(f"{tenant.name}: exchange.{where}: {first['msg']}") from None
+
+
+# --------------------------------------------------------------------------- generated Exchange org
+
+
+@dataclass(frozen=True)
+class _Range:
+    """Mailboxes [start, start+count) are the users [user_start, user_start+count) of a segment."""
+
+    start: int
+    count: int
+    user_start: int
+    segment: Segment
+
+
+@dataclass(frozen=True)
+class _Custom:
+    local_start: int
+    local_stop: int
+    group: CustomisedGroupSpec
+
+
+class ExchangeOrg:
+    """The Exchange view of a sandbox tenant: mailboxes, bypass associations, policies."""
+
+    def __init__(self, tenant: SandboxTenant) -> None:
+        self.tenant = tenant
+        self.spec = exchange_spec(tenant)
+        kb = load_knowledge()
+        self._mailbox_plans = kb.mailbox_plan_ids
+        self._defaults = {lt: sorted(kb.default_actions(lt), key=str.lower) for lt in LOGON_TYPES}
+        self.ranges = self._mailbox_ranges()
+        self._starts = [r.start for r in self.ranges]
+        self.user_mailboxes = sum(r.count for r in self.ranges)
+        self.customised = self._customised_ranges()
+        self.bypassed_users = {tenant.resolve_ref(ref) for ref in self.spec.bypass_users}
+        for ref in self.spec.bypass_users:
+            if self._mailbox_index_of_user(tenant.resolve_ref(ref)) is None:
+                raise SpecError(f"{tenant.name}: exchange.bypass_users: {ref!r} has no mailbox")
+
+    # ---- mailboxes
+
+    def _in_scope(self, segment: Segment) -> bool:
+        if not segment.spec.enabled or segment.spec.type != "Member":
+            return False
+        return any(p["capabilityStatus"] == "Enabled" and p["servicePlanId"].lower() in self._mailbox_plans
+                   for p in segment.assigned_plans)
+
+    def _mailbox_ranges(self) -> list[_Range]:
+        out: list[_Range] = []
+        start = 0
+        for seg in self.tenant.segments:
+            if seg.spec.count and self._in_scope(seg):
+                out.append(_Range(start, seg.spec.count, seg.start, seg))
+                start += seg.spec.count
+        return out
+
+    def _customised_ranges(self) -> dict[str, list[_Custom]]:
+        cursor: dict[str, int] = {}
+        out: dict[str, list[_Custom]] = {}
+        segments = {r.segment.spec.name: r.segment for r in self.ranges}
+        for group in self.spec.customised:
+            seg = segments.get(group.segment)
+            if seg is None:
+                raise SpecError(f"{self.tenant.name}: exchange.customised: segment {group.segment!r} has no "
+                                "mailboxes (unknown, disabled, guest, or without an Exchange plan)")
+            begin = cursor.get(group.segment, 0)
+            if begin + group.count > seg.spec.count:
+                raise SpecError(f"{self.tenant.name}: exchange.customised: more customised mailboxes than "
+                                f"segment {group.segment!r} has")
+            cursor[group.segment] = begin + group.count
+            out.setdefault(group.segment, []).append(_Custom(begin, begin + group.count, group))
+        return out
+
+    @property
+    def total_mailboxes(self) -> int:
+        return self.user_mailboxes + self.spec.shared_mailboxes
+
+    def _mailbox_index_of_user(self, user_id: str) -> int | None:
+        index = self.tenant.index_of(user_id)
+        if index is None:
+            return None
+        for r in self.ranges:
+            if r.user_start <= index < r.user_start + r.count:
+                return r.start + index - r.user_start
+        return None
+
+    def group_of(self, segment: str, local: int) -> CustomisedGroupSpec | None:
+        for c in self.customised.get(segment, []):
+            if c.local_start <= local < c.local_stop:
+                return c.group
+        return None
+
+    def audit_settings(self, group: CustomisedGroupSpec | None) -> dict[str, Any]:
+        default_set = [lt for lt in LOGON_TYPES if group is None or group.customised(lt) is None]
+        out: dict[str, Any] = {"AuditEnabled": True if group is None else group.audit_enabled,
+                               "DefaultAuditSet": default_set}
+        for lt in LOGON_TYPES:
+            custom = None if group is None else group.customised(lt)
+            out[f"Audit{lt}"] = list(custom) if custom is not None else list(self._defaults[lt])
+        return out
+
+    def mailbox(self, index: int) -> dict[str, Any]:
+        """Mailbox ``index`` (user mailboxes first, then shared ones) as Get-Mailbox emits it."""
+        if index >= self.user_mailboxes:
+            return self._shared_mailbox(index - self.user_mailboxes)
+        r = self.ranges[bisect.bisect_right(self._starts, index) - 1]
+        user_index = r.user_start + index - r.start
+        user = self.tenant.user(user_index)
+        group = self.group_of(r.segment.spec.name, user_index - r.segment.start)
+        return self._mailbox_row(user["userPrincipalName"], user["displayName"], user["id"], "UserMailbox",
+                                 self.audit_settings(group))
+
+    def _shared_mailbox(self, i: int) -> dict[str, Any]:
+        upn = f"shared.{i:04d}@{self.tenant.spec.default_domain}"
+        return self._mailbox_row(upn, f"Shared Mailbox {i}", _guid(self.tenant.id, upn), "SharedMailbox",
+                                 self.audit_settings(None))
+
+    def _mailbox_row(self, upn: str, display: str, object_id: str, kind: str,
+                     audit: dict[str, Any]) -> dict[str, Any]:
+        alias = upn.split("@", 1)[0]
+        return {
+            "Identity": alias, "Name": alias, "Alias": alias, "DisplayName": display,
+            "UserPrincipalName": upn, "PrimarySmtpAddress": upn, "ExternalDirectoryObjectId": object_id,
+            "Guid": _guid(self.tenant.id, "mbx/" + upn), "RecipientType": "UserMailbox",
+            "RecipientTypeDetails": kind, "IsDirSynced": False, "AuditLogAgeLimit": "90.00:00:00",
+            "WhenCreated": "2024-01-15T09:00:00Z", **audit,
+        }
+
+    # ---- bypass associations
+
+    @property
+    def total_associations(self) -> int:
+        return self.user_mailboxes + len(self.spec.bypass)
+
+    def association(self, index: int) -> dict[str, Any]:
+        if index >= self.user_mailboxes:
+            name = self.spec.bypass[index - self.user_mailboxes]
+            return {"Identity": name, "Name": name, "AuditBypassEnabled": True,
+                    "Guid": _guid(self.tenant.id, "bypass/" + name)}
+        row = self.mailbox(index)
+        return {"Identity": row["Identity"], "Name": row["Name"], "Guid": _guid(self.tenant.id, "bp/" + row["Name"]),
+                "AuditBypassEnabled": row["ExternalDirectoryObjectId"] in self.bypassed_users}
+
+    # ---- singletons and policies
+
+    def admin_audit_log_config(self, compliance: bool) -> dict[str, Any]:
+        # Security & Compliance PowerShell always reports False here (DOMAIN.md): read it from Exchange.
+        return {"Identity": "Admin Audit Log Settings", "Name": "Admin Audit Log Settings",
+                "AdminAuditLogEnabled": True,
+                "UnifiedAuditLogIngestionEnabled": False if compliance else self.spec.ingestion_enabled}
+
+    def organization_config(self) -> dict[str, Any]:
+        return {"Identity": self.tenant.spec.domains[0], "Name": self.tenant.spec.domains[0],
+                "DisplayName": self.tenant.spec.display_name, "AuditDisabled": self.spec.audit_disabled,
+                "IsDehydrated": False}
+
+    def retention_policies(self) -> list[dict[str, Any]]:
+        return [{
+            "Name": p.name, "Identity": p.name, "Guid": _guid(self.tenant.id, "ret/" + p.name),
+            "Priority": p.priority, "RetentionDuration": p.retention_duration, "RecordTypes": p.record_types,
+            "Operations": p.operations, "UserIds": p.user_ids, "Enabled": p.enabled, "Mode": p.mode,
+            "Description": p.description, "WhenCreatedUTC": "2024-03-01T10:00:00Z",
+        } for p in self.spec.retention_policies]
+
+
+def _guid(tenant_id: str, key: str) -> str:
+    return str(uuid.UUID(hashlib.sha256(f"{tenant_id}/{key}".encode()).hexdigest()[:32]))
+
+
+@lru_cache(maxsize=64)
+def exchange_org(tenant: SandboxTenant) -> ExchangeOrg:
+    return ExchangeOrg(tenant)
+
+
+# --------------------------------------------------------------------------- faults
+
+
+_FAULT_HITS: dict[tuple[int, int], int] = {}
+_FAULT_LOCK = threading.Lock()
+
+
+def _injected(org: ExchangeOrg, request: SandboxRequest, api: str, cmdlet: str) -> SandboxResponse | None:
+    deny = org.spec.deny if api == "exchange" else org.spec.compliance_deny
+    if deny is not None:
+        return _denied(deny, cmdlet)
+    for i, fault in enumerate(org.spec.faults):
+        if fault.api not in (api, "any") or fault.cmdlet not in ("*", cmdlet):
+            continue
+        key = (id(request.tenant), i)
+        with _FAULT_LOCK:
+            hits = _FAULT_HITS.get(key, 0)
+            if fault.times is not None and hits >= fault.times:
+                continue
+            _FAULT_HITS[key] = hits + 1
+        headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
+        code = fault.code or {429: "TooManyRequests", 401: "Unauthorized", 403: "Forbidden"}.get(
+            fault.status, "InternalServerError")
+        return exchange_error(fault.status, code, fault.message or f"Injected {fault.status} for {cmdlet}.",
+                              headers=headers)
+    return None
+
+
+def _denied(status: int, cmdlet: str) -> SandboxResponse:
+    if status == 401:
+        return exchange_error(401, "Unauthorized", "The access token is invalid or was not issued for this "
+                              "resource.", headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+    return exchange_error(403, "Forbidden", f"The role assigned to the application isn't supported in this "
+                          f"scenario, or it lacks the permission to run {cmdlet}.")
+
+
+def reset_faults() -> None:
+    with _FAULT_LOCK:
+        _FAULT_HITS.clear()
+
+
+# --------------------------------------------------------------------------- HTTP
+
+
+def exchange_error(status: int, code: str, message: str, *, exception: str = "Exception",
+                   headers: dict[str, str] | None = None) -> SandboxResponse:
+    detail = f"Ex{status:04X}|Microsoft.Exchange.Management.{exception}|{message}"
+    body = {"error": {
+        "code": code, "message": message,
+        "details": [{"code": "Context", "target": "", "message": detail}],
+        "innererror": {"message": message, "type": "Microsoft.Exchange.Admin.OData.Core.ODataServiceException",
+                       "stacktrace": "", "internalexception": {"message": message, "type": exception,
+                                                               "stacktrace": ""}},
+    }}
+    return SandboxResponse.json(body, status, headers)
+
+
+@dataclass(frozen=True)
+class _Call:
+    cmdlet: str
+    parameters: dict[str, Any]
+
+
+def _parse_call(request: SandboxRequest) -> _Call | SandboxResponse:
+    if request.method != "POST":
+        return exchange_error(405, "MethodNotAllowed", "InvokeCommand accepts POST only.")
+    body = request.json()
+    cmd = body.get("CmdletInput") if isinstance(body, dict) else None
+    name = cmd.get("CmdletName") if isinstance(cmd, dict) else None
+    params = cmd.get("Parameters", {}) if isinstance(cmd, dict) else None
+    if not isinstance(name, str) or not isinstance(params, dict):
+        return exchange_error(400, "BadRequest", "The request body must be "
+                              '{"CmdletInput":{"CmdletName":…,"Parameters":{…}}}.')
+    return _Call(name, params)
+
+
+def _split(path: str, prefix: str) -> str | None:
+    """The tenant segment of ``{prefix}/{tenant}/InvokeCommand``, or None."""
+    if not path.lower().startswith(prefix.lower()):
+        return None
+    rest = path[len(prefix):].strip("/").split("/")
+    if len(rest) == 2 and rest[1].lower() == "invokecommand":
+        return rest[0]
+    return None
+
+
+def _tenant_matches(org: ExchangeOrg, key: str) -> bool:
+    names = {org.tenant.id, org.tenant.name.lower(), *(d.lower() for d in org.tenant.spec.domains)}
+    return key.lower() in names
+
+
+def handle_exchange(request: SandboxRequest) -> SandboxResponse:
+    """Root ``adminapi``: ``/beta/{tenant}/InvokeCommand``."""
+    return _serve(request, "/beta", "exchange")
+
+
+def handle_compliance(request: SandboxRequest) -> SandboxResponse:
+    """Root ``compliance``: redirect to the regional host, which serves the cmdlets."""
+    org = exchange_org(request.tenant.tenant)
+    regional = f"/region/{REGION}/adminapi/beta"
+    if request.path.lower().startswith(regional):
+        return _serve(request, regional, "compliance")
+    if org.spec.compliance_redirect and _split(request.path, "/adminapi/beta") is not None:
+        query = "&".join(f"{k}={v}" for k, v in request.query.items())
+        location = f"{request.base_url}/region/{REGION}{request.path}" + (f"?{query}" if query else "")
+        return SandboxResponse(302, b"", "text/plain", {"Location": location})
+    return _serve(request, "/adminapi/beta", "compliance")
+
+
+def _serve(request: SandboxRequest, prefix: str, api: str) -> SandboxResponse:
+    org = exchange_org(request.tenant.tenant)
+    tenant_key = _split(request.path, prefix)
+    if tenant_key is None:
+        return exchange_error(404, "NotFound", f"No resource at {request.path}.")
+    if not _tenant_matches(org, tenant_key):
+        return exchange_error(400, "InvalidTenant", f"Tenant '{tenant_key}' does not match the served tenant.")
+    call = _parse_call(request)
+    if isinstance(call, SandboxResponse):
+        return call
+    injected = _injected(org, request, api, call.cmdlet)
+    if injected is not None:
+        return injected
+    table = _EXCHANGE_CMDLETS if api == "exchange" else _COMPLIANCE_CMDLETS
+    source = table.get(call.cmdlet.lower())
+    if source is None:
+        return exchange_error(400, "BadRequest", f"The term '{call.cmdlet}' is not recognized as a name of a "
+                              "cmdlet.", exception="CommandNotFoundException")
+    return _page(request, org, source(org, call.parameters), f"{prefix}/{tenant_key}")
+
+
+# ---- cmdlet sources: (total, row(i), warnings)
+
+
+@dataclass(frozen=True)
+class _Source:
+    total: int
+    row: Any  # Callable[[int], dict]
+    warnings: tuple[str, ...] = ()
+
+
+def _result_size(params: dict[str, Any]) -> int | None:
+    value = params.get("ResultSize", DEFAULT_RESULT_SIZE)
+    if isinstance(value, str) and value.lower() == "unlimited":
+        return None
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return value
+    return DEFAULT_RESULT_SIZE
+
+
+def _capped(total: int, params: dict[str, Any]) -> tuple[int, tuple[str, ...]]:
+    size = _result_size(params)
+    if size is not None and total > size:
+        return size, (f"WARNING: By default, only the first {size} items are returned. Use the ResultSize "
+                      "parameter to specify the number of items returned. To return all items, specify "
+                      "\"-ResultSize Unlimited\".",)
+    return total, ()
+
+
+def _get_mailbox(org: ExchangeOrg, params: dict[str, Any]) -> _Source:
+    wanted = params.get("RecipientTypeDetails")
+    kinds = {wanted.lower()} if isinstance(wanted, str) else {str(w).lower() for w in wanted or []}
+    only_user = kinds == {"usermailbox"}  # other filters are not emulated: everything is returned
+    total = org.user_mailboxes if only_user else org.total_mailboxes
+    count, warnings = _capped(total, params)
+    return _Source(count, org.mailbox, warnings)
+
+
+def _get_bypass(org: ExchangeOrg, params: dict[str, Any]) -> _Source:
+    count, warnings = _capped(org.total_associations, params)
+    return _Source(count, org.association, warnings)
+
+
+def _single(row: dict[str, Any]) -> _Source:
+    return _Source(1, lambda _i: row)
+
+
+_EXCHANGE_CMDLETS = {
+    "get-adminauditlogconfig": lambda org, _p: _single(org.admin_audit_log_config(False)),
+    "get-organizationconfig": lambda org, _p: _single(org.organization_config()),
+    "get-mailboxauditbypassassociation": _get_bypass,
+    "get-mailbox": _get_mailbox,
+}
+_COMPLIANCE_CMDLETS = {
+    "get-unifiedauditlogretentionpolicy": lambda org, _p: _Source(len(org.retention_policies()),
+                                                                  org.retention_policies().__getitem__),
+    "get-adminauditlogconfig": lambda org, _p: _single(org.admin_audit_log_config(True)),
+}
+
+
+def _page_size(request: SandboxRequest) -> int:
+    prefer = str(request.headers.get("prefer", ""))
+    for part in prefer.split(","):
+        key, _, value = part.strip().partition("=")
+        if key.strip().lower() == "odata.maxpagesize" and value.strip().isdigit():
+            return max(1, min(MAX_PAGE, int(value.strip())))
+    return MAX_PAGE
+
+
+def _select(row: dict[str, Any], select: list[str]) -> dict[str, Any]:
+    if not select:
+        return row
+    lower = {k.lower(): k for k in row}
+    return {lower[s.lower()]: row[lower[s.lower()]] for s in select if s.lower() in lower}
+
+
+def _page(request: SandboxRequest, org: ExchangeOrg, source: _Source, tenant_path: str) -> SandboxResponse:
+    select = [s.strip() for s in request.query.get("$select", "").split(",") if s.strip()]
+    token = request.query.get("$skiptoken", "0")
+    if not token.isdigit():
+        return exchange_error(400, "BadRequest", "Invalid $skiptoken.")
+    start = int(token)
+    stop = min(source.total, start + _page_size(request))
+    doc: dict[str, Any] = {"@odata.context": f"{request.base_url}{tenant_path}/{CONTEXT}"}
+    if source.warnings and start == 0:
+        doc["@adminapi.warnings"] = list(source.warnings)
+    doc["value"] = [_select(source.row(i), select) for i in range(start, stop)]
+    if stop < source.total:
+        query = {"$skiptoken": str(stop), **({"$select": ",".join(select)} if select else {})}
+        doc["@odata.nextLink"] = (f"{request.base_url}{request.path}?"
+                                  + "&".join(f"{k}={v}" for k, v in query.items()))
+    body = json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return SandboxResponse(200, body, "application/json; odata.metadata=minimal; charset=utf-8")
+
+
+def register() -> None:
+    """Route the sandbox server's ``adminapi`` and ``compliance`` roots to this emulator."""
+    from assessor.sandbox.server import register_api
+
+    register_api("adminapi", handle_exchange)
+    register_api("compliance", handle_compliance)
+
+
+register()
