@@ -1,0 +1,119 @@
+"""Aggregation while streaming: one pass over the records, nothing kept per record.
+
+Per operation the tally holds a record count, the set of distinct user keys (lower-cased
+``userPrincipalName`` or ``userId`` — this set grows with the users seen, at most the tenant's
+users; about 100 bytes each), first/last ``createdDateTime`` and, for operations whose client
+AppIds form the detection baseline (MailItemsAccessed), a counter of AppIds (a tenant has tens to
+hundreds of client apps, not millions).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timezone
+from typing import Any
+
+from assessor.evidence import AppIdCount, OperationObservation
+
+APP_ID_OPERATIONS = frozenset({"MailItemsAccessed"})
+APP_ID_KEYS = ("AppId", "ClientAppId")
+
+
+def parse_timestamp(value: Any) -> datetime | None:
+    """An ISO 8601 ``createdDateTime`` (``Z`` or offset) → an aware datetime; None if unparseable."""
+    if not isinstance(value, str) or not value:
+        return None
+    text = value[:-1] + "+00:00" if value.endswith(("Z", "z")) else value
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def user_key(record: Mapping[str, Any]) -> str | None:
+    raw = record.get("userPrincipalName") or record.get("userId")
+    return raw.lower() if isinstance(raw, str) and raw else None
+
+
+def app_id_of(record: Mapping[str, Any]) -> str | None:
+    data = record.get("auditData")
+    if not isinstance(data, Mapping):
+        return None
+    for key in APP_ID_KEYS:
+        value = data.get(key)
+        if isinstance(value, str) and value:
+            return value.lower()
+    return None
+
+
+class OperationTally:
+    """Running figures for one operation."""
+
+    def __init__(self, track_app_ids: bool) -> None:
+        self.records = 0
+        self.users: set[str] = set()
+        self.first: datetime | None = None
+        self.last: datetime | None = None
+        self.app_ids: Counter[str] | None = Counter() if track_app_ids else None
+
+    def add(self, record: Mapping[str, Any]) -> None:
+        self.records += 1
+        user = user_key(record)
+        if user is not None:
+            self.users.add(user)
+        when = parse_timestamp(record.get("createdDateTime"))
+        if when is not None:
+            if self.first is None or when < self.first:
+                self.first = when
+            if self.last is None or when > self.last:
+                self.last = when
+        if self.app_ids is not None:
+            app = app_id_of(record)
+            if app is not None:
+                self.app_ids[app] += 1
+
+    def observation(self, top: int) -> OperationObservation:
+        apps = self.app_ids
+        return OperationObservation(
+            records=self.records,
+            distinct_users=len(self.users),
+            first_seen=self.first,
+            last_seen=self.last,
+            top_app_ids=[AppIdCount(app_id=a, count=n) for a, n in apps.most_common(top)] if apps is not None
+            else [],
+            distinct_app_ids=len(apps) if apps is not None else None,
+        )
+
+
+class ProbeTally:
+    """Running figures for every operation the probe asked for (and any other the service returned)."""
+
+    def __init__(self, operations: Iterable[str]) -> None:
+        self.total = 0
+        self.operations: dict[str, OperationTally] = {}
+        self._canonical: dict[str, str] = {}
+        for name in operations:
+            self._tally(name)
+
+    def _tally(self, name: str) -> OperationTally:
+        key = name.lower()
+        canonical = self._canonical.get(key)
+        if canonical is None:
+            canonical = self._canonical[key] = name
+            self.operations[name] = OperationTally(name in APP_ID_OPERATIONS)
+        return self.operations[canonical]
+
+    def add(self, record: Mapping[str, Any]) -> None:
+        self.total += 1
+        operation = record.get("operation")
+        if isinstance(operation, str) and operation:
+            self._tally(operation).add(record)
+
+    def add_page(self, records: Iterable[Mapping[str, Any]]) -> None:
+        for record in records:
+            self.add(record)
+
+    def observations(self, top: int) -> dict[str, OperationObservation]:
+        return {name: tally.observation(top) for name, tally in self.operations.items()}

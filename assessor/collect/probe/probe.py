@@ -1,0 +1,233 @@
+"""The event probe: does the unified audit log actually hold the events the profile requires?
+
+:func:`probe_events` creates Purview audit log queries for the required operations over the last
+``days`` days, polls them with back-off until they succeed, streams their records and aggregates
+them on the fly into an :class:`~assessor.evidence.AuditProbe` section. By default every operation
+gets its own query, all running concurrently: the service runs them in parallel, and a high-volume
+operation (MailItemsAccessed) reaching the record-count limit cannot hide a low-volume one.
+
+Outcomes are whole or absent: a query that failed or was cancelled, a 401/403, an unreachable
+service or the probe timeout make the section ``not_collected`` with the reason (and the query
+ids and statuses reached) — never a partial count presented as the window's figures. Outside the
+Global cloud the API does not exist, and the probe returns ``not_collected`` without a request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from msgraph import GraphServiceClient
+
+from assessor.collect.probe.aggregate import ProbeTally
+from assessor.collect.probe.errors import ProbeError, ProbeTimeout
+from assessor.collect.probe.service import (
+    CREATE,
+    GET_QUERY,
+    GET_RECORDS,
+    PollPolicy,
+    QueryRequest,
+    QueryState,
+    create_query,
+    record_pages,
+    wait_until_succeeded,
+)
+from assessor.collect.probe.sink import RecordSink
+from assessor.errors import UsageError
+from assessor.evidence import AuditProbe, ProbeQuery, Section
+from assessor.knowledge import Knowledge, load_knowledge
+from assessor.profiles import Profile
+
+# DOMAIN.md, "Microsoft Graph surface": the audit search exists in the Global cloud only
+# (Learn lists GCC/"US Government L4", DoD and 21Vianet as unavailable).
+AUDIT_SEARCH_CLOUDS = frozenset({"global"})
+MAX_DAYS = 180
+DEFAULT_TIMEOUT = 600.0
+ALL_LOGS_PERMISSION = "AuditLogsQuery.Read.All"
+WORKLOAD_PERMISSIONS = {
+    "Exchange": "AuditLogsQuery-Exchange.Read.All",
+    "SharePoint": "AuditLogsQuery-SharePoint.Read.All",
+    "OneDrive": "AuditLogsQuery-OneDrive.Read.All",
+    "AzureActiveDirectory": "AuditLogsQuery-Entra.Read.All",
+}
+SOURCE = f"{CREATE}; {GET_QUERY}; {GET_RECORDS}"
+
+
+@dataclass(frozen=True)
+class ProbeSettings:
+    """How the probe runs (the window and time bound are arguments of :func:`probe_events`)."""
+
+    combine: bool = False
+    record_type_filters: bool = False
+    page_size: int | None = None
+    top_app_ids: int = 10
+    poll: PollPolicy = field(default_factory=PollPolicy)
+    display_name: str = "m365-audit-assessor event probe"
+
+
+@dataclass
+class _Progress:
+    """What the queries reached so far (for the reason when the probe cannot finish)."""
+
+    queries: dict[str, QueryState] = field(default_factory=dict)
+    operations: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    pages: int = 0
+
+    def update(self, state: QueryState, operations: tuple[str, ...] | None = None) -> None:
+        self.queries[state.id] = state
+        if operations is not None:
+            self.operations[state.id] = operations
+
+    def describe(self) -> str:
+        if not self.queries:
+            return "no query was created"
+        parts = [f"{qid} ({'+'.join(self.operations.get(qid, ()))}): {s.status}" for qid, s in self.queries.items()]
+        return "queries " + ", ".join(parts) + f"; {self.pages} record pages read"
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+def operations_for(profile: Profile, kb: Knowledge | None = None) -> list[str]:
+    """The audit operations behind the profile's required events (e.g. MailItemsAccessed, Send)."""
+    events = (kb or load_knowledge()).events
+    return [events[name].operation for name in profile.required_events]
+
+
+def permission_for(operations: Sequence[str], kb: Knowledge | None = None) -> str:
+    """The permission that lets the probe read these operations, with the per-workload alternatives."""
+    by_operation = {e.operation: e.workload for e in (kb or load_knowledge()).events.values()}
+    per_workload: dict[str, list[str]] = {}
+    for op in operations:
+        workload = by_operation.get(op)
+        if workload in WORKLOAD_PERMISSIONS:
+            per_workload.setdefault(WORKLOAD_PERMISSIONS[workload], []).append(op)
+    if not per_workload:
+        return ALL_LOGS_PERMISSION
+    alternatives = "; ".join(f"{perm} for {', '.join(ops)}" for perm, ops in per_workload.items())
+    return f"{ALL_LOGS_PERMISSION} (or per workload: {alternatives})"
+
+
+def _record_types(operations: Sequence[str], kb: Knowledge) -> tuple[str, ...]:
+    by_operation = {e.operation: e.record_type for e in kb.events.values()}
+    return tuple(dict.fromkeys(by_operation[op] for op in operations if op in by_operation))
+
+
+def _check_days(days: int) -> None:
+    if not 1 <= days <= MAX_DAYS:
+        raise UsageError(f"--probe-events: DAYS must be between 1 and {MAX_DAYS} (the audit log keeps at most "
+                         f"180 days for most users), not {days}")
+
+
+# --------------------------------------------------------------------------- sections
+
+
+def _section(provenance: dict[str, Any], data: AuditProbe | None = None) -> Section[AuditProbe]:
+    return Section[AuditProbe].model_validate({"provenance": provenance, "data": data})
+
+
+def not_collected(reason: str, fix: str | None, at: datetime, source: str = SOURCE) -> Section[AuditProbe]:
+    return _section({"status": "not_collected", "reason": reason, "fix": fix, "source": source, "at": at})
+
+
+def _outside_global(cloud: str, at: datetime) -> Section[AuditProbe]:
+    return not_collected(
+        f"the Purview audit search API (/security/auditLog/queries) exists only in the Global cloud; this "
+        f"tenant is in {cloud}, so the log was not probed",
+        "search the audit log in the Purview portal or with Search-UnifiedAuditLog and attach the result",
+        at, source="none (not called outside the Global cloud)")
+
+
+# --------------------------------------------------------------------------- the run
+
+
+async def _run_query(client: GraphServiceClient, request: QueryRequest, settings: ProbeSettings,
+                     permission: str, tally: ProbeTally, sink: RecordSink, progress: _Progress) -> None:
+    state = await create_query(client, request, permission)
+    progress.update(state, request.operations)
+    state = await wait_until_succeeded(client, state, settings.poll, permission, progress.update)
+    async for page in record_pages(client, state.id, permission, settings.page_size):
+        tally.add_page(page)
+        sink.write_page(page)
+        progress.pages += 1
+
+
+async def _run_all(client: GraphServiceClient, requests: list[QueryRequest], settings: ProbeSettings,
+                   permission: str, tally: ProbeTally, sink: RecordSink, progress: _Progress) -> None:
+    """Run the queries concurrently; the first failure cancels the others."""
+    tasks = [asyncio.ensure_future(_run_query(client, r, settings, permission, tally, sink, progress))
+             for r in requests]
+    try:
+        await asyncio.gather(*tasks)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _requests(operations: list[str], start: datetime, end: datetime, settings: ProbeSettings,
+              kb: Knowledge) -> list[QueryRequest]:
+    groups = [operations] if settings.combine else [[op] for op in operations]
+    return [QueryRequest(tuple(g), start, end, _record_types(g, kb) if settings.record_type_filters else (),
+                         settings.display_name) for g in groups]
+
+
+def _probe(start: datetime, end: datetime, progress: _Progress, tally: ProbeTally, top: int) -> AuditProbe:
+    queries = [ProbeQuery(id=qid, status=s.status, operations=list(progress.operations.get(qid, ())),
+                          record_count_limit_exceeded=s.record_count_limit_exceeded)
+               for qid, s in progress.queries.items()]
+    return AuditProbe(window_start=start, window_end=end, queries=queries, total_records=tally.total,
+                      operations=tally.observations(top))
+
+
+async def probe_events(
+    client: GraphServiceClient,
+    *,
+    cloud: str,
+    operations: Sequence[str],
+    days: int,
+    timeout: float = DEFAULT_TIMEOUT,
+    keep_records: Path | None = None,
+    settings: ProbeSettings | None = None,
+    now: datetime | None = None,
+    kb: Knowledge | None = None,
+) -> Section[AuditProbe]:
+    """Probe the audit log for ``operations`` over the last ``days`` days; the ``audit_probe`` section.
+
+    ``timeout`` bounds the whole probe (creating, waiting for and reading every query). With
+    ``keep_records`` the raw records are written there as JSON Lines (only when the probe finished).
+    Raises :class:`~assessor.errors.UsageError` for a window outside 1–180 days; every failure of
+    the service becomes a ``not_collected`` section.
+    """
+    _check_days(days)
+    settings = settings or ProbeSettings()
+    knowledge = kb or load_knowledge()
+    end = (now or datetime.now(timezone.utc)).astimezone(timezone.utc).replace(microsecond=0)
+    start = end - timedelta(days=days)
+    if cloud not in AUDIT_SEARCH_CLOUDS:
+        return _outside_global(cloud, end)
+    ops = list(dict.fromkeys(operations))
+    if not ops:
+        return not_collected("the profile requires no audit events, so there was nothing to probe", None, end)
+    permission = permission_for(ops, knowledge)
+    progress, tally = _Progress(), ProbeTally(ops)
+    try:
+        with RecordSink(keep_records) as sink:
+            await asyncio.wait_for(
+                _run_all(client, _requests(ops, start, end, settings, knowledge), settings, permission, tally, sink,
+                         progress),
+                timeout)
+            sink.commit()
+    except asyncio.TimeoutError:
+        failure: ProbeError = ProbeTimeout(f"the audit search did not finish within the probe timeout of {timeout:g} s "
+                                           f"({progress.describe()})",
+                                           "raise --probe-timeout, or shorten --probe-events DAYS")
+        return not_collected(failure.reason, failure.fix, end)
+    except ProbeError as err:
+        return not_collected(f"{err.reason} ({progress.describe()})", err.fix, end)
+    collected = {"status": "collected", "source": SOURCE, "at": end}
+    return _section(collected, _probe(start, end, progress, tally, settings.top_app_ids))

@@ -1,0 +1,201 @@
+"""The Purview audit search API through msgraph-sdk (v1.0 ``/security/auditLog/queries``).
+
+Create and poll use the SDK's typed request builders and models (``AuditLogQuery``). Record pages
+are fetched through the same request builders and request adapter (auth, retry, telemetry
+middleware) but read as raw JSON: the SDK's typed parse of ``auditLogRecord`` builds a model per
+record with a discriminated ``auditData`` object, several times the cost of the aggregation
+itself, and the probe needs only a few fields of each record.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
+from typing import Any, TypeVar
+
+import httpx
+from azure.core.exceptions import ClientAuthenticationError
+from kiota_abstractions.api_error import APIError
+from kiota_abstractions.base_request_configuration import RequestConfiguration
+from msgraph import GraphServiceClient
+from msgraph.generated.models.o_data_errors.o_data_error import ODataError
+from msgraph.generated.models.security.audit_log_query import AuditLogQuery
+from msgraph.generated.models.security.audit_log_query_status import AuditLogQueryStatus
+from msgraph.generated.models.security.audit_log_record_type import AuditLogRecordType
+from msgraph.generated.security.audit_log.queries.item.records.records_request_builder import RecordsRequestBuilder
+
+from assessor.collect.probe.errors import ProbeError, ProbeForbidden, ProbeHttpError, QueryEnded
+
+CREATE = "POST /security/auditLog/queries"
+GET_QUERY = "GET /security/auditLog/queries/{id}"
+GET_RECORDS = "GET /security/auditLog/queries/{id}/records"
+TERMINAL_FAILURES = frozenset({"failed", "cancelled", "unknownFutureValue"})
+ERROR_MAP: dict[str, Any] = {"XXX": ODataError}
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class PollPolicy:
+    """Back-off between status polls: ``initial`` seconds, times ``factor`` each poll, capped."""
+
+    initial: float = 2.0
+    factor: float = 1.5
+    maximum: float = 30.0
+
+    def delays(self) -> Iterator[float]:
+        delay = self.initial
+        while True:
+            yield delay
+            delay = min(delay * self.factor, self.maximum)
+
+
+@dataclass(frozen=True)
+class QueryRequest:
+    operations: tuple[str, ...]
+    start: datetime
+    end: datetime
+    record_types: tuple[str, ...] = ()
+    display_name: str | None = None
+
+
+@dataclass(frozen=True)
+class QueryState:
+    id: str
+    status: str
+    record_count_limit_exceeded: bool | None
+
+
+# --------------------------------------------------------------------------- error translation
+
+
+def _api_failure(exc: APIError, endpoint: str, permission: str) -> ProbeError:
+    status = exc.response_status_code
+    inner = getattr(exc, "error", None)
+    code = getattr(inner, "code", None)
+    message = (getattr(inner, "message", None) or exc.primary_message or type(exc).__name__).splitlines()[0][:300]
+    answered = f"{endpoint} answered {status}{' ' + code if code else ''}: {message}"
+    if status in (401, 403):
+        return ProbeForbidden(f"permission missing: {answered}; needs {permission}",
+                              f"grant the Microsoft Graph application permission {permission} (admin consent)")
+    return ProbeHttpError(answered)
+
+
+def translate(exc: BaseException, endpoint: str, permission: str) -> ProbeError:
+    """Classify an exception raised while calling ``endpoint`` (unknown kinds are re-raised)."""
+    if isinstance(exc, ProbeError):
+        return exc
+    if isinstance(exc, APIError):
+        return _api_failure(exc, endpoint, permission)
+    if isinstance(exc, httpx.TimeoutException):
+        return ProbeHttpError(f"{endpoint} did not answer in time ({type(exc).__name__})")
+    if isinstance(exc, httpx.HTTPError):
+        return ProbeHttpError(f"{endpoint} could not be reached ({type(exc).__name__})")
+    if isinstance(exc, ClientAuthenticationError):
+        first = (exc.message or type(exc).__name__).splitlines()[0][:200]
+        return ProbeForbidden(f"no access token for {endpoint} ({first})",
+                              f"check the credential (it needs {permission})")
+    if isinstance(exc, (ValueError, KeyError, TypeError)):
+        return ProbeHttpError(f"{endpoint} answered something unexpected ({type(exc).__name__}: {str(exc)[:200]})")
+    raise exc
+
+
+async def _call(make: Callable[[], Awaitable[T]], endpoint: str, permission: str) -> T:
+    try:
+        return await make()
+    except (ProbeError, APIError, httpx.HTTPError, ClientAuthenticationError, ValueError, KeyError, TypeError) as exc:
+        raise translate(exc, endpoint, permission) from None
+
+
+# --------------------------------------------------------------------------- create and poll
+
+
+def _record_types(names: Sequence[str]) -> list[AuditLogRecordType] | None:
+    by_lower = {m.value.lower(): m for m in AuditLogRecordType}
+    types = [by_lower[n.lower()] for n in names if n.lower() in by_lower]
+    return types or None
+
+
+def _status(query: AuditLogQuery | None) -> str:
+    status = query.status if query is not None else None
+    if isinstance(status, AuditLogQueryStatus):
+        return str(status.value)
+    return "unknown" if status is None else str(status)
+
+
+async def create_query(client: GraphServiceClient, request: QueryRequest, permission: str) -> QueryState:
+    body = AuditLogQuery(
+        display_name=request.display_name,
+        filter_start_date_time=request.start,
+        filter_end_date_time=request.end,
+        operation_filters=list(request.operations),
+        record_type_filters=_record_types(request.record_types),
+    )
+    created = await _call(lambda: client.security.audit_log.queries.post(body), CREATE, permission)
+    if created is None or not created.id:
+        raise ProbeHttpError(f"{CREATE} answered without a query id")
+    return QueryState(created.id, _status(created), created.is_record_count_limit_exceeded)
+
+
+async def get_query(client: GraphServiceClient, query_id: str, permission: str) -> QueryState:
+    endpoint = GET_QUERY.format(id=query_id)
+    query = await _call(lambda: client.security.audit_log.queries.by_audit_log_query_id(query_id).get(),
+                        endpoint, permission)
+    return QueryState(query_id, _status(query), query.is_record_count_limit_exceeded if query else None)
+
+
+async def wait_until_succeeded(client: GraphServiceClient, state: QueryState, poll: PollPolicy, permission: str,
+                               on_status: Callable[[QueryState], None]) -> QueryState:
+    """Poll with back-off until the query succeeds; raise :class:`QueryEnded` on a terminal failure.
+
+    The caller bounds the total time (the probe timeout cancels this coroutine).
+    """
+    delays = poll.delays()
+    while state.status != "succeeded":
+        if state.status in TERMINAL_FAILURES:
+            raise QueryEnded(f"audit log query {state.id} ended with status {state.status!r}",
+                             "run the probe again; if it keeps failing, search the log in the Purview portal")
+        await asyncio.sleep(next(delays))
+        state = await get_query(client, state.id, permission)
+        on_status(state)
+    return state
+
+
+# --------------------------------------------------------------------------- records
+
+
+def _decode_page(raw: bytes | None, endpoint: str) -> tuple[list[dict[str, Any]], str | None]:
+    if not raw:
+        return [], None
+    try:
+        page = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ProbeHttpError(f"{endpoint} answered a page that is not JSON ({type(err).__name__})") from None
+    if not isinstance(page, dict) or not isinstance(page.get("value"), list):
+        raise ProbeHttpError(f"{endpoint} answered a page without a 'value' list")
+    link = page.get("@odata.nextLink")
+    return page["value"], link if isinstance(link, str) and link else None
+
+
+async def record_pages(client: GraphServiceClient, query_id: str, permission: str,
+                       page_size: int | None = None) -> AsyncIterator[list[dict[str, Any]]]:
+    """Yield each page of the query's records, following ``@odata.nextLink`` (a repeated link is an error)."""
+    endpoint = GET_RECORDS.format(id=query_id)
+    builder = client.security.audit_log.queries.by_audit_log_query_id(query_id).records
+    params = RecordsRequestBuilder.RecordsRequestBuilderGetQueryParameters(top=page_size)
+    info = builder.to_get_request_information(RequestConfiguration(query_parameters=params) if page_size else None)
+    adapter = client.request_adapter
+    seen: set[int] = set()
+    while True:
+        raw = await _call(partial(adapter.send_primitive_async, info, "bytes", ERROR_MAP), endpoint, permission)
+        records, link = _decode_page(raw, endpoint)
+        yield records
+        if link is None:
+            return
+        if hash(link) in seen:
+            raise ProbeHttpError(f"{endpoint}: @odata.nextLink repeats a page already read (a paging loop)")
+        seen.add(hash(link))
+        info = builder.with_url(link).to_get_request_information()
