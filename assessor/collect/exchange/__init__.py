@@ -1,0 +1,34 @@
+"""Exchange Online and Purview settings: the admin API collector and the ``--import`` reader.
+
+- :mod:`.client` — async client for ``POST {endpoint}/{tenant}/InvokeCommand`` (paging, retries,
+  regional redirects, typed errors).
+- :mod:`.collector` — :func:`collect_exchange` builds the five evidence sections.
+- :mod:`.imports` — :func:`import_exchange` reads ``ConvertTo-Json`` exports of the same cmdlets.
+- :mod:`.normalize` / :mod:`.aggregate` — shared validation and streaming aggregation.
+"""
+
+from assessor.collect.exchange.client import (
+    ExchangeAuthError,
+    ExchangeClient,
+    ExchangeError,
+    ExchangePermissionError,
+    ExchangeSettings,
+    ExchangeThrottledError,
+    RetryPolicy,
+)
+from assessor.collect.exchange.collector import (
+    COMPLIANCE_FIX,
+    EXCHANGE_FIX,
+    SECTIONS,
+    ExchangePlan,
+    ExchangeResult,
+    collect_exchange,
+    skipped_sections,
+)
+from assessor.collect.exchange.imports import ImportedSections, import_exchange
+
+__all__ = [
+    "COMPLIANCE_FIX", "EXCHANGE_FIX", "SECTIONS", "ExchangeAuthError", "ExchangeClient", "ExchangeError",
+    "ExchangePermissionError", "ExchangePlan", "ExchangeResult", "ExchangeSettings", "ExchangeThrottledError",
+    "ImportedSections", "RetryPolicy", "collect_exchange", "import_exchange", "skipped_sections",
+]

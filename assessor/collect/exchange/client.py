@@ -1,0 +1,434 @@
+"""Async client for the Exchange Online admin API (``POST {base}/{tenant}/InvokeCommand``).
+
+This is the REST transport ExchangeOnlineManagement v3 itself uses; the Security & Compliance
+twin has the same shape. One request runs one cmdlet::
+
+    POST https://outlook.office365.com/adminapi/beta/{tenant}/InvokeCommand?$select=A,B
+    Authorization: Bearer …
+    Prefer: odata.maxpagesize=1000
+    {"CmdletInput": {"CmdletName": "Get-Mailbox", "Parameters": {"ResultSize": "Unlimited"}}}
+
+The answer is ``{"@odata.context": "…#Collection(Exchange.GenericHashTable)", "value": [...],
+"@odata.nextLink": "…"}``; the next page is fetched by POSTing the same body to the next link.
+
+Behaviour at the boundary:
+
+- 429 and 5xx are retried honouring ``Retry-After`` (seconds or an HTTP date); each wait is
+  capped and the total waited per client is bounded, after which :class:`ExchangeThrottledError`
+  is raised. Transport errors and timeouts are retried within the same budget.
+- 3xx answers (the compliance endpoint's regional redirect) are followed by re-POSTing to the
+  new host, only when it is the configured host or a subdomain of it, and the client keeps the
+  regional base for later calls.
+- Errors are parsed from the Exchange error body (``error.details[0].message``, else
+  ``error.innererror.internalexception.message``, else ``error.message``) into typed errors.
+- Tokens come from an azure-identity style credential for the API's ``/.default`` scope; the
+  token never appears in an error or a repr.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from typing import Any, Protocol
+from urllib.parse import urlencode, urlsplit
+
+import httpx
+from azure.core.exceptions import ClientAuthenticationError
+
+from assessor.collect.clouds import is_loopback
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+MAX_ERROR_TEXT = 300
+
+
+class TokenSource(Protocol):
+    def get_token(self, *scopes: str, **kwargs: Any) -> Any: ...
+
+
+# --------------------------------------------------------------------------- errors
+
+
+@dataclass(eq=False)
+class ExchangeError(Exception):
+    """A cmdlet call that failed; carries what went wrong, never a token."""
+
+    cmdlet: str
+    endpoint: str
+    status: int | None
+    code: str | None
+    message: str
+
+    def __str__(self) -> str:
+        return self.describe()
+
+    def describe(self) -> str:
+        code = f" {self.code}" if self.code else ""
+        status = f" answered {self.status}{code}" if self.status is not None else ""
+        return f"{self.cmdlet} at {self.endpoint}{status}: {self.message}"
+
+
+class ExchangeAuthError(ExchangeError):
+    """401, or no token could be obtained for the API."""
+
+
+class ExchangePermissionError(ExchangeError):
+    """403: the app or user lacks the role the cmdlet needs."""
+
+
+class ExchangeThrottledError(ExchangeError):
+    """429/5xx (or transport failures) persisted beyond the retry budget."""
+
+
+class ExchangeTimeoutError(ExchangeError):
+    """No answer within the request timeout (after retries)."""
+
+
+class ExchangeNetworkError(ExchangeError):
+    """The endpoint could not be reached."""
+
+
+class ExchangeProtocolError(ExchangeError):
+    """The answer was not what the admin API sends (bad JSON, envelope, redirect or link)."""
+
+
+class ExchangeCommandError(ExchangeError):
+    """Any other error answer (e.g. 400 from a cmdlet that rejected its parameters)."""
+
+
+def parse_error_body(body: bytes) -> tuple[str | None, str | None]:
+    """(code, message) from an Exchange (or Graph-shaped) error body; (None, None) if unparseable."""
+    try:
+        doc = json.loads(body or b"null")
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        text = body.decode("utf-8", "replace").strip() if body else ""
+        return None, (text[:MAX_ERROR_TEXT] or None)
+    error = doc.get("error") if isinstance(doc, dict) else None
+    if not isinstance(error, dict):
+        return None, None
+    code = error.get("code") if isinstance(error.get("code"), str) else None
+    return code, _error_message(error)
+
+
+def _error_message(error: Mapping[str, Any]) -> str | None:
+    details = error.get("details")
+    if isinstance(details, list) and details and isinstance(details[0], dict):
+        message = details[0].get("message")
+        if isinstance(message, str) and message.strip():
+            return _unwrap_detail(message)
+    inner = error.get("innererror") or error.get("innerError")
+    if isinstance(inner, dict):
+        internal = inner.get("internalexception") or inner.get("internalException")
+        if isinstance(internal, dict) and isinstance(internal.get("message"), str):
+            return str(internal["message"])[:MAX_ERROR_TEXT]
+    message = error.get("message")
+    return str(message)[:MAX_ERROR_TEXT] if isinstance(message, str) else None
+
+
+def _unwrap_detail(message: str) -> str:
+    """Detail messages are ``Id|Exception.Type|text`` or a JSON object with a ``Message``."""
+    text = message.strip()
+    if text.startswith("{"):
+        try:
+            inner = json.loads(text)
+        except json.JSONDecodeError:
+            inner = None
+        if isinstance(inner, dict) and isinstance(inner.get("Message"), str):
+            text = inner["Message"]
+    elif text.count("|") >= 2:
+        text = text.split("|", 2)[2]
+    return text[:MAX_ERROR_TEXT]
+
+
+# --------------------------------------------------------------------------- settings and stats
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_retries: int = 5
+    max_wait_per_retry: float = 30.0
+    max_total_wait: float = 120.0
+    backoff_base: float = 0.5
+
+
+@dataclass(frozen=True)
+class ExchangeSettings:
+    """Where and how to call one admin API (Exchange or compliance)."""
+
+    base_url: str  # ends before the tenant: https://outlook.office365.com/adminapi/beta
+    tenant: str
+    scope: str  # https://outlook.office365.com/.default
+    api: str = "Exchange admin API"
+    page_size: int = 1000
+    request_timeout: float = 60.0
+    connect_timeout: float = 10.0
+    max_redirects: int = 3
+    anchor_mailbox: str | None = None
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+
+
+@dataclass
+class ClientStats:
+    requests: int = 0
+    pages: int = 0
+    rows: int = 0
+    retries: int = 0
+    waited: float = 0.0
+    redirects: int = 0
+
+
+# --------------------------------------------------------------------------- client
+
+
+class ExchangeClient:
+    """Runs cmdlets through InvokeCommand, streaming the rows of every page."""
+
+    def __init__(self, settings: ExchangeSettings, credential: TokenSource,
+                 http: httpx.AsyncClient | None = None) -> None:
+        self.settings = settings
+        self._credential = credential
+        self._owns_http = http is None
+        self._http = http or httpx.AsyncClient(
+            timeout=httpx.Timeout(settings.request_timeout, connect=settings.connect_timeout),
+            follow_redirects=False,
+        )
+        self._base = settings.base_url.rstrip("/")
+        self._token: tuple[str, float] | None = None
+        self._token_lock = asyncio.Lock()
+        self._wait_left = settings.retry.max_total_wait
+        self.stats = ClientStats()
+
+    def __repr__(self) -> str:
+        return f"ExchangeClient(base={self._base!r}, tenant={self.settings.tenant!r})"
+
+    @property
+    def base_url(self) -> str:
+        """The current base (after a regional redirect, the regional one)."""
+        return self._base
+
+    async def aclose(self) -> None:
+        if self._owns_http:
+            await self._http.aclose()
+
+    async def __aenter__(self) -> ExchangeClient:
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        await self.aclose()
+
+    # ---- public API
+
+    def command_url(self, select: Sequence[str] = ()) -> str:
+        url = f"{self._base}/{self.settings.tenant}/InvokeCommand"
+        return f"{url}?{urlencode({'$select': ','.join(select)}, safe='$,')}" if select else url
+
+    async def pages(self, cmdlet: str, parameters: Mapping[str, Any] | None = None,
+                    select: Sequence[str] = ()) -> AsyncIterator[list[Any]]:
+        """Every page of a cmdlet's output (the `value` arrays), following `@odata.nextLink`."""
+        body = json.dumps({"CmdletInput": {"CmdletName": cmdlet, "Parameters": dict(parameters or {})}})
+        url: str | None = self.command_url(select)
+        while url is not None:
+            doc = await self._post(cmdlet, url, body.encode("utf-8"))
+            values = doc.get("value")
+            if values is None and "@adminapi.warnings" in doc:
+                values = []
+            if not isinstance(values, list):
+                raise ExchangeProtocolError(cmdlet, self._base, 200, None, "the answer has no 'value' array")
+            self.stats.pages += 1
+            self.stats.rows += len(values)
+            yield values
+            url = self._next_link(cmdlet, doc)
+
+    async def rows(self, cmdlet: str, parameters: Mapping[str, Any] | None = None,
+                   select: Sequence[str] = ()) -> AsyncIterator[Any]:
+        async for page in self.pages(cmdlet, parameters, select):
+            for row in page:
+                yield row
+
+    async def invoke(self, cmdlet: str, parameters: Mapping[str, Any] | None = None,
+                     select: Sequence[str] = ()) -> list[Any]:
+        """All rows of a cmdlet (only for cmdlets with small output)."""
+        return [row async for row in self.rows(cmdlet, parameters, select)]
+
+    # ---- paging
+
+    def _next_link(self, cmdlet: str, doc: Mapping[str, Any]) -> str | None:
+        link = doc.get("@odata.nextLink")
+        if link is None:
+            return None
+        if not isinstance(link, str) or not link:
+            raise ExchangeProtocolError(cmdlet, self._base, 200, None, "@odata.nextLink is not a URL")
+        here, there = urlsplit(self._base), urlsplit(link)
+        if (there.scheme, there.netloc.lower()) != (here.scheme, here.netloc.lower()):
+            raise ExchangeProtocolError(cmdlet, self._base, 200, None,
+                                        f"@odata.nextLink points to another host ({there.netloc}); not followed")
+        return link
+
+    # ---- one POST with token, retries and redirects
+
+    async def _post(self, cmdlet: str, url: str, body: bytes) -> dict[str, Any]:
+        attempt = 0
+        redirects = 0
+        while True:
+            response = await self._send(cmdlet, url, body, attempt)
+            if response is None:  # transport failure already budgeted: try again
+                attempt += 1
+                continue
+            status = response.status_code
+            if status in REDIRECT_STATUSES:
+                redirects += 1
+                url = self._follow_redirect(cmdlet, url, response, redirects)
+                continue
+            if status in RETRY_STATUSES:
+                await self._wait_before_retry(cmdlet, response, attempt)
+                attempt += 1
+                continue
+            if status == 401:
+                self._token = None
+            if status >= 400:
+                raise self._error_for(cmdlet, response)
+            return self._decode(cmdlet, response)
+
+    async def _send(self, cmdlet: str, url: str, body: bytes, attempt: int) -> httpx.Response | None:
+        headers = await self._headers()
+        self.stats.requests += 1
+        try:
+            return await self._http.post(url, content=body, headers=headers)
+        except httpx.TimeoutException as err:
+            self._budget_transport(cmdlet, attempt, ExchangeTimeoutError(
+                cmdlet, self._base, None, None,
+                f"no answer within {self.settings.request_timeout:g} s ({type(err).__name__})"))
+        except httpx.TransportError as err:
+            self._budget_transport(cmdlet, attempt, ExchangeNetworkError(
+                cmdlet, self._base, None, None, f"could not be reached ({type(err).__name__})"))
+        await asyncio.sleep(self._backoff(attempt))
+        return None
+
+    def _budget_transport(self, cmdlet: str, attempt: int, error: ExchangeError) -> None:
+        wait = self._backoff(attempt)
+        if attempt >= self.settings.retry.max_retries or not self._take(wait):
+            raise error
+
+    def _backoff(self, attempt: int) -> float:
+        return float(min(self.settings.retry.backoff_base * 2 ** attempt, self.settings.retry.max_wait_per_retry))
+
+    def _take(self, seconds: float) -> bool:
+        if seconds > self._wait_left:
+            return False
+        self._wait_left -= seconds
+        self.stats.retries += 1
+        self.stats.waited += seconds
+        return True
+
+    async def _wait_before_retry(self, cmdlet: str, response: httpx.Response, attempt: int) -> None:
+        retry_after = _retry_after_seconds(response.headers.get("Retry-After"))
+        wait = retry_after if retry_after is not None else self._backoff(attempt)
+        policy = self.settings.retry
+        if attempt >= policy.max_retries or wait > policy.max_wait_per_retry or not self._take(wait):
+            code, message = parse_error_body(response.content)
+            raise ExchangeThrottledError(
+                cmdlet, self._base, response.status_code, code,
+                f"still failing after {attempt} retries ({self.stats.waited:g} s waited"
+                f"{f', asked to wait {wait:g} s more' if retry_after is not None else ''})"
+                f"{': ' + message if message else ''}")
+        if wait > 0:
+            await asyncio.sleep(wait)
+
+    def _follow_redirect(self, cmdlet: str, url: str, response: httpx.Response, hops: int) -> str:
+        location = response.headers.get("Location")
+        if not location or hops > self.settings.max_redirects:
+            raise ExchangeProtocolError(cmdlet, self._base, response.status_code, None,
+                                        "redirect without a location, or too many redirects")
+        target = str(httpx.URL(url).join(location))
+        if not _redirect_allowed(self.settings.base_url, target):
+            raise ExchangeProtocolError(cmdlet, self._base, response.status_code, None,
+                                        f"redirect to {urlsplit(target).netloc} refused (not the configured "
+                                        "host or one of its regional subdomains)")
+        marker = f"/{self.settings.tenant}/InvokeCommand".lower()
+        path = urlsplit(target).path
+        cut = path.lower().rfind(marker)
+        if cut < 0:
+            raise ExchangeProtocolError(cmdlet, self._base, response.status_code, None,
+                                        "redirect does not point to an InvokeCommand URL")
+        parts = urlsplit(target)
+        self._base = f"{parts.scheme}://{parts.netloc}{path[:cut]}"
+        self.stats.redirects += 1
+        return target
+
+    # ---- tokens, headers, decoding
+
+    async def _headers(self) -> dict[str, str]:
+        headers = {
+            "Authorization": f"Bearer {await self._bearer()}",
+            "Prefer": f"odata.maxpagesize={self.settings.page_size}",
+            "Accept": "application/json",
+            "Content-Type": "application/json; charset=utf-8",
+            "X-ResponseFormat": "json",
+            "client-request-id": str(uuid.uuid4()),
+        }
+        if self.settings.anchor_mailbox:
+            headers["X-AnchorMailbox"] = self.settings.anchor_mailbox
+        return headers
+
+    async def _bearer(self) -> str:
+        async with self._token_lock:
+            if self._token is None or self._token[1] - 300 < time.time():
+                try:
+                    token = await asyncio.to_thread(self._credential.get_token, self.settings.scope)
+                except ClientAuthenticationError as err:
+                    first = (err.message or type(err).__name__).splitlines()[0][:200]
+                    raise ExchangeAuthError("(token)", self._base, None, None,
+                                            f"no access token for {self.settings.scope} ({first})") from None
+                self._token = (token.token, float(token.expires_on))
+            return self._token[0]
+
+    def _error_for(self, cmdlet: str, response: httpx.Response) -> ExchangeError:
+        code, message = parse_error_body(response.content)
+        status = response.status_code
+        text = message or response.reason_phrase or "error"
+        kind: type[ExchangeError] = {401: ExchangeAuthError, 403: ExchangePermissionError}.get(
+            status, ExchangeCommandError)
+        return kind(cmdlet, self._base, status, code, text)
+
+    def _decode(self, cmdlet: str, response: httpx.Response) -> dict[str, Any]:
+        try:
+            doc = response.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise ExchangeProtocolError(cmdlet, self._base, response.status_code, None,
+                                        "the answer is not JSON") from None
+        if not isinstance(doc, dict):
+            raise ExchangeProtocolError(cmdlet, self._base, response.status_code, None,
+                                        "the answer is not a JSON object")
+        return doc
+
+
+def _retry_after_seconds(value: str | None) -> float | None:
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    try:
+        return max(0.0, float(text))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _redirect_allowed(configured: str, target: str) -> bool:
+    base, there = urlsplit(configured), urlsplit(target)
+    host, new_host = (base.hostname or "").lower(), (there.hostname or "").lower()
+    if there.scheme == "http" and not is_loopback(new_host):
+        return False
+    if there.scheme not in ("http", "https") or (base.scheme == "https" and there.scheme != "https"):
+        return False
+    if is_loopback(host):
+        return new_host == host and there.port == base.port
+    return new_host == host or new_host.endswith("." + host)

@@ -1,0 +1,284 @@
+"""Builds the five Exchange evidence sections from the admin API (and its compliance twin).
+
+=================================  ==========================================  ===============
+section                            cmdlet                                      endpoint
+=================================  ==========================================  ===============
+admin_audit_log_config             Get-AdminAuditLogConfig                     Exchange
+organization_config                Get-OrganizationConfig                      Exchange
+bypass                             Get-MailboxAuditBypassAssociation (paged)   Exchange
+mailboxes                          Get-Mailbox -RecipientTypeDetails UserMailbox (paged, streamed)
+retention_policies                 Get-UnifiedAuditLogRetentionPolicy          compliance
+=================================  ==========================================  ===============
+
+All five run concurrently. Every section ends up either collected (validated against the
+evidence model, so it is held to the same rules as an imported or saved one) or not_collected
+with the reason and the role that would fix it — a failure in one never hides another.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+import httpx
+from pydantic import BaseModel, ValidationError
+
+from assessor.collect.auth import StaticTokenCredential
+from assessor.collect.clouds import CloudEndpoints, validate_endpoint
+from assessor.collect.exchange.aggregate import BypassAggregator, MailboxAggregator
+from assessor.collect.exchange.client import (
+    ClientStats,
+    ExchangeAuthError,
+    ExchangeClient,
+    ExchangeError,
+    ExchangePermissionError,
+    ExchangeSettings,
+    RetryPolicy,
+    TokenSource,
+)
+from assessor.collect.exchange.normalize import (
+    ADMIN_AUDIT_SELECT,
+    BYPASS_SELECT,
+    MAILBOX_SELECT,
+    ORG_CONFIG_SELECT,
+    RETENTION_SELECT,
+    USER_MAILBOX,
+    FieldError,
+    audit_disabled,
+    ingestion_enabled,
+    retention_policy,
+)
+from assessor.evidence import (
+    AdminAuditLogConfig,
+    MailboxAudit,
+    MailboxAuditBypass,
+    OrganizationConfig,
+    RetentionPolicies,
+    describe_validation_error,
+)
+
+EXCHANGE_FIX = "Exchange.ManageAsApp (application) + Global Reader (Entra role)"
+COMPLIANCE_FIX = ("Purview Organization Configuration role (it can also delete policies; "
+                  "no read-only role works)")
+SECTIONS = ("admin_audit_log_config", "organization_config", "bypass", "mailboxes", "retention_policies")
+CMDLETS = {
+    "admin_audit_log_config": "Get-AdminAuditLogConfig",
+    "organization_config": "Get-OrganizationConfig",
+    "bypass": "Get-MailboxAuditBypassAssociation",
+    "mailboxes": "Get-Mailbox",
+    "retention_policies": "Get-UnifiedAuditLogRetentionPolicy",
+}
+COMPLIANCE_SECTIONS = frozenset({"retention_policies"})
+
+
+def fix_for(section: str) -> str:
+    """The role that lets ``section`` be collected."""
+    return COMPLIANCE_FIX if section in COMPLIANCE_SECTIONS else EXCHANGE_FIX
+
+
+@dataclass(frozen=True)
+class ExchangePlan:
+    """What to collect from which endpoints."""
+
+    tenant: str
+    cloud: CloudEndpoints
+    exchange_endpoint: str | None = None
+    compliance_endpoint: str | None = None
+    detail: bool = False
+    skip: frozenset[str] = frozenset()  # sections obtained otherwise (imported)
+    request_timeout: float = 60.0
+    page_size: int = 1000
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+
+    def exchange_settings(self) -> ExchangeSettings:
+        base = (validate_endpoint(self.exchange_endpoint, "--exchange-endpoint") if self.exchange_endpoint
+                else self.cloud.exchange_url)
+        return ExchangeSettings(base, self.tenant, self.cloud.exchange_scope, "Exchange admin API",
+                                self.page_size, self.request_timeout, retry=self.retry)
+
+    def compliance_settings(self) -> ExchangeSettings:
+        base = (validate_endpoint(self.compliance_endpoint, "--compliance-endpoint") if self.compliance_endpoint
+                else self.cloud.compliance_url)
+        return ExchangeSettings(base, self.tenant, self.cloud.compliance_scope, "Security & Compliance admin API",
+                                self.page_size, self.request_timeout, retry=self.retry)
+
+
+@dataclass
+class ExchangeResult:
+    sections: dict[str, dict[str, Any]]  # section name → {"provenance": …, "data": …}
+    notes: list[str] = field(default_factory=list)
+    stats: dict[str, ClientStats] = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------- not collected
+
+
+def not_collected_section(section: str, reason: str, fix: str | None, source: str | None = None,
+                          at: datetime | None = None) -> dict[str, Any]:
+    return {"provenance": {"status": "not_collected", "reason": reason, "fix": fix,
+                           "source": source or CMDLETS[section], "at": at}}
+
+
+def skipped_sections(reason: str, fix: str | None = None,
+                     sections: tuple[str, ...] = SECTIONS) -> dict[str, dict[str, Any]]:
+    """Every listed section not_collected for one reason (e.g. ``--no-exchange``)."""
+    return {s: not_collected_section(s, reason, fix if fix is not None else fix_for(s)) for s in sections}
+
+
+def _failure_section(section: str, error: ExchangeError, source: str, at: datetime) -> dict[str, Any]:
+    fix = fix_for(section)
+    if isinstance(error, ExchangePermissionError):
+        return not_collected_section(section, f"permission missing: {error.describe()}; needs {fix}", fix, source,
+                                     at)
+    if isinstance(error, ExchangeAuthError):
+        return not_collected_section(section, f"not authenticated: {error.describe()}", fix, source, at)
+    return not_collected_section(section, error.describe(), None, source, at)
+
+
+def _missing_token(credential: TokenSource, resource: str) -> bool:
+    return isinstance(credential, StaticTokenCredential) and not credential.has(resource)  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------- readers
+
+
+async def _single_row(client: ExchangeClient, cmdlet: str, select: tuple[str, ...]) -> Any:
+    rows = await client.invoke(cmdlet, {}, select)
+    if len(rows) != 1:
+        raise FieldError("value", f"{cmdlet} returned {len(rows)} objects, expected exactly one")
+    return rows[0]
+
+
+async def read_admin_audit_log_config(client: ExchangeClient, _detail: bool) -> dict[str, Any]:
+    row = await _single_row(client, "Get-AdminAuditLogConfig", ADMIN_AUDIT_SELECT)
+    return {"unified_audit_log_ingestion_enabled": ingestion_enabled(row)}
+
+
+async def read_organization_config(client: ExchangeClient, _detail: bool) -> dict[str, Any]:
+    row = await _single_row(client, "Get-OrganizationConfig", ORG_CONFIG_SELECT)
+    return {"audit_disabled": audit_disabled(row)}
+
+
+async def read_bypass(client: ExchangeClient, _detail: bool) -> dict[str, Any]:
+    agg = BypassAggregator()
+    async for page in client.pages("Get-MailboxAuditBypassAssociation", {"ResultSize": "Unlimited"},
+                                   BYPASS_SELECT):
+        agg.add_all(page, "value")
+    return agg.result()
+
+
+async def read_mailboxes(client: ExchangeClient, detail: bool) -> dict[str, Any]:
+    """One paged stream of user mailboxes, folded into configuration groups as pages arrive."""
+    agg = MailboxAggregator(detail=detail)
+    params = {"RecipientTypeDetails": USER_MAILBOX, "ResultSize": "Unlimited"}
+    async for page in client.pages("Get-Mailbox", params, MAILBOX_SELECT):
+        agg.add_all(page, "value")
+    return agg.result()
+
+
+async def read_retention_policies(client: ExchangeClient, _detail: bool) -> dict[str, Any]:
+    policies = []
+    for i, row in enumerate(await client.invoke("Get-UnifiedAuditLogRetentionPolicy", {}, RETENTION_SELECT)):
+        try:
+            policies.append(retention_policy(row))
+        except FieldError as err:
+            raise FieldError(f"value[{i}].{err.field}", err.message) from None
+    return {"policies": sorted(policies, key=lambda p: p["priority"])}
+
+
+Reader = Callable[[ExchangeClient, bool], Awaitable[dict[str, Any]]]
+READERS: dict[str, tuple[Reader, type[BaseModel]]] = {
+    "admin_audit_log_config": (read_admin_audit_log_config, AdminAuditLogConfig),
+    "organization_config": (read_organization_config, OrganizationConfig),
+    "bypass": (read_bypass, MailboxAuditBypass),
+    "mailboxes": (read_mailboxes, MailboxAudit),
+    "retention_policies": (read_retention_policies, RetentionPolicies),
+}
+
+
+def _source(section: str, client: ExchangeClient) -> str:
+    return f"{CMDLETS[section]} via {client.base_url}/{client.settings.tenant}/InvokeCommand"
+
+
+async def read_section(section: str, client: ExchangeClient, detail: bool = False) -> dict[str, Any]:
+    """One section as an evidence Section dict: collected and validated, or not_collected."""
+    reader, model = READERS[section]
+    at = datetime.now(timezone.utc)
+    try:
+        data = await reader(client, detail)
+        validated = model.model_validate(data)
+    except ExchangeError as err:
+        return _failure_section(section, err, _source(section, client), at)
+    except FieldError as err:
+        return not_collected_section(section, f"{CMDLETS[section]} answered an unexpected object: {err}", None,
+                                     _source(section, client), at)
+    except ValidationError as err:
+        return not_collected_section(section, f"{CMDLETS[section]} answer is inconsistent: "
+                                     f"{describe_validation_error(err)}", None, _source(section, client), at)
+    return {"provenance": {"status": "collected", "source": _source(section, client), "at": at},
+            "data": validated.model_dump(mode="json")}
+
+
+# --------------------------------------------------------------------------- orchestration
+
+
+def _unavailable(plan: ExchangePlan, credential: TokenSource, api: str) -> str | None:
+    """Why an API cannot be called at all (no network is needed to know), else None."""
+    override = plan.exchange_endpoint if api == "exchange" else plan.compliance_endpoint
+    if plan.cloud.name == "china" and not override:
+        return (f"the {'Exchange' if api == 'exchange' else 'Security & Compliance'} admin API is not supported "
+                "for the china cloud (21Vianet) by this tool; use --import with exported JSON")
+    if _missing_token(credential, api):
+        var = "ASSESSOR_EXCHANGE_TOKEN" if api == "exchange" else "ASSESSOR_COMPLIANCE_TOKEN"
+        return f"no {api} token: --auth token was given without {var}"
+    return None
+
+
+def _wanted(plan: ExchangePlan, api: str) -> list[str]:
+    own = [s for s in SECTIONS if (s in COMPLIANCE_SECTIONS) == (api == "compliance")]
+    return [s for s in own if s not in plan.skip]
+
+
+def _stats_note(api: str, client: ExchangeClient) -> str:
+    s = client.stats
+    text = f"{api}: {s.requests} requests, {s.pages} pages, {s.rows} rows"
+    if s.retries:
+        text += f", {s.retries} retries ({s.waited:.1f} s waited)"
+    if s.redirects:
+        text += f", redirected to {client.base_url}"
+    return text
+
+
+async def collect_exchange(credential: TokenSource, plan: ExchangePlan,
+                           http: httpx.AsyncClient | None = None) -> ExchangeResult:
+    """Collect every section not in ``plan.skip``; never raises for an API failure."""
+    result = ExchangeResult(sections={})
+    own_http = http is None
+    shared = http or httpx.AsyncClient(timeout=httpx.Timeout(plan.request_timeout, connect=10.0),
+                                       follow_redirects=False)
+    clients: list[tuple[str, ExchangeClient]] = []
+    tasks: dict[str, Awaitable[dict[str, Any]]] = {}
+    try:
+        for api, settings in (("exchange", plan.exchange_settings), ("compliance", plan.compliance_settings)):
+            sections = _wanted(plan, api)
+            if not sections:
+                continue
+            why = _unavailable(plan, credential, api)
+            if why is not None:
+                result.sections.update(skipped_sections(why, None, tuple(sections)))
+                continue
+            client = ExchangeClient(settings(), credential, shared)
+            clients.append((api, client))
+            tasks.update({s: read_section(s, client, plan.detail) for s in sections})
+        outcomes = await asyncio.gather(*tasks.values())
+        result.sections.update(dict(zip(tasks, outcomes, strict=True)))
+    finally:
+        if own_http:
+            await shared.aclose()
+    for api, client in clients:
+        result.stats[api] = client.stats
+        result.notes.append(_stats_note(api, client))
+    return result

@@ -1,0 +1,219 @@
+"""``--import FILE…``: Exchange/Purview cmdlet output an admin exported with ``ConvertTo-Json``.
+
+``examples/export-exchange-audit.ps1`` writes exactly the files read here, one per cmdlet:
+
+=====================================  ==========================================  ==================
+file                                   cmdlet                                      evidence section
+=====================================  ==========================================  ==================
+AdminAuditLogConfig.json               Get-AdminAuditLogConfig                     admin_audit_log_config
+OrganizationConfig.json                Get-OrganizationConfig                      organization_config
+MailboxAuditBypassAssociation.json     Get-MailboxAuditBypassAssociation           bypass
+Mailbox.json                           Get-Mailbox -RecipientTypeDetails UserMailbox   mailboxes
+UnifiedAuditLogRetentionPolicy.json    Get-UnifiedAuditLogRetentionPolicy          retention_policies
+=====================================  ==========================================  ==================
+
+A file is recognised by its name (``Get-`` prefix and case ignored), else by the properties of
+its objects. Contents go through the same normalisation, aggregation and evidence models as
+collected answers; anything malformed raises :class:`~assessor.errors.EvidenceError` naming the
+file and the field (``Mailbox.json: [3].AuditOwner[1]: expected a string…``). Files may be UTF-8
+(with or without BOM) or UTF-16 with BOM (Windows PowerShell's ``Out-File`` default).
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from assessor.collect.exchange.aggregate import BypassAggregator, MailboxAggregator
+from assessor.collect.exchange.collector import CMDLETS
+from assessor.collect.exchange.normalize import FieldError, Row, audit_disabled, ingestion_enabled, retention_policy
+from assessor.errors import EvidenceError
+from assessor.evidence import (
+    MAX_EVIDENCE_BYTES,
+    AdminAuditLogConfig,
+    MailboxAudit,
+    MailboxAuditBypass,
+    OrganizationConfig,
+    RetentionPolicies,
+    describe_validation_error,
+)
+
+FILE_STEMS = {
+    "adminauditlogconfig": "admin_audit_log_config",
+    "organizationconfig": "organization_config",
+    "mailboxauditbypassassociation": "bypass",
+    "mailbox": "mailboxes",
+    "mailboxes": "mailboxes",
+    "unifiedauditlogretentionpolicy": "retention_policies",
+}
+# A property only that cmdlet's objects carry, for files whose name says nothing.
+SIGNATURES = (
+    ("UnifiedAuditLogIngestionEnabled", "admin_audit_log_config"),
+    ("AuditBypassEnabled", "bypass"),
+    ("DefaultAuditSet", "mailboxes"),
+    ("RetentionDuration", "retention_policies"),
+    ("AuditDisabled", "organization_config"),
+)
+EXPORT_FILES = {
+    "admin_audit_log_config": "AdminAuditLogConfig.json",
+    "organization_config": "OrganizationConfig.json",
+    "bypass": "MailboxAuditBypassAssociation.json",
+    "mailboxes": "Mailbox.json",
+    "retention_policies": "UnifiedAuditLogRetentionPolicy.json",
+}
+
+
+@dataclass(frozen=True)
+class ImportedSections:
+    sections: dict[str, dict[str, Any]]  # section name → {"provenance": imported…, "data": …}
+    files: dict[str, str]  # section name → file name
+
+    def __contains__(self, section: object) -> bool:
+        return section in self.sections
+
+
+# --------------------------------------------------------------------------- reading a file
+
+
+def _decode(raw: bytes, name: str) -> str:
+    encoding = "utf-16" if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) else "utf-8-sig"
+    try:
+        return raw.decode(encoding)
+    except UnicodeDecodeError:
+        raise EvidenceError(f"{name}: not UTF-8 or UTF-16 text; export with Out-File -Encoding utf8") from None
+
+
+def read_json_file(path: Path) -> Any:
+    name = path.name
+    try:
+        size = path.stat().st_size
+        if size > MAX_EVIDENCE_BYTES:
+            raise EvidenceError(f"{name}: larger than {MAX_EVIDENCE_BYTES // 2**20} MiB")
+        raw = path.read_bytes()
+    except OSError as err:
+        raise EvidenceError(f"{path}: cannot read the import file ({err.strerror})") from None
+    text = _decode(raw, name)
+    if not text.strip():
+        raise EvidenceError(f"{name}: the file is empty (export with ConvertTo-Json -InputObject @(...), "
+                            "which writes [] when the cmdlet returns nothing)")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as err:
+        raise EvidenceError(f"{name}: not valid JSON (line {err.lineno}, column {err.colno}: {err.msg})") from None
+    except RecursionError:
+        raise EvidenceError(f"{name}: JSON nested too deeply") from None
+
+
+def objects_of(document: Any, name: str) -> list[Any]:
+    """The cmdlet output objects: an array, one object, or PowerShell 5.1's {"value": [...], "Count": n}."""
+    if isinstance(document, list):
+        return document
+    if isinstance(document, dict):
+        keys = {str(k).lower() for k in document}
+        if keys == {"value", "count"} and isinstance(Row(document).get("value"), list):
+            return list(Row(document).get("value"))
+        return [document]
+    raise EvidenceError(f"{name}: expected a JSON object or array of objects, found {type(document).__name__}")
+
+
+def identify(path: Path, objects: list[Any]) -> str:
+    """Which evidence section a file holds (by name, else by its objects' properties)."""
+    stem = path.name.lower()
+    for suffix in (".json", ".txt"):
+        stem = stem.removesuffix(suffix)
+    stem = stem.removeprefix("get-").replace("-", "").replace("_", "")
+    if stem in FILE_STEMS:
+        return FILE_STEMS[stem]
+    first = objects[0] if objects else None
+    if isinstance(first, dict):
+        row = Row(first)
+        for prop, section in SIGNATURES:
+            if row.has(prop):
+                return section
+    expected = ", ".join(EXPORT_FILES.values())
+    raise EvidenceError(f"{path.name}: cannot tell which cmdlet this export is from; name it one of {expected}")
+
+
+# --------------------------------------------------------------------------- per section
+
+
+def _single(objects: list[Any]) -> Any:
+    if len(objects) != 1:
+        raise FieldError("(document)", f"expected exactly one object, found {len(objects)}")
+    return objects[0]
+
+
+def _admin(objects: list[Any], _detail: bool) -> dict[str, Any]:
+    return {"unified_audit_log_ingestion_enabled": ingestion_enabled(_single(objects))}
+
+
+def _org(objects: list[Any], _detail: bool) -> dict[str, Any]:
+    return {"audit_disabled": audit_disabled(_single(objects))}
+
+
+def _bypass(objects: list[Any], _detail: bool) -> dict[str, Any]:
+    agg = BypassAggregator()
+    agg.add_all(objects)
+    return agg.result()
+
+
+def _mailboxes(objects: list[Any], detail: bool) -> dict[str, Any]:
+    agg = MailboxAggregator(detail=detail)
+    agg.add_all(objects)
+    return agg.result()
+
+
+def _retention(objects: list[Any], _detail: bool) -> dict[str, Any]:
+    policies = []
+    for i, raw in enumerate(objects):
+        try:
+            policies.append(retention_policy(raw))
+        except FieldError as err:
+            raise FieldError(f"[{i}].{err.field}", err.message) from None
+    return {"policies": sorted(policies, key=lambda p: p["priority"])}
+
+
+PARSERS: dict[str, tuple[Callable[[list[Any], bool], dict[str, Any]], type[BaseModel]]] = {
+    "admin_audit_log_config": (_admin, AdminAuditLogConfig),
+    "organization_config": (_org, OrganizationConfig),
+    "bypass": (_bypass, MailboxAuditBypass),
+    "mailboxes": (_mailboxes, MailboxAudit),
+    "retention_policies": (_retention, RetentionPolicies),
+}
+
+
+def import_file(path: Path, detail: bool = False) -> tuple[str, dict[str, Any]]:
+    """(section name, imported Section dict) for one exported file."""
+    objects = objects_of(read_json_file(path), path.name)
+    section = identify(path, objects)
+    parse, model = PARSERS[section]
+    try:
+        data = model.model_validate(parse(objects, detail))
+    except FieldError as err:
+        raise EvidenceError(f"{path.name}: {err.field}: {err.message}") from None
+    except ValidationError as err:
+        raise EvidenceError(f"{path.name}: {describe_validation_error(err)}") from None
+    provenance = {"status": "imported", "file": path.name, "source": f"{CMDLETS[section]} (ConvertTo-Json export)",
+                  "at": datetime.now(timezone.utc)}
+    return section, {"provenance": provenance, "data": data.model_dump(mode="json")}
+
+
+def import_exchange(paths: Sequence[str | Path], *, detail: bool = False) -> ImportedSections:
+    """Read every exported file; two files for the same cmdlet are an error."""
+    sections: dict[str, dict[str, Any]] = {}
+    files: dict[str, str] = {}
+    for item in paths:
+        path = Path(item)
+        section, value = import_file(path, detail)
+        if section in sections:
+            raise EvidenceError(f"{path.name}: {CMDLETS[section]} was already imported from {files[section]}")
+        sections[section] = value
+        files[section] = path.name
+    return ImportedSections(sections, files)
