@@ -361,6 +361,56 @@ def verify(path: Path) -> None:
     sys.exit(0 if ok else 1)
 
 
+@cli.command("bulk")
+@click.argument("manifest", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--output", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Directory for per-tenant outputs, the state file and the portfolio.")
+@click.option("--concurrency", type=int, default=16, show_default=True, help="Tenants assessed at once.")
+@click.option("--tenant-timeout", type=float, default=900.0, show_default=True,
+              help="Seconds before one tenant is given up (recorded as failed).")
+@click.option("--resume", is_flag=True, help="Continue a run in --output: skip tenants done, retry the others.")
+@click.option("--shard", "shard_text", metavar="I/N", help="Assess only shard I (0-based) of N.")
+@click.option("--only", "only", multiple=True, metavar="TAG", help="Only tenants carrying this tag (repeatable).")
+@click.option("--format", "formats", default="json,html", show_default=True,
+              help="Per-tenant reports, comma-separated: " + ",".join(RENDERERS))
+@click.option("--fail-on", type=click.Choice(FAIL_ON), default="none", show_default=True,
+              help="Exit 1 when some tenant has a fail/warn finding of at least this severity.")
+@click.option("--date", "on", help="Assessment date (YYYY-MM-DD); default today (UTC).")
+def bulk(manifest: Path, output: Path, concurrency: int, tenant_timeout: float, resume: bool,
+         shard_text: str | None, only: tuple[str, ...], formats: str, fail_on: str, on: str | None) -> None:
+    """Assess every tenant of a manifest (YAML or CSV) and write a portfolio.
+
+    Exit 0 all assessed; 1 findings at or above --fail-on; 2 manifest/usage error; 3 some tenants failed.
+    """
+    from assessor.bulk.command import BulkRequest, run_bulk
+    from assessor.bulk.shard import parse_shard
+
+    fmt = [f for f in _parse_formats(formats) if f != "console"]
+    request = BulkRequest(manifest=manifest, output=output, formats=fmt, on=_parse_date(on),
+                          concurrency=concurrency, tenant_timeout=tenant_timeout, resume=resume,
+                          shard=parse_shard(shard_text) if shard_text else None, only=only, fail_on=fail_on)
+    outcome = run_bulk(request)
+    failed = sum(1 for r in outcome.results if r.status == "failed")
+    click.echo(f"bulk: {len(outcome.results)} tenants ({outcome.skipped} already done), {failed} failed; "
+               f"portfolio in {output / 'portfolio.html'}", err=True)
+    sys.exit(outcome.exit_code)
+
+
+@cli.command("merge")
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--output", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Directory for the merged tenants and portfolio.")
+def merge_cmd(inputs: tuple[Path, ...], output: Path) -> None:
+    """Combine bulk (shard) output directories into one portfolio. Exit codes as for bulk."""
+    from assessor.bulk.merge import merge
+
+    outcome = merge(list(inputs), output)
+    failed = sum(1 for r in outcome.results if r.status == "failed")
+    click.echo(f"merge: {len(outcome.results)} tenants, {failed} failed; portfolio in {output / 'portfolio.html'}",
+               err=True)
+    sys.exit(outcome.exit_code)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Console entry point: one clear line and exit 2 for bad input, never a traceback."""
     try:

@@ -1,0 +1,191 @@
+"""``assessor bulk`` and ``assessor merge``: validate everything, then schedule, then roll up.
+
+Exit codes of both commands: 0 every tenant assessed and no finding at or above ``--fail-on``;
+1 every tenant assessed and some finding at or above it; 2 usage or manifest error (one line,
+before any tenant is contacted); 3 some tenants could not be assessed (their reasons are in the
+portfolio's failures, in ``<tenant>/result.json`` and in the state journal). 3 wins over 1.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import sys
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import TextIO
+
+from assessor.bulk.manifest import Manifest, Row, check_references, load_manifest, select
+from assessor.bulk.paths import STATE_FILE, tenant_dir
+from assessor.bulk.pipeline import PipelineSettings, SandboxResolver, SandboxTarget, TenantPipeline
+from assessor.bulk.portfolio import write_portfolio
+from assessor.bulk.progress import progress_for
+from assessor.bulk.runner import Schedule, TenantJob, TenantResult, read_result, run_jobs
+from assessor.bulk.shard import Shard, partition
+from assessor.bulk.state import StateJournal, latest_status
+from assessor.errors import ManifestError, ProfileError, UsageError
+from assessor.profiles import Profile, load_profile
+
+EXIT_OK, EXIT_FINDINGS, EXIT_SOME_FAILED = 0, 1, 3
+
+
+@dataclass(frozen=True)
+class BulkRequest:
+    manifest: Path
+    output: Path
+    formats: Sequence[str]
+    on: date
+    concurrency: int = 16
+    tenant_timeout: float = 900.0
+    resume: bool = False
+    shard: Shard | None = None
+    only: tuple[str, ...] = ()
+    fail_on: str = "none"
+    environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ), repr=False)
+
+
+@dataclass(frozen=True)
+class BulkOutcome:
+    results: list[TenantResult]
+    skipped: int
+    exit_code: int
+
+
+def exit_code(results: Sequence[TenantResult]) -> int:
+    if any(r.status == "failed" for r in results):
+        return EXIT_SOME_FAILED
+    if any(r.summary.get("at_or_above_fail_on") for r in results):
+        return EXIT_FINDINGS
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------- validation (no network)
+
+
+def load_profiles(manifest: Manifest) -> dict[str, Profile]:
+    """Every profile the manifest names, loaded up front; an unknown one names its first row."""
+    profiles: dict[str, Profile] = {}
+    for row in manifest.rows:
+        name = row.entry.profile
+        if name in profiles:
+            continue
+        try:
+            profiles[name] = load_profile(name)
+        except ProfileError as err:
+            raise ManifestError(f"{manifest.origin}: {row.where()}, field profile: {err}") from None
+    return profiles
+
+
+def sandbox_names(manifest: Manifest) -> set[str]:
+    from assessor.sandbox.fleet import FleetSpec
+    from assessor.sandbox.spec import list_tenants
+
+    names = set(list_tenants())
+    fleet = manifest.sandbox.fleet
+    if fleet is not None:
+        names.update(FleetSpec(fleet.count, fleet.prefix, fleet.users).names())
+    return names
+
+
+def plan_jobs(rows: Sequence[Row], output: Path, shard: Shard | None) -> list[TenantJob]:
+    chosen = partition(rows, [r.entry.key for r in rows], shard)
+    return [TenantJob(row, tenant_dir(output, row.entry.key)) for row in chosen]
+
+
+def split_done(jobs: Sequence[TenantJob], state_path: Path) -> tuple[list[TenantJob], list[TenantResult]]:
+    """For --resume: the jobs still to run, and the results of those already recorded done."""
+    status = latest_status(state_path)
+    todo: list[TenantJob] = []
+    done: list[TenantResult] = []
+    for job in jobs:
+        previous = read_result(job.directory) if status.get(job.key) == "done" else None
+        if previous is not None and previous.status == "done":
+            done.append(previous)
+        else:
+            todo.append(job)
+    return todo, done
+
+
+# --------------------------------------------------------------------------- the sandbox
+
+
+@contextlib.contextmanager
+def sandbox_for(manifest: Manifest, rows: Sequence[Row]) -> Iterator[SandboxResolver | None]:
+    """One in-process SandboxServer serving every sandbox tenant the rows name (None if none do)."""
+    wanted = sorted({r.entry.sandbox for r in rows if r.entry.sandbox})
+    if not wanted:
+        yield None
+        return
+    from assessor.sandbox.fleet import FleetSpec, add_fleet
+    from assessor.sandbox.server import SandboxServer
+    from assessor.sandbox.spec import list_tenants
+
+    config = manifest.sandbox
+    server = SandboxServer(latency_ms=config.latency_ms or None)
+    bundled = set(list_tenants())
+    for name in wanted:
+        if name in bundled:
+            server.add_tenant(name)
+    if config.fleet is not None and any(n not in bundled for n in wanted):
+        fleet = config.fleet
+        add_fleet(server, FleetSpec(fleet.count, fleet.prefix, fleet.users, fleet.failing, fleet.stall_seconds))
+
+    def resolve(name: str) -> SandboxTarget:
+        return SandboxTarget(server.state(name).tenant.id, server.graph_url(name))
+
+    with server:
+        yield resolve
+
+
+# --------------------------------------------------------------------------- bulk
+
+
+def _open_state(output: Path, resume: bool) -> Path:
+    state_path = output / STATE_FILE
+    if state_path.exists() and not resume:
+        raise UsageError(f"{output} holds a previous bulk run; pass --resume to continue it, or use an empty "
+                         "--output directory")
+    output.mkdir(parents=True, exist_ok=True)
+    return state_path
+
+
+def run_bulk(request: BulkRequest, stream: TextIO | None = None) -> BulkOutcome:
+    """Validate the manifest and references, assess the selected tenants, write the portfolio."""
+    if request.concurrency < 1:
+        raise UsageError("--concurrency must be at least 1")
+    if request.tenant_timeout <= 0:
+        raise UsageError("--tenant-timeout must be positive")
+    manifest = load_manifest(request.manifest)
+    profiles = load_profiles(manifest)
+    names = sandbox_names(manifest) if any(r.entry.sandbox for r in manifest.rows) else None
+    check_references(manifest, request.environ, set(profiles), names)
+    rows = select(manifest, request.only)
+    if not rows:
+        raise UsageError(f"--only {' '.join(request.only)}: no tenant of the manifest carries these tags")
+    state_path = _open_state(request.output, request.resume)
+    jobs = plan_jobs(rows, request.output, request.shard)
+    todo, done = split_done(jobs, state_path) if request.resume else (jobs, [])
+    settings = PipelineSettings(formats=request.formats, on=request.on, fail_on=request.fail_on,
+                                tenant_timeout=request.tenant_timeout, environ=request.environ)
+    with StateJournal(state_path) as journal:
+        journal.record("run", None, pid=os.getpid(), shard=str(request.shard) if request.shard else None,
+                       selected=len(jobs), to_run=len(todo), resumed=len(done))
+        fresh = _execute(manifest, [j.row for j in todo], todo, settings, profiles, request, journal, stream)
+    by_key = {r.key: r for r in [*done, *fresh]}
+    results = [by_key[j.key] for j in jobs]
+    write_portfolio(results, request.output)
+    return BulkOutcome(results, len(done), exit_code(results))
+
+
+def _execute(manifest: Manifest, rows: Sequence[Row], jobs: Sequence[TenantJob], settings: PipelineSettings,
+             profiles: Mapping[str, Profile], request: BulkRequest, journal: StateJournal,
+             stream: TextIO | None) -> list[TenantResult]:
+    if not jobs:
+        return []
+    schedule = Schedule(request.concurrency, request.tenant_timeout)
+    with sandbox_for(manifest, rows) as resolver, progress_for(len(jobs), stream or sys.stderr) as progress:
+        pipeline = TenantPipeline(settings, profiles, resolver)
+        return asyncio.run(run_jobs(jobs, pipeline, schedule, journal, progress))

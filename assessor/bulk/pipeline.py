@@ -1,0 +1,141 @@
+"""One tenant's assessment inside a bulk run: collect → evidence.json → evaluate → reports.
+
+This is the concrete :data:`~assessor.bulk.runner.Assess` the CLI hands to the scheduler. Every
+file is written atomically (temp file + rename) into the tenant's directory; the reports are
+rendered in memory first so an interrupted tenant never leaves a half-written report.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from assessor.bulk.manifest import TenantEntry
+from assessor.bulk.runner import TenantJob
+from assessor.collect import CollectOptions, collect
+from assessor.collect.auth import AuthOptions, StaticTokenCredential
+from assessor.engine.model import Report, Status
+from assessor.engine.runner import evaluate
+from assessor.evidence import save_evidence
+from assessor.profiles import SEVERITY_ORDER, Profile
+from assessor.report import RENDERERS, RenderOptions
+
+EVIDENCE_FILE = "evidence.json"
+SANDBOX_TOKEN = "sandbox-static-token"  # noqa: S105 - the in-process sandbox accepts any bearer token
+
+
+@dataclass(frozen=True)
+class SandboxTarget:
+    """Where an in-process sandbox tenant is served."""
+
+    tenant_id: str
+    graph_url: str
+
+
+SandboxResolver = Callable[[str], SandboxTarget]
+
+
+@dataclass(frozen=True)
+class PipelineSettings:
+    formats: Sequence[str]
+    on: date
+    fail_on: str = "none"
+    tenant_timeout: float = 900.0
+    users_mode: str = "summary"
+    environ: Mapping[str, str] | None = field(default=None, repr=False)
+
+
+def collect_options(entry: TenantEntry, settings: PipelineSettings, sandbox: SandboxResolver | None) -> CollectOptions:
+    """The collector's options for one manifest entry (sandbox entries get a static token)."""
+    common: dict[str, Any] = {"users_mode": settings.users_mode, "tenant_timeout": settings.tenant_timeout,
+                              "collector": "bulk"}
+    if entry.sandbox is not None:
+        if sandbox is None:
+            raise RuntimeError("a sandbox entry needs the bulk run's sandbox server")
+        target = sandbox(entry.sandbox)
+        return CollectOptions(tenant=target.tenant_id, cloud=entry.cloud, auth=AuthOptions(mode="token"),
+                              graph_endpoint=entry.graph_endpoint or target.graph_url, no_exchange=True,
+                              credential=StaticTokenCredential({"graph": SANDBOX_TOKEN}), **common)
+    assert entry.auth is not None  # enforced by the manifest model
+    return CollectOptions(
+        tenant=entry.tenant, cloud=entry.cloud, auth=entry.auth.to_options(entry.tenant, settings.environ),
+        graph_endpoint=entry.graph_endpoint, exchange_endpoint=entry.exchange_endpoint,
+        compliance_endpoint=entry.compliance_endpoint, no_exchange=entry.no_exchange, **common)
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def render_reports(report: Report, formats: Sequence[str], directory: Path) -> list[str]:
+    """Render every format in memory, then write each file atomically; the file names written."""
+    renderers = [RENDERERS[fmt]() for fmt in formats]
+    rendered = [(r.filename, r.render(report, RenderOptions())) for r in renderers]
+    for name, text in rendered:
+        write_text_atomic(directory / name, text)
+    return [name for name, _ in rendered]
+
+
+def at_or_above(report: Report, fail_on: str) -> bool:
+    """Whether a fail/warn finding has at least the ``--fail-on`` severity."""
+    if fail_on == "none":
+        return False
+    threshold = SEVERITY_ORDER[fail_on]
+    return any(f.status in (Status.FAIL, Status.WARN) and SEVERITY_ORDER.get(f.severity, 0) >= threshold
+               for f in report.findings)
+
+
+def report_summary(report: Report, files: Sequence[str], fail_on: str) -> dict[str, Any]:
+    """The figures of one report that the portfolio rolls up."""
+    lic = report.licensing
+    rec = lic.recommendation
+    link = "report.html" if "report.html" in files else ("report.json" if "report.json" in files else None)
+    return {
+        "tenant_id": report.tenant.get("id"),
+        "display_name": report.tenant.get("name"),
+        "verdict": report.verdict,
+        "counts": dict(report.summary),
+        "checks": {f.check_id: {"status": f.status.value, "severity": f.severity} for f in report.findings},
+        "audit_tier": lic.audit_tier,
+        "users_in_scope": lic.users_in_scope,
+        "users_without_premium_audit": lic.users_without_premium_audit,
+        "privileged_users_without_premium_audit": lic.privileged_users_without_premium_audit,
+        "premium_audit_seats_unassigned": lic.premium_audit_seats_unassigned,
+        "seats_to_buy": rec.buy if rec else None,
+        "seats_to_assign": rec.assign_unassigned if rec else None,
+        "report": link,
+        "files": list(files),
+        "at_or_above_fail_on": at_or_above(report, fail_on),
+    }
+
+
+class TenantPipeline:
+    """Collect, save, evaluate and render one tenant (the bulk run's ``assess``)."""
+
+    def __init__(self, settings: PipelineSettings, profiles: Mapping[str, Profile],
+                 sandbox: SandboxResolver | None = None) -> None:
+        self.settings = settings
+        self.profiles = profiles
+        self.sandbox = sandbox
+
+    async def __call__(self, job: TenantJob) -> dict[str, Any]:
+        entry = job.row.entry
+        evidence = await collect(collect_options(entry, self.settings, self.sandbox))
+        save_evidence(evidence, job.directory / EVIDENCE_FILE)
+        report = evaluate(evidence, self.profiles[entry.profile], on=self.settings.on,
+                          generated_at=datetime.now(timezone.utc).replace(microsecond=0))
+        files = render_reports(report, self.settings.formats, job.directory)
+        return report_summary(report, [EVIDENCE_FILE, *files], self.settings.fail_on)

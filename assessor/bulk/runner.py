@@ -1,0 +1,162 @@
+"""The bulk scheduler: assess many tenants concurrently under a bound, each one isolated.
+
+The loop knows nothing about Graph or reports: it is given jobs and an ``assess`` coroutine
+function (:class:`Assess`) and guarantees, per tenant:
+
+- at most ``concurrency`` tenants are in progress at once (Graph throttling is per tenant, so
+  concurrency across tenants is safe);
+- a tenant that fails, times out (``tenant_timeout``) or has a bad credential is recorded as
+  ``failed`` with its reason, and the others go on;
+- ``result.json`` (the tenant's portfolio row) is written atomically in the tenant's directory,
+  then the journal records ``done`` or ``failed`` — so a run killed at any moment is resumed by
+  re-assessing exactly the tenants that were not recorded done.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+from assessor.bulk.manifest import Row
+from assessor.bulk.paths import RESULT_FILE
+from assessor.bulk.state import StateJournal
+from assessor.errors import AssessorError
+from assessor.evidence import write_json_atomic
+
+ResultStatus = Literal["done", "failed"]
+RESULT_SCHEMA = "assessor.bulk-result/1"
+
+
+@dataclass(frozen=True)
+class TenantJob:
+    """One tenant to assess and the directory its outputs go to."""
+
+    row: Row
+    directory: Path
+
+    @property
+    def key(self) -> str:
+        return self.row.entry.key
+
+
+@dataclass(frozen=True)
+class TenantResult:
+    """A tenant's portfolio row: who, how it went, and (when assessed) the figures of its report."""
+
+    key: str
+    name: str
+    tenant: str
+    dir: str
+    tags: list[str]
+    profile: str
+    status: ResultStatus
+    reason: str | None
+    duration_s: float
+    finished_at: str
+    summary: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"schema": RESULT_SCHEMA, **asdict(self)}
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> TenantResult:
+        fields = {k: raw[k] for k in cls.__dataclass_fields__ if k in raw}
+        return cls(**fields)
+
+
+Assess = Callable[[TenantJob], Awaitable[dict[str, Any]]]
+
+
+class Progress(Protocol):
+    """What the scheduler tells a progress display."""
+
+    def started(self, job: TenantJob) -> None: ...
+
+    def finished(self, result: TenantResult) -> None: ...
+
+
+class NoProgress:
+    def started(self, job: TenantJob) -> None:
+        return None
+
+    def finished(self, result: TenantResult) -> None:
+        return None
+
+
+@dataclass(frozen=True)
+class Schedule:
+    concurrency: int
+    tenant_timeout: float
+
+
+def _failure_reason(err: BaseException, timeout: float) -> str:
+    if isinstance(err, asyncio.TimeoutError):
+        return f"timed out after {timeout:g} s"
+    if isinstance(err, AssessorError):
+        return str(err)
+    return f"{type(err).__name__}: {err}"
+
+
+def _result(job: TenantJob, status: ResultStatus, reason: str | None, started: float,
+            summary: dict[str, Any]) -> TenantResult:
+    entry = job.row.entry
+    name = entry.name or summary.get("display_name") or entry.label
+    return TenantResult(
+        key=entry.key, name=name, tenant=entry.tenant, dir=job.directory.name, tags=list(entry.tags),
+        profile=entry.profile, status=status, reason=reason, duration_s=round(time.perf_counter() - started, 3),
+        finished_at=datetime.now(timezone.utc).isoformat(timespec="seconds"), summary=summary)
+
+
+async def assess_isolated(job: TenantJob, assess: Assess, schedule: Schedule,
+                          journal: StateJournal) -> TenantResult:
+    """Assess one tenant; any failure of this tenant is recorded, never raised."""
+    journal.record("start", job.key, dir=job.directory.name)
+    started = time.perf_counter()
+    try:
+        summary = await asyncio.wait_for(assess(job), schedule.tenant_timeout)
+        result = _result(job, "done", None, started, summary)
+    except (asyncio.TimeoutError, AssessorError, OSError) as err:
+        result = _result(job, "failed", _failure_reason(err, schedule.tenant_timeout), started, {})
+    except Exception as err:  # isolation: an unexpected error of one tenant is recorded with its type
+        result = _result(job, "failed", _failure_reason(err, schedule.tenant_timeout), started, {})
+    write_json_atomic(job.directory / RESULT_FILE, result.to_json())
+    journal.record(result.status, job.key, reason=result.reason, duration_s=result.duration_s)
+    return result
+
+
+async def run_jobs(jobs: Sequence[TenantJob], assess: Assess, schedule: Schedule, journal: StateJournal,
+                   progress: Progress | None = None) -> list[TenantResult]:
+    """Assess every job with at most ``schedule.concurrency`` in flight; results in job order."""
+    display = progress or NoProgress()
+    results: dict[str, TenantResult] = {}
+    pending: Iterator[TenantJob] = iter(jobs)
+
+    async def worker() -> None:
+        for job in pending:  # the shared iterator hands each job to exactly one worker
+            display.started(job)
+            result = await assess_isolated(job, assess, schedule, journal)
+            results[job.key] = result
+            display.finished(result)
+
+    workers = max(1, min(schedule.concurrency, len(jobs)))
+    await asyncio.gather(*(worker() for _ in range(workers)))
+    return [results[job.key] for job in jobs]
+
+
+def read_result(directory: Path) -> TenantResult | None:
+    """A tenant directory's ``result.json``, or None when absent or unreadable."""
+    import json
+
+    path = directory / RESULT_FILE
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return None
+    if not isinstance(raw, dict) or raw.get("schema") != RESULT_SCHEMA:
+        return None
+    return TenantResult.from_json(raw)
