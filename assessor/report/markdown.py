@@ -30,7 +30,9 @@ def md(value: Any) -> str:
 
 
 def code(value: Any) -> str:
-    """Inline code span that survives backticks inside the value."""
+    """Inline code span that survives backticks; text with markup characters is escaped text instead."""
+    if any(ch in str(value) for ch in "<>&"):
+        return md(value)
     text = " ".join(str(value).split()).replace("|", "\\|")
     fence = "``" if "`" in text else "`"
     return f"{fence} {text} {fence}" if fence == "``" else f"`{text}`"

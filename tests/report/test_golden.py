@@ -1,0 +1,49 @@
+"""Golden files: every format on the example evidence, byte for byte (fixed generated_at, --date)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from assessor.engine.model import Report
+from assessor.report import RENDERERS, RenderOptions
+from assessor.report.prices import parse_prices
+from assessor.report.pseudonymize import pseudonymize_report
+
+MINE = ("html", "md", "csv", "sarif", "junit")
+PRICES = parse_prices({"currency": "EUR", "source": "test quote", "as_of": "2026-11",
+                       "skus": {"SPE_E5": 54.75, "ENTERPRISEPREMIUM": "35.70",
+                                "INFORMATION_PROTECTION_COMPLIANCE": {"per_seat_month": 10.3}}})
+CASES = {
+    # case name: (evidence, profile, pseudonymise, prices, formats)
+    "mixed-aa23": ("mixed-e5-e3-priority-trap", "cisa-aa23-193a", False, None, MINE),
+    "mixed-el2-prices": ("mixed-e5-e3-priority-trap", "omb-m-21-31-el2", False, PRICES, ("html", "md")),
+    "gov-scuba": ("gcc-high-no-exchange", "cisa-scuba", False, None, MINE),
+    "e3-scuba-pseudonymized": ("e3-standard-ingestion-off", "cisa-scuba", True, None, ("md", "csv", "sarif")),
+}
+EXT = {"html": "html", "md": "md", "csv": "csv", "sarif": "sarif.json", "junit": "junit.xml"}
+KEY = b"golden-test-key"
+
+
+def _params() -> list[tuple[str, str]]:
+    return [(case, fmt) for case, spec in CASES.items() for fmt in spec[4]]
+
+
+@pytest.mark.parametrize(("case", "fmt"), _params())
+def test_golden(case: str, fmt: str, report_for: Callable[[str, str], Report],
+                golden: Callable[[str, str], None]) -> None:
+    evidence, profile, pseudo, prices, _ = CASES[case]
+    report = report_for(evidence, profile)
+    if pseudo:
+        report = pseudonymize_report(report, KEY)
+    options = RenderOptions(pseudonymize_key=KEY if pseudo else None, prices=prices)
+    text = RENDERERS[fmt]().render(report, options)
+    golden(f"{case}.{EXT[fmt]}", text)
+
+
+def test_rendering_is_deterministic(report_for: Callable[[str, str], Report]) -> None:
+    report = report_for("mixed-e5-e3-priority-trap", "cisa-aa23-193a")
+    for fmt in MINE:
+        renderer = RENDERERS[fmt]()
+        assert renderer.render(report, RenderOptions()) == renderer.render(report, RenderOptions())
