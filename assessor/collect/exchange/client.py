@@ -295,7 +295,7 @@ class ExchangeClient:
             return self._decode(cmdlet, response)
 
     async def _send(self, cmdlet: str, url: str, body: bytes, attempt: int) -> httpx.Response | None:
-        headers = await self._headers()
+        headers = await self._headers(cmdlet)
         self.stats.requests += 1
         try:
             return await self._http.post(url, content=body, headers=headers)
@@ -362,9 +362,9 @@ class ExchangeClient:
 
     # ---- tokens, headers, decoding
 
-    async def _headers(self) -> dict[str, str]:
+    async def _headers(self, cmdlet: str) -> dict[str, str]:
         headers = {
-            "Authorization": f"Bearer {await self._bearer()}",
+            "Authorization": f"Bearer {await self._bearer(cmdlet)}",
             "Prefer": f"odata.maxpagesize={self.settings.page_size}",
             "Accept": "application/json",
             "Content-Type": "application/json; charset=utf-8",
@@ -375,14 +375,14 @@ class ExchangeClient:
             headers["X-AnchorMailbox"] = self.settings.anchor_mailbox
         return headers
 
-    async def _bearer(self) -> str:
+    async def _bearer(self, cmdlet: str) -> str:
         async with self._token_lock:
             if self._token is None or self._token[1] - 300 < time.time():
                 try:
                     token = await asyncio.to_thread(self._credential.get_token, self.settings.scope)
                 except ClientAuthenticationError as err:
                     first = (err.message or type(err).__name__).splitlines()[0][:200]
-                    raise ExchangeAuthError("(token)", self._base, None, None,
+                    raise ExchangeAuthError(cmdlet, self._base, None, None,
                                             f"no access token for {self.settings.scope} ({first})") from None
                 self._token = (token.token, float(token.expires_on))
             return self._token[0]
