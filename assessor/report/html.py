@@ -86,6 +86,51 @@ class RetentionChart:
     unavailable: str | None
 
 
+@dataclass(frozen=True)
+class Tile:
+    """A headline figure of the summary: a label, the value, a line of context, and whether it shows a gap."""
+
+    label: str
+    value: str
+    context: str
+    gap: bool | None  # None: unknown
+
+
+def _of(part: int | None, whole: int | None) -> str:
+    if part is None:
+        return "unknown"
+    return f"{part:,}" if whole is None else f"{part:,} of {whole:,}"
+
+
+def _positive(n: int | None) -> bool | None:
+    return None if n is None else n > 0
+
+
+def summary_tiles(report: Report) -> list[Tile]:
+    lic, aud, ret = report.licensing, report.audit, report.retention
+    known = [(w.effective_days_min, name) for name, w in ret.workloads.items() if w.effective_days_min is not None]
+    shortest = min(known) if known else None
+    short_users = [w.users_short for w in ret.workloads.values() if w.users_short is not None]
+    ual = aud.ual_ingestion_enabled
+    return [
+        Tile("Audit log ingestion", "unknown" if ual is None else ("on" if ual else "OFF"),
+             "unified audit log", None if ual is None else not ual),
+        Tile("Privileged users without Premium audit",
+             _of(lic.privileged_users_without_premium_audit, lic.privileged_users), "need the longest retention",
+             _positive(lic.privileged_users_without_premium_audit)),
+        Tile("Mailboxes missing MailItemsAccessed",
+             _of(aud.mailboxes_missing_mailitemsaccessed, aud.user_mailboxes), "user mailboxes",
+             _positive(aud.mailboxes_missing_mailitemsaccessed)),
+        Tile("Shortest effective retention", "unknown" if shortest is None else f"{shortest[0]:,} days",
+             (f"{shortest[1]} · {ret.required.searchable_days} required" if shortest
+              else f"{ret.required.searchable_days} days required"),
+             _positive(max(short_users) if short_users else None)),
+        Tile("Unassigned Premium seats", _of(lic.premium_audit_seats_unassigned, None), "paid, usable today", None),
+        Tile("Accounts bypassing audit", _of(aud.bypass_mailboxes, None), "invisible in mailbox logs",
+             _positive(aud.bypass_mailboxes)),
+    ]
+
+
 def coverage_donuts(view: ReportView) -> list[Donut]:
     report = view.report
     lic = report.licensing
@@ -149,7 +194,8 @@ def render_html(view: ReportView) -> str:
     template = environment(autoescape=True).get_template("report.html.j2")
     return template.render(
         v=view, r=view.report, css=Markup(css), js=Markup(js), csp=csp,  # noqa: S704 - our own packaged files
-        donuts=coverage_donuts(view), retention=retention_chart(view.report.retention),
+        donuts=coverage_donuts(view),
+        tiles=summary_tiles(view.report), retention=retention_chart(view.report.retention),
         mini_bar=mini_bar, donut_r=DONUT_R, math=math,
     )
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from assessor.engine.model import GAP_STATUSES, Finding, Recommendation, Report, Status
+from assessor.engine.model import GAP_STATUSES, CollectionEntry, Finding, Recommendation, Report, Status
 from assessor.engine.registry import CheckMeta, load_catalogue
 
 SEVERITY_RANK: dict[str, int] = {"critical": 4, "high": 3, "medium": 2, "low": 1, "info": 0}
@@ -191,6 +191,17 @@ class ReportView:
             )
             for name, e in self.report.events.items()
         ]
+
+    @property
+    def collection_fixes(self) -> list[CollectionEntry]:
+        """Evidence that was not collected and says how to collect it, one entry per distinct fix."""
+        seen: set[str] = set()
+        out = []
+        for entry in self.report.collection:
+            if entry.status == "not_collected" and entry.fix and entry.fix not in seen:
+                seen.add(entry.fix)
+                out.append(entry)
+        return out
 
     @property
     def tenant_name(self) -> str:
