@@ -149,6 +149,10 @@ class OperationPlan:
     selected: int
     weights: tuple[int, ...]
 
+    @property
+    def camel_type(self) -> str:
+        return camel(self.spec.record_type)
+
     def user_index(self, k: int) -> int:
         """Tenant index of the k-th producing user (0 ≤ k < selected)."""
         position = k * self.eligible // self.selected
@@ -284,8 +288,15 @@ class StoredQuery:
     page_size: int
     offsets: list[int] = field(default_factory=list)
 
+    id_suffix: str = ""
+    start_epoch: int = 0
+    day_span: float = 0.0
+
     def __post_init__(self) -> None:
         self.offsets = [s.offset for s in self.slices]
+        self.id_suffix = uuid.UUID(self.id).hex[:12]
+        self.start_epoch = int(self.start.timestamp())
+        self.day_span = min(DAY, self.end - self.start).total_seconds()
 
     def status(self, now: float | None = None) -> str:
         elapsed = (time.monotonic() if now is None else now) - self.created
@@ -338,15 +349,16 @@ def _string_list(body: Mapping[str, Any], key: str) -> list[str]:
     return raw
 
 
-def _record_type_filters(body: Mapping[str, Any]) -> set[str]:
-    out = set()
+def _record_type_filters(body: Mapping[str, Any]) -> list[str]:
+    """The requested record types in PascalCase, in request order (either spelling accepted)."""
+    out: dict[str, None] = {}
     for value in _string_list(body, "recordTypeFilters"):
         canonical = canonical_record_type(value)
         if canonical is None:
             raise QueryError("BadRequest", f"Requested value '{value}' was not found in enum "
                              "'microsoft.graph.security.auditLogRecordType'.")
-        out.add(canonical)
-    return out
+        out[canonical] = None
+    return list(out)
 
 
 def _selected_plans(log: TenantAuditLog, body: Mapping[str, Any]) -> list[OperationPlan]:
@@ -401,6 +413,12 @@ def _new_query(request: SandboxRequest, body: Mapping[str, Any]) -> StoredQuery:
 # --------------------------------------------------------------------------- representations
 
 
+def _stamp(epoch_seconds: int) -> str:
+    """``YYYY-MM-DDTHH:MM:SS`` (UTC) for an epoch second, without building a datetime."""
+    t = time.gmtime(epoch_seconds)
+    return f"{t.tm_year:04d}-{t.tm_mon:02d}-{t.tm_mday:02d}T{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d}"
+
+
 def _iso(value: datetime) -> str:
     return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -441,11 +459,11 @@ def _record(tenant: SandboxTenant, query: StoredQuery, index: int, users: dict[i
     upn = users.get(user_index)
     if upn is None:
         upn = users[user_index] = tenant.user(user_index)["userPrincipalName"]
-    span = min(DAY, query.end - query.start)
-    created = query.start + day * DAY + span * within / per_day
+    seconds = query.start_epoch + day * 86_400 + int(query.day_span * within / per_day)
+    stamp = _stamp(seconds)
     audit_data: dict[str, Any] = {
         "@odata.type": "#microsoft.graph.security.defaultAuditData",
-        "CreationTime": created.strftime("%Y-%m-%dT%H:%M:%S"),
+        "CreationTime": stamp,
         "Operation": plan.name,
         "UserId": upn,
         "MailboxOwnerUPN": upn,
@@ -457,9 +475,9 @@ def _record(tenant: SandboxTenant, query: StoredQuery, index: int, users: dict[i
         audit_data["AppId"] = app_id
         audit_data["ClientAppId"] = app_id
     return {
-        "id": f"{index:08x}-{position:04x}-4{day % 0x1000:03x}-8{k % 0x1000:03x}-{uuid.UUID(query.id).hex[:12]}",
-        "createdDateTime": _iso(created),
-        "auditLogRecordType": camel(plan.spec.record_type),
+        "id": f"{index:08x}-{position:04x}-4{day % 0x1000:03x}-8{k % 0x1000:03x}-{query.id_suffix}",
+        "createdDateTime": stamp + "Z",
+        "auditLogRecordType": plan.camel_type,
         "operation": plan.name,
         "organizationId": tenant.id,
         "userType": "regular",

@@ -245,7 +245,7 @@ def test_raw_http_accepts_both_record_type_spellings(serve: Any) -> None:
         assert created.status_code == 201
         got = httpx.get(f"{url}/{created.json()['id']}", headers=headers).json()
         assert got["status"] == "succeeded"
-        assert got["recordTypeFilters"] == ["exchangeItem", "exchangeItemAggregated"]
+        assert got["recordTypeFilters"] == ["exchangeItemAggregated", "exchangeItem"]
         counts.append(got["approximateReturnedRecordCount"])
     assert counts[0] == counts[1] == (177 * 12 + 147 * 4) * 7
     bad = httpx.post(url, json={**window, "recordTypeFilters": ["exchangeItemz"]}, headers=headers)

@@ -15,6 +15,7 @@ Global cloud the API does not exist, and the probe returns ``not_collected`` wit
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -150,10 +151,11 @@ async def _run_query(client: GraphServiceClient, request: QueryRequest, settings
     state = await create_query(client, request, permission)
     progress.update(state, request.operations)
     state = await wait_until_succeeded(client, state, settings.poll, permission, progress.update)
-    async for page in record_pages(client, state.id, permission, settings.page_size):
-        tally.add_page(page)
-        sink.write_page(page)
-        progress.pages += 1
+    async with contextlib.aclosing(record_pages(client, state.id, permission, settings.page_size)) as pages:
+        async for page in pages:
+            tally.add_page(page)
+            sink.write_page(page)
+            progress.pages += 1
 
 
 async def _run_all(client: GraphServiceClient, requests: list[QueryRequest], settings: ProbeSettings,

@@ -10,6 +10,7 @@ itself, and the probe needs only a few fields of each record.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -43,8 +44,8 @@ class PollPolicy:
     """Back-off between status polls: ``initial`` seconds, times ``factor`` each poll, capped."""
 
     initial: float = 2.0
-    factor: float = 1.5
-    maximum: float = 30.0
+    factor: float = 1.3
+    maximum: float = 15.0
 
     def delays(self) -> Iterator[float]:
         delay = self.initial
@@ -182,20 +183,37 @@ def _decode_page(raw: bytes | None, endpoint: str) -> tuple[list[dict[str, Any]]
 
 async def record_pages(client: GraphServiceClient, query_id: str, permission: str,
                        page_size: int | None = None) -> AsyncIterator[list[dict[str, Any]]]:
-    """Yield each page of the query's records, following ``@odata.nextLink`` (a repeated link is an error)."""
+    """Yield each page of the query's records, following ``@odata.nextLink``.
+
+    The next page is requested before the current one is yielded, so the service prepares it while
+    the caller aggregates (at most two pages in memory). A repeated link is a paging loop: an error.
+    Use with ``contextlib.aclosing`` so an abandoned iteration cancels the prefetch.
+    """
     endpoint = GET_RECORDS.format(id=query_id)
     builder = client.security.audit_log.queries.by_audit_log_query_id(query_id).records
     params = RecordsRequestBuilder.RecordsRequestBuilderGetQueryParameters(top=page_size)
-    info = builder.to_get_request_information(RequestConfiguration(query_parameters=params) if page_size else None)
     adapter = client.request_adapter
+
+    def fetch(info: Any) -> asyncio.Future[bytes | None]:
+        send = partial(adapter.send_primitive_async, info, "bytes", ERROR_MAP)
+        return asyncio.ensure_future(_call(send, endpoint, permission))
+
+    pending: asyncio.Future[bytes | None] | None = fetch(
+        builder.to_get_request_information(RequestConfiguration(query_parameters=params) if page_size else None))
     seen: set[int] = set()
-    while True:
-        raw = await _call(partial(adapter.send_primitive_async, info, "bytes", ERROR_MAP), endpoint, permission)
-        records, link = _decode_page(raw, endpoint)
-        yield records
-        if link is None:
-            return
-        if hash(link) in seen:
-            raise ProbeHttpError(f"{endpoint}: @odata.nextLink repeats a page already read (a paging loop)")
-        seen.add(hash(link))
-        info = builder.with_url(link).to_get_request_information()
+    try:
+        while pending is not None:
+            raw = await pending
+            pending = None
+            records, link = _decode_page(raw, endpoint)
+            if link is not None:
+                if hash(link) in seen:
+                    raise ProbeHttpError(f"{endpoint}: @odata.nextLink repeats a page already read (a paging loop)")
+                seen.add(hash(link))
+                pending = fetch(builder.with_url(link).to_get_request_information())
+            yield records
+    finally:
+        if pending is not None:
+            pending.cancel()
+            with contextlib.suppress(asyncio.CancelledError, ProbeError):
+                await pending
