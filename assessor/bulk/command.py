@@ -134,7 +134,11 @@ def sandbox_for(manifest: Manifest, rows: Sequence[Row]) -> Iterator[SandboxReso
         add_fleet(server, FleetSpec(fleet.count, fleet.prefix, fleet.users, fleet.failing, fleet.stall_seconds))
 
     def resolve(name: str) -> SandboxTarget:
-        return SandboxTarget(server.state(name).tenant.id, server.graph_url(name))
+        tenant = server.state(name).tenant
+        tenant_id = tenant.id
+        finder = getattr(server, "exchange_endpoints", None)  # present once the Exchange emulator is wired in
+        others = dict(finder(tenant_id)) if callable(finder) else {}
+        return SandboxTarget(tenant_id, server.graph_url(name), tenant.cloud, others)
 
     with server:
         yield resolve

@@ -17,7 +17,7 @@ from typing import Any
 
 from assessor.bulk.manifest import TenantEntry
 from assessor.bulk.runner import TenantJob
-from assessor.collect import CollectOptions, collect
+from assessor.collect import CollectOptions, RetryPolicy, collect
 from assessor.collect.auth import AuthOptions, StaticTokenCredential
 from assessor.engine.model import Report, Status
 from assessor.engine.runner import evaluate
@@ -31,10 +31,12 @@ SANDBOX_TOKEN = "sandbox-static-token"  # noqa: S105 - the in-process sandbox ac
 
 @dataclass(frozen=True)
 class SandboxTarget:
-    """Where an in-process sandbox tenant is served."""
+    """Where an in-process sandbox tenant is served (Exchange/compliance where its emulators exist)."""
 
     tenant_id: str
     graph_url: str
+    cloud: str = "global"
+    other_endpoints: Mapping[str, str] = field(default_factory=dict)
 
 
 SandboxResolver = Callable[[str], SandboxTarget]
@@ -50,17 +52,26 @@ class PipelineSettings:
     environ: Mapping[str, str] | None = field(default=None, repr=False)
 
 
-def collect_options(entry: TenantEntry, settings: PipelineSettings, sandbox: SandboxResolver | None) -> CollectOptions:
-    """The collector's options for one manifest entry (sandbox entries get a static token)."""
-    common: dict[str, Any] = {"users_mode": settings.users_mode, "tenant_timeout": settings.tenant_timeout,
-                              "collector": "bulk"}
+def collect_options(entry: TenantEntry, settings: PipelineSettings, profile: Profile,
+                    sandbox: SandboxResolver | None) -> CollectOptions:
+    """The collector's options for one manifest entry (sandbox entries get static tokens)."""
+    common: dict[str, Any] = {
+        "users_mode": settings.users_mode, "tenant_timeout": settings.tenant_timeout, "collector": "bulk",
+        "privileged_roles": tuple(r.template_id for r in profile.privileged_roles),
+        "probe_events_days": profile.probe_days,
+        # a throttling storm is reported as such before the tenant's time runs out
+        "retry": RetryPolicy(max_total_wait=min(RetryPolicy().max_total_wait, settings.tenant_timeout / 4)),
+    }
     if entry.sandbox is not None:
         if sandbox is None:
             raise RuntimeError("a sandbox entry needs the bulk run's sandbox server")
         target = sandbox(entry.sandbox)
-        return CollectOptions(tenant=target.tenant_id, cloud=entry.cloud, auth=AuthOptions(mode="token"),
-                              graph_endpoint=entry.graph_endpoint or target.graph_url, no_exchange=True,
-                              credential=StaticTokenCredential({"graph": SANDBOX_TOKEN}), **common)
+        endpoints = dict(target.other_endpoints)
+        no_exchange = entry.no_exchange or "exchange_endpoint" not in endpoints
+        token = StaticTokenCredential({"graph": SANDBOX_TOKEN, "exchange": SANDBOX_TOKEN, "compliance": SANDBOX_TOKEN})
+        return CollectOptions(tenant=target.tenant_id, cloud=target.cloud, auth=AuthOptions(mode="token"),
+                              graph_endpoint=entry.graph_endpoint or target.graph_url, no_exchange=no_exchange,
+                              credential=token, **endpoints, **common)
     assert entry.auth is not None  # enforced by the manifest model
     return CollectOptions(
         tenant=entry.tenant, cloud=entry.cloud, auth=entry.auth.to_options(entry.tenant, settings.environ),
@@ -133,9 +144,10 @@ class TenantPipeline:
 
     async def __call__(self, job: TenantJob) -> dict[str, Any]:
         entry = job.row.entry
-        evidence = await collect(collect_options(entry, self.settings, self.sandbox))
+        profile = self.profiles[entry.profile]
+        evidence = await collect(collect_options(entry, self.settings, profile, self.sandbox))
         save_evidence(evidence, job.directory / EVIDENCE_FILE)
-        report = evaluate(evidence, self.profiles[entry.profile], on=self.settings.on,
+        report = evaluate(evidence, profile, on=self.settings.on,
                           generated_at=datetime.now(timezone.utc).replace(microsecond=0))
         files = render_reports(report, self.settings.formats, job.directory)
         return report_summary(report, [EVIDENCE_FILE, *files], self.settings.fail_on)

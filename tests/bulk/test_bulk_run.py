@@ -1,0 +1,144 @@
+"""End-to-end bulk runs against the in-process sandbox: isolation, resume after SIGKILL, shards + merge."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from assessor.bulk.paths import STATE_FILE, tenant_dir
+from assessor.bulk.state import completions, read_events
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bulk_support import comparable, fleet_manifest, portfolio, run_cli
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_failing_tenants_are_isolated(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    manifest = fleet_manifest(tmp_path / "m.yaml", 8, failing=0.5, stall=30,
+                              extra=[{"sandbox": "contoso", "name": "Contoso", "tags": ["gold"]}])
+    out = tmp_path / "out"
+    started = time.monotonic()
+    code = run_cli("bulk", str(manifest), "--output", str(out), "--concurrency", "8", "--tenant-timeout", "4")
+    assert time.monotonic() - started < 30
+    assert code == 3, "some tenants failed → exit 3"
+    doc = portfolio(out)
+    assert doc["totals"]["tenants"] == 9 and doc["totals"]["failed"] == 4 and doc["totals"]["assessed"] == 5
+    reasons = {f["tenant"]: f["reason"] for f in doc["failures"]}
+    assert "401" in reasons["sandbox:fleet-0001"] and "403" in reasons["sandbox:fleet-0003"]
+    assert reasons["sandbox:fleet-0005"] == "timed out after 4 s"
+    assert "429 TooManyRequests" in reasons["sandbox:fleet-0007"]
+    for row in doc["tenants"]:
+        directory = out / row["dir"]
+        result = json.loads((directory / "result.json").read_text(encoding="utf-8"))
+        assert result["status"] == row["status"]
+        if row["status"] == "done":
+            evidence = json.loads((directory / "evidence.json").read_text(encoding="utf-8"))
+            assert evidence["schema"] == "assessor.evidence/1"
+            assert json.loads((directory / "report.json").read_text(encoding="utf-8"))["findings"]
+            assert (directory / "report.html").read_text(encoding="utf-8").startswith("<!")
+        else:
+            assert not (directory / "evidence.json").exists()
+    assert not list(out.rglob("*.tmp"))
+    contoso = next(r for r in doc["tenants"] if r["key"] == "sandbox:contoso")
+    assert contoso["summary"]["users_without_premium_audit"] > 0 and contoso["summary"]["report"] == "report.html"
+    assert doc["tenants"][0]["key"] == "sandbox:contoso", "largest gap first"
+    html = (out / "portfolio.html").read_text(encoding="utf-8")
+    assert 'href="sandbox_contoso-' in html and "timed out after 4 s" in html
+    assert (out / "portfolio.csv").read_text(encoding="utf-8").count("\n") == 10
+    assert "failed sandbox:fleet-0001" in capsys.readouterr().err
+
+
+def test_only_tags_and_refusing_a_used_output(tmp_path: Path) -> None:
+    manifest = fleet_manifest(tmp_path / "m.yaml", 6)
+    out = tmp_path / "out"
+    assert run_cli("bulk", str(manifest), "--output", str(out), "--only", "group-1", "--format", "json") == 0
+    doc = portfolio(out)
+    assert [r["key"] for r in doc["tenants"]] == ["sandbox:fleet-0001", "sandbox:fleet-0004"] or \
+        sorted(r["key"] for r in doc["tenants"]) == ["sandbox:fleet-0001", "sandbox:fleet-0004"]
+    assert not list(out.rglob("report.html"))
+    assert run_cli("bulk", str(manifest), "--output", str(out)) == 2
+
+
+def test_manifest_error_is_one_line_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "m.csv"
+    bad.write_text("domain,auth,client_id,secret_env\ncontoso.com,secret,11111111-1111-1111-1111-111111111111,"
+                   "NOT_SET_ANYWHERE_42\n", encoding="utf-8")
+    assert run_cli("bulk", str(bad), "--output", str(tmp_path / "out")) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "tenant 1 (line 2), field auth.secret_env" in err
+    assert not (tmp_path / "out").exists(), "nothing is written before validation passes"
+
+
+def _wait_for_done(state: Path, at_least: int, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if sum(completions(state).values()) >= at_least:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"fewer than {at_least} tenants done within {timeout} s")
+
+
+def test_resume_after_sigkill_loses_none_and_repeats_none(tmp_path: Path) -> None:
+    count = 14
+    manifest = fleet_manifest(tmp_path / "m.yaml", count, latency_ms=120)
+    out = tmp_path / "out"
+    state = out / STATE_FILE
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    cmd = [sys.executable, "-m", "assessor", "bulk", str(manifest), "--output", str(out), "--concurrency", "2"]
+    process = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        _wait_for_done(state, 3, 60)
+        process.send_signal(signal.SIGKILL)
+    finally:
+        process.wait(10)
+    first = completions(state)
+    assert 3 <= len(first) < count, "killed mid-run"
+    in_flight = {e.tenant for e in read_events(state) if e.kind == "start"} - set(first)
+    stamps = {key: (tenant_dir(out, key) / "evidence.json").stat().st_mtime_ns for key in first}
+    resumed = subprocess.run([*cmd[:-2], "--concurrency", "8", "--resume"], env=env, capture_output=True, text=True,
+                             timeout=120)
+    assert resumed.returncode == 0, resumed.stderr
+    done = completions(state)
+    assert set(done) == {f"sandbox:fleet-{i:04d}" for i in range(count)}, "no tenant lost"
+    assert set(done.values()) == {1}, "no tenant done twice"
+    second_run_starts = [e.tenant for e in _events_after_last_run(state) if e.kind == "start"]
+    assert not set(second_run_starts) & set(first), "done tenants are skipped"
+    assert in_flight <= set(second_run_starts), "tenants cut off mid-assessment are redone"
+    assert all((tenant_dir(out, k) / "evidence.json").stat().st_mtime_ns == t for k, t in stamps.items())
+    assert f"{count} tenants ({len(first)} already done), 0 failed" in resumed.stderr
+    assert portfolio(out)["totals"]["assessed"] == count
+
+
+def _events_after_last_run(state: Path) -> list:
+    events = list(read_events(state))
+    last_run = max(i for i, e in enumerate(events) if e.kind == "run")
+    return events[last_run + 1:]
+
+
+def test_merge_of_shards_equals_a_single_run(tmp_path: Path) -> None:
+    manifest = fleet_manifest(tmp_path / "m.yaml", 9, failing=0.12,
+                              extra=[{"sandbox": "contoso", "tags": ["gold"]}])
+    args = ["--date", "2026-11-25", "--format", "json,html"]
+    single = tmp_path / "single"
+    assert run_cli("bulk", str(manifest), "--output", str(single), *args) == 3
+    shards = [tmp_path / f"shard{i}" for i in range(3)]
+    for i, directory in enumerate(shards):
+        run_cli("bulk", str(manifest), "--output", str(directory), "--shard", f"{i}/3", *args)
+    sizes = [portfolio(d)["totals"]["tenants"] for d in shards]
+    assert sum(sizes) == 10 and all(sizes)
+    merged = tmp_path / "merged"
+    assert run_cli("merge", *map(str, shards), "--output", str(merged)) == 3
+    assert comparable(portfolio(merged)) == comparable(portfolio(single))
+    assert (merged / "portfolio.csv").read_text(encoding="utf-8") == (single / "portfolio.csv").read_text(encoding="utf-8")
+    for row in portfolio(merged)["tenants"]:
+        assert (merged / row["dir"] / "result.json").is_file()
+        if row["status"] == "done":
+            assert (merged / row["dir"] / "report.html").is_file()
