@@ -42,7 +42,6 @@ from assessor.evidence import (
     MailboxAuditBypass,
     OrganizationConfig,
     RetentionPolicies,
-    describe_validation_error,
 )
 
 FILE_STEMS = {
@@ -101,8 +100,10 @@ def read_json_file(path: Path) -> Any:
         raise EvidenceError(f"{path}: cannot read the import file ({err.strerror})") from None
     text = _decode(raw, name)
     if not text.strip():
-        raise EvidenceError(f"{name}: the file is empty (export with ConvertTo-Json -InputObject @(...), "
-                            "which writes [] when the cmdlet returns nothing)")
+        raise EvidenceError(
+            f"{name}: the file is empty (export with ConvertTo-Json -InputObject @(...), "
+            "which writes [] when the cmdlet returns nothing)"
+        )
     try:
         return json.loads(text)
     except json.JSONDecodeError as err:
@@ -189,6 +190,21 @@ PARSERS: dict[str, tuple[Callable[[list[Any], bool], dict[str, Any]], type[BaseM
 }
 
 
+def _pascal(name: str) -> str:
+    return "".join(part.capitalize() for part in name.split("_"))
+
+
+def _describe(err: ValidationError, section: str) -> str:
+    """The first model error in the export's own terms: ``[2].Priority: …`` rather than ``policies[2]…``."""
+    first = err.errors()[0]
+    loc = [p for p in first["loc"] if p not in ("policies", "configurations", "bypassed")]
+    field = "".join(f"[{p}]" if isinstance(p, int) else f".{_pascal(str(p))}" for p in loc).lstrip(".")
+    if not field:
+        field = "Priority" if section == "retention_policies" else "(document)"
+    more = f" (and {err.error_count() - 1} more)" if err.error_count() > 1 else ""
+    return f"{field}: {first['msg']}{more}"
+
+
 def import_file(path: Path, detail: bool = False) -> tuple[str, dict[str, Any]]:
     """(section name, imported Section dict) for one exported file."""
     objects = objects_of(read_json_file(path), path.name)
@@ -199,9 +215,13 @@ def import_file(path: Path, detail: bool = False) -> tuple[str, dict[str, Any]]:
     except FieldError as err:
         raise EvidenceError(f"{path.name}: {err.field}: {err.message}") from None
     except ValidationError as err:
-        raise EvidenceError(f"{path.name}: {describe_validation_error(err)}") from None
-    provenance = {"status": "imported", "file": path.name, "source": f"{CMDLETS[section]} (ConvertTo-Json export)",
-                  "at": datetime.now(timezone.utc)}
+        raise EvidenceError(f"{path.name}: {_describe(err, section)}") from None
+    provenance = {
+        "status": "imported",
+        "file": path.name,
+        "source": f"{CMDLETS[section]} (ConvertTo-Json export)",
+        "at": datetime.now(timezone.utc),
+    }
     return section, {"provenance": provenance, "data": data.model_dump(mode="json")}
 
 
