@@ -264,6 +264,11 @@ class SandboxServer:
     def api_url(self, tenant: str, root: str) -> str:
         return f"{self.base_url}/{self.state(tenant).tenant.id}/{root}"
 
+    def exchange_endpoints(self, tenant: str) -> dict[str, str]:
+        """The Exchange and compliance admin API base URLs of a served tenant (``…/adminapi/beta``)."""
+        return {"exchange_endpoint": f"{self.api_url(tenant, 'adminapi')}/beta",
+                "compliance_endpoint": f"{self.api_url(tenant, 'compliance')}/adminapi/beta"}
+
     # ---- statistics
 
     def stats(self, tenant: str | None = None) -> dict[str, Any]:
