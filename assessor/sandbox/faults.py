@@ -6,6 +6,7 @@ Latency is applied per top-level HTTP request by the server (a `$batch` costs on
 
 from __future__ import annotations
 
+import math
 import threading
 from dataclasses import dataclass, field
 
@@ -69,20 +70,36 @@ def _matches(err: ErrorSpec, request: SandboxRequest) -> bool:
     return request.path.lower().startswith(err.path.lower())
 
 
-def parse_throttle(text: str | int | ThrottleSpec | None) -> ThrottleSpec | None:
-    """``--throttle`` values: an int N (first N operations), or ``first=N,every=K,retry_after=S``."""
+def parse_throttle(text: str | int | float | ThrottleSpec | None) -> ThrottleSpec | None:
+    """``--throttle`` values: ``N`` (the first N operations), a rate ``0<r<1`` (every ⌈1/r⌉-th
+    operation), or ``first=N,every=K,retry_after=S`` (``:`` works as well as ``=``)."""
     if text is None or isinstance(text, ThrottleSpec):
         return text
-    if isinstance(text, int) or text.strip().isdigit():
+    if isinstance(text, bool):
+        raise ValueError("invalid throttle: a boolean")
+    if isinstance(text, int) or (isinstance(text, str) and text.strip().isdigit()):
         return ThrottleSpec(first=int(text))
+    if isinstance(text, float) or _is_rate(text):
+        rate = float(text)
+        if not 0 < rate < 1:
+            raise ValueError(f"invalid throttle rate {text!r}: use a number between 0 and 1")
+        return ThrottleSpec(every=max(1, math.ceil(1 / rate)))
     values: dict[str, int] = {}
     for part in text.split(","):
-        key, sep, value = part.partition("=")
+        key, _sep, value = part.replace(":", "=").partition("=")
         key = key.strip().replace("-", "_")
-        if not sep or key not in ("first", "every", "retry_after") or not value.strip().isdigit():
-            raise ValueError(f"invalid throttle {text!r}: use N or first=N,every=K,retry_after=S")
+        if key not in ("first", "every", "retry_after") or not value.strip().isdigit():
+            raise ValueError(f"invalid throttle {text!r}: use N, a rate like 0.1, or first=N,every=K,retry_after=S")
         values[key] = int(value)
     return ThrottleSpec(**values)
+
+
+def _is_rate(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def effective_faults(

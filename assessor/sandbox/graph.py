@@ -141,13 +141,9 @@ def handle(request: SandboxRequest) -> SandboxResponse:
             try:
                 return route.handler(request, m)
             except QueryError as err:
-                return graph_error(
-                    err.status, err.code, err.message, request.headers.get("client-request-id")
-                )
+                return graph_error(err.status, err.code, err.message, request.headers.get("client-request-id"))
             except UnsupportedQuery as err:
-                return graph_error(
-                    400, "Request_UnsupportedQuery", str(err), request.headers.get("client-request-id")
-                )
+                return graph_error(400, "Request_UnsupportedQuery", str(err), request.headers.get("client-request-id"))
     segment = path.strip("/").split("/")[0] or "/"
     return graph_error(
         400,
@@ -360,8 +356,7 @@ def _get_user(request: SandboxRequest, m: re.Match[str]) -> SandboxResponse:
     if user is None:
         raise QueryError(
             "Request_ResourceNotFound",
-            f"Resource '{m['id']}' does not exist or one of its queried "
-            "reference-property objects are not present.",
+            f"Resource '{m['id']}' does not exist or one of its queried reference-property objects are not present.",
             404,
         )
     fields = _select(request, USER_PROPERTIES, "user") or USER_DEFAULT
@@ -394,9 +389,7 @@ def _license_details(request: SandboxRequest, m: re.Match[str]) -> SandboxRespon
                 "servicePlans": plans,
             }
         )
-    return SandboxResponse.json(
-        {"@odata.context": _context(request, "users('…')/licenseDetails"), "value": value}
-    )
+    return SandboxResponse.json({"@odata.context": _context(request, "users('…')/licenseDetails"), "value": value})
 
 
 # --------------------------------------------------------------------------- roles and groups
@@ -542,7 +535,7 @@ add_route("GET", r"/directoryRoles", _directory_roles)
 add_route("GET", r"/directoryRoles/(?P<id>[^/]+)/members", _directory_role_members)
 add_route(
     "GET",
-    r"/groups/(?P<id>[^/]+)/(?:transitiveMembers|members)(?P<cast>/microsoft\.graph\.user)?",
+    r"/groups/(?P<id>[^/]+)/(?:transitiveMembers|members)(?P<cast>/(?:microsoft\.)?graph\.user)?",
     _group_members,
 )
 add_route("POST", r"/\$batch", _batch)

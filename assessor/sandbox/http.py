@@ -45,9 +45,7 @@ class SandboxRequest:
     headers: Headers
     body: bytes
     tenant: TenantState
-    base_url: str = field(
-        metadata={"doc": "The API root as the client sees it, e.g. http://h:p/<tenant>/v1.0"}
-    )
+    base_url: str = field(metadata={"doc": "The API root as the client sees it, e.g. http://h:p/<tenant>/v1.0"})
     in_batch: bool = False
 
     def json(self) -> Any:
@@ -94,6 +92,4 @@ def graph_error(
         "request-id": request_id,
         "client-request-id": client_request_id or request_id,
     }
-    return SandboxResponse.json(
-        {"error": {"code": code, "message": message, "innerError": inner}}, status, headers
-    )
+    return SandboxResponse.json({"error": {"code": code, "message": message, "innerError": inner}}, status, headers)

@@ -169,9 +169,7 @@ class _Parser:
                 raise UnsupportedQuery(f"Property '{rest}' is not supported in this lambda.")
             return lambda item, env: env[head].get(rest)
         if rest or path not in self.allowed or self.allowed[path] is not None:
-            raise UnsupportedQuery(
-                f"Unsupported or invalid query filter clause specified for property '{path}'."
-            )
+            raise UnsupportedQuery(f"Unsupported or invalid query filter clause specified for property '{path}'.")
         self.properties.add(path)
         return lambda item, env: item.get(path)
 

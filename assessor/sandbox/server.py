@@ -48,6 +48,13 @@ _API_HANDLERS: dict[str, ApiHandler] = {"v1.0": graph.handle}
 MAX_BODY = 4 * 1024 * 1024
 
 
+def _throttle(value: ThrottleSpec | str | int | None) -> ThrottleSpec | None:
+    try:
+        return parse_throttle(value)
+    except ValueError as err:
+        raise SpecError(f"--throttle: {err}") from None
+
+
 def register_api(root: str, handler: ApiHandler) -> None:
     """Route ``/{tenant}/{root}/...`` to ``handler`` (the seam for the Exchange/compliance emulators)."""
     _API_HANDLERS[root] = handler
@@ -180,7 +187,7 @@ class SandboxServer:
         self._aliases: dict[str, str] = {}
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
-        self._overrides = (latency_ms, parse_throttle(throttle), errors)
+        self._overrides = (latency_ms, _throttle(throttle), errors)
         for tenant in tenants:
             self.add_tenant(tenant)
 
@@ -200,7 +207,7 @@ class SandboxServer:
         faults = effective_faults(
             generated.spec.faults,
             latency_ms if latency_ms is not None else base_latency,
-            parse_throttle(throttle) or base_throttle,
+            _throttle(throttle) or base_throttle,
             errors if errors is not None else base_errors,
         )
         state = TenantState(generated, faults)
@@ -278,9 +285,7 @@ class SandboxServer:
         by_status: dict[int, int] = {}
         for r in records:
             by_status[r.status] = by_status.get(r.status, 0) + 1
-        operations = (
-            self.state(tenant).operations if tenant else sum(s.operations for s in self._states.values())
-        )
+        operations = self.state(tenant).operations if tenant else sum(s.operations for s in self._states.values())
         return {
             "requests": len(records),
             "operations": operations,
@@ -305,9 +310,7 @@ class SandboxServer:
         finally:
             self.log.end(start, method, raw_path, response.status, tenant_id)
 
-    def _dispatch(
-        self, method: str, raw_path: str, headers: Headers, body: bytes
-    ) -> tuple[SandboxResponse, str]:
+    def _dispatch(self, method: str, raw_path: str, headers: Headers, body: bytes) -> tuple[SandboxResponse, str]:
         parts = urlsplit(raw_path)
         segments = parts.path.split("/", 3)  # ['', tenant, root, rest]
         client_id = headers.get("client-request-id")
@@ -326,9 +329,7 @@ class SandboxServer:
             return graph_error(404, "NotFound", f"No emulator for '/{root}'.", client_id), tenant_id
         auth = str(headers.get("authorization", ""))
         if not auth.lower().startswith("bearer ") or not auth[7:].strip():
-            return graph_error(
-                401, "InvalidAuthenticationToken", "Access token is empty.", client_id
-            ), tenant_id
+            return graph_error(401, "InvalidAuthenticationToken", "Access token is empty.", client_id), tenant_id
         if state.faults.latency_ms:
             time.sleep(state.faults.latency_ms / 1000)
         try:
@@ -366,8 +367,7 @@ def serve(
     with server:
         for tenant in server.tenants:
             print(
-                f"{tenant.name}: {server.graph_url(tenant.id)}  ({tenant.user_count} users, "
-                f"cloud {tenant.cloud})",
+                f"{tenant.name}: {server.graph_url(tenant.id)}  ({tenant.user_count} users, cloud {tenant.cloud})",
                 file=stream,
                 flush=True,
             )

@@ -374,9 +374,7 @@ class SandboxTenant:
                 raise SpecError(f"{self.spec.name}: duplicate user segment {seg.name!r}")
             names.add(seg.name)
             licences = [self._licence(lic) for lic in seg.licenses]
-            segments.append(
-                Segment(seg, start, [a for a, _ in licences], [p for _, ps in licences for p in ps])
-            )
+            segments.append(Segment(seg, start, [a for a, _ in licences], [p for _, ps in licences for p in ps]))
             start += seg.count
         return segments
 
@@ -412,9 +410,7 @@ class SandboxTenant:
                     ],
                     "skuId": entry.sku_id,
                     "skuPartNumber": entry.sku_part_number,
-                    "subscriptionIds": [
-                        str(uuid.UUID(hashlib.sha256(f"{self.id}/{part}".encode()).hexdigest()[:32]))
-                    ],
+                    "subscriptionIds": [str(uuid.UUID(hashlib.sha256(f"{self.id}/{part}".encode()).hexdigest()[:32]))],
                 }
             )
         return out
@@ -498,9 +494,7 @@ class SandboxTenant:
             out[gid] = Principal(gid, "group", group.name, tuple(self.resolve_ref(r) for r in group.members))
         for i, sp in enumerate(self.spec.service_principals):
             sid = self._object_id(2, i)
-            app_id = sp.app_id or str(
-                uuid.UUID(hashlib.sha256(f"{self.id}/{sp.name}".encode()).hexdigest()[:32])
-            )
+            app_id = sp.app_id or str(uuid.UUID(hashlib.sha256(f"{self.id}/{sp.name}".encode()).hexdigest()[:32]))
             out[sid] = Principal(sid, "servicePrincipal", sp.name, app_id=app_id)
         return out
 

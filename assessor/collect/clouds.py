@@ -1,0 +1,136 @@
+"""National clouds: Graph host, sign-in authority, Exchange and compliance admin hosts.
+
+Source: DOMAIN.md ("National clouds"). The DoD and China compliance hosts are the ones
+ExchangeOnlineManagement's Connect-IPPSSession uses for those environments; they are marked
+in ``note`` because DOMAIN.md does not list them.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from typing import Literal, get_args
+from urllib.parse import urlsplit
+
+from assessor.errors import UsageError
+
+CloudName = Literal["global", "gcc", "gcc-high", "dod", "china"]
+CLOUD_NAMES: tuple[str, ...] = get_args(CloudName)
+
+
+@dataclass(frozen=True)
+class CloudEndpoints:
+    name: CloudName
+    graph_host: str
+    authority_host: str
+    exchange_host: str
+    compliance_host: str
+    audit_search_available: bool
+    note: str | None = None
+
+    @property
+    def graph_url(self) -> str:
+        return f"https://{self.graph_host}/v1.0"
+
+    @property
+    def graph_scope(self) -> str:
+        return f"https://{self.graph_host}/.default"
+
+    @property
+    def exchange_url(self) -> str:
+        return f"https://{self.exchange_host}/adminapi/beta"
+
+    @property
+    def exchange_scope(self) -> str:
+        return f"https://{self.exchange_host}/.default"
+
+    @property
+    def compliance_url(self) -> str:
+        return f"https://{self.compliance_host}/adminapi/beta"
+
+    @property
+    def compliance_scope(self) -> str:
+        return f"https://{self.compliance_host}/.default"
+
+    @property
+    def authority(self) -> str:
+        return f"https://{self.authority_host}"
+
+
+CLOUDS: dict[str, CloudEndpoints] = {
+    "global": CloudEndpoints(
+        "global",
+        "graph.microsoft.com",
+        "login.microsoftonline.com",
+        "outlook.office365.com",
+        "ps.compliance.protection.outlook.com",
+        True,
+    ),
+    "gcc": CloudEndpoints(
+        "gcc",
+        "graph.microsoft.com",
+        "login.microsoftonline.com",
+        "outlook.office365.com",
+        "ps.compliance.protection.outlook.com",
+        False,
+        "GCC uses the commercial endpoints; the audit search API is Global-only",
+    ),
+    "gcc-high": CloudEndpoints(
+        "gcc-high",
+        "graph.microsoft.us",
+        "login.microsoftonline.us",
+        "outlook.office365.us",
+        "ps.compliance.protection.office365.us",
+        False,
+    ),
+    "dod": CloudEndpoints(
+        "dod",
+        "dod-graph.microsoft.us",
+        "login.microsoftonline.us",
+        "outlook-dod.office365.us",
+        "l5.ps.compliance.protection.office365.us",
+        False,
+        "compliance host as used by Connect-IPPSSession for DoD; not in DOMAIN.md",
+    ),
+    "china": CloudEndpoints(
+        "china",
+        "microsoftgraph.chinacloudapi.cn",
+        "login.chinacloudapi.cn",
+        "partner.outlook.cn",
+        "ps.compliance.protection.partner.outlook.cn",
+        False,
+        "Exchange/compliance hosts as used by ExchangeOnlineManagement for 21Vianet",
+    ),
+}
+
+
+def cloud_endpoints(name: str) -> CloudEndpoints:
+    try:
+        return CLOUDS[name.strip().lower()]
+    except KeyError:
+        raise UsageError(f"unknown cloud {name!r}; choose one of {', '.join(CLOUD_NAMES)}") from None
+
+
+def is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def validate_endpoint(url: str, option: str = "--graph-endpoint") -> str:
+    """An endpoint override, normalised (no trailing slash). https anywhere; http only on loopback."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UsageError(f"{option}: {url!r} is not an http(s) URL")
+    if parts.username or parts.password:
+        raise UsageError(f"{option}: credentials in the URL are not allowed")
+    if parts.query or parts.fragment:
+        raise UsageError(f"{option}: the base URL must not carry a query or fragment")
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
+        raise UsageError(
+            f"{option}: plain http is only allowed for loopback hosts (127.0.0.1, ::1, localhost); use https"
+        )
+    return url.strip().rstrip("/")

@@ -1,0 +1,18 @@
+"""Microsoft Graph collectors (msgraph-sdk, asyncio). Entry point: :func:`collect_graph`."""
+
+from assessor.collect.graph.client import GraphConnection, GraphSettings, RetryPolicy, connect
+from assessor.collect.graph.collector import GraphPlan, GraphResult, collect_graph
+from assessor.collect.graph.outcome import Collected, GraphFailure, NotCollected
+
+__all__ = [
+    "Collected",
+    "GraphConnection",
+    "GraphFailure",
+    "GraphPlan",
+    "GraphResult",
+    "GraphSettings",
+    "NotCollected",
+    "RetryPolicy",
+    "collect_graph",
+    "connect",
+]

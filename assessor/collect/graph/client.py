@@ -1,0 +1,116 @@
+"""A `GraphServiceClient` with our timeouts, a bounded retry budget and a base-URL override.
+
+The SDK's default retry handler honours ``Retry-After`` without a cap and falls back to a
+multi-second back-off when the header is 0. :class:`BoundedRetryHandler` keeps the SDK's
+behaviour (429/503/504, ``Retry-After``) but caps each wait and the total waited per client, so a
+throttled tenant cannot stall a run: when the budget is spent the error reaches the collector,
+which marks that section not_collected.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from azure.core.credentials import TokenCredential
+from kiota_authentication_azure.azure_identity_authentication_provider import AzureIdentityAuthenticationProvider
+from kiota_http.kiota_client_factory import KiotaClientFactory
+from kiota_http.middleware import RetryHandler
+from kiota_http.middleware.options import RetryHandlerOption
+from msgraph import GraphRequestAdapter, GraphServiceClient
+from msgraph_core import GraphClientFactory
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_retries: int = 4
+    max_wait_per_retry: float = 30.0
+    max_total_wait: float = 120.0
+    backoff_base: float = 0.5
+
+
+@dataclass
+class RetryBudget:
+    """Seconds of retry waiting left for one client (shared by all its requests)."""
+
+    remaining: float
+    retries: int = 0
+    waited: float = 0.0
+    exhausted: bool = False
+
+    def take(self, seconds: float) -> bool:
+        if seconds > self.remaining:
+            self.exhausted = True
+            return False
+        self.remaining -= seconds
+        self.waited += seconds
+        self.retries += 1
+        return True
+
+
+class BoundedRetryHandler(RetryHandler):
+    """RetryHandler whose waits honour ``Retry-After`` (0 included) within a per-client budget."""
+
+    def __init__(self, policy: RetryPolicy, budget: RetryBudget) -> None:
+        super().__init__(RetryHandlerOption(delay=0, max_retries=policy.max_retries))
+        self.policy = policy
+        self.budget = budget
+
+    def get_delay_time(self, retry_count: int, response: httpx.Response | None = None, delay: float = 0.0) -> float:
+        if response is None or response.status_code not in self.retry_on_status_codes:
+            return 0.0
+        if retry_count >= self.options.max_retry:
+            return 0.0
+        retry_after = self._get_retry_after(response)
+        wait = retry_after if retry_after is not None else self.policy.backoff_base * 2**retry_count
+        if wait > self.policy.max_wait_per_retry or not self.budget.take(wait):
+            return RetryHandlerOption.MAX_DELAY  # the handler does not retry at this delay
+        return wait
+
+
+@dataclass(frozen=True)
+class GraphSettings:
+    base_url: str
+    scopes: tuple[str, ...]
+    request_timeout: float = 60.0
+    connect_timeout: float = 10.0
+    max_connections: int = 32
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+
+
+@dataclass
+class GraphConnection:
+    """The SDK client plus what we need to close and account for it."""
+
+    client: GraphServiceClient
+    http: httpx.AsyncClient
+    budget: RetryBudget
+    settings: GraphSettings
+
+    @property
+    def adapter(self) -> Any:
+        return self.client.request_adapter
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+
+def connect(credential: TokenCredential, settings: GraphSettings) -> GraphConnection:
+    """Build a GraphServiceClient for ``settings.base_url`` (no network until the first request)."""
+    budget = RetryBudget(settings.retry.max_total_wait)
+    http = httpx.AsyncClient(
+        timeout=httpx.Timeout(settings.request_timeout, connect=settings.connect_timeout),
+        limits=httpx.Limits(
+            max_connections=settings.max_connections, max_keepalive_connections=settings.max_connections
+        ),
+    )
+    middleware = KiotaClientFactory.get_default_middleware(None)
+    middleware = [BoundedRetryHandler(settings.retry, budget) if isinstance(m, RetryHandler) else m for m in middleware]
+    middleware.append(GraphClientFactory._get_telemetry_handler(None))
+    http = GraphClientFactory.create_with_custom_middleware(middleware, client=http)
+    auth = AzureIdentityAuthenticationProvider(credential, scopes=list(settings.scopes))
+    adapter = GraphRequestAdapter(auth, client=http)
+    client = GraphServiceClient(request_adapter=adapter)
+    client.request_adapter.base_url = settings.base_url.rstrip("/")
+    return GraphConnection(client, http, budget, settings)

@@ -1,0 +1,95 @@
+"""Runs the Graph collectors of one tenant concurrently, under a per-tenant deadline.
+
+Summary mode: organization, subscribedSkus, role assignments and the `$count` batch start
+together (round 1); role-holder lookups follow (round 2). Detail mode adds the users page
+chain once SKUs and role holders are known (so each user can be classified and flagged).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from assessor.collect.graph.client import GraphConnection
+from assessor.collect.graph.directory import collect_organization, collect_skus
+from assessor.collect.graph.outcome import Collected, NotCollected
+from assessor.collect.graph.roles import collect_privileged
+from assessor.collect.graph.users import CountVia, DetailInputs, collect_user_counts, collect_user_details
+from assessor.evidence import PrivilegedRoles
+
+UsersMode = Literal["summary", "detail"]
+SECTIONS = ("tenant", "skus", "privileged", "users")
+
+
+@dataclass(frozen=True)
+class GraphPlan:
+    cloud: str = "global"
+    users_mode: UsersMode = "summary"
+    count_via: CountVia = "batch"
+    user_list_path: Path | None = None
+    privileged_roles: Sequence[str] | None = None
+    tenant_timeout: float = 900.0
+
+
+@dataclass
+class GraphResult:
+    outcomes: dict[str, Collected[Any] | NotCollected] = field(default_factory=dict)
+
+    def notes(self) -> list[str]:
+        return [f"{name}: {note}" for name, o in self.outcomes.items() for note in o.notes]
+
+
+def _holder_roles(outcome: Collected[Any] | NotCollected) -> dict[str, list[str]]:
+    if not isinstance(outcome, Collected) or not isinstance(outcome.data, PrivilegedRoles):
+        return {}
+    roles: dict[str, list[str]] = {}
+    for h in outcome.data.holders:
+        if h.principal_type == "user":
+            name = h.role_name or h.role_template_id
+            bucket = roles.setdefault(h.principal_id.lower(), [])
+            if name not in bucket:
+                bucket.append(name)
+    return roles
+
+
+async def _details(
+    conn: GraphConnection, plan: GraphPlan, skus_task: asyncio.Task[Any], roles_task: asyncio.Task[Any]
+) -> Collected[Any] | NotCollected:
+    skus, privileged = await asyncio.gather(asyncio.shield(skus_task), asyncio.shield(roles_task))
+    inputs = DetailInputs(
+        skus=skus.data if isinstance(skus, Collected) else None,
+        privileged_roles=_holder_roles(privileged),
+        gap_list=plan.user_list_path,
+    )
+    return await collect_user_details(conn, inputs)
+
+
+async def collect_graph(conn: GraphConnection, plan: GraphPlan) -> GraphResult:
+    tasks: dict[str, asyncio.Task[Any]] = {
+        "tenant": asyncio.create_task(collect_organization(conn, plan.cloud)),
+        "skus": asyncio.create_task(collect_skus(conn)),
+        "privileged": asyncio.create_task(collect_privileged(conn, plan.privileged_roles)),
+    }
+    users: Awaitable[Any]
+    if plan.users_mode == "detail":
+        users = _details(conn, plan, tasks["skus"], tasks["privileged"])
+    else:
+        users = collect_user_counts(conn, plan.count_via)
+    tasks["users"] = asyncio.create_task(users)
+    _done, pending = await asyncio.wait(tasks.values(), timeout=plan.tenant_timeout)
+    for task in pending:
+        task.cancel()
+    if pending:
+        await asyncio.gather(*pending, return_exceptions=True)
+    result = GraphResult()
+    for name, task in tasks.items():
+        if task in pending:
+            result.outcomes[name] = NotCollected(
+                f"timed out: the tenant's collection exceeded {plan.tenant_timeout:g} s", None, name
+            )
+        else:
+            result.outcomes[name] = task.result()
+    return result

@@ -1,0 +1,139 @@
+"""Typed outcomes of one Graph read, and how failures become not_collected provenance.
+
+A collector returns :class:`Collected` or :class:`NotCollected`; "skipped" is a value, never an
+empty dict. :func:`failure_from` turns any exception the SDK, httpx, azure-identity or asyncio
+raises at the boundary into a :class:`GraphFailure` that names the endpoint and what to fix.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Generic, TypeVar
+
+import httpx
+from azure.core.exceptions import ClientAuthenticationError
+from kiota_abstractions.api_error import APIError
+
+T = TypeVar("T")
+
+THROTTLE_STATUSES = frozenset({429, 503, 504})
+
+
+@dataclass(eq=False)
+class GraphFailure(Exception):
+    """A Graph read that failed, with what went wrong (never a token or secret)."""
+
+    endpoint: str
+    status: int | None
+    code: str | None
+    message: str
+    kind: str = "http"  # http | timeout | network | auth | protocol
+
+    def __str__(self) -> str:
+        return self.describe()
+
+    def describe(self) -> str:
+        if self.kind == "timeout":
+            return f"{self.endpoint} timed out ({self.message})"
+        if self.kind == "network":
+            return f"{self.endpoint} could not be reached ({self.message})"
+        if self.kind == "auth":
+            return f"no access token for {self.endpoint} ({self.message})"
+        if self.kind == "protocol":
+            return f"{self.endpoint} answered something unexpected ({self.message})"
+        code = f" {self.code}" if self.code else ""
+        if self.status in THROTTLE_STATUSES:
+            return f"{self.endpoint} answered {self.status}{code} and retries within the budget did not succeed"
+        return f"{self.endpoint} answered {self.status}{code}: {self.message}"
+
+    @property
+    def forbidden(self) -> bool:
+        return self.status == 403
+
+
+@dataclass(frozen=True)
+class Collected(Generic[T]):
+    data: T
+    source: str
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class NotCollected:
+    reason: str
+    fix: str | None
+    source: str
+    failure: GraphFailure | None = None
+    notes: tuple[str, ...] = field(default=())
+
+
+Outcome = Collected[T] | NotCollected
+
+# Everything a Graph read can raise at the boundary (SDK API errors, transport, token, parsing).
+GRAPH_ERRORS: tuple[type[BaseException], ...] = (
+    GraphFailure,
+    APIError,
+    httpx.HTTPError,
+    ClientAuthenticationError,
+    asyncio.TimeoutError,
+    TimeoutError,
+    ValueError,
+    KeyError,
+    TypeError,
+)
+
+
+def _odata_code(err: APIError) -> str | None:
+    inner = getattr(err, "error", None)
+    return getattr(inner, "code", None) if inner is not None else None
+
+
+def failure_from(exc: BaseException, endpoint: str, timeout: float | None = None) -> GraphFailure:
+    """Classify an exception raised while reading ``endpoint``."""
+    if isinstance(exc, GraphFailure):
+        return exc
+    if isinstance(exc, APIError):
+        message = (exc.primary_message or type(exc).__name__).splitlines()[0][:300]
+        return GraphFailure(endpoint, exc.response_status_code, _odata_code(exc), message)
+    if isinstance(exc, (httpx.TimeoutException, asyncio.TimeoutError, TimeoutError)):
+        after = f"no answer within {timeout:g} s" if timeout else "no answer in time"
+        return GraphFailure(endpoint, None, None, after, "timeout")
+    if isinstance(exc, httpx.TransportError):
+        return GraphFailure(endpoint, None, None, type(exc).__name__, "network")
+    if isinstance(exc, ClientAuthenticationError):
+        first = (exc.message or type(exc).__name__).splitlines()[0][:200]
+        return GraphFailure(endpoint, None, None, first, "auth")
+    if isinstance(exc, (ValueError, KeyError, TypeError)):
+        return GraphFailure(endpoint, None, None, f"{type(exc).__name__}: {str(exc)[:200]}", "protocol")
+    raise exc
+
+
+def not_collected_from(failure: GraphFailure, permission: str, source: str) -> NotCollected:
+    """The provenance for a failed read: 403 names the permission, other failures say what happened."""
+    if failure.forbidden:
+        fix = f"grant the Microsoft Graph application permission {permission} (admin consent)"
+        return NotCollected(f"permission missing: {failure.describe()}; needs {permission}", fix, source, failure)
+    if failure.status == 401 or failure.kind == "auth":
+        return NotCollected(
+            f"not authenticated: {failure.describe()}",
+            f"check the credential or token (it needs {permission})",
+            source,
+            failure,
+        )
+    return NotCollected(failure.describe(), None, source, failure)
+
+
+def provenance(outcome: Collected[Any] | NotCollected, at: datetime | None = None) -> dict[str, Any]:
+    """The evidence `Provenance` dict for an outcome."""
+    when = at or datetime.now(timezone.utc)
+    if isinstance(outcome, Collected):
+        return {"status": "collected", "source": outcome.source, "at": when}
+    return {
+        "status": "not_collected",
+        "source": outcome.source,
+        "reason": outcome.reason,
+        "fix": outcome.fix,
+        "at": when,
+    }

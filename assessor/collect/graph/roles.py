@@ -1,0 +1,242 @@
+"""Privileged role holders: `roleAssignments?$expand=principal`, falling back to `directoryRoles`.
+
+Each holder carries its principal type from ``@odata.type``. User holders get a `UserRecord`
+(with assignedLicenses) from one `$batch` of `/users/{id}` lookups; group holders are expanded to
+their member users (`/groups/{id}/members/microsoft.graph.user`), each recorded with ``via_group``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from kiota_abstractions.base_request_configuration import RequestConfiguration
+from msgraph.generated.groups.item.members.graph_user.graph_user_request_builder import GraphUserRequestBuilder
+from msgraph.generated.role_management.directory.role_assignments.role_assignments_request_builder import (
+    RoleAssignmentsRequestBuilder,
+)
+
+from assessor.collect.graph.batch import BatchRequest, send_batch
+from assessor.collect.graph.client import GraphConnection
+from assessor.collect.graph.outcome import (
+    GRAPH_ERRORS,
+    Collected,
+    GraphFailure,
+    NotCollected,
+    failure_from,
+    not_collected_from,
+)
+from assessor.collect.graph.users import USER_SELECT, user_record
+from assessor.evidence import PrivilegedRoles, RoleHolder, UserRecord
+from assessor.knowledge import load_knowledge
+
+ASSIGNMENTS_ENDPOINT = "GET /roleManagement/directory/roleAssignments?$expand=principal"
+DIRECTORY_ROLES_ENDPOINT = "GET /directoryRoles"
+PERMISSION = "RoleManagement.Read.Directory"
+_TYPES = {
+    "#microsoft.graph.user": "user",
+    "#microsoft.graph.group": "group",
+    "#microsoft.graph.servicePrincipal": "servicePrincipal",
+}
+EXTRA_ROLE_NAMES = {
+    "f2ef992c-3afb-46b9-b7cf-a126ee74c451": "Global Reader",
+    "fe930be7-5e62-47db-91af-98c3a49a38b1": "User Administrator",
+    "5d6b6bb7-de71-4623-b4af-96380a352509": "Security Reader",
+}
+
+
+@dataclass(frozen=True)
+class Assignment:
+    principal_id: str
+    principal_type: str
+    role_template_id: str
+
+
+def role_names() -> dict[str, str]:
+    names = dict(EXTRA_ROLE_NAMES)
+    names.update({r.template_id: r.name for r in load_knowledge().default_privileged_roles()})
+    return names
+
+
+def principal_type(obj: Any) -> str:
+    odata_type = getattr(obj, "odata_type", None)
+    return _TYPES.get(str(odata_type), "unknown")
+
+
+# --------------------------------------------------------------------------- reading assignments
+
+
+async def _assignments_for(conn: GraphConnection, role_filter: str | None) -> list[Assignment]:
+    params = RoleAssignmentsRequestBuilder.RoleAssignmentsRequestBuilderGetQueryParameters(
+        expand=["principal"], filter=role_filter
+    )
+    builder = conn.client.role_management.directory.role_assignments
+    page = await builder.get(request_configuration=RequestConfiguration(query_parameters=params))
+    out: list[Assignment] = []
+    while page is not None:
+        for a in page.value or []:
+            if a.principal_id and a.role_definition_id:
+                out.append(
+                    Assignment(
+                        str(a.principal_id).lower(), principal_type(a.principal), str(a.role_definition_id).lower()
+                    )
+                )
+        if not page.odata_next_link:
+            break
+        page = await builder.with_url(page.odata_next_link).get()
+    return out
+
+
+async def read_role_assignments(conn: GraphConnection, roles: Sequence[str] | None) -> list[Assignment]:
+    if not roles:
+        return await _assignments_for(conn, None)
+    pages = await asyncio.gather(*(_assignments_for(conn, f"roleDefinitionId eq '{r}'") for r in roles))
+    return [a for page in pages for a in page]
+
+
+async def read_directory_roles(conn: GraphConnection, roles: Sequence[str] | None) -> list[Assignment]:
+    """The fallback: activated directory roles and their members (no query options, no paging)."""
+    answer = await conn.client.directory_roles.get()
+    wanted = {r.lower() for r in roles} if roles else None
+    active = [
+        r
+        for r in (answer.value if answer else None) or []
+        if r.id and r.role_template_id and (wanted is None or r.role_template_id.lower() in wanted)
+    ]
+
+    async def members(role: Any) -> list[Assignment]:
+        page = await conn.client.directory_roles.by_directory_role_id(role.id).members.get()
+        return [
+            Assignment(str(m.id).lower(), principal_type(m), role.role_template_id.lower())
+            for m in ((page.value if page else None) or [])
+            if m.id
+        ]
+
+    lists = await asyncio.gather(*(members(r) for r in active))
+    return [a for sub in lists for a in sub]
+
+
+# --------------------------------------------------------------------------- resolving holders
+
+
+async def lookup_users(conn: GraphConnection, ids: Iterable[str]) -> tuple[dict[str, UserRecord], list[str]]:
+    """`/users/{id}` for each id in `$batch`es; returns records and notes for failures."""
+    unique = sorted(set(ids))
+    select = ",".join(USER_SELECT)
+    requests = [BatchRequest(str(n), f"/users/{quote(uid)}?$select={select}") for n, uid in enumerate(unique)]
+    if not requests:
+        return {}, []
+    answers = await send_batch(conn, requests)
+    found: dict[str, UserRecord] = {}
+    notes: list[str] = []
+    for req, uid in zip(requests, unique, strict=True):
+        res = answers[req.id]
+        if res.ok and isinstance(res.body, dict):
+            found[uid] = user_record(res.body)
+        else:
+            notes.append(f"role holder {uid}: {res.error(f'GET /users/{uid}').describe()}")
+    return found, notes
+
+
+async def group_member_users(conn: GraphConnection, group_id: str) -> list[UserRecord]:
+    params = GraphUserRequestBuilder.GraphUserRequestBuilderGetQueryParameters(select=list(USER_SELECT), top=999)
+    builder = conn.client.groups.by_group_id(group_id).members.graph_user
+    page = await builder.get(request_configuration=RequestConfiguration(query_parameters=params))
+    out: list[UserRecord] = []
+    while page is not None:
+        out.extend(user_record(u) for u in page.value or [])
+        if not page.odata_next_link:
+            break
+        page = await builder.with_url(page.odata_next_link).get()
+    return out
+
+
+async def _expand_groups(
+    conn: GraphConnection, assignments: list[Assignment], names: dict[str, str]
+) -> tuple[list[RoleHolder], list[str]]:
+    groups = sorted({a.principal_id for a in assignments if a.principal_type == "group"})
+    results = await asyncio.gather(*(group_member_users(conn, g) for g in groups), return_exceptions=True)
+    members: dict[str, list[UserRecord]] = {}
+    notes: list[str] = []
+    for gid, result in zip(groups, results, strict=True):
+        if isinstance(result, BaseException):
+            if not isinstance(result, GRAPH_ERRORS):
+                raise result
+            failure = failure_from(result, f"GET /groups/{gid}/members")
+            notes.append(f"members of role group {gid} unknown: {failure.describe()}")
+            continue
+        members[gid] = result
+    holders = [
+        RoleHolder(
+            principal_id=u.id,
+            principal_type="user",
+            role_template_id=a.role_template_id,
+            role_name=names.get(a.role_template_id),
+            via_group=a.principal_id,
+            user=u,
+        )
+        for a in assignments
+        if a.principal_type == "group"
+        for u in members.get(a.principal_id, [])
+    ]
+    return holders, notes
+
+
+async def resolve_holders(conn: GraphConnection, assignments: list[Assignment]) -> tuple[list[RoleHolder], list[str]]:
+    names = role_names()
+    user_ids = [a.principal_id for a in assignments if a.principal_type == "user"]
+    (users, notes), (group_holders, group_notes) = await asyncio.gather(
+        lookup_users(conn, user_ids), _expand_groups(conn, assignments, names)
+    )
+    holders = [
+        RoleHolder(
+            principal_id=a.principal_id,
+            principal_type=a.principal_type,  # type: ignore[arg-type]
+            role_template_id=a.role_template_id,
+            role_name=names.get(a.role_template_id),
+            user=users.get(a.principal_id) if a.principal_type == "user" else None,
+        )
+        for a in assignments
+    ]
+    return holders + group_holders, notes + group_notes
+
+
+# --------------------------------------------------------------------------- the collector
+
+
+async def collect_privileged(
+    conn: GraphConnection, roles: Sequence[str] | None = None
+) -> Collected[PrivilegedRoles] | NotCollected:
+    """Role holders (optionally only of ``roles`` template ids), with licences for user holders."""
+    source, endpoint = "roleAssignments", ASSIGNMENTS_ENDPOINT
+    try:
+        assignments = await read_role_assignments(conn, roles)
+    except GRAPH_ERRORS as exc:
+        first = failure_from(exc, ASSIGNMENTS_ENDPOINT, conn.settings.request_timeout)
+        try:
+            assignments = await read_directory_roles(conn, roles)
+            source, endpoint = "directoryRoles", "GET /directoryRoles + /directoryRoles/{id}/members"
+        except GRAPH_ERRORS as exc2:
+            second = failure_from(exc2, DIRECTORY_ROLES_ENDPOINT, conn.settings.request_timeout)
+            return _both_failed(first, second)
+        fallback_note = f"roleAssignments unavailable ({first.describe()}); used the directoryRoles fallback"
+    else:
+        fallback_note = None
+    try:
+        holders, notes = await resolve_holders(conn, assignments)
+    except GRAPH_ERRORS as exc:
+        failure = failure_from(exc, "POST /$batch (role holder users)", conn.settings.request_timeout)
+        return not_collected_from(failure, "User.Read.All", endpoint)
+    all_notes = tuple(n for n in [fallback_note, *notes] if n)
+    return Collected(PrivilegedRoles(source=source, holders=holders), endpoint, all_notes)  # type: ignore[arg-type]
+
+
+def _both_failed(first: GraphFailure, second: GraphFailure) -> NotCollected:
+    outcome = not_collected_from(
+        first if first.forbidden or not second.forbidden else second, PERMISSION, ASSIGNMENTS_ENDPOINT
+    )
+    reason = f"{outcome.reason}; fallback {second.describe()}"
+    return NotCollected(reason, outcome.fix, ASSIGNMENTS_ENDPOINT, first)

@@ -1,0 +1,381 @@
+"""User figures: summary mode (`$count` queries in one `$batch`) and detail mode (streamed pages).
+
+Definitions (ARCHITECTURE.md): *in scope* = enabled member with an enabled Exchange Online plan
+through an Enabled/Warning SKU, the plan not in ``disabledPlans``; *Premium* = the same for
+M365_ADVANCED_AUDITING; *ten-year* = Premium plus the 10-year retention plan.
+
+- Summary mode asks Graph to count: ``assignedPlans/any(a:a/servicePlanId eq <plan> and
+  a/capabilityStatus eq 'Enabled')`` over the knowledge base's plan ids. Six counts, one
+  `$batch` (or six concurrent SDK calls), so round trips do not grow with the tenant.
+- Detail mode enumerates ``/users?$select=…&$top=999`` and classifies each user from
+  ``assignedLicenses`` and the tenant's ``subscribedSkus``, aggregating while streaming; an
+  optional per-user gap list goes to disk (JSON Lines, or CSV by extension).
+
+A count that failed is None; a page chain that broke off yields no counts at all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any, Literal
+from urllib.parse import quote
+
+from kiota_abstractions.base_request_configuration import RequestConfiguration
+from msgraph.generated.models.o_data_errors.o_data_error import ODataError
+from msgraph.generated.users.count.count_request_builder import CountRequestBuilder
+from msgraph.generated.users.users_request_builder import UsersRequestBuilder
+
+from assessor.collect.graph.batch import BatchRequest, send_batch
+from assessor.collect.graph.client import GraphConnection
+from assessor.collect.graph.outcome import (
+    GRAPH_ERRORS,
+    Collected,
+    GraphFailure,
+    NotCollected,
+    failure_from,
+    not_collected_from,
+)
+from assessor.evidence import AssignedLicense, SubscribedSku, UserCounts, UserRecord, Users
+from assessor.knowledge import Knowledge, load_knowledge
+
+PERMISSION = "User.Read.All"
+COUNT_ENDPOINT = "GET /users/$count"
+LIST_ENDPOINT = "GET /users"
+USER_SELECT = ("id", "userPrincipalName", "displayName", "accountEnabled", "userType", "assignedLicenses")
+PAGE_SIZE = 999
+EVENTUAL = {"ConsistencyLevel": "eventual"}
+USABLE_SKU_STATES = frozenset({"Enabled", "Warning"})
+CountVia = Literal["batch", "parallel"]
+
+
+# --------------------------------------------------------------------------- records
+
+
+def _get(obj: Any, json_key: str, attr: str) -> Any:
+    return obj.get(json_key) if isinstance(obj, Mapping) else getattr(obj, attr, None)
+
+
+def _guid(value: Any) -> str:
+    return str(value).lower()
+
+
+def user_record(obj: Any) -> UserRecord:
+    """A `UserRecord` from an SDK `User` model or a Graph JSON dict."""
+    licences = _get(obj, "assignedLicenses", "assigned_licenses") or []
+    return UserRecord(
+        id=str(_get(obj, "id", "id")),
+        user_principal_name=_get(obj, "userPrincipalName", "user_principal_name"),
+        display_name=_get(obj, "displayName", "display_name"),
+        account_enabled=_get(obj, "accountEnabled", "account_enabled"),
+        user_type=_get(obj, "userType", "user_type"),
+        assigned_licenses=[
+            AssignedLicense(
+                sku_id=_guid(_get(lic, "skuId", "sku_id")),
+                disabled_plans=[_guid(p) for p in (_get(lic, "disabledPlans", "disabled_plans") or [])],
+            )
+            for lic in licences
+        ],
+    )
+
+
+# --------------------------------------------------------------------------- filters
+
+
+def any_enabled_plan(plan_ids: Iterable[str]) -> str:
+    clauses = [
+        f"assignedPlans/any(a:a/servicePlanId eq {pid} and a/capabilityStatus eq 'Enabled')" for pid in sorted(plan_ids)
+    ]
+    return clauses[0] if len(clauses) == 1 else "(" + " or ".join(clauses) + ")"
+
+
+ENABLED_MEMBER = "accountEnabled eq true and userType eq 'Member'"
+
+
+def count_filters(kb: Knowledge) -> dict[str, str | None]:
+    """The `$filter` behind each `UserCounts` field (None = all users)."""
+    in_scope = f"{ENABLED_MEMBER} and {any_enabled_plan(kb.mailbox_plan_ids)}"
+    premium = f"{in_scope} and {any_enabled_plan(kb.premium_plan_ids)}"
+    return {
+        "total": None,
+        "enabled_members": ENABLED_MEMBER,
+        "guests": "userType eq 'Guest'",
+        "in_scope": in_scope,
+        "in_scope_premium": premium,
+        "in_scope_premium_ten_year": f"{premium} and {any_enabled_plan(kb.ten_year_plan_ids)}",
+    }
+
+
+# --------------------------------------------------------------------------- summary mode
+
+
+def _count_url(flt: str | None) -> str:
+    return "/users/$count" if flt is None else f"/users/$count?$filter={quote(flt, safe='')}"
+
+
+def _parse_count(text: str, endpoint: str) -> int:
+    value = text.strip().lstrip("\ufeff")
+    if not value.isdigit():
+        raise GraphFailure(endpoint, 200, None, f"count is not a number: {value[:40]!r}", "protocol")
+    return int(value)
+
+
+async def _counts_by_batch(conn: GraphConnection, filters: dict[str, str | None]) -> dict[str, int | GraphFailure]:
+    requests = [BatchRequest(name, _count_url(flt), EVENTUAL) for name, flt in filters.items()]
+    answers = await send_batch(conn, requests)
+    out: dict[str, int | GraphFailure] = {}
+    for name in filters:
+        res = answers[name]
+        endpoint = f"{COUNT_ENDPOINT} ({name})"
+        try:
+            out[name] = _parse_count(res.text(), endpoint) if res.ok else res.error(endpoint)
+        except GraphFailure as failure:
+            out[name] = failure
+    return out
+
+
+async def _one_count(conn: GraphConnection, name: str, flt: str | None) -> int | GraphFailure:
+    config = RequestConfiguration(
+        query_parameters=CountRequestBuilder.CountRequestBuilderGetQueryParameters(filter=flt)
+    )
+    config.headers.add("ConsistencyLevel", "eventual")
+    try:
+        value = await conn.client.users.count.get(request_configuration=config)
+    except GRAPH_ERRORS as exc:
+        return failure_from(exc, f"{COUNT_ENDPOINT} ({name})", conn.settings.request_timeout)
+    if value is None:
+        return GraphFailure(f"{COUNT_ENDPOINT} ({name})", 200, None, "empty count", "protocol")
+    return int(value)
+
+
+async def _counts_in_parallel(conn: GraphConnection, filters: dict[str, str | None]) -> dict[str, int | GraphFailure]:
+    values = await asyncio.gather(*(_one_count(conn, n, f) for n, f in filters.items()))
+    return dict(zip(filters, values, strict=True))
+
+
+async def collect_user_counts(
+    conn: GraphConnection, via: CountVia = "batch", kb: Knowledge | None = None
+) -> Collected[Users] | NotCollected:
+    filters = count_filters(kb or load_knowledge())
+    source = f"{COUNT_ENDPOINT}?$filter=… (ConsistencyLevel: eventual" + (", in $batch)" if via == "batch" else ")")
+    try:
+        results = await (_counts_by_batch(conn, filters) if via == "batch" else _counts_in_parallel(conn, filters))
+    except GRAPH_ERRORS as exc:
+        return not_collected_from(failure_from(exc, "POST /$batch", conn.settings.request_timeout), PERMISSION, source)
+    failures = {n: r for n, r in results.items() if isinstance(r, GraphFailure)}
+    if len(failures) == len(results):
+        worst = next((f for f in failures.values() if f.forbidden), next(iter(failures.values())))
+        return not_collected_from(worst, PERMISSION, source)
+    counts = UserCounts(**{n: (None if isinstance(r, GraphFailure) else r) for n, r in results.items()})
+    notes = tuple(f"user count {n} unknown: {f.describe()}" for n, f in failures.items())
+    return Collected(Users(mode="summary", counts=counts), source, notes)
+
+
+# --------------------------------------------------------------------------- detail mode
+
+
+@dataclass(frozen=True)
+class Coverage:
+    in_scope: bool
+    premium: bool
+    ten_year: bool
+
+
+class Classifier:
+    """Classifies users from assignedLicenses against the tenant's subscribedSkus (cached per licence set)."""
+
+    def __init__(self, skus: Iterable[SubscribedSku], kb: Knowledge) -> None:
+        self._plans = {
+            s.sku_id.lower(): frozenset(p.service_plan_id.lower() for p in s.service_plans)
+            for s in skus
+            if s.capability_status in USABLE_SKU_STATES
+        }
+        self._mailbox = kb.mailbox_plan_ids
+        self._premium = kb.premium_plan_ids
+        self._ten_year = kb.ten_year_plan_ids
+        self._cache: dict[tuple[tuple[str, tuple[str, ...]], ...], tuple[bool, bool, bool]] = {}
+
+    def enabled_plans(self, licences: Iterable[AssignedLicense]) -> set[str]:
+        plans: set[str] = set()
+        for lic in licences:
+            plans |= self._plans.get(lic.sku_id, frozenset()) - set(lic.disabled_plans)
+        return plans
+
+    def coverage(self, user: UserRecord) -> Coverage:
+        key = tuple(sorted((lic.sku_id, tuple(sorted(lic.disabled_plans))) for lic in user.assigned_licenses))
+        flags = self._cache.get(key)
+        if flags is None:
+            plans = self.enabled_plans(user.assigned_licenses)
+            flags = (bool(plans & self._mailbox), bool(plans & self._premium), bool(plans & self._ten_year))
+            self._cache[key] = flags
+        enabled_member = user.account_enabled is True and user.user_type == "Member"
+        in_scope = enabled_member and flags[0]
+        premium = in_scope and flags[1]
+        return Coverage(in_scope, premium, premium and flags[2])
+
+
+@dataclass
+class Tally:
+    total: int = 0
+    enabled_members: int = 0
+    guests: int = 0
+    in_scope: int = 0
+    in_scope_premium: int = 0
+    in_scope_premium_ten_year: int = 0
+
+    def add(self, user: UserRecord, cov: Coverage) -> None:
+        self.total += 1
+        self.enabled_members += user.account_enabled is True and user.user_type == "Member"
+        self.guests += user.user_type == "Guest"
+        self.in_scope += cov.in_scope
+        self.in_scope_premium += cov.premium
+        self.in_scope_premium_ten_year += cov.ten_year
+
+    def counts(self) -> UserCounts:
+        return UserCounts(**self.__dict__)
+
+
+GAP_FIELDS = (
+    "id",
+    "userPrincipalName",
+    "accountEnabled",
+    "userType",
+    "inScope",
+    "premium",
+    "tenYear",
+    "privileged",
+    "roles",
+)
+
+
+class GapListWriter:
+    """Streams the per-user gap list to a temp file; :meth:`commit` renames it into place."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        self._tmp = Path(tmp)
+        self._fh: IO[str] = os.fdopen(fd, "w", encoding="utf-8", newline="")
+        self._csv = csv.writer(self._fh) if path.suffix.lower() == ".csv" else None
+        if self._csv is not None:
+            self._csv.writerow(GAP_FIELDS)
+        self.rows = 0
+
+    def write(self, user: UserRecord, cov: Coverage, roles: list[str]) -> None:
+        row = {
+            "id": user.id,
+            "userPrincipalName": user.user_principal_name,
+            "accountEnabled": user.account_enabled,
+            "userType": user.user_type,
+            "inScope": cov.in_scope,
+            "premium": cov.premium,
+            "tenYear": cov.ten_year,
+            "privileged": bool(roles),
+            "roles": roles,
+        }
+        if self._csv is not None:
+            self._csv.writerow([";".join(roles) if k == "roles" else row[k] for k in GAP_FIELDS])
+        else:
+            self._fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+        self.rows += 1
+
+    def commit(self) -> None:
+        self._fh.close()
+        os.replace(self._tmp, self.path)
+
+    def discard(self) -> None:
+        self._fh.close()
+        self._tmp.unlink(missing_ok=True)
+
+
+@dataclass
+class DetailInputs:
+    skus: list[SubscribedSku] | None
+    privileged_roles: dict[str, list[str]] = field(default_factory=dict)  # user id -> role names
+    gap_list: Path | None = None
+
+
+async def _get_page(
+    conn: GraphConnection, builder: UsersRequestBuilder, config: RequestConfiguration[Any]
+) -> dict[str, Any]:
+    """One page through the SDK's request builder and middleware, decoded with the json module.
+
+    The SDK's model deserialisation costs milliseconds per user (it builds every `User` field
+    map); for tenants of a million users the page is decoded as plain JSON instead.
+    """
+    info = builder.to_get_request_information(request_configuration=config)
+    raw = await conn.adapter.send_primitive_async(info, "bytes", {"XXX": ODataError})
+    doc = json.loads(raw or b"{}")
+    if not isinstance(doc, dict) or not isinstance(doc.get("value"), list):
+        raise GraphFailure(LIST_ENDPOINT, 200, None, "a users page without a value array", "protocol")
+    return doc
+
+
+def _eventual_config(query: Any = None) -> RequestConfiguration[Any]:
+    config: RequestConfiguration[Any] = RequestConfiguration(query_parameters=query)
+    config.headers.add("ConsistencyLevel", "eventual")  # the SDK does not carry it to nextLink requests
+    return config
+
+
+async def _stream_pages(conn: GraphConnection, on_page: Any) -> int | None:
+    """Follow the page chain, calling ``on_page(users)``; returns the server's @odata.count."""
+    params = UsersRequestBuilder.UsersRequestBuilderGetQueryParameters(
+        select=list(USER_SELECT), top=PAGE_SIZE, count=True
+    )
+    page = await _get_page(conn, conn.client.users, _eventual_config(params))
+    server_count = page.get("@odata.count")
+    while True:
+        on_page(page["value"])
+        next_link = page.get("@odata.nextLink")
+        if not next_link:
+            break
+        page = await _get_page(conn, conn.client.users.with_url(next_link), _eventual_config())
+    return int(server_count) if isinstance(server_count, int) else None
+
+
+async def collect_user_details(
+    conn: GraphConnection, inputs: DetailInputs, kb: Knowledge | None = None
+) -> Collected[Users] | NotCollected:
+    source = f"{LIST_ENDPOINT}?$select={','.join(USER_SELECT)}&$top={PAGE_SIZE} (all pages)"
+    knowledge = kb or load_knowledge()
+    classifier = Classifier(inputs.skus or [], knowledge) if inputs.skus is not None else None
+    tally = Tally()
+    writer = GapListWriter(inputs.gap_list) if inputs.gap_list is not None else None
+
+    def on_page(models: list[Any]) -> None:
+        for model in models:
+            user = user_record(model)
+            cov = classifier.coverage(user) if classifier else Coverage(False, False, False)
+            tally.add(user, cov)
+            roles = inputs.privileged_roles.get(user.id.lower(), [])
+            if writer is not None and ((cov.in_scope and not cov.premium) or roles):
+                writer.write(user, cov, roles)
+
+    try:
+        server_count = await _stream_pages(conn, on_page)
+    except (*GRAPH_ERRORS, asyncio.CancelledError) as exc:
+        if writer is not None:
+            writer.discard()
+        if isinstance(exc, asyncio.CancelledError):
+            raise
+        return not_collected_from(failure_from(exc, LIST_ENDPOINT, conn.settings.request_timeout), PERMISSION, source)
+    notes: list[str] = []
+    if server_count is not None and server_count != tally.total:
+        notes.append(f"enumerated {tally.total} users while @odata.count said {server_count} (eventual consistency)")
+    counts = tally.counts()
+    if classifier is None:
+        counts = counts.model_copy(
+            update={"in_scope": None, "in_scope_premium": None, "in_scope_premium_ten_year": None}
+        )
+        notes.append("subscribedSkus unavailable: in-scope and Premium counts cannot be computed in detail mode")
+    if writer is not None:
+        writer.commit()
+    users = Users(mode="detail", counts=counts, records_file=str(inputs.gap_list) if inputs.gap_list else None)
+    return Collected(users, source, tuple(notes))
