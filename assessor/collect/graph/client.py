@@ -9,7 +9,9 @@ which marks that section not_collected.
 
 from __future__ import annotations
 
+import ssl
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import httpx
@@ -96,10 +98,18 @@ class GraphConnection:
         await self.http.aclose()
 
 
+@lru_cache(maxsize=1)
+def _tls_context() -> ssl.SSLContext:
+    """httpx's default verifying context, built once: loading the CA bundle costs ~50 ms per client,
+    which dominates when a bulk run connects to hundreds of tenants."""
+    return httpx.create_ssl_context()
+
+
 def connect(credential: TokenCredential, settings: GraphSettings) -> GraphConnection:
     """Build a GraphServiceClient for ``settings.base_url`` (no network until the first request)."""
     budget = RetryBudget(settings.retry.max_total_wait)
     http = httpx.AsyncClient(
+        verify=_tls_context(),
         timeout=httpx.Timeout(settings.request_timeout, connect=settings.connect_timeout),
         limits=httpx.Limits(
             max_connections=settings.max_connections, max_keepalive_connections=settings.max_connections
