@@ -9,6 +9,7 @@ from assessor.collect.probe.probe import (
     AUDIT_SEARCH_CLOUDS,
     DEFAULT_TIMEOUT,
     ProbeSettings,
+    all_event_operations,
     operations_for,
     permission_for,
     probe_events,
@@ -17,5 +18,6 @@ from assessor.collect.probe.service import PollPolicy
 
 __all__ = [
     "AUDIT_SEARCH_CLOUDS", "DEFAULT_TIMEOUT", "PollPolicy", "ProbeError", "ProbeForbidden", "ProbeHttpError",
-    "ProbeSettings", "ProbeTimeout", "QueryEnded", "operations_for", "permission_for", "probe_events",
+    "ProbeSettings", "ProbeTimeout", "QueryEnded", "all_event_operations", "operations_for", "permission_for",
+    "probe_events",
 ]

@@ -41,7 +41,7 @@ from assessor.collect.probe.sink import RecordSink
 from assessor.errors import UsageError
 from assessor.evidence import AuditProbe, ProbeQuery, Section
 from assessor.knowledge import Knowledge, load_knowledge
-from assessor.profiles import Profile
+from assessor.profiles import KNOWN_EVENTS, Profile
 
 # DOMAIN.md, "Microsoft Graph surface": the audit search exists in the Global cloud only
 # (Learn lists GCC/"US Government L4", DoD and 21Vianet as unavailable).
@@ -97,6 +97,12 @@ def operations_for(profile: Profile, kb: Knowledge | None = None) -> list[str]:
     """The audit operations behind the profile's required events (e.g. MailItemsAccessed, Send)."""
     events = (kb or load_knowledge()).events
     return [events[name].operation for name in profile.required_events]
+
+
+def all_event_operations(kb: Knowledge | None = None) -> list[str]:
+    """The operations of every event the assessor knows (evidence that serves any profile offline)."""
+    events = (kb or load_knowledge()).events
+    return [events[name].operation for name in KNOWN_EVENTS]
 
 
 def permission_for(operations: Sequence[str], kb: Knowledge | None = None) -> str:

@@ -43,9 +43,9 @@ T = TypeVar("T")
 class PollPolicy:
     """Back-off between status polls: ``initial`` seconds, times ``factor`` each poll, capped."""
 
-    initial: float = 2.0
-    factor: float = 1.3
-    maximum: float = 15.0
+    initial: float = 1.0
+    factor: float = 1.25
+    maximum: float = 10.0
 
     def delays(self) -> Iterator[float]:
         delay = self.initial
