@@ -16,10 +16,12 @@ from assessor.collect.exchange.normalize import (
     BypassRow,
     FieldError,
     MailboxSettings,
+    Row,
     bypass_row,
     mailbox_identity,
     mailbox_settings,
     recipient_type,
+    settings_key,
 )
 
 SAMPLE_SIZE = 3
@@ -51,18 +53,29 @@ class MailboxAggregator:
         self.groups: dict[MailboxSettings, _Group] = {}
         self.total = 0
         self.skipped_other_types = 0
+        self._seen: dict[tuple[Any, ...], MailboxSettings] = {}
+
+    def _settings(self, row: Row) -> MailboxSettings:
+        key = settings_key(row)
+        cached = self._seen.get(key) if key is not None else None
+        if cached is None:
+            cached = mailbox_settings(row)
+            if key is not None and len(self._seen) < 10_000:
+                self._seen[key] = cached
+        return cached
 
     def add(self, raw: Any) -> None:
-        if recipient_type(raw) != USER_MAILBOX:
+        row = Row(raw)
+        if recipient_type(row) != USER_MAILBOX:
             self.skipped_other_types += 1
             return
-        settings = mailbox_settings(raw)
+        settings = self._settings(row)
         group = self.groups.setdefault(settings, _Group())
         group.count += 1
         self.total += 1
         limit = DETAIL_LIMIT if self.detail and _deviates(settings) else self.sample_size
         if len(group.sample) < limit:
-            identity = mailbox_identity(raw)
+            identity = mailbox_identity(row)
             if identity is not None:
                 group.sample.append(identity)
 

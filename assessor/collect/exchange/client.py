@@ -28,6 +28,7 @@ Behaviour at the boundary:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 import uuid
@@ -230,19 +231,35 @@ class ExchangeClient:
     async def pages(self, cmdlet: str, parameters: Mapping[str, Any] | None = None,
                     select: Sequence[str] = ()) -> AsyncIterator[list[Any]]:
         """Every page of a cmdlet's output (the `value` arrays), following `@odata.nextLink`."""
-        body = json.dumps({"CmdletInput": {"CmdletName": cmdlet, "Parameters": dict(parameters or {})}})
-        url: str | None = self.command_url(select)
-        while url is not None:
-            doc = await self._post(cmdlet, url, body.encode("utf-8"))
-            values = doc.get("value")
-            if values is None and "@adminapi.warnings" in doc:
-                values = []
-            if not isinstance(values, list):
-                raise ExchangeProtocolError(cmdlet, self._base, 200, None, "the answer has no 'value' array")
-            self.stats.pages += 1
-            self.stats.rows += len(values)
-            yield values
-            url = self._next_link(cmdlet, doc)
+        body = json.dumps({"CmdletInput": {"CmdletName": cmdlet, "Parameters": dict(parameters or {})}}).encode()
+        # The next page is requested as soon as its link is known, so the caller's work on this
+        # page overlaps the round trip for the next one (one request in flight per stream).
+        pending: asyncio.Task[dict[str, Any]] | None = asyncio.ensure_future(
+            self._post(cmdlet, self.command_url(select), body))
+        try:
+            while pending is not None:
+                doc = await pending
+                pending = None
+                values = self._values(cmdlet, doc)
+                link = self._next_link(cmdlet, doc)
+                if link is not None:
+                    pending = asyncio.ensure_future(self._post(cmdlet, link, body))
+                yield values
+        finally:
+            if pending is not None:
+                pending.cancel()
+                with contextlib.suppress(asyncio.CancelledError, ExchangeError):
+                    await pending
+
+    def _values(self, cmdlet: str, doc: Mapping[str, Any]) -> list[Any]:
+        values = doc.get("value")
+        if values is None and "@adminapi.warnings" in doc:
+            values = []
+        if not isinstance(values, list):
+            raise ExchangeProtocolError(cmdlet, self._base, 200, None, "the answer has no 'value' array")
+        self.stats.pages += 1
+        self.stats.rows += len(values)
+        return values
 
     async def rows(self, cmdlet: str, parameters: Mapping[str, Any] | None = None,
                    select: Sequence[str] = ()) -> AsyncIterator[Any]:

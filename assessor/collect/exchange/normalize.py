@@ -50,6 +50,9 @@ class Row:
     """One cmdlet output object with case-insensitive property access."""
 
     def __init__(self, raw: Any, where: str = "") -> None:
+        if isinstance(raw, Row):
+            self._items: dict[str, tuple[str, Any]] = raw._items
+            return
         if not isinstance(raw, Mapping):
             raise FieldError(where or "(object)", f"expected an object, found {_kind(raw)}")
         self._items = {str(k).lower(): (str(k), v) for k, v in raw.items()}
@@ -194,6 +197,28 @@ def mailbox_identity(raw: Any) -> str | None:
         if isinstance(value, str) and value.strip():
             return value.strip()
     return None
+
+
+MAILBOX_AUDIT_PROPERTIES = ("AuditEnabled", "DefaultAuditSet", "AuditOwner", "AuditDelegate", "AuditAdmin")
+
+
+def settings_key(raw: Any) -> tuple[Any, ...] | None:
+    """A hashable form of a mailbox's raw audit properties (None when not plainly hashable).
+
+    Mailboxes with identical raw values normalise identically, so aggregation validates each
+    distinct raw configuration once instead of once per mailbox.
+    """
+    row = Row(raw)
+    key: list[Any] = []
+    for name in MAILBOX_AUDIT_PROPERTIES:
+        value = row.get(name)
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            key.append(tuple(value))
+        elif isinstance(value, (bool, str)) or value is None:
+            key.append((type(value).__name__, value))
+        else:
+            return None
+    return tuple(key)
 
 
 def mailbox_settings(raw: Any) -> MailboxSettings:
