@@ -468,7 +468,7 @@ class SandboxTenant:
         local = upn.split("@", 1)[0].split("_partner.example#EXT#", 1)[0]
         name, _, number = local.rpartition(".")
         for seg in self.segments:
-            if seg.spec.name == name and number.isdigit() and int(number) < seg.spec.count:
+            if seg.spec.name.lower() == name.lower() and number.isdigit() and int(number) < seg.spec.count:
                 candidate = self.user(seg.start + int(number))
                 return candidate if candidate["userPrincipalName"].lower() == upn.lower() else None
         return None
