@@ -126,6 +126,10 @@ _COLLECT_OPTIONS = [
                  help="Detail mode: stream the per-user gap list to this file."),
     click.option("--probe-events", "probe_days", type=click.IntRange(1, 180),
                  help="Verify the required events in the audit log over DAYS (Global cloud only)."),
+    click.option("--probe-timeout", type=click.FloatRange(1, 86400), default=600.0, show_default=True,
+                 help="Bound on the whole audit-log probe (create, wait, read records), in seconds."),
+    click.option("--keep-records", type=click.Path(dir_okay=False, path_type=Path),
+                 help="Stream the probe's raw audit records to this JSON Lines file (written only if it finished)."),
     click.option("--request-timeout", type=click.FloatRange(1, 3600), default=60.0, show_default=True),
     click.option("--tenant-timeout", type=click.FloatRange(1, 86400), default=900.0, show_default=True),
 ]
@@ -154,7 +158,8 @@ def build_collect_options(params: dict[str, Any], profile: Profile | None = None
         exchange_endpoint=params.get("exchange_endpoint"), compliance_endpoint=params.get("compliance_endpoint"),
         no_exchange=params["no_exchange"], probe_events_days=probe, users_mode=params["users_mode"],
         user_list_path=params.get("user_list"), request_timeout=params["request_timeout"],
-        tenant_timeout=params["tenant_timeout"],
+        tenant_timeout=params["tenant_timeout"], probe_timeout=params.get("probe_timeout") or 600.0,
+        keep_records=params.get("keep_records"),
         privileged_roles=tuple(r.template_id for r in profile.privileged_roles) if profile is not None else None,
     )
 

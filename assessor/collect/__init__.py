@@ -36,6 +36,7 @@ from assessor.collect.graph import (
     collect_graph,
     connect,
 )
+from assessor.collect.graph.client import GraphConnection
 from assessor.collect.graph.outcome import provenance
 from assessor.collect.permissions import PreflightResult, preflight, required_permissions
 from assessor.errors import CollectionError, UsageError
@@ -66,6 +67,9 @@ class CollectOptions:
     compliance_endpoint: str | None = None
     no_exchange: bool = False
     probe_events_days: int | None = None
+    probe_timeout: float = 600.0
+    keep_records: Path | None = None
+    probe_operations: tuple[str, ...] | None = None
     users_mode: UsersMode = "summary"
     user_list_path: Path | None = None
     count_via: Literal["batch", "parallel"] = "batch"
@@ -136,12 +140,22 @@ def _exchange_sections(options: CollectOptions) -> dict[str, Any]:
     }
 
 
-def _probe_section(options: CollectOptions) -> dict[str, Any]:
+async def _probe_section(conn: GraphConnection, options: CollectOptions) -> dict[str, Any]:
     if options.probe_events_days is None:
         return _skipped(
             "the audit-log probe was not requested (--probe-events DAYS)", None, "POST /security/auditLog/queries"
         )
-    return _skipped("the audit-log probe is not available in this version", None, "POST /security/auditLog/queries")
+    from assessor.collect.probe import all_event_operations, probe_events
+
+    section = await probe_events(
+        conn.client,
+        cloud=options.cloud,
+        operations=options.probe_operations or all_event_operations(),
+        days=options.probe_events_days,
+        timeout=options.probe_timeout,
+        keep_records=options.keep_records,
+    )
+    return section.model_dump()
 
 
 def _log_export_section() -> dict[str, Any]:
@@ -177,7 +191,9 @@ def _endpoints(options: CollectOptions, graph_url: str) -> dict[str, str]:
     return out
 
 
-def _assemble(options: CollectOptions, result: GraphResult, graph_url: str, notes: list[str], at: datetime) -> Evidence:
+def _assemble(
+    options: CollectOptions, result: GraphResult, graph_url: str, notes: list[str], at: datetime, probe: dict[str, Any]
+) -> Evidence:
     all_notes = notes + result.notes()
     tenant = _tenant(result, options, all_notes)
     meta = Meta(
@@ -196,7 +212,7 @@ def _assemble(options: CollectOptions, result: GraphResult, graph_url: str, note
             "users": _section(result.outcomes["users"], at),
             "privileged": _section(result.outcomes["privileged"], at),
             "exchange": _exchange_sections(options),
-            "audit_probe": _probe_section(options),
+            "audit_probe": probe,
             "log_export": _log_export_section(),
         }
     )
@@ -229,17 +245,16 @@ async def collect(options: CollectOptions) -> Evidence:
     conn = connect(credential, settings)
     at = datetime.now(timezone.utc)
     try:
-        result = await collect_graph(
-            conn,
-            GraphPlan(
-                cloud=options.cloud,
-                users_mode=options.users_mode,
-                count_via=options.count_via,
-                user_list_path=options.user_list_path,
-                privileged_roles=options.privileged_roles,
-                tenant_timeout=options.tenant_timeout,
-            ),
+        plan = GraphPlan(
+            cloud=options.cloud,
+            users_mode=options.users_mode,
+            count_via=options.count_via,
+            user_list_path=options.user_list_path,
+            privileged_roles=options.privileged_roles,
+            tenant_timeout=options.tenant_timeout,
         )
+        # the probe mostly waits for the audit search service: run it alongside the Graph reads
+        result, probe = await asyncio.gather(collect_graph(conn, plan), _probe_section(conn, options))
     finally:
         await conn.aclose()
     if conn.budget.retries:
@@ -249,7 +264,7 @@ async def collect(options: CollectOptions) -> Evidence:
     failed = _nothing_collected(result)
     if failed is not None:
         raise CollectionError(f"collection failed for tenant {options.tenant}: {failed.reason}")
-    return _assemble(options, result, graph_url, notes, at)
+    return _assemble(options, result, graph_url, notes, at, probe)
 
 
 def collect_sync(options: CollectOptions) -> Evidence:
