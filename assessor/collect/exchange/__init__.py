@@ -4,6 +4,7 @@
   regional redirects, typed errors).
 - :mod:`.collector` — :func:`collect_exchange` builds the five evidence sections.
 - :mod:`.imports` — :func:`import_exchange` reads ``ConvertTo-Json`` exports of the same cmdlets.
+- :mod:`.run` — :func:`read_imports` + :func:`exchange_evidence`: the Exchange part of a collect run.
 - :mod:`.normalize` / :mod:`.aggregate` — shared validation and streaming aggregation.
 """
 
@@ -26,9 +27,11 @@ from assessor.collect.exchange.collector import (
     skipped_sections,
 )
 from assessor.collect.exchange.imports import ImportedSections, import_exchange
+from assessor.collect.exchange.run import exchange_evidence, read_imports
 
 __all__ = [
     "COMPLIANCE_FIX", "EXCHANGE_FIX", "SECTIONS", "ExchangeAuthError", "ExchangeClient", "ExchangeError",
     "ExchangePermissionError", "ExchangePlan", "ExchangeResult", "ExchangeSettings", "ExchangeThrottledError",
-    "ImportedSections", "RetryPolicy", "collect_exchange", "import_exchange", "skipped_sections",
+    "ImportedSections", "RetryPolicy", "collect_exchange", "exchange_evidence", "import_exchange", "read_imports",
+    "skipped_sections",
 ]

@@ -1,0 +1,68 @@
+"""The Exchange part of one ``assessor collect`` run: imported files first, the admin API for the rest.
+
+:func:`read_imports` runs before any network call (a bad file is an input error, exit 2);
+:func:`exchange_evidence` then collects every section that was not imported, unless
+``--no-exchange`` was given, and never raises for an API failure — each section is collected,
+imported, or not_collected with the reason and the exact role that would fix it.
+
+The options object is duck-typed on :class:`assessor.collect.CollectOptions` (``tenant``,
+``endpoints()``, ``exchange_endpoint``, ``compliance_endpoint``, ``no_exchange``, ``imports``,
+``users_mode``, ``request_timeout``, ``retry``) so this module does not import the package that
+imports it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from typing import Any
+
+from assessor.collect.exchange.client import RetryPolicy, TokenSource
+from assessor.collect.exchange.collector import (
+    SECTIONS,
+    ExchangePlan,
+    ExchangeResult,
+    collect_exchange,
+    skipped_sections,
+)
+from assessor.collect.exchange.imports import ImportedSections, import_exchange
+
+NO_EXCHANGE_REASON = ("skipped: --no-exchange was given (the same settings can be imported: run "
+                      "examples/export-exchange-audit.ps1 and pass its files with --import)")
+
+
+def read_imports(options: Any) -> ImportedSections:
+    """The ``--import`` files of a run (raises EvidenceError naming file and field)."""
+    paths = tuple(getattr(options, "imports", ()) or ())
+    return import_exchange(paths, detail=getattr(options, "users_mode", "summary") == "detail")
+
+
+def _retry(options: Any) -> RetryPolicy:
+    source = getattr(options, "retry", None)
+    if source is None:
+        return RetryPolicy()
+    return RetryPolicy(**{f.name: getattr(source, f.name) for f in fields(RetryPolicy) if hasattr(source, f.name)})
+
+
+def plan_for(options: Any, skip: frozenset[str]) -> ExchangePlan:
+    return ExchangePlan(
+        tenant=options.tenant, cloud=options.endpoints(), exchange_endpoint=options.exchange_endpoint,
+        compliance_endpoint=options.compliance_endpoint, detail=options.users_mode == "detail", skip=skip,
+        request_timeout=options.request_timeout, retry=_retry(options),
+    )
+
+
+async def exchange_evidence(options: Any, credential: TokenSource,
+                            imported: ImportedSections | None = None) -> ExchangeResult:
+    """All five Exchange sections for ``ExchangeEvidence`` (imported ones win over collection)."""
+    imported = imported or ImportedSections({}, {})
+    sections: dict[str, dict[str, Any]] = dict(imported.sections)
+    notes = [f"exchange: {section} imported from {file}" for section, file in imported.files.items()]
+    remaining = tuple(s for s in SECTIONS if s not in sections)
+    if not remaining:
+        return ExchangeResult(sections, notes)
+    if options.no_exchange:
+        sections.update(skipped_sections(NO_EXCHANGE_REASON, None, remaining))
+        return ExchangeResult(sections, notes)
+    result = await collect_exchange(credential, plan_for(options, frozenset(sections)))
+    sections.update(result.sections)
+    return ExchangeResult({s: sections[s] for s in SECTIONS}, notes + result.notes, result.stats)
