@@ -144,8 +144,13 @@ class ReportView:
         return [r for r in self.rows if r.is_gap]
 
     def top_gaps(self, n: int = 3) -> list[Row]:
-        """The biggest gaps: highest severity first, then fail before error/unknown/warn."""
-        return sorted(self.gaps, key=lambda r: (-r.severity_rank, r.status_rank, r.position))[:n]
+        """The biggest gaps: confirmed ones (fail, warn) before undecided ones, then by severity."""
+
+        def key(r: Row) -> tuple[int, int, int, int]:
+            undecided = r.status not in (Status.FAIL, Status.WARN)
+            return (int(undecided), -r.severity_rank, r.status_rank, r.position)
+
+        return sorted(self.gaps, key=key)[:n]
 
     @property
     def settings_fixes(self) -> list[Row]:
