@@ -199,7 +199,9 @@ class ReportView:
 
     @property
     def collection_fixes(self) -> list[CollectionEntry]:
-        """Evidence that was not collected and says how to collect it, one entry per distinct fix."""
+        """When checks are undecided: evidence not collected and how to collect it, one entry per distinct fix."""
+        if not any(r.status in (Status.UNKNOWN, Status.ERROR) for r in self.rows):
+            return []
         seen: set[str] = set()
         out = []
         for entry in self.report.collection:
