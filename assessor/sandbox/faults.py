@@ -107,6 +107,7 @@ def effective_faults(
     latency_ms: int | None = None,
     throttle: ThrottleSpec | None = None,
     errors: list[ErrorSpec] | None = None,
+    slow_paths: dict[str, int] | None = None,
 ) -> FaultSpec:
     """The spec's faults with start-time overrides applied (None keeps the spec's value)."""
     update: dict[str, object] = {}
@@ -116,4 +117,6 @@ def effective_faults(
         update["throttle"] = throttle
     if errors is not None:
         update["errors"] = errors
+    if slow_paths is not None:
+        update["slow_paths"] = slow_paths
     return base.model_copy(update=update)

@@ -179,6 +179,7 @@ class SandboxServer:
         latency_ms: int | None = None,
         throttle: ThrottleSpec | str | int | None = None,
         errors: list[ErrorSpec] | None = None,
+        slow_paths: dict[str, int] | None = None,
     ) -> None:
         self.host = host
         self.port = port
@@ -187,7 +188,7 @@ class SandboxServer:
         self._aliases: dict[str, str] = {}
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
-        self._overrides = (latency_ms, _throttle(throttle), errors)
+        self._overrides = (latency_ms, _throttle(throttle), errors, slow_paths)
         for tenant in tenants:
             self.add_tenant(tenant)
 
@@ -200,15 +201,17 @@ class SandboxServer:
         latency_ms: int | None = None,
         throttle: ThrottleSpec | str | int | None = None,
         errors: list[ErrorSpec] | None = None,
+        slow_paths: dict[str, int] | None = None,
     ) -> TenantState:
         """Serve another tenant; per-call overrides win over server-wide ones, which win over the spec."""
         generated = load_tenant(tenant) if isinstance(tenant, str) else tenant
-        base_latency, base_throttle, base_errors = self._overrides
+        base_latency, base_throttle, base_errors, base_slow = self._overrides
         faults = effective_faults(
             generated.spec.faults,
             latency_ms if latency_ms is not None else base_latency,
             _throttle(throttle) or base_throttle,
             errors if errors is not None else base_errors,
+            slow_paths if slow_paths is not None else base_slow,
         )
         state = TenantState(generated, faults)
         self._states[generated.id] = state
@@ -275,6 +278,12 @@ class SandboxServer:
         """The Exchange and compliance admin API base URLs of a served tenant (``…/adminapi/beta``)."""
         return {"exchange_endpoint": f"{self.api_url(tenant, 'adminapi')}/beta",
                 "compliance_endpoint": f"{self.api_url(tenant, 'compliance')}/adminapi/beta"}
+
+    @staticmethod
+    def _slow(state: TenantState, path: str) -> None:
+        extra = max((ms for prefix, ms in state.faults.slow_paths.items() if path.startswith(prefix)), default=0)
+        if extra:
+            time.sleep(extra / 1000)
 
     # ---- statistics
 
@@ -345,6 +354,7 @@ class SandboxServer:
             state,
             f"{self.base_url}/{tenant_id}/{root}",
         )
+        self._slow(state, request.path)
         return (state.check_faults(request) or handler(request)), tenant_id
 
 

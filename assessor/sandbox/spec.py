@@ -141,6 +141,7 @@ class ErrorSpec(_Spec):
 
 class FaultSpec(_Spec):
     latency_ms: int = Field(0, ge=0)
+    slow_paths: dict[str, int] = Field(default_factory=dict, description="Path prefix → extra latency (ms)")
     throttle: ThrottleSpec | None = None
     errors: list[ErrorSpec] = Field(default_factory=list)
 

@@ -1,0 +1,57 @@
+"""Least-privilege permissions per section and the JWT preflight."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+from assessor.collect import collect_sync
+from assessor.collect.auth import StaticTokenCredential
+from assessor.collect.permissions import decode_jwt_claims, preflight, required_permissions
+from assessor.sandbox import SandboxServer, collect_options
+
+
+def jwt(claims: dict) -> str:
+    def part(obj: dict) -> str:
+        return base64.urlsafe_b64encode(json.dumps(obj).encode()).decode().rstrip("=")
+
+    return f"{part({'alg': 'none'})}.{part(claims)}.signature"
+
+
+def test_required_permissions_cover_every_graph_section() -> None:
+    by_section = {r.section: r.permission for r in required_permissions()}
+    assert by_section["tenant"] == "Organization.Read.All"
+    assert by_section["skus"] == "LicenseAssignment.Read.All"
+    assert by_section["users"] == "User.Read.All"
+    assert by_section["privileged"] == "RoleManagement.Read.Directory"
+    assert by_section["exchange.retention_policies"] == "Exchange.ManageAsApp"
+    assert [r.section for r in required_permissions(["users"])] == ["users"]
+
+
+def test_preflight_names_missing_roles() -> None:
+    token = jwt({"aud": "https://graph.microsoft.com", "idtyp": "app",
+                 "roles": ["Organization.Read.All", "User.Read.All", "LicenseAssignment.Read.All"]})
+    result = preflight(token)
+    assert result is not None and result.app_only
+    missing = {m.section for m in result.missing}
+    assert "privileged" in missing and "users" not in missing and "skus" not in missing
+    assert any("RoleManagement.Read.Directory" in m for m in result.messages())
+
+
+def test_broader_permissions_satisfy_the_requirement() -> None:
+    result = preflight(jwt({"roles": ["Directory.Read.All", "AuditLogsQuery.Read.All"]}))
+    assert result is not None and not result.missing
+
+
+def test_non_jwt_and_delegated_tokens_are_not_judged() -> None:
+    assert preflight("opaque-token") is None
+    assert decode_jwt_claims("a.b.c") is None
+    assert preflight(jwt({"scp": "User.Read", "roles": []})) is None
+
+
+def test_preflight_notes_land_in_the_evidence() -> None:
+    token = jwt({"idtyp": "app", "roles": ["User.Read.All"]})
+    with SandboxServer(["contoso"]) as server:
+        options = collect_options(server, "contoso", no_exchange=True, credential=StaticTokenCredential({"graph": token}))
+        evidence = collect_sync(options)
+    assert any("preflight" in n and "RoleManagement.Read.Directory" in n for n in evidence.meta.notes)
