@@ -19,6 +19,11 @@ ON = date(2026, 11, 25)
 STAMP = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
 
 
+def evidence_examples() -> list[Path]:
+    """The example evidence files (examples/ also holds manifests and schemas)."""
+    return sorted(p for p in EXAMPLES.glob("*.json") if '"assessor.evidence/1"' in p.read_text(encoding="utf-8")[:200])
+
+
 def example(name: str) -> dict[str, Any]:
     doc = json.loads((EXAMPLES / f"{name}.json").read_text(encoding="utf-8"))
     doc["meta"].pop("sha256", None)

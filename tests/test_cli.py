@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from support import EXAMPLES, ROOT
+from support import EXAMPLES, ROOT, evidence_examples
 
 REPORT_KEYS = {"schema", "tenant", "profile", "generated_at", "tool_version", "summary", "findings", "licensing",
                "retention", "audit", "events"}
@@ -24,7 +24,7 @@ def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
                           timeout=120, check=False)
 
 
-@pytest.mark.parametrize("example", sorted(p.name for p in EXAMPLES.glob("*.json")))
+@pytest.mark.parametrize("example", [p.name for p in evidence_examples()])
 def test_assess_examples_write_full_report(example: str, tmp_path: Path) -> None:
     res = run("assess", "--evidence", str(EXAMPLES / example), "--format", "json,console", "--output",
               str(tmp_path), "--date", "2026-11-25")

@@ -11,13 +11,13 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from support import EXAMPLES, example
+from support import evidence_examples, example
 
 from assessor.errors import EvidenceError
 from assessor.evidence import load_evidence, parse_evidence, save_evidence, verify_seal
 
 
-@pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*.json")), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", evidence_examples(), ids=lambda p: p.name)
 def test_examples_load_and_are_sealed(path: Path) -> None:
     load_evidence(path)
     ok, message = verify_seal(json.loads(path.read_text()))
