@@ -54,33 +54,61 @@ class OperationTally:
     def __init__(self, track_app_ids: bool) -> None:
         self.records = 0
         self.users: set[str] = set()
-        self.first: datetime | None = None
-        self.last: datetime | None = None
         self.app_ids: Counter[str] | None = Counter() if track_app_ids else None
+        self._text_bounds: dict[int, list[str]] = {}
+        self._first: datetime | None = None
+        self._last: datetime | None = None
 
     def add(self, record: Mapping[str, Any]) -> None:
         self.records += 1
         user = user_key(record)
         if user is not None:
             self.users.add(user)
-        when = parse_timestamp(record.get("createdDateTime"))
-        if when is not None:
-            if self.first is None or when < self.first:
-                self.first = when
-            if self.last is None or when > self.last:
-                self.last = when
+        self._seen_at(record.get("createdDateTime"))
         if self.app_ids is not None:
             app = app_id_of(record)
             if app is not None:
                 self.app_ids[app] += 1
 
+    def _seen_at(self, raw: Any) -> None:
+        """Track first/last seen. UTC ISO strings of one length (``…T10:00:00Z``, ``…T10:00:00.123Z``)
+        order lexicographically as they do in time, so they are compared as text and parsed once at
+        the end; anything else is parsed on the spot."""
+        if isinstance(raw, str) and raw.endswith("Z") and len(raw) >= 20 and raw[10] == "T":
+            bounds = self._text_bounds.get(len(raw))
+            if bounds is None:
+                self._text_bounds[len(raw)] = [raw, raw]
+            elif raw < bounds[0]:
+                bounds[0] = raw
+            elif raw > bounds[1]:
+                bounds[1] = raw
+            return
+        self._include(parse_timestamp(raw))
+
+    def _include(self, when: datetime | None) -> None:
+        if when is None:
+            return
+        if self._first is None or when < self._first:
+            self._first = when
+        if self._last is None or when > self._last:
+            self._last = when
+
+    def bounds(self) -> tuple[datetime | None, datetime | None]:
+        """(first seen, last seen) over every record added."""
+        for low, high in self._text_bounds.values():
+            self._include(parse_timestamp(low))
+            self._include(parse_timestamp(high))
+        self._text_bounds.clear()
+        return self._first, self._last
+
     def observation(self, top: int) -> OperationObservation:
         apps = self.app_ids
+        first, last = self.bounds()
         return OperationObservation(
             records=self.records,
             distinct_users=len(self.users),
-            first_seen=self.first,
-            last_seen=self.last,
+            first_seen=first,
+            last_seen=last,
             top_app_ids=[AppIdCount(app_id=a, count=n) for a, n in apps.most_common(top)] if apps is not None
             else [],
             distinct_app_ids=len(apps) if apps is not None else None,
