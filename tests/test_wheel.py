@@ -41,3 +41,13 @@ def test_wheel_installs_and_lists_checks(tmp_path: Path) -> None:
     where = subprocess.run([str(py), "-c", "import assessor.checks, sys; print(assessor.checks.__file__)"],
                            capture_output=True, text=True, env=env, cwd=tmp_path, check=True)
     assert str(env_dir) in where.stdout
+
+
+def test_every_subpackage_is_packaged() -> None:
+    """pyproject lists packages explicitly (checks/ and templates/ are mapped): none may be forgotten."""
+    import tomllib
+
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "assessor").rglob("__init__.py")}
+    found |= {"assessor.checks", "assessor.templates"}
+    assert found <= listed, f"not packaged: {sorted(found - listed)}"
