@@ -36,6 +36,11 @@ MAILBOX_APPS = [
 USERS = 12_000  # contoso rescaled: about 10,190 in-scope users
 
 
+def _cpu(who: int) -> float:
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _maxrss_mib(who: int) -> float:
     return resource.getrusage(who).ru_maxrss / 1024  # Linux reports KiB
 
@@ -65,7 +70,8 @@ async def _child_probe(url: str, days: int, keep: str | None, poll: list[float])
         raise SystemExit(f"probe not collected: {section.provenance.reason}")
     obs = data.operations["MailItemsAccessed"]
     return {"wall_s": wall, "records": data.total_records, "users": obs.distinct_users,
-            "distinct_app_ids": obs.distinct_app_ids, "peak_rss_mib": _maxrss_mib(resource.RUSAGE_SELF)}
+            "distinct_app_ids": obs.distinct_app_ids, "peak_rss_mib": _maxrss_mib(resource.RUSAGE_SELF),
+            "child_cpu_s": _cpu(resource.RUSAGE_SELF)}
 
 
 def child_main(args: argparse.Namespace) -> None:
@@ -113,16 +119,19 @@ def parent_main(args: argparse.Namespace) -> None:
     rows = []
     for size in args.sizes:
         tenant, expected = _tenant(size, args.days, args.query_seconds)
+        server_cpu = _cpu(resource.RUSAGE_SELF)
         with SandboxServer([tenant]) as server:
             result = _run_child(server.graph_url(tenant.id), args.days, args.keep_records, args.poll)
             pages = sum(1 for r in server.log.snapshot() if r.path.split("?")[0].endswith("/records"))
             records_reqs = [r for r in server.log.snapshot() if r.path.split("?")[0].endswith("/records")]
             streaming = (records_reqs[-1].end - records_reqs[0].start) if records_reqs else 0.0
             server_s = sum(r.end - r.start for r in records_reqs)
+        server_cpu = _cpu(resource.RUSAGE_SELF) - server_cpu
         assert result["records"] == expected, (result, expected)
         overhead = result["wall_s"] - args.query_seconds
         rows.append({**result, "expected": expected, "pages": pages, "query_s": args.query_seconds,
                      "overhead_s": overhead, "streaming_s": streaming, "server_page_s": server_s,
+                     "server_cpu_s": server_cpu,
                      "poll_wait_s": max(0.0, overhead - streaming),
                      "records_per_s": result["records"] / streaming if streaming else None})
         print(json.dumps(rows[-1]), flush=True)
@@ -134,12 +143,13 @@ def parent_main(args: argparse.Namespace) -> None:
 def _table(rows: list[dict[str, Any]]) -> None:
     print()
     print("| records | pages | distinct users | simulated query s | probe wall s | overhead s | "
-          "of which streaming s | records/s | child peak RSS MiB |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+          "of which streaming s | records/s | probe CPU s | sandbox CPU s | probe peak RSS MiB |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         rate = f"{r['records_per_s']:,.0f}" if r["records_per_s"] else "-"
         print(f"| {r['records']:,} | {r['pages']:,} | {r['users']:,} | {r['query_s']:g} | {r['wall_s']:.1f} | "
-              f"{r['overhead_s']:.1f} | {r['streaming_s']:.1f} | {rate} | {r['peak_rss_mib']:.0f} |")
+              f"{r['overhead_s']:.1f} | {r['streaming_s']:.1f} | {rate} | {r['child_cpu_s']:.1f} | "
+              f"{r['server_cpu_s']:.1f} | {r['peak_rss_mib']:.0f} |")
 
 
 def main() -> None:
