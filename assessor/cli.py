@@ -120,6 +120,9 @@ _COLLECT_OPTIONS = [
     click.option("--exchange-endpoint", help="Exchange admin API base URL override (…/adminapi/beta)."),
     click.option("--compliance-endpoint", help="Security & Compliance admin API base URL override."),
     click.option("--no-exchange", is_flag=True, help="Do not call the Exchange admin API."),
+    click.option("--import", "imports", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
+                 help="ConvertTo-Json exports of the Exchange/Purview cmdlets (examples/export-exchange-audit.ps1); "
+                      "FILE… or repeated. Imported sections replace collection."),
     click.option("--users", "users_mode", type=click.Choice(["summary", "detail"]), default="summary",
                  show_default=True, help="summary: $count queries; detail: enumerate users."),
     click.option("--user-list", type=click.Path(dir_okay=False, path_type=Path),
@@ -156,7 +159,8 @@ def build_collect_options(params: dict[str, Any], profile: Profile | None = None
     return CollectOptions(
         tenant=params["tenant"], cloud=params["cloud"], auth=auth, graph_endpoint=params.get("graph_endpoint"),
         exchange_endpoint=params.get("exchange_endpoint"), compliance_endpoint=params.get("compliance_endpoint"),
-        no_exchange=params["no_exchange"], probe_events_days=probe, users_mode=params["users_mode"],
+        no_exchange=params["no_exchange"], imports=tuple(params.get("imports") or ()),
+        probe_events_days=probe, users_mode=params["users_mode"],
         user_list_path=params.get("user_list"), request_timeout=params["request_timeout"],
         tenant_timeout=params["tenant_timeout"], probe_timeout=params.get("probe_timeout") or 600.0,
         keep_records=params.get("keep_records"),
@@ -416,10 +420,41 @@ def merge_cmd(inputs: tuple[Path, ...], output: Path) -> None:
     sys.exit(outcome.exit_code)
 
 
+MULTI_VALUE_OPTIONS = ("--import",)
+
+
+def expand_multi_value_options(args: Sequence[str]) -> list[str]:
+    """``--import a.json b.json`` → ``--import a.json --import b.json`` (click options take one value each).
+
+    Values are the arguments after the option up to the next one starting with ``-``, so a shell
+    glob (``--import export/*.json``) works as the contract's ``--import FILE…`` promises.
+    """
+    out: list[str] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            out.extend(args[i:])
+            break
+        if arg not in MULTI_VALUE_OPTIONS:
+            out.append(arg)
+            i += 1
+            continue
+        j = i + 1
+        while j < len(args) and not args[j].startswith("-"):
+            out.extend([arg, args[j]])
+            j += 1
+        if j == i + 1:
+            out.append(arg)  # no value: click reports it
+        i = j
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Console entry point: one clear line and exit 2 for bad input, never a traceback."""
     try:
-        cli.main(args=list(argv) if argv is not None else None, prog_name="assessor", standalone_mode=False)
+        args = expand_multi_value_options(list(argv) if argv is not None else sys.argv[1:])
+        cli.main(args=args, prog_name="assessor", standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("assessor: aborted", err=True)
         sys.exit(2)

@@ -8,9 +8,9 @@ says whether it was collected, and if not, why and what would fix it.
                              graph_endpoint="http://127.0.0.1:8080/<tenant-id>/v1.0", no_exchange=True)
     evidence = collect_sync(options)
 
-Today the Graph sections (tenant, skus, users, privileged) are collected here; the Exchange
-sections, the audit probe and log export are marked not_collected with an honest reason until
-their collectors exist.
+The Graph sections (tenant, skus, users, privileged), the Exchange/Purview sections
+(:mod:`assessor.collect.exchange`: ``--import`` files first, the admin API for the rest) and the
+audit probe run concurrently; log export is marked not_collected with an honest reason.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from azure.core.credentials import TokenCredential
 import assessor
 from assessor.collect.auth import AuthOptions, StaticTokenCredential, build_credential
 from assessor.collect.clouds import CloudEndpoints, cloud_endpoints, validate_endpoint
+from assessor.collect.exchange import exchange_evidence, read_imports
 from assessor.collect.graph import (
     Collected,
     GraphPlan,
@@ -66,6 +67,7 @@ class CollectOptions:
     exchange_endpoint: str | None = None
     compliance_endpoint: str | None = None
     no_exchange: bool = False
+    imports: tuple[Path, ...] = ()  # --import: ConvertTo-Json exports of the Exchange/Purview cmdlets
     probe_events_days: int | None = None
     probe_timeout: float = 600.0
     keep_records: Path | None = None
@@ -125,21 +127,6 @@ def _skipped(reason: str, fix: str | None = None, source: str | None = None) -> 
     return {"provenance": {"status": "not_collected", "reason": reason, "fix": fix, "source": source}}
 
 
-def _exchange_sections(options: CollectOptions) -> dict[str, Any]:
-    if options.no_exchange:
-        reason, fix = "skipped: --no-exchange was given", "run without --no-exchange, or --import exported JSON"
-    else:
-        reason = "the Exchange Online admin API collector is not available in this version"
-        fix = "export the cmdlets' output with ConvertTo-Json and pass it with --import"
-    return {
-        "admin_audit_log_config": _skipped(reason, fix, "Get-AdminAuditLogConfig"),
-        "organization_config": _skipped(reason, fix, "Get-OrganizationConfig"),
-        "bypass": _skipped(reason, fix, "Get-MailboxAuditBypassAssociation"),
-        "mailboxes": _skipped(reason, fix, "Get-Mailbox"),
-        "retention_policies": _skipped(reason, fix, "Get-UnifiedAuditLogRetentionPolicy"),
-    }
-
-
 async def _probe_section(conn: GraphConnection, options: CollectOptions) -> dict[str, Any]:
     if options.probe_events_days is None:
         return _skipped(
@@ -192,7 +179,13 @@ def _endpoints(options: CollectOptions, graph_url: str) -> dict[str, str]:
 
 
 def _assemble(
-    options: CollectOptions, result: GraphResult, graph_url: str, notes: list[str], at: datetime, probe: dict[str, Any]
+    options: CollectOptions,
+    result: GraphResult,
+    graph_url: str,
+    notes: list[str],
+    at: datetime,
+    probe: dict[str, Any],
+    exchange: dict[str, Any],
 ) -> Evidence:
     all_notes = notes + result.notes()
     tenant = _tenant(result, options, all_notes)
@@ -211,7 +204,7 @@ def _assemble(
             "skus": _section(result.outcomes["skus"], at),
             "users": _section(result.outcomes["users"], at),
             "privileged": _section(result.outcomes["privileged"], at),
-            "exchange": _exchange_sections(options),
+            "exchange": exchange,
             "audit_probe": probe,
             "log_export": _log_export_section(),
         }
@@ -228,6 +221,7 @@ def _nothing_collected(result: GraphResult) -> NotCollected | None:
 async def collect(options: CollectOptions) -> Evidence:
     """Collect one tenant's evidence. Raises CollectionError only if nothing at all could be read."""
     _validate(options)
+    imported = read_imports(options)  # a bad --import file is an input error, before any network call
     cloud = options.endpoints()
     graph_url = options.graph_base_url()
     credential = _credential(options, cloud)
@@ -253,18 +247,21 @@ async def collect(options: CollectOptions) -> Evidence:
             privileged_roles=options.privileged_roles,
             tenant_timeout=options.tenant_timeout,
         )
-        # the probe mostly waits for the audit search service: run it alongside the Graph reads
-        result, probe = await asyncio.gather(collect_graph(conn, plan), _probe_section(conn, options))
+        # the probe mostly waits for the audit search service, Exchange is another API: run all alongside
+        result, probe, exchange = await asyncio.gather(
+            collect_graph(conn, plan), _probe_section(conn, options), exchange_evidence(options, credential, imported)
+        )
     finally:
         await conn.aclose()
     if conn.budget.retries:
         notes.append(
             f"graph: {conn.budget.retries} retries after throttling/unavailability, {conn.budget.waited:.1f} s waited"
         )
+    notes.extend(exchange.notes)
     failed = _nothing_collected(result)
     if failed is not None:
         raise CollectionError(f"collection failed for tenant {options.tenant}: {failed.reason}")
-    return _assemble(options, result, graph_url, notes, at, probe)
+    return _assemble(options, result, graph_url, notes, at, probe, exchange.sections)
 
 
 def collect_sync(options: CollectOptions) -> Evidence:
