@@ -224,10 +224,11 @@ def settings_key(raw: Any) -> tuple[Any, ...] | None:
 def mailbox_settings(raw: Any) -> MailboxSettings:
     """Get-Mailbox → the audit properties (AuditEnabled, DefaultAuditSet, AuditOwner/Delegate/Admin)."""
     row = Row(raw)
+    enabled = as_bool(row.require("AuditEnabled"), "AuditEnabled")
     default = [_canonical_logon_type(v, f"DefaultAuditSet[{i}]")
                for i, v in enumerate(as_str_list(row.require("DefaultAuditSet"), "DefaultAuditSet"))]
     return MailboxSettings(
-        audit_enabled=as_bool(row.require("AuditEnabled"), "AuditEnabled"),
+        audit_enabled=enabled,
         default_audit_set=tuple(lt for lt in LOGON_TYPES if lt in default),
         audit_owner=_sorted_unique(as_str_list(row.require("AuditOwner"), "AuditOwner")),
         audit_delegate=_sorted_unique(as_str_list(row.require("AuditDelegate"), "AuditDelegate")),
