@@ -61,6 +61,7 @@ async def _child_probe(url: str, days: int, keep: str | None, poll: list[float])
     client = GraphServiceClient(credentials=Token(), scopes=["https://graph.microsoft.com/.default"])
     client.request_adapter.base_url = url
     settings = ProbeSettings(poll=PollPolicy(*poll))
+    baseline_rss = _maxrss_mib(resource.RUSAGE_SELF)  # interpreter + msgraph-sdk imported, client built
     started = time.perf_counter()
     section = await probe_events(client, cloud="global", operations=["MailItemsAccessed"], days=days,
                                  timeout=3600, keep_records=Path(keep) if keep else None, settings=settings)
@@ -71,7 +72,7 @@ async def _child_probe(url: str, days: int, keep: str | None, poll: list[float])
     obs = data.operations["MailItemsAccessed"]
     return {"wall_s": wall, "records": data.total_records, "users": obs.distinct_users,
             "distinct_app_ids": obs.distinct_app_ids, "peak_rss_mib": _maxrss_mib(resource.RUSAGE_SELF),
-            "child_cpu_s": _cpu(resource.RUSAGE_SELF)}
+            "child_cpu_s": _cpu(resource.RUSAGE_SELF), "rss_before_probe_mib": baseline_rss}
 
 
 def child_main(args: argparse.Namespace) -> None:
@@ -143,13 +144,13 @@ def parent_main(args: argparse.Namespace) -> None:
 def _table(rows: list[dict[str, Any]]) -> None:
     print()
     print("| records | pages | distinct users | simulated query s | probe wall s | overhead s | "
-          "of which streaming s | records/s | probe CPU s | sandbox CPU s | probe peak RSS MiB |")
+          "of which streaming s | records/s | probe CPU s | sandbox CPU s | probe peak RSS MiB (before probe) |")
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         rate = f"{r['records_per_s']:,.0f}" if r["records_per_s"] else "-"
         print(f"| {r['records']:,} | {r['pages']:,} | {r['users']:,} | {r['query_s']:g} | {r['wall_s']:.1f} | "
               f"{r['overhead_s']:.1f} | {r['streaming_s']:.1f} | {rate} | {r['child_cpu_s']:.1f} | "
-              f"{r['server_cpu_s']:.1f} | {r['peak_rss_mib']:.0f} |")
+              f"{r['server_cpu_s']:.1f} | {r['peak_rss_mib']:.0f} ({r['rss_before_probe_mib']:.0f}) |")
 
 
 def main() -> None:

@@ -58,7 +58,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Any, Literal, cast
 from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -121,7 +121,9 @@ def _record_types() -> dict[str, str]:
     """Every ``AuditLogRecordType`` member by its lower-cased name → the PascalCase name."""
     from msgraph.generated.models.security.audit_log_record_type import AuditLogRecordType
 
-    return {member.value.lower(): member.value for member in AuditLogRecordType}
+    # the generated members are written `Name = "Name",`, which a type checker reads as a tuple
+    values = [cast(str, member.value) for member in AuditLogRecordType]
+    return {value.lower(): value for value in values}
 
 
 def canonical_record_type(value: str) -> str | None:

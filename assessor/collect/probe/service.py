@@ -12,11 +12,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import httpx
 from azure.core.exceptions import ClientAuthenticationError
@@ -115,7 +115,7 @@ async def _call(make: Callable[[], Awaitable[T]], endpoint: str, permission: str
 
 
 def _record_types(names: Sequence[str]) -> list[AuditLogRecordType] | None:
-    by_lower = {m.value.lower(): m for m in AuditLogRecordType}
+    by_lower = {cast(str, m.value).lower(): m for m in AuditLogRecordType}
     types = [by_lower[n.lower()] for n in names if n.lower() in by_lower]
     return types or None
 
@@ -182,7 +182,7 @@ def _decode_page(raw: bytes | None, endpoint: str) -> tuple[list[dict[str, Any]]
 
 
 async def record_pages(client: GraphServiceClient, query_id: str, permission: str,
-                       page_size: int | None = None) -> AsyncIterator[list[dict[str, Any]]]:
+                       page_size: int | None = None) -> AsyncGenerator[list[dict[str, Any]], None]:
     """Yield each page of the query's records, following ``@odata.nextLink``.
 
     The next page is requested before the current one is yielded, so the service prepares it while
