@@ -250,3 +250,13 @@ def test_raw_http_accepts_both_record_type_spellings(serve: Any) -> None:
     assert counts[0] == counts[1] == (177 * 12 + 147 * 4) * 7
     bad = httpx.post(url, json={**window, "recordTypeFilters": ["exchangeItemz"]}, headers=headers)
     assert bad.status_code == 400 and "auditLogRecordType" in bad.json()["error"]["message"]
+
+
+def test_throttled_audit_search_is_retried(serve: Any) -> None:
+    from assessor.sandbox.spec import ThrottleSpec
+
+    throttle = ThrottleSpec(first=2, retry_after=1, paths=["/security/auditLog"])
+    server = serve(contoso(), throttle=throttle)
+    data = probe(server, "contoso", operations=["Send"]).data
+    assert data is not None and data.operations["Send"].distinct_users == 147
+    assert server.stats("contoso")["by_status"].get(429) == 2
