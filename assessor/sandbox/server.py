@@ -381,8 +381,12 @@ def serve(
                 file=stream,
                 flush=True,
             )
+            ex = server.exchange_endpoints(tenant.id)
+            print(f"  --exchange-endpoint {ex['exchange_endpoint']}  --compliance-endpoint "
+                  f"{ex['compliance_endpoint']}", file=stream, flush=True)
         print(
-            "Any bearer token is accepted (e.g. ASSESSOR_GRAPH_TOKEN=sandbox). Ctrl-C stops.",
+            "Any bearer token is accepted (e.g. ASSESSOR_GRAPH_TOKEN=sandbox, ASSESSOR_EXCHANGE_TOKEN=sandbox, "
+            "ASSESSOR_COMPLIANCE_TOKEN=sandbox). Ctrl-C stops.",
             file=stream,
             flush=True,
         )
