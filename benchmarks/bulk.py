@@ -48,6 +48,7 @@ class Scenario:
     users: int
     tenant_timeout: float
     formats: str
+    processes: int = 1
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,7 @@ def start_fleet(scenario: Scenario) -> tuple[subprocess.Popen[str], str]:
     cmd = [sys.executable, "-m", "assessor.sandbox.fleet", "--count", str(scenario.tenants), "--users",
            str(scenario.users), "--failing", str(scenario.failing), "--latency-ms", str(scenario.latency_ms),
            "--stall-seconds", str(scenario.tenant_timeout * 3)]
-    server = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, text=True, env=_env())
+    server = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=_env())
     assert server.stdout is not None
     base_url = server.stdout.readline().strip()
     if not base_url.startswith("http://"):
@@ -109,9 +110,9 @@ def write_manifest(path: Path, scenario: Scenario, base_url: str) -> None:
     path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
 
 
-def scan_wall(state: Path) -> tuple[float, int, int]:
-    """Seconds from the first tenant start to the last tenant finish; done and failed counts."""
-    events = [e for e in read_events(state) if e.tenant is not None]
+def scan_wall(states: list[Path]) -> tuple[float, int, int]:
+    """Seconds from the first tenant start to the last tenant finish (over all shards); done, failed."""
+    events = [e for state in states for e in read_events(state) if e.tenant is not None]
     stamps = [datetime.fromisoformat(e.at) for e in events]
     done = sum(1 for e in events if e.kind == "done")
     failed = sum(1 for e in events if e.kind == "failed")
@@ -127,27 +128,49 @@ def process_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def failure_reasons(state: Path) -> dict[str, int]:
+def failure_reasons(states: list[Path]) -> dict[str, int]:
     """Failure reasons with tenant ids masked, counted."""
     out: dict[str, int] = {}
-    for event in read_events(state):
+    for event in (e for state in states for e in read_events(state)):
         if event.kind == "failed":
             reason = re.sub(r"[0-9a-f]{8}-[0-9a-f-]{27}", "<tenant>", str(event.data.get("reason")))
             out[reason] = out.get(reason, 0) + 1
     return out
 
 
-def run_bulk(manifest: Path, output: Path, scenario: Scenario) -> tuple[float, float, float, int]:
-    """Process wall seconds, CPU seconds, peak RSS (MB) and exit code of one `assessor bulk` process."""
-    cmd = [sys.executable, "-m", "assessor", "bulk", str(manifest), "--output", str(output), "--concurrency",
-           str(scenario.concurrency), "--tenant-timeout", str(scenario.tenant_timeout), "--format", scenario.formats]
+@dataclass(frozen=True)
+class Usage:
+    wall_s: float
+    cpu_s: float
+    peak_rss_mb: float
+    exit_code: int
+
+
+def run_processes(commands: list[list[str]]) -> Usage:
+    """Run commands in parallel; wall time, summed CPU, the largest peak RSS, the worst exit code."""
     started = time.perf_counter()
-    child = subprocess.Popen(cmd, cwd=ROOT, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(child.pid, 0)
-    wall = time.perf_counter() - started
-    child.returncode = os.waitstatus_to_exitcode(status)
-    cpu = usage.ru_utime + usage.ru_stime
-    return wall, cpu, usage.ru_maxrss / 1024, child.returncode
+    children = [subprocess.Popen(cmd, cwd=ROOT, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                for cmd in commands]
+    cpu, rss, codes = 0.0, 0.0, []
+    for child in children:
+        _, status, usage = os.wait4(child.pid, 0)
+        child.returncode = os.waitstatus_to_exitcode(status)
+        cpu += usage.ru_utime + usage.ru_stime
+        rss = max(rss, usage.ru_maxrss / 1024)
+        codes.append(child.returncode)
+    return Usage(time.perf_counter() - started, cpu, rss, max(codes))
+
+
+def bulk_commands(manifest: Path, outputs: list[Path], scenario: Scenario) -> list[list[str]]:
+    """One `assessor bulk` per output; with several, shard i of N each with concurrency ÷ N."""
+    count = len(outputs)
+    per_process = max(1, scenario.concurrency // count)
+    commands = []
+    for index, output in enumerate(outputs):
+        cmd = [sys.executable, "-m", "assessor", "bulk", str(manifest), "--output", str(output), "--concurrency",
+               str(per_process), "--tenant-timeout", str(scenario.tenant_timeout), "--format", scenario.formats]
+        commands.append(cmd + (["--shard", f"{index}/{count}"] if count > 1 else []))
+    return commands
 
 
 def measure(scenario: Scenario, rounds: int) -> Figures:
@@ -155,11 +178,17 @@ def measure(scenario: Scenario, rounds: int) -> Figures:
     try:
         with tempfile.TemporaryDirectory(prefix="bulk-bench-") as tmp:
             manifest = Path(tmp) / "manifest.yaml"
-            output = Path(tmp) / "out"
+            outputs = [Path(tmp) / f"out-{i}" for i in range(scenario.processes)]
             write_manifest(manifest, scenario, base_url)
-            process_wall, cpu, rss, code = run_bulk(manifest, output, scenario)
-            wall, done, failed = scan_wall(output / "bulk-state.jsonl")
-            reasons = failure_reasons(output / "bulk-state.jsonl")
+            usage = run_processes(bulk_commands(manifest, outputs, scenario))
+            if scenario.processes > 1:
+                merge = run_processes([[sys.executable, "-m", "assessor", "merge", *map(str, outputs), "--output",
+                                        str(Path(tmp) / "merged")]])
+                usage = Usage(usage.wall_s + merge.wall_s, usage.cpu_s + merge.cpu_s,
+                              max(usage.peak_rss_mb, merge.peak_rss_mb), max(usage.exit_code, merge.exit_code))
+            states = [o / "bulk-state.jsonl" for o in outputs]
+            wall, done, failed = scan_wall(states)
+            reasons = failure_reasons(states)
         server_cpu = process_cpu(server.pid)
     finally:
         server.terminate()
@@ -168,15 +197,15 @@ def measure(scenario: Scenario, rounds: int) -> Figures:
         print(f"  failed ×{count}: {reason}", flush=True)
     ideal = scenario.tenants * rounds * scenario.latency_ms / 1000 / scenario.concurrency
     ratio = round(wall / ideal, 2) if ideal else float("inf")
-    return Figures(scenario, rounds, round(ideal, 2), round(wall, 2), round(process_wall, 2), ratio, round(rss, 1),
-                   round(cpu, 1), round(cpu / scenario.tenants, 4),
-                   round(server_cpu, 1), done, failed, code)
+    return Figures(scenario, rounds, round(ideal, 2), round(wall, 2), round(usage.wall_s, 2), ratio,
+                   round(usage.peak_rss_mb, 1), round(usage.cpu_s, 1), round(usage.cpu_s / scenario.tenants, 4),
+                   round(server_cpu, 1), done, failed, usage.exit_code)
 
 
 def show(figures: Figures) -> str:
     s = figures.scenario
     return (f"{s.tenants} tenants, {s.latency_ms} ms latency, concurrency {s.concurrency}, "
-            f"{s.failing:.0%} failing, formats {s.formats}: scan {figures.scan_wall_s} s "
+            f"{s.failing:.0%} failing, formats {s.formats}, {s.processes} process(es): scan {figures.scan_wall_s} s "
             f"(process {figures.process_wall_s} s) vs ideal {figures.ideal_s} s "
             f"({s.tenants} × {figures.rounds_per_tenant} rounds × {s.latency_ms} ms ÷ {s.concurrency}) → "
             f"ratio {figures.ratio}; peak RSS {figures.peak_rss_mb} MB; CPU {figures.cpu_s} s "
@@ -194,13 +223,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--failing", type=float, action="append", help="share failing (repeatable; default 0, 0.1)")
     parser.add_argument("--tenant-timeout", type=float, default=30.0)
     parser.add_argument("--formats", default="json,html")
+    parser.add_argument("--processes", type=int, default=1,
+                        help="run N shard processes (--shard i/N, concurrency ÷ N each) and merge them")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
     rounds = sequential_rounds(args.users, args.latency_ms)
     results: list[dict[str, Any]] = []
     for failing in args.failing or [0.0, 0.1]:
         scenario = Scenario(args.tenants, args.latency_ms, args.concurrency, failing, args.users,
-                            args.tenant_timeout, args.formats)
+                            args.tenant_timeout, args.formats, args.processes)
         figures = measure(scenario, rounds)
         print(show(figures), flush=True)
         results.append(asdict(figures))
