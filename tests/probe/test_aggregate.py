@@ -48,3 +48,10 @@ def test_operations_never_seen_are_reported_as_zero() -> None:
     obs = ProbeTally(["SearchQueryInitiatedExchange"]).observations(top=10)
     zero = obs["SearchQueryInitiatedExchange"]
     assert (zero.records, zero.distinct_users, zero.first_seen, zero.last_seen) == (0, 0, None, None)
+
+
+def test_mailbox_events_count_the_mailbox_owner() -> None:
+    tally = OperationTally(track_app_ids=True)
+    tally.add({"userPrincipalName": "delegate@contoso.com", "auditData": {"MailboxOwnerUPN": "Boss@contoso.com"}})
+    tally.add({"userId": "app@contoso.com", "auditData": {"MailboxOwnerUPN": "boss@contoso.com"}})
+    assert tally.users == {"boss@contoso.com"}

@@ -1,8 +1,9 @@
 """Aggregation while streaming: one pass over the records, nothing kept per record.
 
-Per operation the tally holds a record count, the set of distinct user keys (lower-cased
-``userPrincipalName`` or ``userId`` — this set grows with the users seen, at most the tenant's
-users; about 100 bytes each), first/last ``createdDateTime`` and, for operations whose client
+Per operation the tally holds a record count, the set of distinct user keys (lower-cased: the
+mailbox owner ``auditData.MailboxOwnerUPN`` for mailbox events, else ``userPrincipalName`` or
+``userId`` — this set grows with the users seen, at most the tenant's users plus the accounts that
+act on their behalf; about 100 bytes each), first/last ``createdDateTime`` and, for operations whose client
 AppIds form the detection baseline (MailItemsAccessed), a counter of AppIds (a tenant has tens to
 hundreds of client apps, not millions).
 """
@@ -33,7 +34,11 @@ def parse_timestamp(value: Any) -> datetime | None:
 
 
 def user_key(record: Mapping[str, Any]) -> str | None:
-    raw = record.get("userPrincipalName") or record.get("userId")
+    """Whose activity a record evidences: the mailbox owner for mailbox events (so a delegate's or an
+    app's access counts for the mailbox it touched), else the acting user; lower-cased."""
+    data = record.get("auditData")
+    owner = data.get("MailboxOwnerUPN") if isinstance(data, Mapping) else None
+    raw = owner or record.get("userPrincipalName") or record.get("userId")
     return raw.lower() if isinstance(raw, str) and raw else None
 
 
