@@ -71,7 +71,8 @@ def collect_options(entry: TenantEntry, settings: PipelineSettings, profile: Pro
         token = StaticTokenCredential({"graph": SANDBOX_TOKEN, "exchange": SANDBOX_TOKEN, "compliance": SANDBOX_TOKEN})
         return CollectOptions(tenant=target.tenant_id, cloud=target.cloud, auth=AuthOptions(mode="token"),
                               graph_endpoint=entry.graph_endpoint or target.graph_url, no_exchange=no_exchange,
-                              credential=token, **endpoints, **common)
+                              exchange_endpoint=endpoints.get("exchange_endpoint"),
+                              compliance_endpoint=endpoints.get("compliance_endpoint"), credential=token, **common)
     assert entry.auth is not None  # enforced by the manifest model
     return CollectOptions(
         tenant=entry.tenant, cloud=entry.cloud, auth=entry.auth.to_options(entry.tenant, settings.environ),

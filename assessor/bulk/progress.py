@@ -70,7 +70,8 @@ class RichProgress:
         self._refresh()
 
     def _refresh(self) -> None:
-        self._progress.update(self._task, **self._counts)
+        counts = self._counts
+        self._progress.update(self._task, done=counts["done"], failed=counts["failed"], running=counts["running"])
 
     def __enter__(self) -> RichProgress:
         self._progress.start()
