@@ -49,6 +49,7 @@ class Scenario:
     tenant_timeout: float
     formats: str
     processes: int = 1
+    exchange: bool = True
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,7 @@ class Figures:
     exit_code: int
 
 
-def sequential_rounds(users: int, latency_ms: int) -> int:
+def sequential_rounds(users: int, latency_ms: int, exchange: bool) -> int:
     """Round trips one fleet tenant's collection waits for in sequence (measured, not assumed)."""
     from assessor.collect import CollectOptions, collect
     from assessor.collect.auth import AuthOptions, StaticTokenCredential
@@ -78,9 +79,12 @@ def sequential_rounds(users: int, latency_ms: int) -> int:
     with SandboxServer(latency_ms=latency_ms) as server:
         tenant = fleet_tenant(spec, 0)
         server.add_tenant(tenant)
-        options = CollectOptions(tenant=tenant.id, auth=AuthOptions(mode="token"), no_exchange=True,
+        endpoints = server.exchange_endpoints(tenant.id) if exchange else {}
+        options = CollectOptions(tenant=tenant.id, auth=AuthOptions(mode="token"), no_exchange=not exchange,
                                  graph_endpoint=server.graph_url(tenant.id),
-                                 credential=StaticTokenCredential({"graph": "bench"}))
+                                 exchange_endpoint=endpoints.get("exchange_endpoint"),
+                                 compliance_endpoint=endpoints.get("compliance_endpoint"),
+                                 credential=StaticTokenCredential({"graph": "b", "exchange": "b", "compliance": "b"}))
         asyncio.run(collect(options))  # warm-up: imports and first connections
         server.reset_stats()
         asyncio.run(collect(options))
@@ -101,12 +105,13 @@ def start_fleet(scenario: Scenario) -> tuple[subprocess.Popen[str], str]:
 
 
 def _env() -> dict[str, str]:
-    return {**os.environ, "PYTHONPATH": str(ROOT), "ASSESSOR_GRAPH_TOKEN": "bench-token"}
+    return {**os.environ, "PYTHONPATH": str(ROOT), "ASSESSOR_GRAPH_TOKEN": "bench-token",
+            "ASSESSOR_EXCHANGE_TOKEN": "bench-token", "ASSESSOR_COMPLIANCE_TOKEN": "bench-token"}
 
 
 def write_manifest(path: Path, scenario: Scenario, base_url: str) -> None:
     spec = FleetSpec(scenario.tenants, users=scenario.users, failing=scenario.failing)
-    doc = {"version": 1, "tenants": list(manifest_rows(spec, base_url))}
+    doc = {"version": 1, "tenants": list(manifest_rows(spec, base_url, scenario.exchange))}
     path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
 
 
@@ -205,7 +210,8 @@ def measure(scenario: Scenario, rounds: int) -> Figures:
 def show(figures: Figures) -> str:
     s = figures.scenario
     return (f"{s.tenants} tenants, {s.latency_ms} ms latency, concurrency {s.concurrency}, "
-            f"{s.failing:.0%} failing, formats {s.formats}, {s.processes} process(es): scan {figures.scan_wall_s} s "
+            f"{s.failing:.0%} failing, {'Graph + Exchange' if s.exchange else 'Graph only'}, formats {s.formats}, "
+            f"{s.processes} process(es): scan {figures.scan_wall_s} s "
             f"(process {figures.process_wall_s} s) vs ideal {figures.ideal_s} s "
             f"({s.tenants} × {figures.rounds_per_tenant} rounds × {s.latency_ms} ms ÷ {s.concurrency}) → "
             f"ratio {figures.ratio}; peak RSS {figures.peak_rss_mb} MB; CPU {figures.cpu_s} s "
@@ -223,15 +229,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--failing", type=float, action="append", help="share failing (repeatable; default 0, 0.1)")
     parser.add_argument("--tenant-timeout", type=float, default=30.0)
     parser.add_argument("--formats", default="json,html")
+    parser.add_argument("--no-exchange", action="store_true", help="Graph only (no Exchange/compliance admin API)")
     parser.add_argument("--processes", type=int, default=1,
                         help="run N shard processes (--shard i/N, concurrency ÷ N each) and merge them")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
-    rounds = sequential_rounds(args.users, args.latency_ms)
+    rounds = sequential_rounds(args.users, args.latency_ms, not args.no_exchange)
     results: list[dict[str, Any]] = []
     for failing in args.failing or [0.0, 0.1]:
         scenario = Scenario(args.tenants, args.latency_ms, args.concurrency, failing, args.users,
-                            args.tenant_timeout, args.formats, args.processes)
+                            args.tenant_timeout, args.formats, args.processes, not args.no_exchange)
         figures = measure(scenario, rounds)
         print(show(figures), flush=True)
         results.append(asdict(figures))

@@ -116,17 +116,23 @@ def failing_names(spec: FleetSpec) -> dict[str, FailureKind]:
     return {spec.name(i): kind for i in range(spec.count) if (kind := failure_kind(spec, i)) is not None}
 
 
-def manifest_rows(spec: FleetSpec, base_url: str | None = None) -> Iterator[dict[str, Any]]:
-    """Manifest entries for the fleet: ``sandbox: NAME`` (in-process), or endpoint + token auth
-    against an external fleet server at ``base_url``."""
+def manifest_rows(spec: FleetSpec, base_url: str | None = None, exchange: bool = True) -> Iterator[dict[str, Any]]:
+    """Manifest entries for the fleet: ``sandbox: NAME`` (in-process), or endpoints + token auth
+    against an external fleet server at ``base_url`` (Exchange and compliance too unless ``exchange`` is off)."""
     for index in range(spec.count):
         tags = ["fleet", f"group-{index % 4}"]
         if base_url is None:
             yield {"sandbox": spec.name(index), "name": f"Fleet Customer {index:04d}", "tags": tags}
             continue
         tenant_id = str(uuid.uuid5(_NAMESPACE, f"{spec.prefix}/{index}"))
-        yield {"id": tenant_id, "name": f"Fleet Customer {index:04d}", "tags": tags,
-               "auth": {"mode": "token"}, "graph_endpoint": f"{base_url}/{tenant_id}/v1.0", "no_exchange": True}
+        row: dict[str, Any] = {"id": tenant_id, "name": f"Fleet Customer {index:04d}", "tags": tags,
+                               "auth": {"mode": "token"}, "graph_endpoint": f"{base_url}/{tenant_id}/v1.0"}
+        if exchange:
+            row["exchange_endpoint"] = f"{base_url}/{tenant_id}/adminapi/beta"
+            row["compliance_endpoint"] = f"{base_url}/{tenant_id}/compliance/adminapi/beta"
+        else:
+            row["no_exchange"] = True
+        yield row
 
 
 def main(argv: list[str] | None = None) -> None:
