@@ -28,6 +28,7 @@ From the CLI: :func:`serve` (``assessor sandbox serve NAME``) runs until interru
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -39,6 +40,7 @@ from urllib.parse import unquote, urlsplit
 
 from assessor.sandbox import auditlog as _auditlog  # noqa: F401  (registers /security/auditLog routes)
 from assessor.sandbox import graph
+from assessor.sandbox.chaos import DROP_CONNECTION, Chaos
 from assessor.sandbox.faults import TenantState, effective_faults, parse_throttle
 from assessor.sandbox.http import Headers, SandboxRequest, SandboxResponse, graph_error
 from assessor.sandbox.spec import ErrorSpec, SandboxTenant, SpecError, ThrottleSpec, load_tenant
@@ -140,7 +142,11 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         body = self.rfile.read(length) if length else b""
-        self._send(self.server.sandbox.dispatch(self.command, self.path, dict(self.headers.items()), body))
+        response = self.server.sandbox.dispatch(self.command, self.path, dict(self.headers.items()), body)
+        if response.status == DROP_CONNECTION:  # chaos: close the socket without answering
+            self.close_connection = True
+            return
+        self._send(response)
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
 
@@ -163,6 +169,11 @@ class _HTTPServer(ThreadingHTTPServer):
         self.sandbox = sandbox
         super().__init__(address, _Handler)
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return  # a client that gave up (timeout, reset) is not a sandbox error
+        super().handle_error(request, client_address)
+
 
 # --------------------------------------------------------------------------- the server
 
@@ -180,8 +191,10 @@ class SandboxServer:
         throttle: ThrottleSpec | str | int | None = None,
         errors: list[ErrorSpec] | None = None,
         slow_paths: dict[str, int] | None = None,
+        chaos: Chaos | None = None,
     ) -> None:
         self.host = host
+        self.chaos = chaos  # seeded random faults (assessor.sandbox.chaos), None = off
         self.port = port
         self.log = RequestLog()
         self._states: dict[str, TenantState] = {}
@@ -355,6 +368,9 @@ class SandboxServer:
             f"{self.base_url}/{tenant_id}/{root}",
         )
         self._slow(state, request.path)
+        if self.chaos is not None:
+            inner = lambda: state.check_faults(request) or handler(request)  # noqa: E731
+            return self.chaos.serve(request, raw_path, inner), tenant_id
         return (state.check_faults(request) or handler(request)), tenant_id
 
 
@@ -369,7 +385,6 @@ def serve(
     stop_event: threading.Event | None = None,
 ) -> None:
     """Serve one or more tenants (a name, comma-separated names, or ``all``) until interrupted."""
-    import sys
 
     names = _tenant_names(name)
     server = SandboxServer(names, port=port, latency_ms=latency_ms, throttle=throttle)

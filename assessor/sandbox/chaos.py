@@ -1,0 +1,292 @@
+"""Chaos mode: seeded, per-tenant random faults injected around the sandbox's handlers.
+
+A :class:`Chaos` is given to :class:`~assessor.sandbox.server.SandboxServer` (``chaos=``). For
+every top-level request of a selected tenant it draws one fault kind (or none) from the
+configured rates and applies it:
+
+- ``throttle`` / ``throttle_bare``: 429 with / without ``Retry-After``;
+- ``http_500`` / ``http_503`` / ``http_504``: a Graph-shaped server error;
+- ``reset``: the connection is closed without any response;
+- ``timeout``: the server sleeps ``timeout_seconds`` (past the client's timeout), then closes;
+- ``slow``: the server sleeps ``slow_seconds``, then answers normally;
+- ``malformed_json``: a 200 whose JSON body is cut in the middle;
+- ``truncated_page``: a 200 page missing its ``value`` array, or (for ``$count=true`` streams,
+  where a client can notice) with ``value`` cut short and its ``@odata.nextLink`` dropped;
+- ``loop_next_link``: a page whose ``@odata.nextLink`` points back to the first page link the
+  server issued for that path (a paging loop).
+
+Independently, ``expire_after=N`` answers 401 "token expired" to every request of a tenant after
+its N-th (an expired token mid-run).
+
+Determinism: the draw for a request depends only on the seed, the tenant, the request (method,
+path, query, body) and how many times that same request was seen before — not on thread timing —
+so one seed replays the same faults for the same request sequence.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final, Literal
+
+from assessor.sandbox.http import SandboxRequest, SandboxResponse, graph_error
+
+FaultKind = Literal[
+    "throttle",
+    "throttle_bare",
+    "http_500",
+    "http_503",
+    "http_504",
+    "reset",
+    "timeout",
+    "slow",
+    "malformed_json",
+    "truncated_page",
+    "loop_next_link",
+]
+FAULT_KINDS: Final[tuple[FaultKind, ...]] = (
+    "throttle",
+    "throttle_bare",
+    "http_500",
+    "http_503",
+    "http_504",
+    "reset",
+    "timeout",
+    "slow",
+    "malformed_json",
+    "truncated_page",
+    "loop_next_link",
+)
+EXPIRED: Final = "expired_token"
+#: The status of a response that tells the HTTP layer to close the socket without answering.
+DROP_CONNECTION: Final = 0
+_STATUS = {
+    "http_500": (500, "InternalServerError"),
+    "http_503": (503, "ServiceUnavailable"),
+    "http_504": (504, "GatewayTimeout"),
+}
+_AFTER: Final[frozenset[str]] = frozenset({"malformed_json", "truncated_page", "loop_next_link"})
+
+
+class ChaosError(ValueError):
+    """A chaos configuration that cannot be used."""
+
+
+@dataclass(frozen=True)
+class ChaosConfig:
+    """Which faults, how often (probability per request, summed ≤ 1), and for which tenants."""
+
+    seed: int = 0
+    rates: Mapping[str, float] = field(default_factory=dict)
+    tenants: Collection[str] | None = None  # tenant ids or names (None = every tenant)
+    paths: Collection[str] | None = None  # only requests whose path after the API root starts so
+    retry_after: int = 0
+    timeout_seconds: float = 2.0
+    slow_seconds: float = 0.2
+    expire_after: int | None = None
+
+    def __post_init__(self) -> None:
+        unknown = sorted(set(self.rates) - set(FAULT_KINDS))
+        if unknown:
+            raise ChaosError(f"unknown chaos fault kind(s) {unknown}; use {list(FAULT_KINDS)}")
+        if any(r < 0 for r in self.rates.values()) or sum(self.rates.values()) > 1.0 + 1e-9:
+            raise ChaosError("chaos rates must be ≥ 0 and sum to at most 1")
+        if self.expire_after is not None and self.expire_after < 0:
+            raise ChaosError("expire_after must be ≥ 0")
+
+    @classmethod
+    def only(cls, kind: str, rate: float = 1.0, **kwargs: Any) -> ChaosConfig:
+        """Every request of a selected tenant gets ``kind`` with probability ``rate``."""
+        return cls(rates={kind: rate}, **kwargs)
+
+    @classmethod
+    def uniform(cls, total: float, **kwargs: Any) -> ChaosConfig:
+        """Every fault kind with the same probability; ``total`` is their sum."""
+        return cls(rates={k: total / len(FAULT_KINDS) for k in FAULT_KINDS}, **kwargs)
+
+
+Inner = Callable[[], SandboxResponse]
+
+
+@dataclass(frozen=True)
+class _Draw:
+    kind: FaultKind | None
+    expired: bool
+    variant: float
+
+
+@dataclass
+class _TenantChaos:
+    requests: int = 0
+    seen: Counter[str] = field(default_factory=Counter)
+    first_links: dict[str, str] = field(default_factory=dict)
+
+
+class Chaos:
+    """Decides and applies faults; thread-safe; counts what it injected (``injected``)."""
+
+    def __init__(self, config: ChaosConfig) -> None:
+        self.config = config
+        self.injected: Counter[str] = Counter()
+        self._selected = {t.lower() for t in config.tenants} if config.tenants is not None else None
+        self._tenants: dict[str, _TenantChaos] = {}
+        self._lock = threading.Lock()
+
+    def selects(self, tenant_id: str, tenant_name: str) -> bool:
+        return self._selected is None or tenant_id.lower() in self._selected or tenant_name.lower() in self._selected
+
+    def _on_path(self, path: str) -> bool:
+        paths = self.config.paths
+        return paths is None or any(path.startswith(p) for p in paths)
+
+    # ---- the hook
+
+    def serve(self, request: SandboxRequest, raw_path: str, inner: Inner) -> SandboxResponse:
+        """The response for ``request``: a fault, or ``inner()`` possibly altered afterwards."""
+        tenant = request.tenant.tenant
+        if not self.selects(tenant.id, tenant.name) or not self._on_path(request.path):
+            return inner()
+        draw = self._draw(tenant.id, request, raw_path)
+        if draw.expired:
+            self._count(EXPIRED)
+            return graph_error(
+                401,
+                "InvalidAuthenticationToken",
+                "Lifetime validation failed, the token is expired.",
+                request.headers.get("client-request-id"),
+            )
+        if draw.kind is not None and draw.kind not in _AFTER:
+            return self._before(draw.kind, request, inner)
+        response = inner()
+        doc = self._observe(tenant.id, raw_path, response)
+        if draw.kind is None:
+            return response
+        return self._after(draw, tenant.id, raw_path, response, doc)
+
+    # ---- drawing
+
+    def _draw(self, tenant_id: str, request: SandboxRequest, raw_path: str) -> _Draw:
+        key = f"{request.method} {raw_path} {hashlib.sha256(request.body).hexdigest()[:16]}"
+        with self._lock:
+            state = self._tenants.setdefault(tenant_id, _TenantChaos())
+            state.requests += 1
+            nth = state.seen[key]
+            state.seen[key] += 1
+            count = state.requests
+        limit = self.config.expire_after
+        if limit is not None and count > limit:
+            return _Draw(None, True, 0.0)
+        rng = random.Random(f"{self.config.seed}|{tenant_id}|{key}|{nth}")  # noqa: S311 (replayable, not secret)
+        roll, variant = rng.random(), rng.random()
+        edge = 0.0
+        for kind in FAULT_KINDS:
+            edge += self.config.rates.get(kind, 0.0)
+            if roll < edge:
+                return _Draw(kind, False, variant)
+        return _Draw(None, False, variant)
+
+    def _count(self, kind: str) -> None:
+        with self._lock:
+            self.injected[kind] += 1
+
+    # ---- faults before the handler
+
+    def _before(self, kind: FaultKind, request: SandboxRequest, inner: Inner) -> SandboxResponse:
+        client_id = request.headers.get("client-request-id")
+        self._count(kind)
+        if kind == "throttle":
+            return graph_error(
+                429, "TooManyRequests", "Too many requests.", client_id, {"Retry-After": str(self.config.retry_after)}
+            )
+        if kind == "throttle_bare":
+            return graph_error(429, "TooManyRequests", "Too many requests.", client_id)
+        if kind in _STATUS:
+            status, code = _STATUS[kind]
+            return graph_error(status, code, f"Injected {status}.", client_id)
+        if kind == "reset":
+            return SandboxResponse(DROP_CONNECTION)
+        if kind == "timeout":
+            time.sleep(self.config.timeout_seconds)
+            return SandboxResponse(DROP_CONNECTION)
+        time.sleep(self.config.slow_seconds)  # slow
+        return inner()
+
+    # ---- faults applied to the handler's answer
+
+    def _observe(self, tenant_id: str, raw_path: str, response: SandboxResponse) -> dict[str, Any] | None:
+        """Decode a JSON page and remember the first ``@odata.nextLink`` issued for its path."""
+        if response.status != 200 or not response.content_type.startswith("application/json"):
+            return None
+        doc = _json_object(response.body)
+        link = doc.get("@odata.nextLink") if doc is not None else None
+        if isinstance(link, str):
+            with self._lock:
+                self._tenants[tenant_id].first_links.setdefault(raw_path.split("?", 1)[0], link)
+        return doc
+
+    def _after(
+        self, draw: _Draw, tenant_id: str, raw_path: str, response: SandboxResponse, doc: dict[str, Any] | None
+    ) -> SandboxResponse:
+        if doc is None:
+            return response
+        if draw.kind == "malformed_json":
+            self._count(draw.kind)
+            return SandboxResponse(
+                200, response.body[: max(1, len(response.body) // 2)], response.content_type, response.headers
+            )
+        if not isinstance(doc.get("value"), list):
+            return response
+        if draw.kind == "truncated_page":
+            counted = request_counts(raw_path)
+            altered: dict[str, Any] | None = _truncate(doc, drop_value=not counted or draw.variant < 0.5)
+        else:
+            altered = self._loop(doc, tenant_id, raw_path)
+        if altered is None:
+            return response
+        self._count(str(draw.kind))
+        return SandboxResponse.json(altered, 200, response.headers)
+
+    def _loop(self, doc: dict[str, Any], tenant_id: str, raw_path: str) -> dict[str, Any] | None:
+        link = doc.get("@odata.nextLink")
+        if not isinstance(link, str):
+            return None
+        with self._lock:
+            first = self._tenants[tenant_id].first_links.get(raw_path.split("?", 1)[0])
+        if first is None or first == link:
+            return None  # page 1: the link it issues is the one later pages loop back to
+        return {**doc, "@odata.nextLink": first}
+
+
+def request_counts(raw_path: str) -> bool:
+    """Whether a page request asked for ``$count=true`` (so a page cut short can be noticed)."""
+    query = raw_path.partition("?")[2].lower()
+    return "%24count=true" in query or "$count=true" in query
+
+
+def _truncate(doc: dict[str, Any], drop_value: bool) -> dict[str, Any]:
+    """A page missing its value, or (for counted streams) with value cut short and no next link.
+
+    A page cut short that carries no total cannot be told from a genuine last page by any
+    client, so it is only injected where the stream's ``@odata.count`` lets it be noticed.
+    """
+    out = {k: v for k, v in doc.items() if k != "@odata.nextLink"}
+    values = doc["value"]
+    if drop_value or len(values) < 2:
+        out.pop("value")
+    else:
+        out["value"] = values[: len(values) // 2]
+    return out
+
+
+def _json_object(body: bytes) -> dict[str, Any] | None:
+    try:
+        doc = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return doc if isinstance(doc, dict) else None
