@@ -16,6 +16,7 @@ from assessor.collect.graph.outcome import (
     failure_from,
     not_collected_from,
 )
+from assessor.collect.graph.paging import page_values
 from assessor.evidence import PrepaidUnits, ServicePlan, SubscribedSku, Tenant
 
 ORG_ENDPOINT = "GET /organization"
@@ -95,7 +96,7 @@ async def collect_skus(conn: GraphConnection) -> Collected[list[SubscribedSku]] 
     )
     try:
         answer = await conn.client.subscribed_skus.get(request_configuration=config)
-        skus = [_sku(m) for m in ((answer.value if answer else None) or [])]
+        skus = [_sku(m) for m in page_values(answer, SKU_ENDPOINT)]
     except GRAPH_ERRORS as exc:
         return not_collected_from(
             failure_from(exc, SKU_ENDPOINT, conn.settings.request_timeout), "LicenseAssignment.Read.All", SKU_ENDPOINT

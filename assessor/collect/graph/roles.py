@@ -29,6 +29,7 @@ from assessor.collect.graph.outcome import (
     failure_from,
     not_collected_from,
 )
+from assessor.collect.graph.paging import LinkGuard, page_values
 from assessor.collect.graph.users import USER_SELECT, user_record
 from assessor.evidence import PrivilegedRoles, RoleHolder, UserRecord
 from assessor.knowledge import load_knowledge
@@ -76,8 +77,9 @@ async def _assignments_for(conn: GraphConnection, role_filter: str | None) -> li
     builder = conn.client.role_management.directory.role_assignments
     page = await builder.get(request_configuration=RequestConfiguration(query_parameters=params))
     out: list[Assignment] = []
-    while page is not None:
-        for a in page.value or []:
+    guard = LinkGuard(ASSIGNMENTS_ENDPOINT)
+    while True:
+        for a in page_values(page, ASSIGNMENTS_ENDPOINT):
             if a.principal_id and a.role_definition_id:
                 out.append(
                     Assignment(
@@ -86,7 +88,7 @@ async def _assignments_for(conn: GraphConnection, role_filter: str | None) -> li
                 )
         if not page.odata_next_link:
             break
-        page = await builder.with_url(page.odata_next_link).get()
+        page = await builder.with_url(guard.follow(page.odata_next_link)).get()
     return out
 
 
@@ -103,7 +105,7 @@ async def read_directory_roles(conn: GraphConnection, roles: Sequence[str] | Non
     wanted = {r.lower() for r in roles} if roles else None
     active = [
         r
-        for r in (answer.value if answer else None) or []
+        for r in page_values(answer, DIRECTORY_ROLES_ENDPOINT)
         if r.id and r.role_template_id and (wanted is None or r.role_template_id.lower() in wanted)
     ]
 
@@ -111,7 +113,7 @@ async def read_directory_roles(conn: GraphConnection, roles: Sequence[str] | Non
         page = await conn.client.directory_roles.by_directory_role_id(role.id).members.get()
         return [
             Assignment(str(m.id).lower(), principal_type(m), role.role_template_id.lower())
-            for m in ((page.value if page else None) or [])
+            for m in page_values(page, f"GET /directoryRoles/{role.id}/members")
             if m.id
         ]
 
@@ -146,11 +148,13 @@ async def group_member_users(conn: GraphConnection, group_id: str) -> list[UserR
     builder = conn.client.groups.by_group_id(group_id).members.graph_user
     page = await builder.get(request_configuration=RequestConfiguration(query_parameters=params))
     out: list[UserRecord] = []
-    while page is not None:
-        out.extend(user_record(u) for u in page.value or [])
+    endpoint = f"GET /groups/{group_id}/members"
+    guard = LinkGuard(endpoint)
+    while True:
+        out.extend(user_record(u) for u in page_values(page, endpoint))
         if not page.odata_next_link:
             break
-        page = await builder.with_url(page.odata_next_link).get()
+        page = await builder.with_url(guard.follow(page.odata_next_link)).get()
     return out
 
 

@@ -1,0 +1,35 @@
+"""Guards for Graph page streams: a page must carry its ``value``, and a ``@odata.nextLink`` that
+repeats a page already read (a paging loop) ends the stream as a failure instead of looping."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from assessor.collect.graph.outcome import GraphFailure
+
+
+class LinkGuard:
+    """Remembers the next links of one page stream; a repeated link raises a protocol failure."""
+
+    def __init__(self, endpoint: str) -> None:
+        self.endpoint = endpoint
+        self._seen: set[str] = set()
+
+    def follow(self, link: str) -> str:
+        if link in self._seen:
+            raise GraphFailure(
+                self.endpoint, 200, None, "@odata.nextLink repeats a page already read (a paging loop)", "protocol"
+            )
+        self._seen.add(link)
+        return link
+
+
+def page_values(page: Any, endpoint: str) -> list[Any]:
+    """The ``value`` list of an SDK collection page; a page without one is a protocol failure.
+
+    An empty list is a genuine empty page; a missing ``value`` must not read as "nothing there".
+    """
+    values = getattr(page, "value", None) if page is not None else None
+    if values is None:
+        raise GraphFailure(endpoint, 200, None, "a page without a value array", "protocol")
+    return list(values)
