@@ -47,6 +47,9 @@ class Provenance(_Model):
     fix: str | None = Field(None, description="The permission or role that would let it be collected")
     file: str | None = Field(None, description="File name the section was imported from")
     at: datetime | None = Field(None, description="When it was obtained")
+    requested: bool = Field(
+        True, description="False when the user did not ask for this section (e.g. the probe without --probe-events)"
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Provenance:

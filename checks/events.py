@@ -24,6 +24,11 @@ def _event(ctx: CheckContext, name: str) -> Outcome:
         default_note = "" if event.default_on else " It is off by default and must be added to AuditOwner."
         return Outcome(Status.FAIL, f"{missing} of {user_mailboxes} user mailboxes do not audit "
                        f"{event.mailbox_action} for {', '.join(event.logon_types)}.{default_note}", ev)
+    if fig.probe_unavailable is not None:
+        prov = ctx.evidence.audit_probe.provenance
+        return Outcome(Status.UNKNOWN, f"The event probe was requested but gave no observations "
+                       f"({fig.probe_unavailable}); whether {name} arrives in the log is not known.", ev,
+                       fix=prov.fix or "AuditLogsQuery.Read.All (Global cloud only)")
     if fig.observed_users is None:
         if fig.audited_mailboxes is None:
             prov = ctx.evidence.exchange.mailboxes.provenance
@@ -40,7 +45,11 @@ def _event(ctx: CheckContext, name: str) -> Outcome:
                        "that the users' licences include the event, that mailboxes keep the default audit set, "
                        "and search the log in Purview for the operation.", ev)
     cov = f" ({fig.coverage_pct}% of in-scope users)" if fig.coverage_pct is not None else ""
-    return Outcome(Status.PASS, f"{name} is available, audited, and observed for {fig.observed_users} users{cov}.", ev)
+    bound = " at least" if fig.lower_bound else ""
+    audited = ("audited by mailbox settings" if fig.audited_mailboxes is not None
+               else "(mailbox settings not read)")
+    return Outcome(Status.PASS, f"{name} is available, {audited}, and observed for{bound} {fig.observed_users} users"
+                   f"{cov}.", ev)
 
 
 @check("EVT-01")

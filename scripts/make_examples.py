@@ -37,8 +37,9 @@ def collected(source: str, data: Any) -> dict[str, Any]:
     return {"provenance": {"status": "collected", "source": source, "at": AT}, "data": data}
 
 
-def missing(reason: str, fix: str | None = None, source: str | None = None) -> dict[str, Any]:
-    return {"provenance": {"status": "not_collected", "reason": reason, "fix": fix, "source": source}}
+def missing(reason: str, fix: str | None = None, source: str | None = None, requested: bool = True) -> dict[str, Any]:
+    return {"provenance": {"status": "not_collected", "reason": reason, "fix": fix, "source": source,
+                           "requested": requested}}
 
 
 def user(uid: str, upn: str, name: str, part: str, disabled: list[str] | None = None) -> dict[str, Any]:
@@ -82,7 +83,7 @@ def e3_standard() -> dict[str, Any]:
                  "audit_admin": [], "count": 236, "sample": ["alex@northwind.example"]}]}),
             "retention_policies": collected("Get-UnifiedAuditLogRetentionPolicy", {"policies": []}),
         },
-        "audit_probe": missing("Event probe not requested (--probe-events)", "AuditLogsQuery.Read.All"),
+        "audit_probe": missing("Event probe not requested (--probe-events)", "AuditLogsQuery.Read.All", requested=False),
         "log_export": EXPORT_NONE,
     }
 
@@ -134,7 +135,7 @@ def mixed_priority_trap() -> dict[str, Any]:
                 {"name": "Legal hold ten years", "priority": 10, "retention_duration": "TenYears",
                  "user_ids": ["counsel@contoso.example"]}]}),
         },
-        "audit_probe": missing("Event probe not requested (--probe-events)", "AuditLogsQuery.Read.All"),
+        "audit_probe": missing("Event probe not requested (--probe-events)", "AuditLogsQuery.Read.All", requested=False),
         "log_export": collected("attestation: contoso-siem-attestation.pdf", {
             "siem_attested": True, "siem_retention_days": 365, "attested_by": "Contoso SOC, 2026-10-01",
             "entra_diagnostic_settings": [{"name": "to-sentinel", "destinations": ["Log Analytics: contoso-sentinel"],

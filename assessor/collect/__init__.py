@@ -129,9 +129,11 @@ def _skipped(reason: str, fix: str | None = None, source: str | None = None) -> 
 
 async def _probe_section(conn: GraphConnection, options: CollectOptions) -> dict[str, Any]:
     if options.probe_events_days is None:
-        return _skipped(
+        skipped = _skipped(
             "the audit-log probe was not requested (--probe-events DAYS)", None, "POST /security/auditLog/queries"
         )
+        skipped["provenance"]["requested"] = False
+        return skipped
     from assessor.collect.probe import all_event_operations, probe_events
 
     section = await probe_events(

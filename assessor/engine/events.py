@@ -32,19 +32,26 @@ def compute_events(evidence: Evidence, profile: Profile, kb: Knowledge, licensin
         fig: dict[str, object] = {"required": name in profile.required_events, "tier_needed": needed,
                                   "available": available, "audited_mailboxes": audited}
         queried = probe is not None and any(event.operation in q.operations for q in probe.queries)
+        prov = evidence.audit_probe.provenance
+        if probe is None and prov.requested:
+            fig["probe_unavailable"] = prov.reason
         if probe is not None and queried:
             obs = probe.operations.get(event.operation)
             users = obs.distinct_users if obs else 0
             fig["observed_users"] = users
             fig["observed_records"] = obs.records if obs else 0
+            fig["lower_bound"] = any(q.record_count_limit_exceeded and event.operation in q.operations
+                                     for q in probe.queries)
             if obs:
                 fig["first_seen"], fig["last_seen"] = obs.first_seen, obs.last_seen
+                fig["distinct_app_ids"] = obs.distinct_app_ids
                 total = obs.records or 1
                 fig["top_app_ids"] = [
                     {"app_id": a.app_id, "count": a.count, "share_pct": round(100.0 * a.count / total, 1)}
                     for a in obs.top_app_ids
                 ]
             if in_scope:
-                fig["coverage_pct"] = round(100.0 * users / in_scope, 1)
+                # accounts outside the in-scope population (shared mailboxes, leavers) can appear in the log
+                fig["coverage_pct"] = min(100.0, round(100.0 * users / in_scope, 1))
         out[name] = EventFigures.model_validate(fig)
     return out

@@ -134,6 +134,9 @@ class EventFigures(_M):
     first_seen: datetime | None = None
     last_seen: datetime | None = None
     top_app_ids: list[dict[str, Any]] | None = None
+    distinct_app_ids: int | None = None
+    lower_bound: bool = Field(False, description="The probe hit the record-count limit: observed figures are minimums")
+    probe_unavailable: str | None = Field(None, description="Why a requested probe gave no observations")
 
 
 class CollectionEntry(_M):

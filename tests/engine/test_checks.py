@@ -313,3 +313,20 @@ def test_not_collected_sections_make_figures_null_and_checks_not_pass(gov: dict[
     for cid in ("AUD-01", "AUD-02", "AUD-03", "AUD-04", "RET-01", "RET-02", "EVT-01", "EVT-02"):
         assert finding(report, cid).status.value == "unknown", cid
     assert report.verdict == "incomplete"
+
+
+def test_evt_unknown_when_requested_probe_failed(e3: dict[str, Any]) -> None:
+    e3["audit_probe"] = not_collected("the audit search API exists in the Global cloud only", "AuditLogsQuery.Read.All")
+    f = finding(assess_doc(e3, ALL), "EVT-01")
+    assert f.status.value == "unknown" and "Global cloud only" in f.message
+    e3["audit_probe"]["provenance"]["requested"] = False  # not asked for: configuration alone decides
+    assert status(e3, "EVT-01") == "pass"
+
+
+def test_evt_lower_bound_and_coverage_clamped(e3: dict[str, Any]) -> None:
+    e3["audit_probe"] = probe({"MailItemsAccessed": (5000, 300)})
+    e3["audit_probe"]["data"]["queries"][0]["record_count_limit_exceeded"] = True
+    report = assess_doc(e3, ALL)
+    fig = report.events["MailItemsAccessed"]
+    assert fig.lower_bound and fig.coverage_pct == 100.0
+    assert "at least 300" in finding(report, "EVT-01").message
