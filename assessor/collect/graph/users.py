@@ -50,6 +50,7 @@ COUNT_ENDPOINT = "GET /users/$count"
 LIST_ENDPOINT = "GET /users"
 USER_SELECT = ("id", "userPrincipalName", "displayName", "accountEnabled", "userType", "assignedLicenses")
 PAGE_SIZE = 999
+SEND_TICKS = 8
 EVENTUAL = {"ConsistencyLevel": "eventual"}
 USABLE_SKU_STATES = frozenset({"Enabled", "Warning"})
 CountVia = Literal["batch", "parallel"]
@@ -325,18 +326,31 @@ def _eventual_config(query: Any = None) -> RequestConfiguration[Any]:
 
 
 async def _stream_pages(conn: GraphConnection, on_page: Any) -> int | None:
-    """Follow the page chain, calling ``on_page(users)``; returns the server's @odata.count."""
+    """Follow the page chain, calling ``on_page(users)``; returns the server's @odata.count.
+
+    The next page is requested as soon as its link is known and the current page is aggregated
+    while it is in flight, so client-side work overlaps the round trip. At most two pages
+    are held at once: memory stays flat in the number of users.
+    """
     params = UsersRequestBuilder.UsersRequestBuilderGetQueryParameters(
         select=list(USER_SELECT), top=PAGE_SIZE, count=True
     )
     page = await _get_page(conn, conn.client.users, _eventual_config(params))
     server_count = page.get("@odata.count")
     while True:
-        on_page(page["value"])
         next_link = page.get("@odata.nextLink")
         if not next_link:
+            on_page(page["value"])
             break
-        page = await _get_page(conn, conn.client.users.with_url(next_link), _eventual_config())
+        fetch = asyncio.create_task(_get_page(conn, conn.client.users.with_url(next_link), _eventual_config()))
+        try:
+            for _ in range(SEND_TICKS):  # let the request reach the wire before the CPU-bound aggregation
+                await asyncio.sleep(0)
+            on_page(page["value"])
+        except BaseException:
+            fetch.cancel()
+            raise
+        page = await fetch
     return int(server_count) if isinstance(server_count, int) else None
 
 
