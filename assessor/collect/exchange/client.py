@@ -236,6 +236,7 @@ class ExchangeClient:
         # page overlaps the round trip for the next one (one request in flight per stream).
         pending: asyncio.Task[dict[str, Any]] | None = asyncio.ensure_future(
             self._post(cmdlet, self.command_url(select), body))
+        seen: set[str] = set()
         try:
             while pending is not None:
                 doc = await pending
@@ -243,6 +244,10 @@ class ExchangeClient:
                 values = self._values(cmdlet, doc)
                 link = self._next_link(cmdlet, doc)
                 if link is not None:
+                    if link in seen:
+                        raise ExchangeProtocolError(cmdlet, self._base, 200, None,
+                                                    "@odata.nextLink repeats a page already read (a paging loop)")
+                    seen.add(link)
                     pending = asyncio.ensure_future(self._post(cmdlet, link, body))
                 yield values
         finally:

@@ -296,6 +296,30 @@ class GapListWriter:
         self._tmp.unlink(missing_ok=True)
 
 
+class PageLoopGuard:
+    """Notices a page stream that comes back to a page already read (by the page's first user id)."""
+
+    def __init__(self) -> None:
+        self._firsts: set[str] = set()
+
+    def check(self, models: list[Any]) -> None:
+        if not models:
+            return
+        first = str(_get(models[0], "id", "id"))
+        if first in self._firsts:
+            raise GraphFailure(LIST_ENDPOINT, 200, None, "the page stream came back to a page already read "
+                               "(an @odata.nextLink loop)", "protocol")
+        self._firsts.add(first)
+
+
+def shortfall(server_count: int | None, enumerated: int) -> GraphFailure | None:
+    """A stream that ended with fewer users than its @odata.count (beyond 0.1% drift) is incomplete."""
+    if server_count is None or server_count - enumerated <= server_count // 1000:
+        return None
+    return GraphFailure(LIST_ENDPOINT, 200, None, f"the page stream ended after {enumerated} users while "
+                        f"@odata.count said {server_count}: a page was cut short", "protocol")
+
+
 @dataclass
 class DetailInputs:
     skus: list[SubscribedSku] | None
@@ -362,8 +386,10 @@ async def collect_user_details(
     classifier = Classifier(inputs.skus or [], knowledge) if inputs.skus is not None else None
     tally = Tally()
     writer = GapListWriter(inputs.gap_list) if inputs.gap_list is not None else None
+    loop = PageLoopGuard()
 
     def on_page(models: list[Any]) -> None:
+        loop.check(models)
         for model in models:
             user = user_record(model)
             cov = classifier.coverage(user) if classifier else Coverage(False, False, False)
@@ -380,6 +406,11 @@ async def collect_user_details(
         if isinstance(exc, asyncio.CancelledError):
             raise
         return not_collected_from(failure_from(exc, LIST_ENDPOINT, conn.settings.request_timeout), PERMISSION, source)
+    short = shortfall(server_count, tally.total)
+    if short is not None:
+        if writer is not None:
+            writer.discard()
+        return NotCollected(short.describe(), None, source, short)
     notes: list[str] = []
     if server_count is not None and server_count != tally.total:
         notes.append(f"enumerated {tally.total} users while @odata.count said {server_count} (eventual consistency)")
