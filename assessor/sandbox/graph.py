@@ -414,7 +414,7 @@ def _role_assignments(request: SandboxRequest, _m: re.Match[str]) -> SandboxResp
         raise QueryError("Request_UnsupportedQuery", "Unsupported filter on roleAssignments.")
     value = []
     for a in tenant.role_assignments:
-        item = {
+        item: dict[str, Any] = {
             "id": a.id,
             "roleDefinitionId": a.role_template_id,
             "principalId": a.principal_id,

@@ -188,7 +188,7 @@ def _read_spec_text(name_or_path: str | Path) -> tuple[str, str]:
             raise SpecError(f"{path}: cannot read tenant spec ({err.strerror})") from None
     if text_name not in list_tenants():
         raise SpecError(f"unknown sandbox tenant {text_name!r}; bundled: {', '.join(list_tenants())}")
-    resource = resources.files("assessor.sandbox").joinpath("tenants", f"{text_name}.yaml")
+    resource = resources.files("assessor.sandbox").joinpath("tenants").joinpath(f"{text_name}.yaml")
     return resource.read_text(encoding="utf-8"), f"sandbox tenant {text_name}"
 
 

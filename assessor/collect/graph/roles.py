@@ -86,7 +86,7 @@ async def _assignments_for(conn: GraphConnection, role_filter: str | None) -> li
                         str(a.principal_id).lower(), principal_type(a.principal), str(a.role_definition_id).lower()
                     )
                 )
-        if not page.odata_next_link:
+        if page is None or not page.odata_next_link:
             break
         page = await builder.with_url(guard.follow(page.odata_next_link)).get()
     return out
@@ -152,7 +152,7 @@ async def group_member_users(conn: GraphConnection, group_id: str) -> list[UserR
     guard = LinkGuard(endpoint)
     while True:
         out.extend(user_record(u) for u in page_values(page, endpoint))
-        if not page.odata_next_link:
+        if page is None or not page.odata_next_link:
             break
         page = await builder.with_url(guard.follow(page.odata_next_link)).get()
     return out
@@ -216,6 +216,7 @@ async def collect_privileged(
 ) -> Collected[PrivilegedRoles] | NotCollected:
     """Role holders (optionally only of ``roles`` template ids), with licences for user holders."""
     source, endpoint = "roleAssignments", ASSIGNMENTS_ENDPOINT
+    fallback_note: str | None = None
     try:
         assignments = await read_role_assignments(conn, roles)
     except GRAPH_ERRORS as exc:
@@ -227,8 +228,6 @@ async def collect_privileged(
             second = failure_from(exc2, DIRECTORY_ROLES_ENDPOINT, conn.settings.request_timeout)
             return _both_failed(first, second)
         fallback_note = f"roleAssignments unavailable ({first.describe()}); used the directoryRoles fallback"
-    else:
-        fallback_note = None
     try:
         holders, notes = await resolve_holders(conn, assignments)
     except GRAPH_ERRORS as exc:

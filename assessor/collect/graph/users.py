@@ -400,11 +400,13 @@ async def collect_user_details(
 
     try:
         server_count = await _stream_pages(conn, on_page)
-    except (*GRAPH_ERRORS, asyncio.CancelledError) as exc:
+    except asyncio.CancelledError:
         if writer is not None:
             writer.discard()
-        if isinstance(exc, asyncio.CancelledError):
-            raise
+        raise
+    except GRAPH_ERRORS as exc:
+        if writer is not None:
+            writer.discard()
         return not_collected_from(failure_from(exc, LIST_ENDPOINT, conn.settings.request_timeout), PERMISSION, source)
     short = shortfall(server_count, tally.total)
     if short is not None:
