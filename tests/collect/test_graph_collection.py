@@ -186,3 +186,13 @@ def test_evidence_validates_saves_and_carries_no_token(server: SandboxServer, tm
         assert prov["status"] == "not_collected" and "--no-exchange" in prov["reason"]
     assert doc["audit_probe"]["provenance"]["status"] == "not_collected"
     assert doc["log_export"]["provenance"]["status"] == "not_collected"
+
+
+def test_bundled_fabrikam_100k_summary_equals_detail(make_server) -> None:
+    """The full bundled 100,000-user tenant: one `$batch` of counts equals 101 streamed pages."""
+    server = make_server(["fabrikam"])
+    summary = run(server, "fabrikam")
+    server.reset_stats()
+    detail = run(server, "fabrikam", users_mode="detail")
+    assert counts(summary) == counts(detail) == (100_000, 91_000, 5_000, 88_000, 23_000, 1_000)
+    assert server.stats("fabrikam")["requests"] >= 101
