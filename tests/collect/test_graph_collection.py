@@ -196,3 +196,19 @@ def test_bundled_fabrikam_100k_summary_equals_detail(make_server) -> None:
     detail = run(server, "fabrikam", users_mode="detail")
     assert counts(summary) == counts(detail) == (100_000, 91_000, 5_000, 88_000, 23_000, 1_000)
     assert server.stats("fabrikam")["requests"] >= 101
+
+
+def test_a_failed_count_is_none_never_a_guess(make_server) -> None:
+    errors = [ErrorSpec(path="/users/$count", status=400, code="Request_BadRequest", times=1)]
+    server = make_server(["contoso"], errors=errors)
+    evidence = run(server, "contoso")
+    values = counts(evidence)
+    assert values.count(None) == 1
+    assert set(values) - {None} <= {232, 213, 12, 197, 35, 5}
+    assert any("unknown" in note and "400" in note for note in evidence.meta.notes)
+
+
+def test_all_counts_throttled_beyond_the_budget_is_not_collected(make_server) -> None:
+    server = make_server(["contoso"], throttle=ThrottleSpec(every=1, retry_after=0, paths=["/users/$count"]))
+    users = run(server, "contoso").users
+    assert users.provenance.status == "not_collected" and "429" in users.provenance.reason
