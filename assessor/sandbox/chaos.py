@@ -34,6 +34,7 @@ from collections import Counter
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
+from urllib.parse import urlsplit
 
 from assessor.sandbox.http import SandboxRequest, SandboxResponse, graph_error
 
@@ -121,6 +122,13 @@ class _Draw:
     variant: float
 
 
+@dataclass(frozen=True)
+class _Where:
+    raw_path: str  # path and query as requested
+    stream: str  # the page stream the request belongs to
+    own_url: str  # the URL the client requested
+
+
 @dataclass
 class _TenantChaos:
     requests: int = 0
@@ -164,10 +172,12 @@ class Chaos:
         if draw.kind is not None and draw.kind not in _AFTER:
             return self._before(draw.kind, request, inner)
         response = inner()
-        doc = self._observe(tenant.id, raw_path, response)
+        stream = _stream_key(raw_path, request.body)
+        doc = self._observe(tenant.id, stream, response)
         if draw.kind is None:
             return response
-        return self._after(draw, tenant.id, raw_path, response, doc)
+        where = _Where(raw_path, stream, _origin(request.base_url) + raw_path)
+        return self._after(draw, tenant.id, where, response, doc)
 
     # ---- drawing
 
@@ -219,7 +229,7 @@ class Chaos:
 
     # ---- faults applied to the handler's answer
 
-    def _observe(self, tenant_id: str, raw_path: str, response: SandboxResponse) -> dict[str, Any] | None:
+    def _observe(self, tenant_id: str, stream: str, response: SandboxResponse) -> dict[str, Any] | None:
         """Decode a JSON page and remember the first ``@odata.nextLink`` issued for its path."""
         if response.status != 200 or not response.content_type.startswith("application/json"):
             return None
@@ -227,11 +237,16 @@ class Chaos:
         link = doc.get("@odata.nextLink") if doc is not None else None
         if isinstance(link, str):
             with self._lock:
-                self._tenants[tenant_id].first_links.setdefault(raw_path.split("?", 1)[0], link)
+                self._tenants[tenant_id].first_links.setdefault(stream, link)
         return doc
 
     def _after(
-        self, draw: _Draw, tenant_id: str, raw_path: str, response: SandboxResponse, doc: dict[str, Any] | None
+        self,
+        draw: _Draw,
+        tenant_id: str,
+        where: _Where,
+        response: SandboxResponse,
+        doc: dict[str, Any] | None,
     ) -> SandboxResponse:
         if doc is None:
             return response
@@ -243,24 +258,33 @@ class Chaos:
         if not isinstance(doc.get("value"), list):
             return response
         if draw.kind == "truncated_page":
-            counted = request_counts(raw_path)
+            counted = request_counts(where.raw_path)
             altered: dict[str, Any] | None = _truncate(doc, drop_value=not counted or draw.variant < 0.5)
         else:
-            altered = self._loop(doc, tenant_id, raw_path)
+            altered = self._loop(doc, tenant_id, where.stream, where.own_url)
         if altered is None:
             return response
         self._count(str(draw.kind))
         return SandboxResponse.json(altered, 200, response.headers)
 
-    def _loop(self, doc: dict[str, Any], tenant_id: str, raw_path: str) -> dict[str, Any] | None:
+    def _loop(self, doc: dict[str, Any], tenant_id: str, stream: str, own_url: str) -> dict[str, Any] | None:
+        """Point the next link back at the stream's second page, or (on page 1) at page 1 itself."""
         link = doc.get("@odata.nextLink")
         if not isinstance(link, str):
             return None
         with self._lock:
-            first = self._tenants[tenant_id].first_links.get(raw_path.split("?", 1)[0])
-        if first is None or first == link:
-            return None  # page 1: the link it issues is the one later pages loop back to
-        return {**doc, "@odata.nextLink": first}
+            first = self._tenants[tenant_id].first_links.get(stream)
+        return {**doc, "@odata.nextLink": own_url if first in (None, link) else first}
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _stream_key(raw_path: str, body: bytes) -> str:
+    """One page stream: the path without its query, plus the body (Exchange cmdlets share a path)."""
+    return f"{raw_path.split('?', 1)[0]} {hashlib.sha256(body).hexdigest()[:16]}"
 
 
 def request_counts(raw_path: str) -> bool:

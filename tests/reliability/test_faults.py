@@ -1,0 +1,136 @@
+"""Each chaos fault kind against the real msgraph-sdk/httpx collectors and the engine.
+
+For every kind: the run ends within its bound, the hit evidence is not_collected with a reason,
+the checks that need it are unknown/error, and nothing the tool reports differs from the
+fault-free truth (no false pass, no partial figure, no altered section) — see chaos_support.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from assessor.sandbox import SandboxServer, load_tenant
+from assessor.sandbox.chaos import FAULT_KINDS, Chaos, ChaosConfig, ChaosError
+
+from .chaos_support import BOUND_SECONDS, ChaosRun, run_chaos, statuses, untruths
+
+EXCHANGE = "/beta/"  # the Exchange admin API path after /adminapi (every cmdlet)
+
+
+@dataclass(frozen=True)
+class Case:
+    kind: str
+    paths: tuple[str, ...]
+    section: str | None  # the evidence section the fault must leave not_collected
+    reason: str  # a fragment of its recorded reason
+    undecided: tuple[str, ...] = ()  # checks that must then be unknown/error
+    null_figures: tuple[str, ...] = ()  # licensing figures that must then be null
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+CASES = [
+    Case("throttle", ("/users",), "users", "429", ("RET-01",), ("users_total", "users_in_scope")),
+    Case("throttle_bare", ("/users",), "users", "429", ("RET-01",), ("users_total",)),
+    Case("http_500", ("/subscribedSkus",), "skus", "500", ("LIC-01", "LIC-04"), ("audit_tier",)),
+    Case("http_503", ("/roleManagement", "/directoryRoles"), "privileged", "503", ("LIC-03",), ("privileged_users",)),
+    Case("http_504", ("/users",), "users", "504", ("RET-01",), ("users_total",)),
+    Case("reset", (EXCHANGE,), "exchange.mailboxes", "could not be reached", ("AUD-01", "AUD-02", "AUD-04")),
+    Case("timeout", ("/subscribedSkus",), "skus", "timed out", ("LIC-01",), ("audit_tier",),
+         {"timeout_seconds": 1.0}),
+    Case("malformed_json", ("/subscribedSkus",), "skus", "unexpected", ("LIC-01",), ("audit_tier",)),
+    Case("truncated_page", ("/users",), "users", "users", ("RET-01",), ("users_total", "users_in_scope")),
+    Case("truncated_page", (EXCHANGE,), "exchange.admin_audit_log_config", "no 'value' array", ("AUD-01",)),
+    Case("truncated_page", ("/roleManagement", "/directoryRoles"), "privileged", "without a value array",
+         ("LIC-03",), ("privileged_users",)),
+    Case("loop_next_link", ("/users",), "users", "loop", ("RET-01",), ("users_total", "users_in_scope")),
+    Case("loop_next_link", (EXCHANGE,), "exchange.mailboxes", "loop", ("AUD-04",)),
+]
+
+
+def _check_bounded_and_truthful(run: ChaosRun) -> None:
+    assert run.seconds < BOUND_SECONDS, f"took {run.seconds:.1f} s"
+    assert run.evidence is not None, run.failure
+    assert untruths(run) == []
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.kind}-{c.paths[0].strip('/')}")
+def test_fault_kind(case: Case) -> None:
+    config = ChaosConfig.only(case.kind, 1.0, seed=7, paths=case.paths, **case.options)
+    run = run_chaos(config)
+    assert run.injected.get(case.kind, 0) > 0, "the fault was injected"
+    _check_bounded_and_truthful(run)
+    assert run.evidence is not None and run.report is not None
+    if case.section is not None:
+        prov = run.evidence.section(case.section).provenance
+        assert prov.status == "not_collected"
+        assert case.reason in (prov.reason or ""), prov.reason
+    found = statuses(run.report)
+    assert all(found[c] in ("unknown", "error") for c in case.undecided), {c: found[c] for c in case.undecided}
+    for name in case.null_figures:
+        assert getattr(run.report.licensing, name) is None, name
+
+
+def test_slow_responses_change_nothing() -> None:
+    run = run_chaos(ChaosConfig.only("slow", 1.0, seed=7, slow_seconds=0.02))
+    _check_bounded_and_truthful(run)
+    assert run.evidence is not None
+    assert run.injected["slow"] > 5
+    assert all(s.provenance.status == "collected" for n, s in run.evidence.sections().items()
+               if n not in ("audit_probe", "log_export"))
+
+
+def test_token_expiring_mid_run() -> None:
+    run = run_chaos(ChaosConfig(seed=7, expire_after=8))
+    _check_bounded_and_truthful(run)
+    assert run.evidence is not None and run.injected["expired_token"] > 0
+    reasons = [s.provenance.reason or "" for s in run.evidence.sections().values()]
+    assert any("not authenticated" in r and "401" in r for r in reasons)
+
+
+def test_summary_mode_batch_throttled() -> None:
+    run = run_chaos(ChaosConfig.only("throttle", 1.0, seed=7, paths=("/$batch",)), detail=False)
+    assert run.evidence is not None and run.report is not None
+    assert run.evidence.users.provenance.status == "not_collected"
+    assert run.report.licensing.users_in_scope is None
+    assert not [f for f in run.report.findings if f.status.value == "pass" and "users" in f.message.lower()]
+
+
+@pytest.mark.parametrize("seed", range(1, 7))
+def test_every_fault_at_random(seed: int) -> None:
+    """All kinds at once, 30% of requests, expiring token on odd seeds: the tool only ever knows less."""
+    config = ChaosConfig.uniform(0.3, seed=seed, timeout_seconds=1.0, slow_seconds=0.02,
+                                 expire_after=40 if seed % 2 else None)
+    run = run_chaos(config)
+    assert run.seconds < BOUND_SECONDS
+    assert sum(run.injected.values()) > 0
+    assert untruths(run) == []
+    if run.evidence is None:
+        assert run.failure and "collection failed" in run.failure
+
+
+# --------------------------------------------------------------------------- the chaos module itself
+
+
+def _kinds(seed: int, rates: float = 0.5) -> list[int]:
+    server = SandboxServer([load_tenant("contoso")], chaos=Chaos(ChaosConfig.uniform(rates, seed=seed,
+                                                                                     slow_seconds=0, timeout_seconds=0)))
+    headers = {"Authorization": "Bearer x"}
+    tenant = server.state("contoso").tenant.id
+    return [server.dispatch("GET", f"/{tenant}/v1.0/subscribedSkus?i={i}", headers, b"").status for i in range(60)]
+
+
+def test_chaos_is_deterministic_per_seed() -> None:
+    assert _kinds(1) == _kinds(1)
+    assert _kinds(1) != _kinds(2)
+
+
+def test_chaos_selects_tenants_and_validates_rates() -> None:
+    chaos = Chaos(ChaosConfig.only("http_500", tenants=["contoso"]))
+    assert chaos.selects("x", "Contoso") and not chaos.selects("y", "fabrikam")
+    with pytest.raises(ChaosError):
+        ChaosConfig(rates={"nonsense": 0.1})
+    with pytest.raises(ChaosError):
+        ChaosConfig(rates=dict.fromkeys(FAULT_KINDS, 0.5))
