@@ -103,6 +103,8 @@ def resource_of_scope(scope: str) -> Resource:
 class StaticTokenCredential:
     """``--auth token``: bearer tokens obtained elsewhere, one per resource, from the environment."""
 
+    in_memory = True  # get_token never does I/O: callers need not move it off the event loop
+
     def __init__(self, tokens: Mapping[Resource, str], clock: Callable[[], float] = time.time) -> None:
         self._tokens = {k: v.strip() for k, v in tokens.items() if v and v.strip()}
         self._clock = clock

@@ -139,3 +139,23 @@ def test_secret_absent_from_evidence_and_logs(caplog: pytest.LogCaptureFixture) 
     assert evidence.users.provenance.status == "collected"
     assert SECRET not in json.dumps(evidence_to_dict(evidence)) and SECRET not in caplog.text
     assert SECRET not in repr(options)
+
+
+def test_sync_credentials_are_called_off_the_event_loop() -> None:
+    """azure-identity credentials are synchronous: their token requests must not block other tenants."""
+    import threading
+
+    from azure.core.credentials import AccessToken
+
+    threads: list[str] = []
+
+    class RecordingCredential:
+        def get_token(self, *scopes: str, **kwargs: object) -> AccessToken:
+            threads.append(threading.current_thread().name)
+            return AccessToken("t", 2_000_000_000)
+
+    with SandboxServer(["contoso"]) as server:
+        options = CollectOptions(tenant="contoso", graph_endpoint=server.graph_url("contoso"), no_exchange=True,
+                                 credential=RecordingCredential())  # type: ignore[arg-type]
+        assert collect_sync(options).users.provenance.status == "collected"
+    assert threads and threading.main_thread().name not in threads

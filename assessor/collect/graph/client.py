@@ -9,6 +9,8 @@ which marks that section not_collected.
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import ssl
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -105,6 +107,30 @@ def _tls_context() -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 
+class OffloadedCredential:
+    """Runs a synchronous credential's ``get_token`` in a worker thread.
+
+    The SDK awaits whatever ``get_token`` returns; azure-identity's sync credentials would
+    otherwise block the event loop for a whole token request (and with it every other tenant of
+    a bulk run). Static in-memory credentials are passed through unwrapped.
+    """
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    async def get_token(self, *scopes: str, **kwargs: Any) -> Any:
+        return await asyncio.to_thread(self._inner.get_token, *scopes, **kwargs)
+
+    def __repr__(self) -> str:
+        return repr(self._inner)
+
+
+def _non_blocking(credential: Any) -> Any:
+    if inspect.iscoroutinefunction(getattr(credential, "get_token", None)) or getattr(credential, "in_memory", False):
+        return credential
+    return OffloadedCredential(credential)
+
+
 def connect(credential: TokenCredential, settings: GraphSettings) -> GraphConnection:
     """Build a GraphServiceClient for ``settings.base_url`` (no network until the first request)."""
     budget = RetryBudget(settings.retry.max_total_wait)
@@ -119,7 +145,7 @@ def connect(credential: TokenCredential, settings: GraphSettings) -> GraphConnec
     middleware = [BoundedRetryHandler(settings.retry, budget) if isinstance(m, RetryHandler) else m for m in middleware]
     middleware.append(GraphClientFactory._get_telemetry_handler(None))
     http = GraphClientFactory.create_with_custom_middleware(middleware, client=http)
-    auth = AzureIdentityAuthenticationProvider(credential, scopes=list(settings.scopes))
+    auth = AzureIdentityAuthenticationProvider(_non_blocking(credential), scopes=list(settings.scopes))
     adapter = GraphRequestAdapter(auth, client=http)
     client = GraphServiceClient(request_adapter=adapter)
     client.request_adapter.base_url = settings.base_url.rstrip("/")
