@@ -47,6 +47,13 @@ CASES = [
          ("LIC-03",), ("privileged_users",)),
     Case("loop_next_link", ("/users",), "users", "loop", ("RET-01",), ("users_total", "users_in_scope")),
     Case("loop_next_link", (EXCHANGE,), "exchange.mailboxes", "loop", ("AUD-04",)),
+    # a role-assignable group whose members cannot be read: the holder list would be partial
+    Case("http_500", ("/groups",), "privileged", "members of a role-assignable group", ("LIC-03",),
+         ("privileged_users",)),
+    Case("truncated_page", ("/groups",), "privileged", "without a value array", ("LIC-03",), ("privileged_users",)),
+    Case("http_500", ("/adminapi/beta",), "exchange.retention_policies", "500", ("RET-01", "RET-02")),
+    Case("malformed_json", ("/$batch",), "privileged", "malformed batch response", ("LIC-03",),
+         ("privileged_users",)),
 ]
 
 

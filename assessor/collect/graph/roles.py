@@ -169,9 +169,8 @@ async def _expand_groups(
         if isinstance(result, BaseException):
             if not isinstance(result, GRAPH_ERRORS):
                 raise result
-            failure = failure_from(result, f"GET /groups/{gid}/members")
-            notes.append(f"members of role group {gid} unknown: {failure.describe()}")
-            continue
+            # without the members of one role group the holder list is partial: fail the section
+            raise failure_from(result, f"GET /groups/{gid}/members (members of a role-assignable group)")
         members[gid] = result
     holders = [
         RoleHolder(
