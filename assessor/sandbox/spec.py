@@ -33,7 +33,7 @@ Spec format (see ``tenants/contoso.yaml`` for a commented example)::
     service_principals: [{name: backup-automation}]
     roles:     [{role: Global Administrator, users: ["admins[0]"], groups: [Tier0 Admins],
                  service_principals: [backup-automation]}]
-    faults:    {latency_ms: 0, throttle: {first: 2, retry_after: 1}, errors: [...]}
+    faults:    {latency_ms: 0, slow_paths: {/$batch: 500}, throttle: {first: 2, retry_after: 1}, errors: [...]}
     exchange:  {...}   # reserved for the Exchange emulator
     audit_log: {...}   # reserved for the audit-search emulator
 
