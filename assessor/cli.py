@@ -347,14 +347,18 @@ def list_profiles() -> None:
 
 
 @cli.command("schema")
-@click.argument("which", type=click.Choice(["evidence", "profile", "report"]))
+@click.argument("which", type=click.Choice(["evidence", "profile", "report", "manifest"]))
 def schema(which: str) -> None:
-    """Print the JSON Schema of the evidence document, a profile, or report.json."""
+    """Print the JSON Schema of the evidence document, a profile, report.json, or a bulk manifest."""
     doc: dict[str, Any]
     if which == "evidence":
         doc = evidence_json_schema()
     elif which == "profile":
         doc = profile_json_schema()
+    elif which == "manifest":
+        from assessor.bulk.manifest import manifest_json_schema
+
+        doc = manifest_json_schema()
     else:
         doc = Report.model_json_schema(by_alias=True)
     click.echo(json.dumps(doc, indent=2))

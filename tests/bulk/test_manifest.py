@@ -131,3 +131,12 @@ def test_unreadable_or_empty_manifest(tmp_path: Path) -> None:
     (tmp_path / "bad.yaml").write_text("tenants: [\n", encoding="utf-8")
     with pytest.raises(ManifestError, match="invalid YAML at line"):
         load_manifest(tmp_path / "bad.yaml")
+
+
+def test_cli_prints_the_manifest_schema(capsys: pytest.CaptureFixture[str]) -> None:
+    from assessor.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["schema", "manifest"])
+    assert exit_info.value.code == 0
+    assert json.loads(capsys.readouterr().out) == manifest_json_schema()
