@@ -51,6 +51,7 @@ from assessor.collect.exchange.normalize import (
     ingestion_enabled,
     retention_policy,
 )
+from assessor.collect.tls import shared_tls_context
 from assessor.evidence import (
     AdminAuditLogConfig,
     MailboxAudit,
@@ -258,7 +259,7 @@ async def collect_exchange(credential: TokenSource, plan: ExchangePlan,
     result = ExchangeResult(sections={})
     own_http = http is None
     shared = http or httpx.AsyncClient(timeout=httpx.Timeout(plan.request_timeout, connect=10.0),
-                                       follow_redirects=False)
+                                       follow_redirects=False, verify=shared_tls_context())
     clients: list[tuple[str, ExchangeClient]] = []
     tasks: dict[str, Awaitable[dict[str, Any]]] = {}
     try:

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import ssl
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 import httpx
@@ -24,6 +22,8 @@ from kiota_http.middleware import RetryHandler
 from kiota_http.middleware.options import RetryHandlerOption
 from msgraph import GraphRequestAdapter, GraphServiceClient
 from msgraph_core import GraphClientFactory
+
+from assessor.collect.tls import shared_tls_context
 
 
 @dataclass(frozen=True)
@@ -100,13 +100,6 @@ class GraphConnection:
         await self.http.aclose()
 
 
-@lru_cache(maxsize=1)
-def _tls_context() -> ssl.SSLContext:
-    """httpx's default verifying context, built once: loading the CA bundle costs ~50 ms per client,
-    which dominates when a bulk run connects to hundreds of tenants."""
-    return httpx.create_ssl_context()
-
-
 class OffloadedCredential:
     """Runs a synchronous credential's ``get_token`` in a worker thread.
 
@@ -135,7 +128,7 @@ def connect(credential: TokenCredential, settings: GraphSettings) -> GraphConnec
     """Build a GraphServiceClient for ``settings.base_url`` (no network until the first request)."""
     budget = RetryBudget(settings.retry.max_total_wait)
     http = httpx.AsyncClient(
-        verify=_tls_context(),
+        verify=shared_tls_context(),
         timeout=httpx.Timeout(settings.request_timeout, connect=settings.connect_timeout),
         limits=httpx.Limits(
             max_connections=settings.max_connections, max_keepalive_connections=settings.max_connections
