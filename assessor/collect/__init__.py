@@ -16,7 +16,7 @@ audit probe run concurrently; log export is marked not_collected with an honest 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Literal
@@ -38,6 +38,7 @@ from assessor.collect.graph import (
     connect,
 )
 from assessor.collect.graph.client import GraphConnection
+from assessor.collect.graph.named import NamedUsers, policy_user_ids, resolve_named_users
 from assessor.collect.graph.outcome import provenance
 from assessor.collect.permissions import PreflightResult, preflight, required_permissions
 from assessor.errors import CollectionError, UsageError
@@ -213,6 +214,14 @@ def _assemble(
     )
 
 
+def _attach_named_users(result: GraphResult, named: NamedUsers) -> None:
+    """Put the users retention policies name into the users section (the engine needs their licences)."""
+    users = result.outcomes["users"]
+    if isinstance(users, Collected) and (named.found or named.unresolved):
+        data = users.data.model_copy(update={"named": named.found, "unresolved_names": named.unresolved})
+        result.outcomes["users"] = replace(users, data=data)
+
+
 def _nothing_collected(result: GraphResult) -> NotCollected | None:
     outcomes = list(result.outcomes.values())
     if any(isinstance(o, Collected) for o in outcomes):
@@ -253,6 +262,7 @@ async def collect(options: CollectOptions) -> Evidence:
         result, probe, exchange = await asyncio.gather(
             collect_graph(conn, plan), _probe_section(conn, options), exchange_evidence(options, credential, imported)
         )
+        named = await resolve_named_users(conn, policy_user_ids(exchange.sections.get("retention_policies")))
     finally:
         await conn.aclose()
     if conn.budget.retries:
@@ -260,6 +270,8 @@ async def collect(options: CollectOptions) -> Evidence:
             f"graph: {conn.budget.retries} retries after throttling/unavailability, {conn.budget.waited:.1f} s waited"
         )
     notes.extend(exchange.notes)
+    notes.extend(named.notes)
+    _attach_named_users(result, named)
     failed = _nothing_collected(result)
     if failed is not None:
         raise CollectionError(f"collection failed for tenant {options.tenant}: {failed.reason}")

@@ -56,6 +56,15 @@ def _active(policies: Iterable[RetentionPolicy]) -> list[RetentionPolicy]:
                   key=lambda p: p.priority)
 
 
+def unaccounted_names(evidence: Evidence, policies: list[RetentionPolicy]) -> list[str]:
+    """UserIds named by active policies that the evidence neither resolved nor found absent."""
+    users = evidence.users.data
+    assert users is not None
+    known = {x.lower() for u in users.named for x in (u.id, u.user_principal_name) if x}
+    known |= {n.strip().lower() for n in users.unresolved_names}
+    return sorted({u.strip() for p in policies for u in p.user_ids if u.strip().lower() not in known})
+
+
 def build_classes(evidence: Evidence, policies: list[RetentionPolicy], kb: Knowledge) -> list[RetentionClass]:
     """Split in-scope users into classes; users named by policies are classified one by one."""
     users = evidence.users.data
@@ -179,6 +188,13 @@ def compute_retention(evidence: Evidence, profile: Profile, kb: Knowledge, on: d
                         f"{counts.in_scope_premium} Premium-covered users exist, whom custom policies govern")
     else:
         policies = _active(section.data.policies)
+    missing = unaccounted_names(evidence, policies)
+    if missing:
+        shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+        return RetentionFigures(
+            required=required, workloads=empty, fix="User.Read.All",
+            unavailable=f"users named by retention policies could not be looked up ({shown}), so whom those "
+                        "policies govern is unknown")
     classes = build_classes(evidence, policies, kb)
     workloads: dict[str, WorkloadRetention] = {}
     overridden: dict[tuple[str, str], dict[str, object]] = {}

@@ -123,3 +123,15 @@ def test_standard_default_was_90_days_before_2023_10_17(e3: dict[str, Any]) -> N
     report = assess_doc(e3, "baseline", on=date(2023, 10, 1))
     assert report.retention.workloads["Exchange"].effective_days_min == 90
     assert assess_doc(e3, "baseline", on=date(2023, 10, 17)).retention.workloads["Exchange"].effective_days_min == 180
+
+
+def test_unresolved_policy_users_make_retention_unknown(mixed: dict[str, Any]) -> None:
+    doc = with_policies(mixed, [{"name": "vip 7d", "priority": 1, "retention_duration": "SevenDays",
+                                 "user_ids": ["vip@contoso.example"]}])
+    report = assess_doc(doc, "baseline")
+    assert report.retention.unavailable is not None and "vip@contoso.example" in report.retention.unavailable
+    assert report.retention.workloads["Exchange"].effective_days_min is None
+    assert finding(report, "RET-01").status.value == "unknown"
+    doc["users"]["data"]["unresolved_names"] = ["vip@contoso.example"]  # looked up: no such user
+    report = assess_doc(doc, "baseline")
+    assert finding(report, "RET-01").status.value == "pass"
