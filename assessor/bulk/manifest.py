@@ -149,7 +149,7 @@ class TenantEntry(_Model):
     def _sandbox(cls, value: str | None) -> str | None:
         if value is not None and not re.match(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$", value):
             raise ValueError("must be a sandbox tenant name (letters, digits, '.', '_', '-')")
-        return value
+        return value.lower() if value else value
 
     @field_validator("tags")
     @classmethod

@@ -32,7 +32,7 @@ tenants:
     auth: {{mode: managed-identity}}
   - domain: litware.com
     auth: {{mode: multi-tenant-app, certificate_path: /secrets/app.pem}}
-  - {{sandbox: contoso}}
+  - {{sandbox: Contoso}}
 """
 
 
