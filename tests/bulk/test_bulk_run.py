@@ -142,3 +142,14 @@ def test_merge_of_shards_equals_a_single_run(tmp_path: Path) -> None:
         assert (merged / row["dir"] / "result.json").is_file()
         if row["status"] == "done":
             assert (merged / row["dir"] / "report.html").is_file()
+
+
+def test_resume_retries_failed_tenants_only(tmp_path: Path) -> None:
+    manifest = fleet_manifest(tmp_path / "m.yaml", 4, failing=0.25)
+    out = tmp_path / "out"
+    assert run_cli("bulk", str(manifest), "--output", str(out), "--format", "json") == 3
+    assert run_cli("bulk", str(manifest), "--output", str(out), "--format", "json", "--resume") == 3
+    retried = [e.tenant for e in _events_after_last_run(out / STATE_FILE) if e.kind == "start"]
+    assert retried == ["sandbox:fleet-0003"], "only the failed tenant is tried again"
+    assert completions(out / STATE_FILE) == {f"sandbox:fleet-000{i}": 1 for i in range(3)}
+    assert portfolio(out)["totals"] == {**portfolio(out)["totals"], "tenants": 4, "assessed": 3, "failed": 1}
