@@ -39,7 +39,7 @@ from typing import Any, Protocol
 from urllib.parse import urlencode, urlsplit
 
 import httpx
-from azure.core.exceptions import ClientAuthenticationError
+from azure.core.exceptions import AzureError
 
 from assessor.collect.clouds import is_loopback
 
@@ -402,7 +402,7 @@ class ExchangeClient:
             if self._token is None or self._token[1] - 300 < time.time():
                 try:
                     token = await asyncio.to_thread(self._credential.get_token, self.settings.scope)
-                except ClientAuthenticationError as err:
+                except AzureError as err:  # a refused token, or a sign-in endpoint that cannot be reached
                     first = (err.message or type(err).__name__).splitlines()[0][:200]
                     raise ExchangeAuthError(cmdlet, self._base, None, None,
                                             f"no access token for {self.settings.scope} ({first})") from None

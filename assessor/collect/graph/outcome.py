@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from typing import Any, Generic, TypeVar
 
 import httpx
-from azure.core.exceptions import ClientAuthenticationError
+from azure.core.exceptions import AzureError
 from kiota_abstractions.api_error import APIError
 
 T = TypeVar("T")
@@ -76,7 +76,7 @@ GRAPH_ERRORS: tuple[type[BaseException], ...] = (
     GraphFailure,
     APIError,
     httpx.HTTPError,
-    ClientAuthenticationError,
+    AzureError,  # ClientAuthenticationError, and ServiceRequestError when the sign-in endpoint is unreachable
     asyncio.TimeoutError,
     TimeoutError,
     ValueError,
@@ -102,7 +102,7 @@ def failure_from(exc: BaseException, endpoint: str, timeout: float | None = None
         return GraphFailure(endpoint, None, None, after, "timeout")
     if isinstance(exc, httpx.TransportError):
         return GraphFailure(endpoint, None, None, type(exc).__name__, "network")
-    if isinstance(exc, ClientAuthenticationError):
+    if isinstance(exc, AzureError):
         first = (exc.message or type(exc).__name__).splitlines()[0][:200]
         return GraphFailure(endpoint, None, None, first, "auth")
     if isinstance(exc, (ValueError, KeyError, TypeError)):

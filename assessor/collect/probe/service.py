@@ -19,7 +19,7 @@ from functools import partial
 from typing import Any, TypeVar, cast
 
 import httpx
-from azure.core.exceptions import ClientAuthenticationError
+from azure.core.exceptions import AzureError
 from kiota_abstractions.api_error import APIError
 from kiota_abstractions.base_request_configuration import RequestConfiguration
 from msgraph import GraphServiceClient
@@ -95,7 +95,7 @@ def translate(exc: BaseException, endpoint: str, permission: str) -> ProbeError:
         return ProbeHttpError(f"{endpoint} did not answer in time ({type(exc).__name__})")
     if isinstance(exc, httpx.HTTPError):
         return ProbeHttpError(f"{endpoint} could not be reached ({type(exc).__name__})")
-    if isinstance(exc, ClientAuthenticationError):
+    if isinstance(exc, AzureError):  # a refused token, or an unreachable sign-in endpoint
         first = (exc.message or type(exc).__name__).splitlines()[0][:200]
         return ProbeForbidden(f"no access token for {endpoint} ({first})",
                               f"check the credential (it needs {permission})")
@@ -107,7 +107,7 @@ def translate(exc: BaseException, endpoint: str, permission: str) -> ProbeError:
 async def _call(make: Callable[[], Awaitable[T]], endpoint: str, permission: str) -> T:
     try:
         return await make()
-    except (ProbeError, APIError, httpx.HTTPError, ClientAuthenticationError, ValueError, KeyError, TypeError) as exc:
+    except (ProbeError, APIError, httpx.HTTPError, AzureError, ValueError, KeyError, TypeError) as exc:
         raise translate(exc, endpoint, permission) from None
 
 
