@@ -32,6 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from assessor.collect.auth import AuthOptions
 from assessor.collect.clouds import CLOUD_NAMES, validate_endpoint
 from assessor.errors import AssessorError, ManifestError
+from assessor.yamlsafe import YamlExpansionError, safe_load_bounded
 
 MAX_MANIFEST_BYTES = 32 * 1024 * 1024
 AuthKind = Literal["certificate", "secret", "managed-identity", "multi-tenant-app", "token", "azure-cli", "default"]
@@ -345,10 +346,11 @@ def _yaml_lines(text: str) -> list[int | None]:
 
 def parse_yaml_manifest(text: str, origin: str = "manifest") -> Manifest:
     try:
-        raw = yaml.safe_load(text)
+        raw = safe_load_bounded(text)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         at = f" at line {mark.line + 1}" if mark is not None else ""
+        at = f" ({err})" if isinstance(err, YamlExpansionError) else at
         raise ManifestError(f"{origin}: invalid YAML{at}") from None
     if not isinstance(raw, Mapping):
         raise ManifestError(f"{origin}: a manifest is a mapping with a 'tenants:' list")

@@ -15,6 +15,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from assessor.errors import ProfileError
+from assessor.yamlsafe import YamlExpansionError, safe_load_bounded
 
 Severity = Literal["critical", "high", "medium", "low", "info"]
 SEVERITY_ORDER: dict[str, int] = {"info": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
@@ -104,10 +105,11 @@ def builtin_profile_ids() -> list[str]:
 
 def _read_yaml(text: str, origin: str) -> dict[str, Any]:
     try:
-        raw = yaml.safe_load(text)
+        raw = safe_load_bounded(text)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark is not None else ""
+        where = f" ({err})" if isinstance(err, YamlExpansionError) else where
         raise ProfileError(f"{origin}: not valid YAML{where}") from None
     except RecursionError:
         raise ProfileError(f"{origin}: YAML nested too deeply") from None
