@@ -16,6 +16,7 @@ audit probe run concurrently; log export is marked not_collected with an honest 
 from __future__ import annotations
 
 import asyncio
+import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -42,7 +43,7 @@ from assessor.collect.graph.named import NamedUsers, policy_user_ids, resolve_na
 from assessor.collect.graph.outcome import provenance
 from assessor.collect.permissions import PreflightResult, preflight, required_permissions
 from assessor.errors import CollectionError, UsageError
-from assessor.evidence import Evidence, Meta, Tenant
+from assessor.evidence import TENANT_ID_PATTERN, Evidence, Meta, Tenant
 
 __all__ = [
     "AuthOptions",
@@ -96,6 +97,10 @@ class CollectOptions:
 def _validate(options: CollectOptions) -> None:
     if not options.tenant.strip():
         raise UsageError("--tenant is required (a tenant id or a verified domain)")
+    if not re.fullmatch(TENANT_ID_PATTERN, options.tenant):
+        # it becomes part of request URLs (…/adminapi/beta/{tenant}/InvokeCommand): no separators, no '..'
+        raise UsageError(f"--tenant {options.tenant[:80]!r}: use the tenant id (GUID) or a verified domain "
+                         "such as contoso.com")
     if options.users_mode not in ("summary", "detail"):
         raise UsageError(f"--users must be summary or detail, not {options.users_mode!r}")
     if options.user_list_path is not None and options.users_mode != "detail":
