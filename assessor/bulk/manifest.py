@@ -392,6 +392,13 @@ def _csv_record(record: Mapping[str, str | None]) -> dict[str, Any]:
 
 
 def parse_csv_manifest(text: str, origin: str = "manifest") -> Manifest:
+    try:
+        return _parse_csv_manifest(text, origin)
+    except csv.Error as err:  # e.g. a cell beyond the csv module's field size limit
+        raise ManifestError(f"{origin}: not valid CSV ({err})") from None
+
+
+def _parse_csv_manifest(text: str, origin: str) -> Manifest:
     reader = csv.DictReader(io.StringIO(text))
     header = [h.strip() for h in (reader.fieldnames or [])]
     if not header:
