@@ -27,7 +27,14 @@ from azure.core.credentials import TokenCredential
 import assessor
 from assessor.collect.auth import AuthOptions, StaticTokenCredential, build_credential
 from assessor.collect.clouds import CloudEndpoints, cloud_endpoints, validate_endpoint
-from assessor.collect.exchange import exchange_evidence, read_imports
+from assessor.collect.exchange import SECTIONS as EXCHANGE_SECTIONS
+from assessor.collect.exchange import (
+    ExchangeResult,
+    ImportedSections,
+    exchange_evidence,
+    read_imports,
+    skipped_sections,
+)
 from assessor.collect.graph import (
     Collected,
     GraphPlan,
@@ -153,6 +160,20 @@ async def _probe_section(conn: GraphConnection, options: CollectOptions) -> dict
     return section.model_dump()
 
 
+async def _bounded_exchange(options: CollectOptions, credential: TokenCredential,
+                            imported: ImportedSections) -> ExchangeResult:
+    """The Exchange part under the same --tenant-timeout as the Graph part; on expiry every section
+    that was not imported is not_collected (timed out)."""
+    try:
+        return await asyncio.wait_for(exchange_evidence(options, credential, imported), options.tenant_timeout)
+    except asyncio.TimeoutError:
+        reason = f"timed out: the tenant's collection exceeded {options.tenant_timeout:g} s"
+        sections = dict(imported.sections)
+        missing = tuple(s for s in EXCHANGE_SECTIONS if s not in sections)
+        sections.update(skipped_sections(reason, "retry later or raise --tenant-timeout", missing))
+        return ExchangeResult({s: sections[s] for s in EXCHANGE_SECTIONS}, [f"exchange: {reason}"])
+
+
 def _log_export_section() -> dict[str, Any]:
     return _skipped(
         "Entra diagnostic settings are not collected in this version",
@@ -265,7 +286,7 @@ async def collect(options: CollectOptions) -> Evidence:
         )
         # the probe mostly waits for the audit search service, Exchange is another API: run all alongside
         result, probe, exchange = await asyncio.gather(
-            collect_graph(conn, plan), _probe_section(conn, options), exchange_evidence(options, credential, imported)
+            collect_graph(conn, plan), _probe_section(conn, options), _bounded_exchange(options, credential, imported)
         )
         named = await resolve_named_users(conn, policy_user_ids(exchange.sections.get("retention_policies")))
     finally:

@@ -48,26 +48,25 @@ class ChaosRun:
     injected: Mapping[str, int]
 
 
-def _options(server: SandboxServer, name: str, detail: bool) -> Any:
-    return collect_options(
-        server, name, users_mode="detail" if detail else "summary", request_timeout=REQUEST_TIMEOUT,
-        tenant_timeout=TENANT_TIMEOUT, retry=FAST_RETRY,
-        **server.exchange_endpoints(name),
-    )
+def _options(server: SandboxServer, name: str, detail: bool, overrides: Mapping[str, Any]) -> Any:
+    values: dict[str, Any] = {"users_mode": "detail" if detail else "summary", "request_timeout": REQUEST_TIMEOUT,
+                              "tenant_timeout": TENANT_TIMEOUT, "retry": FAST_RETRY,
+                              **server.exchange_endpoints(name), **overrides}
+    return collect_options(server, name, **values)
 
 
 def assess(evidence: Evidence) -> Report:
     return evaluate(evidence, load_profile(PROFILE), on=ON, generated_at=STAMP)
 
 
-def run_chaos(config: ChaosConfig | None, *, detail: bool = True) -> ChaosRun:
+def run_chaos(config: ChaosConfig | None, *, detail: bool = True, **overrides: Any) -> ChaosRun:
     """Collect contoso (rescaled) through the real SDK from a sandbox in chaos mode, then evaluate."""
     chaos = Chaos(config) if config is not None else None
     with SandboxServer([load_tenant("contoso", users=USERS)], chaos=chaos) as server:
         started = time.perf_counter()
         try:
             evidence: Evidence | None = asyncio.run(
-                asyncio.wait_for(collect(_options(server, "contoso", detail)), BOUND_SECONDS)
+                asyncio.wait_for(collect(_options(server, "contoso", detail, overrides)), BOUND_SECONDS)
             )
             failure = None
         except CollectionError as err:

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from assessor.collect import RetryPolicy
 from assessor.sandbox import SandboxServer, load_tenant
 from assessor.sandbox.chaos import FAULT_KINDS, Chaos, ChaosConfig, ChaosError
 
@@ -95,6 +96,19 @@ def test_token_expiring_mid_run() -> None:
     assert run.evidence is not None and run.injected["expired_token"] > 0
     reasons = [s.provenance.reason or "" for s in run.evidence.sections().values()]
     assert any("not authenticated" in r and "401" in r for r in reasons)
+
+
+def test_tenant_timeout_bounds_exchange_too() -> None:
+    """Every Exchange request stalls; the Exchange part gives up at --tenant-timeout like the Graph part."""
+    config = ChaosConfig.only("timeout", 1.0, seed=7, paths=(EXCHANGE, "/adminapi/beta"), timeout_seconds=5.0)
+    policy = RetryPolicy(max_retries=4, max_wait_per_retry=1.0, max_total_wait=10.0, backoff_base=0.01)
+    run = run_chaos(config, tenant_timeout=2.0, request_timeout=1.0, retry=policy)
+    assert run.evidence is not None
+    assert run.seconds < 2.0 + 1.5, f"took {run.seconds:.1f} s"
+    for name in ("exchange.mailboxes", "exchange.retention_policies"):
+        assert "timed out" in (run.evidence.section(name).provenance.reason or "")
+    assert run.evidence.users.provenance.status == "collected"
+    assert untruths(run) == []
 
 
 def test_summary_mode_batch_throttled() -> None:
