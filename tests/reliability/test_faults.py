@@ -7,16 +7,26 @@ fault-free truth (no false pass, no partial figure, no altered section) — see 
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 
-from assessor.collect import RetryPolicy
-from assessor.sandbox import SandboxServer, load_tenant
+from assessor.collect import RetryPolicy, collect
+from assessor.sandbox import SandboxServer, collect_options, load_tenant
 from assessor.sandbox.chaos import FAULT_KINDS, Chaos, ChaosConfig, ChaosError
 
-from .chaos_support import BOUND_SECONDS, ChaosRun, run_chaos, statuses, untruths
+from .chaos_support import (
+    BOUND_SECONDS,
+    FAST_RETRY,
+    ChaosRun,
+    assess,
+    passes_on_missing_evidence,
+    run_chaos,
+    statuses,
+    untruths,
+)
 
 EXCHANGE = "/beta/"  # the Exchange admin API path after /adminapi (every cmdlet)
 
@@ -155,3 +165,24 @@ def test_chaos_selects_tenants_and_validates_rates() -> None:
         ChaosConfig(rates={"nonsense": 0.1})
     with pytest.raises(ChaosError):
         ChaosConfig(rates=dict.fromkeys(FAULT_KINDS, 0.5))
+
+
+# --------------------------------------------------------------------------- the audit-log probe
+
+
+@pytest.mark.parametrize(("kind", "rate", "reason"), [("loop_next_link", 1.0, "paging loop"),
+                                                      ("truncated_page", 1.0, "without a 'value' list"),
+                                                      ("http_500", 0.3, "500")])
+def test_probe_faults_leave_observations_unknown(kind: str, rate: float, reason: str) -> None:
+    """The audit search (create, poll, record pages) under faults: no partial observation counts."""
+    config = ChaosConfig.only(kind, rate, seed=1, paths=("/security",))
+    with SandboxServer([load_tenant("contoso")], chaos=Chaos(config)) as server:
+        options = collect_options(server, "contoso", no_exchange=True, probe_events_days=7, probe_timeout=8.0,
+                                  request_timeout=0.5, retry=FAST_RETRY)
+        evidence = asyncio.run(asyncio.wait_for(collect(options), BOUND_SECONDS))
+    prov = evidence.audit_probe.provenance
+    assert prov.status == "not_collected" and reason in (prov.reason or ""), prov.reason
+    report = assess(evidence)
+    assert all(e.observed_users is None for e in report.events.values())
+    assert passes_on_missing_evidence(report, evidence) == []
+    assert statuses(report)["EVT-01"] in ("unknown", "error", "fail")
