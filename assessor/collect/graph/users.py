@@ -44,6 +44,7 @@ from assessor.collect.graph.outcome import (
 )
 from assessor.evidence import AssignedLicense, SubscribedSku, UserCounts, UserRecord, Users
 from assessor.knowledge import Knowledge, load_knowledge
+from assessor.report.csv_report import neutralise
 
 PERMISSION = "User.Read.All"
 COUNT_ENDPOINT = "GET /users/$count"
@@ -282,7 +283,8 @@ class GapListWriter:
             "roles": roles,
         }
         if self._csv is not None:
-            self._csv.writerow([";".join(roles) if k == "roles" else row[k] for k in GAP_FIELDS])
+            cells = [";".join(roles) if k == "roles" else row[k] for k in GAP_FIELDS]
+            self._csv.writerow([neutralise(c) if isinstance(c, str) else c for c in cells])
         else:
             self._fh.write(json.dumps(row, ensure_ascii=False) + "\n")
         self.rows += 1
