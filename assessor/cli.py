@@ -294,11 +294,16 @@ def sandbox() -> None:
 @click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True)
 @click.option("--latency-ms", type=click.IntRange(0, 60000), default=0, show_default=True)
 @click.option("--throttle", help="Inject 429s, e.g. 'first:3' or a rate (see assessor.sandbox.faults).")
-def sandbox_serve(name: str, port: int, latency_ms: int, throttle: str | None) -> None:
+@click.option("--chaos", "chaos_seed", type=int, metavar="SEED",
+              help="Chaos mode: seeded random faults of every kind (see assessor.sandbox.chaos).")
+@click.option("--chaos-rate", type=float, default=0.1, show_default=True, help="Share of requests given a fault.")
+def sandbox_serve(name: str, port: int, latency_ms: int, throttle: str | None, chaos_seed: int | None,
+                  chaos_rate: float) -> None:
     """Serve sandbox tenant(s) NAME (comma-separated, or 'all') until interrupted."""
+    from assessor.sandbox.chaos import chaos_for_serve
     from assessor.sandbox.server import serve
 
-    serve(name, port=port, latency_ms=latency_ms, throttle=throttle)
+    serve(name, port=port, latency_ms=latency_ms, throttle=throttle, chaos=chaos_for_serve(chaos_seed, chaos_rate))
 
 
 @sandbox.command("list")

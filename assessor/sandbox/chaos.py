@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 from urllib.parse import urlsplit
 
+from assessor.errors import UsageError
 from assessor.sandbox.http import SandboxRequest, SandboxResponse, graph_error
 
 FaultKind = Literal[
@@ -75,7 +76,7 @@ _STATUS = {
 _AFTER: Final[frozenset[str]] = frozenset({"malformed_json", "truncated_page", "loop_next_link"})
 
 
-class ChaosError(ValueError):
+class ChaosError(UsageError):
     """A chaos configuration that cannot be used."""
 
 
@@ -314,3 +315,12 @@ def _json_object(body: bytes) -> dict[str, Any] | None:
     except (ValueError, UnicodeDecodeError):
         return None
     return doc if isinstance(doc, dict) else None
+
+
+def chaos_for_serve(seed: int | None, rate: float) -> Chaos | None:
+    """``assessor sandbox serve --chaos SEED --chaos-rate R``: every fault kind, R of all requests in total."""
+    if seed is None:
+        return None
+    if not 0 < rate <= 1:
+        raise ChaosError(f"--chaos-rate {rate:g}: use a share of requests between 0 and 1")
+    return Chaos(ChaosConfig.uniform(rate, seed=seed))

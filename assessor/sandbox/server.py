@@ -383,11 +383,12 @@ def serve(
     out: TextIO | None = None,
     ready: Callable[[SandboxServer], None] | None = None,
     stop_event: threading.Event | None = None,
+    chaos: Chaos | None = None,
 ) -> None:
     """Serve one or more tenants (a name, comma-separated names, or ``all``) until interrupted."""
 
     names = _tenant_names(name)
-    server = SandboxServer(names, port=port, latency_ms=latency_ms, throttle=throttle)
+    server = SandboxServer(names, port=port, latency_ms=latency_ms, throttle=throttle, chaos=chaos)
     stream = out or sys.stdout
     with server:
         for tenant in server.tenants:

@@ -186,3 +186,13 @@ def test_probe_faults_leave_observations_unknown(kind: str, rate: float, reason:
     assert all(e.observed_users is None for e in report.events.values())
     assert passes_on_missing_evidence(report, evidence) == []
     assert statuses(report)["EVT-01"] in ("unknown", "error", "fail")
+
+
+def test_sandbox_serve_chaos_options() -> None:
+    from assessor.sandbox.chaos import chaos_for_serve
+
+    assert chaos_for_serve(None, 0.1) is None
+    chaos = chaos_for_serve(3, 0.2)
+    assert chaos is not None and abs(sum(chaos.config.rates.values()) - 0.2) < 1e-9 and chaos.config.seed == 3
+    with pytest.raises(ChaosError, match="--chaos-rate"):
+        chaos_for_serve(3, 1.5)
