@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from functools import cache
 from typing import Any
@@ -37,6 +38,21 @@ BOUND_SECONDS = 25.0  # a whole collect + evaluate under any fault
 UNDECIDED = frozenset({"unknown", "error"})
 FIGURE_GROUPS = ("licensing", "retention", "audit", "events")
 NOT_FIGURES = frozenset({"error", "recommendation", "notes", "causes", "unavailable", "fix"})  # prose
+
+
+@dataclass
+class Figures:
+    """What the reliability tests injected and found, printed at the end of the run (conftest)."""
+
+    injected: Counter[str] = field(default_factory=Counter)
+    runs: int = 0
+    false_passes: int = 0
+    untruths: int = 0
+    lines: list[str] = field(default_factory=list)
+    auth_modes: dict[str, int] = field(default_factory=dict)  # mode → canary hits
+
+
+FIGURES = Figures()
 
 
 @dataclass(frozen=True)
@@ -73,6 +89,9 @@ def run_chaos(config: ChaosConfig | None, *, detail: bool = True, **overrides: A
             evidence, failure = None, str(err)
         seconds = time.perf_counter() - started
     report = assess(evidence) if evidence is not None else None
+    if chaos is not None:
+        FIGURES.injected.update(chaos.injected)
+        FIGURES.runs += 1
     return ChaosRun(evidence, failure, report, seconds, dict(chaos.injected) if chaos else {})
 
 
@@ -166,7 +185,8 @@ def untruths(run: ChaosRun, detail: bool = True) -> list[str]:
     if run.evidence is None or run.report is None:
         return []
     true_evidence, true_report = truth(detail)
-    return [
+    FIGURES.false_passes += len(false_passes(run.report, true_report))
+    found = [
         *(f"false pass {c}" for c in false_passes(run.report, true_report)),
         *(f"finding {c}" for c in wrong_findings(run.report, true_report)),
         *(f"pass without evidence {c}" for c in passes_on_missing_evidence(run.report, run.evidence)),
@@ -174,3 +194,5 @@ def untruths(run: ChaosRun, detail: bool = True) -> list[str]:
         *(f"section {c} differs from the truth" for c in wrong_sections(run.evidence, true_evidence)),
         *(f"section {c} not_collected without a reason" for c in unexplained(run.evidence)),
     ]
+    FIGURES.untruths += len(found)
+    return found

@@ -30,6 +30,8 @@ from assessor.sandbox import SandboxServer, load_tenant
 from assessor.sandbox.chaos import Chaos, ChaosConfig
 from assessor.sandbox.fleet import FleetSpec, add_fleet, manifest_rows
 
+from .chaos_support import FIGURES
+
 CANARY = "SECRET-CANARY-7f3a9c2e5b1d"
 LOGGERS = ("", "assessor", "azure", "azure.identity", "azure.core", "msal", "httpx", "httpcore", "kiota_http",
            "kiota_abstractions", "msgraph", "msgraph_core", "urllib3")
@@ -118,6 +120,8 @@ def test_token_mode_end_to_end_leaves_no_trace(tmp_path: Path, debug_logs: pytes
     scan.text("stderr", out.err)
     scan.text("logs", debug_logs.text)
     scan.text("log records", "\n".join(repr(r.__dict__) for r in debug_logs.records))
+    FIGURES.lines.append(f"secrets (token mode end to end): {scan.scanned} outputs scanned, "
+                         f"{len(debug_logs.records)} DEBUG log records, canary hits {len(scan.hits)}")
     print(f"\nSECRETS token mode: {scan.scanned} outputs scanned, {len(debug_logs.records)} DEBUG records, "
           f"canary hits {len(scan.hits)}")
     assert len(debug_logs.records) > 20, "DEBUG logging was really captured"
@@ -218,4 +222,5 @@ def test_credential_modes_fail_without_leaking(mode: str, tmp_path: Path, monkey
     scan.text("logs", debug_logs.text)
     scan.text("exceptions", "\n".join(str(r.exc_info[1]) for r in debug_logs.records if r.exc_info))
     scan.tree(tmp_path / "out") if (tmp_path / "out").exists() else None
+    FIGURES.auth_modes[mode] = len(scan.hits)
     assert scan.hits == [], f"{mode}: {scan.hits}"

@@ -31,7 +31,7 @@ from assessor.sandbox import SandboxServer
 from assessor.sandbox.chaos import Chaos, ChaosConfig
 from assessor.sandbox.fleet import FleetSpec, add_fleet, failing_names, template
 
-from .chaos_support import ON
+from .chaos_support import FIGURES, ON
 
 TENANTS = 200
 CONCURRENCY = 16
@@ -156,6 +156,9 @@ def test_soak_200_tenants_in_chaos_mode(scans: tuple[Path, Soak, Path, Soak]) ->
     reasons = Counter(_reason_kind(r.reason or "") for r in failed)
     lost = lost_outputs(out, soak.results)
     wrong = false_passes(out, soak, truth_out, truth)
+    FIGURES.lines.append(f"soak: {TENANTS} tenants, {len(done)} completed, {len(failed)} failed {dict(reasons)}, "
+                         f"{len(soak.crashes)} crashes, {len(lost)} lost outputs, {len(wrong)} false passes, "
+                         f"{sum(soak.injected.values())} faults injected in {soak.seconds:.0f} s")
     print(f"\nSOAK {TENANTS} tenants, concurrency {CONCURRENCY}, {soak.seconds:.1f} s: completed {len(done)}, "
           f"failed {len(failed)} {dict(reasons)}, crashes {len(soak.crashes)}, lost outputs {len(lost)}, "
           f"false passes {len(wrong)}; faults injected {sum(soak.injected.values())} {dict(sorted(soak.injected.items()))}")
