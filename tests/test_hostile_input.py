@@ -269,3 +269,32 @@ KEYS = st.sampled_from(["version", "tenants", "defaults", "sandbox", "id", "doma
 @given(st.dictionaries(KEYS, JSONISH | st.lists(st.dictionaries(KEYS, JSONISH, max_size=6), max_size=3), max_size=5))
 def test_manifest_yaml_structures(doc: dict[str, object]) -> None:
     _manifest_or_error(parse_yaml_manifest, yaml.safe_dump(doc))
+
+
+# --------------------------------------------------------------------------- huge files (limits lowered)
+
+
+def test_huge_manifest_refused_by_size(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from assessor.bulk import manifest as manifest_module
+
+    monkeypatch.setattr(manifest_module, "MAX_MANIFEST_BYTES", 1024)
+    path = tmp_path / "big.yaml"
+    path.write_text("version: 1\ntenants:\n" + "  - sandbox: contoso\n" * 200, encoding="utf-8")
+    line = one_line_exit_2(capsys, "bulk", str(path), "--output", str(tmp_path / "out"))
+    assert str(path) in line and "larger than" in line
+    assert not (tmp_path / "out").exists()
+
+
+def test_huge_import_refused_by_size(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from assessor.collect.exchange import imports as imports_module
+
+    monkeypatch.setattr(imports_module, "MAX_EVIDENCE_BYTES", 1024)
+    monkeypatch.setenv("ASSESSOR_GRAPH_TOKEN", "x")
+    path = tmp_path / "Mailbox.json"
+    path.write_text("[" + ",".join(['{"UserPrincipalName": "a@b.c"}'] * 100) + "]", encoding="utf-8")
+    line = one_line_exit_2(capsys, "collect", "--tenant", "contoso.com", "--auth", "token", "--graph-endpoint",
+                           "http://127.0.0.1:9/v1.0", "--import", str(path), "--output", str(tmp_path / "e.json"))
+    assert "Mailbox.json" in line and "larger than" in line
+    assert not (tmp_path / "e.json").exists()
