@@ -142,6 +142,16 @@ def test_every_fault_at_random(seed: int) -> None:
         assert run.failure and "collection failed" in run.failure
 
 
+@pytest.mark.parametrize("seed", [104, 112])
+def test_seeds_that_found_bugs(seed: int) -> None:
+    """112: an Exchange nextLink back to page 1 counted page 1 twice (bypass associations 2785, truth 1785);
+    104: the directoryRoles fallback after a 500 (same holders, another source)."""
+    config = ChaosConfig.uniform(0.45, seed=seed, timeout_seconds=0.8, slow_seconds=0.01)
+    run = run_chaos(config)
+    assert run.seconds < BOUND_SECONDS
+    assert untruths(run) == []
+
+
 # --------------------------------------------------------------------------- the chaos module itself
 
 

@@ -234,9 +234,9 @@ class ExchangeClient:
         body = json.dumps({"CmdletInput": {"CmdletName": cmdlet, "Parameters": dict(parameters or {})}}).encode()
         # The next page is requested as soon as its link is known, so the caller's work on this
         # page overlaps the round trip for the next one (one request in flight per stream).
-        pending: asyncio.Task[dict[str, Any]] | None = asyncio.ensure_future(
-            self._post(cmdlet, self.command_url(select), body))
-        seen: set[str] = set()
+        first_url = self.command_url(select)
+        pending: asyncio.Task[dict[str, Any]] | None = asyncio.ensure_future(self._post(cmdlet, first_url, body))
+        seen: set[str] = {first_url}  # a link back to page 1 is a loop too
         try:
             while pending is not None:
                 doc = await pending

@@ -9,11 +9,27 @@ from assessor.collect.graph.outcome import GraphFailure
 
 
 class LinkGuard:
-    """Remembers the next links of one page stream; a repeated link raises a protocol failure."""
+    """Remembers the next links of one page stream, and the first item of each page; a repeated link,
+    or a page starting with an item another page started with (a link back to page 1, whose own URL
+    the SDK builds), raises a protocol failure."""
 
     def __init__(self, endpoint: str) -> None:
         self.endpoint = endpoint
         self._seen: set[str] = set()
+        self._firsts: set[str] = set()
+
+    def page(self, values: list[Any], key: str = "id") -> list[Any]:
+        """Check a page by its first item's ``key`` (an SDK model attribute or a dict key)."""
+        if values:
+            first = values[0].get(key) if isinstance(values[0], dict) else getattr(values[0], key, None)
+            if first is not None:
+                if str(first) in self._firsts:
+                    raise GraphFailure(
+                        self.endpoint, 200, None, "the page stream came back to a page already read (a paging loop)",
+                        "protocol",
+                    )
+                self._firsts.add(str(first))
+        return values
 
     def follow(self, link: str) -> str:
         if link in self._seen:

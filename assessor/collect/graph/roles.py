@@ -79,7 +79,7 @@ async def _assignments_for(conn: GraphConnection, role_filter: str | None) -> li
     out: list[Assignment] = []
     guard = LinkGuard(ASSIGNMENTS_ENDPOINT)
     while True:
-        for a in page_values(page, ASSIGNMENTS_ENDPOINT):
+        for a in guard.page(page_values(page, ASSIGNMENTS_ENDPOINT)):
             if a.principal_id and a.role_definition_id:
                 out.append(
                     Assignment(
@@ -151,7 +151,7 @@ async def group_member_users(conn: GraphConnection, group_id: str) -> list[UserR
     endpoint = f"GET /groups/{group_id}/members"
     guard = LinkGuard(endpoint)
     while True:
-        out.extend(user_record(u) for u in page_values(page, endpoint))
+        out.extend(user_record(u) for u in guard.page(page_values(page, endpoint)))
         if page is None or not page.odata_next_link:
             break
         page = await builder.with_url(guard.follow(page.odata_next_link)).get()

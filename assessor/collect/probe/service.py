@@ -206,6 +206,11 @@ async def record_pages(client: GraphServiceClient, query_id: str, permission: st
             raw = await pending
             pending = None
             records, link = _decode_page(raw, endpoint)
+            first = records[0].get("id") if records and isinstance(records[0], dict) else None
+            if first is not None:  # a link back to page 1 (whose URL the SDK built) shows as a repeated record
+                if hash(("first", first)) in seen:
+                    raise ProbeHttpError(f"{endpoint}: a page already read came back (a paging loop)")
+                seen.add(hash(("first", first)))
             if link is not None:
                 if hash(link) in seen:
                     raise ProbeHttpError(f"{endpoint}: @odata.nextLink repeats a page already read (a paging loop)")
