@@ -37,7 +37,7 @@ TENANT_TIMEOUT = 8.0
 BOUND_SECONDS = 25.0  # a whole collect + evaluate under any fault
 UNDECIDED = frozenset({"unknown", "error"})
 FIGURE_GROUPS = ("licensing", "retention", "audit", "events")
-NOT_FIGURES = frozenset({"error", "recommendation", "notes", "causes", "unavailable", "fix"})  # prose
+NOT_FIGURES = frozenset({"error", "recommendation", "notes", "causes", "unavailable", "fix", "probe_unavailable"})
 
 
 @dataclass
