@@ -8,7 +8,8 @@ EXP-01 and RET-03/04 rely on an attestation the admin or auditor writes (YAML or
     attested_by: "SOC lead, ticket SEC-1234, 2026-10-01"
     note: "UAL via Office 365 Management Activity API into Sentinel; 2.5 years in archive tier"
     entra_diagnostic_settings:
-      - {name: to-sentinel, destinations: ["Log Analytics: soc"], categories: [SignInLogs, AuditLogs], retention_days: 730}
+      - {name: to-sentinel, destinations: ["Log Analytics: soc"], categories: [SignInLogs, AuditLogs],
+         retention_days: 730}
 
 It becomes the evidence's ``log_export`` section with provenance ``imported`` (the file name).
 """
@@ -23,6 +24,7 @@ from pydantic import ValidationError
 
 from assessor.errors import EvidenceError
 from assessor.evidence import Evidence, LogExport, Section, describe_validation_error
+from assessor.yamlsafe import safe_load_bounded
 
 MAX_ATTESTATION_BYTES = 1024 * 1024
 
@@ -32,7 +34,7 @@ def load_attestation(path: str | Path) -> Section[LogExport]:
     try:
         if p.stat().st_size > MAX_ATTESTATION_BYTES:
             raise EvidenceError(f"{p}: attestation file is larger than 1 MiB")
-        raw: Any = yaml.safe_load(p.read_text(encoding="utf-8"))
+        raw: Any = safe_load_bounded(p.read_text(encoding="utf-8"))
     except OSError as err:
         raise EvidenceError(f"{p}: cannot read attestation ({err.strerror})") from None
     except UnicodeDecodeError:

@@ -24,6 +24,7 @@ from typing import Any
 import yaml
 
 from assessor.errors import UsageError
+from assessor.yamlsafe import safe_load_bounded
 
 CURRENCY = re.compile(r"^[A-Z]{3}$")
 PART_NUMBER = re.compile(r"^[A-Za-z0-9_.\-]{2,80}$")
@@ -92,7 +93,7 @@ def load_prices(path: Path) -> dict[str, Any]:
     except OSError as err:
         raise UsageError(f"--prices: cannot read {path}: {err.strerror or err}") from None
     try:
-        doc = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+        doc = json.loads(text) if path.suffix.lower() == ".json" else safe_load_bounded(text)
     except (ValueError, yaml.YAMLError) as err:
         raise UsageError(
             f"--prices: {path} is not valid {'JSON' if path.suffix == '.json' else 'YAML'}: "

@@ -63,6 +63,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from assessor.errors import UsageError
 from assessor.knowledge import SkuEntry, load_knowledge
+from assessor.yamlsafe import safe_load_bounded
 
 RESERVED_KEYS = ("exchange", "audit_log")
 SkuStatus = Literal["Enabled", "Warning", "Suspended", "Deleted", "LockedOut"]
@@ -209,7 +210,7 @@ def parse_spec(raw: Any, origin: str = "tenant spec") -> TenantSpec:
 def load_spec(name_or_path: str | Path) -> TenantSpec:
     text, origin = _read_spec_text(name_or_path)
     try:
-        raw = yaml.safe_load(text)
+        raw = safe_load_bounded(text)
     except yaml.YAMLError as err:
         raise SpecError(f"{origin}: invalid YAML ({err})") from None
     return parse_spec(raw, origin)
