@@ -7,7 +7,6 @@ input error (one line, no traceback); 3 collection failed entirely.
 from __future__ import annotations
 
 import json
-import os
 import sys
 from collections.abc import Sequence
 from datetime import date, datetime, timezone
@@ -23,7 +22,7 @@ from assessor.engine.model import Report, Status
 from assessor.engine.registry import load_catalogue, registry
 from assessor.engine.runner import evaluate
 from assessor.errors import AssessorError, UsageError
-from assessor.evidence import Evidence, evidence_json_schema, load_evidence, verify_seal
+from assessor.evidence import Evidence, evidence_json_schema, load_evidence, verify_seal, write_text_atomic
 from assessor.evidence import save_evidence as save_evidence_file
 from assessor.profiles import SEVERITY_ORDER, Profile, builtin_profile_ids, load_profile, profile_json_schema
 from assessor.report import RENDERERS, RenderOptions
@@ -66,23 +65,9 @@ def _write_outputs(report: Report, formats: list[str], output: Path | None, opti
         rendered.append((output / renderer.filename, renderer.render(report, options)))
     written = []
     for path, text in rendered:
-        _atomic_text(path, text)
+        write_text_atomic(path, text)
         written.append(path)
     return written
-
-
-def _atomic_text(path: Path, text: str) -> None:
-    import tempfile
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def exit_code_for(report: Report, fail_on: str) -> int:

@@ -473,19 +473,22 @@ def verify_seal(raw: dict[str, Any]) -> tuple[bool, str]:
     return True, f"intact (sha256 {recorded})"
 
 
-def write_json_atomic(path: str | os.PathLike[str], document: Any) -> None:
-    """Write JSON to a temp file beside the target and rename it over, so no half file is ever seen."""
+def write_text_atomic(path: str | os.PathLike[str], text: str) -> None:
+    """Write text to a temp file beside the target and rename it over, so no half file is ever seen."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(document, fh, indent=2, ensure_ascii=False)
-            fh.write("\n")
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_json_atomic(path: str | os.PathLike[str], document: Any) -> None:
+    write_text_atomic(path, json.dumps(document, indent=2, ensure_ascii=False) + "\n")
 
 
 def save_evidence(evidence: Evidence, path: str | os.PathLike[str]) -> None:

@@ -7,8 +7,6 @@ rendered in memory first so an interrupted tenant never leaves a half-written re
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
@@ -21,7 +19,7 @@ from assessor.collect import CollectOptions, RetryPolicy, collect
 from assessor.collect.auth import AuthOptions, StaticTokenCredential
 from assessor.engine.model import Report, Status
 from assessor.engine.runner import evaluate
-from assessor.evidence import save_evidence
+from assessor.evidence import save_evidence, write_text_atomic
 from assessor.profiles import SEVERITY_ORDER, Profile
 from assessor.report import RENDERERS, RenderOptions
 
@@ -78,18 +76,6 @@ def collect_options(entry: TenantEntry, settings: PipelineSettings, profile: Pro
         tenant=entry.tenant, cloud=entry.cloud, auth=entry.auth.to_options(entry.tenant, settings.environ),
         graph_endpoint=entry.graph_endpoint, exchange_endpoint=entry.exchange_endpoint,
         compliance_endpoint=entry.compliance_endpoint, no_exchange=entry.no_exchange, **common)
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def render_reports(report: Report, formats: Sequence[str], directory: Path) -> list[str]:

@@ -23,9 +23,8 @@ import jinja2
 from markupsafe import Markup
 
 from assessor import __version__
-from assessor.bulk.pipeline import write_text_atomic
 from assessor.bulk.runner import TenantResult
-from assessor.evidence import write_json_atomic
+from assessor.evidence import write_json_atomic, write_text_atomic
 
 PORTFOLIO_SCHEMA = "assessor.portfolio/1"
 SEVERITY_WEIGHT = {"critical": 8, "high": 4, "medium": 2, "low": 1, "info": 0}
