@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from assessor.engine.context import CheckContext
+from assessor.engine.mailbox import missing_actions
 from assessor.engine.model import Outcome, Status
 from assessor.engine.registry import check
 
@@ -72,9 +73,9 @@ def mailbox_actions_audited(ctx: CheckContext) -> Outcome:
     if missing:
         parts = [f"{lt}: " + ", ".join(f"{a} ({n})" for a, n in sorted(actions.items()))
                  for lt, actions in sorted((fig.missing_by_action or {}).items())]
-        samples: list[str] = [s for c in (ctx.evidence.exchange.mailboxes.data.configurations
-                               if ctx.evidence.exchange.mailboxes.data else []) for s in c.sample][:SAMPLE]
-        ev["sample_mailboxes"] = samples  # type: ignore[assignment]
+        configs = ctx.evidence.exchange.mailboxes.data.configurations if ctx.evidence.exchange.mailboxes.data else []
+        lacking = [c for c in configs if missing_actions(c, fig.required_actions, ctx.kb)]
+        ev["sample_mailboxes"] = [s for c in lacking for s in c.sample][:SAMPLE]  # type: ignore[assignment]
         return Outcome(Status.FAIL, f"{missing} of {fig.user_mailboxes} user mailboxes do not audit every required "
                        f"action; missing per logon type — {'; '.join(parts)}.", ev)
     if fig.mailboxes_audit_disabled:

@@ -330,3 +330,8 @@ def test_evt_lower_bound_and_coverage_clamped(e3: dict[str, Any]) -> None:
     fig = report.events["MailItemsAccessed"]
     assert fig.lower_bound and fig.coverage_pct == 100.0
     assert "at least 300" in finding(report, "EVT-01").message
+
+
+def test_aud04_samples_only_affected_mailboxes(mixed: dict[str, Any]) -> None:
+    f = finding(assess_doc(mixed, ALL), "AUD-04")
+    assert f.evidence["sample_mailboxes"] == ["legacy-finance@contoso.example", "old-hr@contoso.example"]
