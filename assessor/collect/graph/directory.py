@@ -16,7 +16,7 @@ from assessor.collect.graph.outcome import (
     failure_from,
     not_collected_from,
 )
-from assessor.collect.graph.paging import page_values
+from assessor.collect.graph.paging import get_json_page
 from assessor.evidence import PrepaidUnits, ServicePlan, SubscribedSku, Tenant
 
 ORG_ENDPOINT = "GET /organization"
@@ -33,59 +33,52 @@ SKU_SELECT = [
 SKU_STATUSES = ("Enabled", "Warning", "Suspended", "Deleted", "LockedOut")
 
 
-def _text(value: Any) -> str | None:
-    return None if value is None else str(value).lower() if _is_guid(value) else str(value)
-
-
-def _is_guid(value: Any) -> bool:
-    return type(value).__name__ == "UUID"
-
-
 async def collect_organization(conn: GraphConnection, cloud: str) -> Collected[Tenant] | NotCollected:
     try:
-        answer = await conn.client.organization.get()
+        page = await get_json_page(conn, conn.client.organization.to_get_request_information(), ORG_ENDPOINT)
     except GRAPH_ERRORS as exc:
         return not_collected_from(
             failure_from(exc, ORG_ENDPOINT, conn.settings.request_timeout), "Organization.Read.All", ORG_ENDPOINT
         )
-    orgs = (answer.value if answer else None) or []
-    if not orgs or not orgs[0].id:
+    orgs = [o for o in page["value"] if isinstance(o, dict)]
+    if not orgs or not orgs[0].get("id"):
         failure = GraphFailure(ORG_ENDPOINT, 200, None, "no organization in the answer", "protocol")
         return NotCollected(failure.describe(), None, ORG_ENDPOINT, failure)
     org = orgs[0]
-    domains = [d.name for d in (org.verified_domains or []) if d.name]
-    default = next((d.name for d in (org.verified_domains or []) if d.is_default and d.name), None)
-    tenant = Tenant(id=str(org.id), name=org.display_name, domains=domains, default_domain=default, cloud=cloud)  # type: ignore[arg-type]
+    verified = [d for d in (org.get("verifiedDomains") or []) if isinstance(d, dict) and d.get("name")]
+    domains = [str(d["name"]) for d in verified]
+    default = next((str(d["name"]) for d in verified if d.get("isDefault")), None)
+    tenant = Tenant(id=str(org["id"]), name=org.get("displayName"), domains=domains, default_domain=default,
+                    cloud=cloud)  # type: ignore[arg-type]
     return Collected(tenant, ORG_ENDPOINT)
 
 
-def _sku(model: Any) -> SubscribedSku:
-    units = model.prepaid_units
-    status = model.capability_status if model.capability_status in SKU_STATUSES else None
-    if status is None:
-        raise ValueError(
-            f"SKU {model.sku_part_number or model.sku_id}: unknown capabilityStatus {model.capability_status!r}"
-        )
+def _sku(item: dict[str, Any]) -> SubscribedSku:
+    """A `SubscribedSku` from one Graph JSON object of `/subscribedSkus`."""
+    status = item.get("capabilityStatus")
+    if status not in SKU_STATUSES:
+        raise ValueError(f"SKU {item.get('skuPartNumber') or item.get('skuId')}: unknown capabilityStatus {status!r}")
+    units = item.get("prepaidUnits") or {}
     return SubscribedSku(
-        sku_id=_text(model.sku_id) or "",
-        sku_part_number=model.sku_part_number,
+        sku_id=str(item.get("skuId") or "").lower(),
+        sku_part_number=item.get("skuPartNumber"),
         capability_status=status,
-        applies_to=model.applies_to,
-        consumed_units=model.consumed_units or 0,
+        applies_to=item.get("appliesTo"),
+        consumed_units=item.get("consumedUnits") or 0,
         prepaid_units=PrepaidUnits(
-            enabled=(units.enabled or 0) if units else 0,
-            suspended=(units.suspended or 0) if units else 0,
-            warning=(units.warning or 0) if units else 0,
-            locked_out=(units.locked_out or 0) if units else 0,
+            enabled=units.get("enabled") or 0,
+            suspended=units.get("suspended") or 0,
+            warning=units.get("warning") or 0,
+            locked_out=units.get("lockedOut") or 0,
         ),
         service_plans=[
             ServicePlan(
-                service_plan_id=_text(p.service_plan_id) or "",
-                service_plan_name=p.service_plan_name,
-                provisioning_status=p.provisioning_status,
-                applies_to=p.applies_to,
+                service_plan_id=str(p.get("servicePlanId") or "").lower(),
+                service_plan_name=p.get("servicePlanName"),
+                provisioning_status=p.get("provisioningStatus"),
+                applies_to=p.get("appliesTo"),
             )
-            for p in (model.service_plans or [])
+            for p in (item.get("servicePlans") or [])
         ],
     )
 
@@ -95,8 +88,9 @@ async def collect_skus(conn: GraphConnection) -> Collected[list[SubscribedSku]] 
         query_parameters=SubscribedSkusRequestBuilder.SubscribedSkusRequestBuilderGetQueryParameters(select=SKU_SELECT)
     )
     try:
-        answer = await conn.client.subscribed_skus.get(request_configuration=config)
-        skus = [_sku(m) for m in page_values(answer, SKU_ENDPOINT)]
+        info = conn.client.subscribed_skus.to_get_request_information(request_configuration=config)
+        page = await get_json_page(conn, info, SKU_ENDPOINT)
+        skus = [_sku(item) for item in page["value"]]
     except GRAPH_ERRORS as exc:
         return not_collected_from(
             failure_from(exc, SKU_ENDPOINT, conn.settings.request_timeout), "LicenseAssignment.Read.All", SKU_ENDPOINT

@@ -3,7 +3,10 @@ repeats a page already read (a paging loop) ends the stream as a failure instead
 
 from __future__ import annotations
 
+import json
 from typing import Any
+
+from msgraph.generated.models.o_data_errors.o_data_error import ODataError
 
 from assessor.collect.graph.outcome import GraphFailure
 
@@ -49,3 +52,17 @@ def page_values(page: Any, endpoint: str) -> list[Any]:
     if values is None:
         raise GraphFailure(endpoint, 200, None, "a page without a value array", "protocol")
     return list(values)
+
+
+async def get_json_page(conn: Any, info: Any, endpoint: str) -> dict[str, Any]:
+    """One collection page through the SDK's adapter and middleware (auth, retry, errors), decoded
+    with the json module instead of the SDK's model deserialisation, which costs milliseconds per
+    object (every model builds its whole field map). A page without ``value`` is a protocol failure."""
+    raw = await conn.adapter.send_primitive_async(info, "bytes", {"XXX": ODataError})
+    try:
+        doc = json.loads(raw or b"{}")
+    except ValueError:
+        raise GraphFailure(endpoint, 200, None, "the answer is not valid JSON", "protocol") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("value"), list):
+        raise GraphFailure(endpoint, 200, None, "a page without a value array", "protocol")
+    return doc

@@ -29,7 +29,7 @@ from assessor.collect.graph.outcome import (
     failure_from,
     not_collected_from,
 )
-from assessor.collect.graph.paging import LinkGuard, page_values
+from assessor.collect.graph.paging import LinkGuard, get_json_page, page_values
 from assessor.collect.graph.users import USER_SELECT, user_record
 from assessor.evidence import PrivilegedRoles, RoleHolder, UserRecord
 from assessor.knowledge import load_knowledge
@@ -75,20 +75,21 @@ async def _assignments_for(conn: GraphConnection, role_filter: str | None) -> li
         expand=["principal"], filter=role_filter
     )
     builder = conn.client.role_management.directory.role_assignments
-    page = await builder.get(request_configuration=RequestConfiguration(query_parameters=params))
+    info = builder.to_get_request_information(request_configuration=RequestConfiguration(query_parameters=params))
+    page = await get_json_page(conn, info, ASSIGNMENTS_ENDPOINT)
     out: list[Assignment] = []
     guard = LinkGuard(ASSIGNMENTS_ENDPOINT)
     while True:
-        for a in guard.page(page_values(page, ASSIGNMENTS_ENDPOINT)):
-            if a.principal_id and a.role_definition_id:
-                out.append(
-                    Assignment(
-                        str(a.principal_id).lower(), principal_type(a.principal), str(a.role_definition_id).lower()
-                    )
-                )
-        if page is None or not page.odata_next_link:
+        for a in guard.page(page["value"]):
+            principal_id, role_id = a.get("principalId"), a.get("roleDefinitionId")
+            if principal_id and role_id:
+                kind = _TYPES.get(str((a.get("principal") or {}).get("@odata.type")), "unknown")
+                out.append(Assignment(str(principal_id).lower(), kind, str(role_id).lower()))
+        link = page.get("@odata.nextLink")
+        if not link:
             break
-        page = await builder.with_url(guard.follow(page.odata_next_link)).get()
+        info = builder.with_url(guard.follow(link)).to_get_request_information()
+        page = await get_json_page(conn, info, ASSIGNMENTS_ENDPOINT)
     return out
 
 
