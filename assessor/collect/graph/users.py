@@ -42,6 +42,7 @@ from assessor.collect.graph.outcome import (
     failure_from,
     not_collected_from,
 )
+from assessor.engine.licensing import PlanIndex, is_enabled_member
 from assessor.evidence import AssignedLicense, SubscribedSku, UserCounts, UserRecord, Users
 from assessor.knowledge import Knowledge, load_knowledge
 from assessor.report.csv_report import neutralise
@@ -53,7 +54,6 @@ USER_SELECT = ("id", "userPrincipalName", "displayName", "accountEnabled", "user
 PAGE_SIZE = 999
 SEND_TICKS = 8
 EVENTUAL = {"ConsistencyLevel": "eventual"}
-USABLE_SKU_STATES = frozenset({"Enabled", "Warning"})
 CountVia = Literal["batch", "parallel"]
 
 
@@ -190,34 +190,24 @@ class Coverage:
 
 
 class Classifier:
-    """Classifies users from assignedLicenses against the tenant's subscribedSkus (cached per licence set)."""
+    """Classifies users as the engine does (`assessor.engine.licensing`: same plan index, same
+    definition of an enabled member), cached per distinct licence set for streaming speed."""
 
     def __init__(self, skus: Iterable[SubscribedSku], kb: Knowledge) -> None:
-        self._plans = {
-            s.sku_id.lower(): frozenset(p.service_plan_id.lower() for p in s.service_plans)
-            for s in skus
-            if s.capability_status in USABLE_SKU_STATES
-        }
+        self._index = PlanIndex(list(skus))
         self._mailbox = kb.mailbox_plan_ids
         self._premium = kb.premium_plan_ids
         self._ten_year = kb.ten_year_plan_ids
         self._cache: dict[tuple[tuple[str, tuple[str, ...]], ...], tuple[bool, bool, bool]] = {}
 
-    def enabled_plans(self, licences: Iterable[AssignedLicense]) -> set[str]:
-        plans: set[str] = set()
-        for lic in licences:
-            plans |= self._plans.get(lic.sku_id, frozenset()) - set(lic.disabled_plans)
-        return plans
-
     def coverage(self, user: UserRecord) -> Coverage:
         key = tuple(sorted((lic.sku_id, tuple(sorted(lic.disabled_plans))) for lic in user.assigned_licenses))
         flags = self._cache.get(key)
         if flags is None:
-            plans = self.enabled_plans(user.assigned_licenses)
+            plans = self._index.enabled_plans(user)
             flags = (bool(plans & self._mailbox), bool(plans & self._premium), bool(plans & self._ten_year))
             self._cache[key] = flags
-        enabled_member = user.account_enabled is True and user.user_type == "Member"
-        in_scope = enabled_member and flags[0]
+        in_scope = is_enabled_member(user) and flags[0]
         premium = in_scope and flags[1]
         return Coverage(in_scope, premium, premium and flags[2])
 
