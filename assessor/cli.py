@@ -18,13 +18,13 @@ from tabulate import tabulate
 
 from assessor import __version__
 from assessor.collect.attestation import with_attestation
-from assessor.engine.model import Report, Status
+from assessor.engine.model import Report
 from assessor.engine.registry import load_catalogue, registry
 from assessor.engine.runner import evaluate
 from assessor.errors import AssessorError, UsageError
 from assessor.evidence import Evidence, evidence_json_schema, load_evidence, verify_seal, write_text_atomic
 from assessor.evidence import save_evidence as save_evidence_file
-from assessor.profiles import SEVERITY_ORDER, Profile, builtin_profile_ids, load_profile, profile_json_schema
+from assessor.profiles import Profile, builtin_profile_ids, load_profile, profile_json_schema
 from assessor.report import RENDERERS, RenderOptions
 from assessor.report.console import render_console
 from assessor.report.prices import load_prices
@@ -71,13 +71,7 @@ def _write_outputs(report: Report, formats: list[str], output: Path | None, opti
 
 
 def exit_code_for(report: Report, fail_on: str) -> int:
-    if fail_on == "none":
-        return 0
-    threshold = SEVERITY_ORDER[fail_on]
-    for f in report.findings:
-        if f.status in (Status.FAIL, Status.WARN) and SEVERITY_ORDER.get(f.severity, 0) >= threshold:
-            return 1
-    return 0
+    return 1 if report.gaps_at_or_above(fail_on) else 0
 
 
 def run_assessment(evidence: Evidence, profile: Profile, on: date) -> Report:

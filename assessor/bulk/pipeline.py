@@ -17,10 +17,10 @@ from assessor.bulk.manifest import TenantEntry
 from assessor.bulk.runner import TenantJob
 from assessor.collect import CollectOptions, RetryPolicy, collect
 from assessor.collect.auth import AuthOptions, StaticTokenCredential
-from assessor.engine.model import Report, Status
+from assessor.engine.model import Report
 from assessor.engine.runner import evaluate
 from assessor.evidence import save_evidence, write_text_atomic
-from assessor.profiles import SEVERITY_ORDER, Profile
+from assessor.profiles import Profile
 from assessor.report import RENDERERS, RenderOptions
 
 EVIDENCE_FILE = "evidence.json"
@@ -89,11 +89,7 @@ def render_reports(report: Report, formats: Sequence[str], directory: Path) -> l
 
 def at_or_above(report: Report, fail_on: str) -> bool:
     """Whether a fail/warn finding has at least the ``--fail-on`` severity."""
-    if fail_on == "none":
-        return False
-    threshold = SEVERITY_ORDER[fail_on]
-    return any(f.status in (Status.FAIL, Status.WARN) and SEVERITY_ORDER.get(f.severity, 0) >= threshold
-               for f in report.findings)
+    return report.gaps_at_or_above(fail_on)
 
 
 def report_summary(report: Report, files: Sequence[str], fail_on: str) -> dict[str, Any]:

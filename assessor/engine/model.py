@@ -176,3 +176,13 @@ class Report(_M):
 
     def to_json_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json", by_alias=True)
+
+    def gaps_at_or_above(self, fail_on: str) -> bool:
+        """Whether a fail/warn finding has at least the ``--fail-on`` severity (``none``: never)."""
+        if fail_on == "none":
+            return False
+        from assessor.profiles import SEVERITY_ORDER
+
+        threshold = SEVERITY_ORDER[fail_on]
+        return any(f.status in (Status.FAIL, Status.WARN) and SEVERITY_ORDER.get(f.severity, 0) >= threshold
+                   for f in self.findings)
