@@ -22,8 +22,12 @@ def _event(ctx: CheckContext, name: str) -> Outcome:
     if fig.audited_mailboxes is not None and user_mailboxes and fig.audited_mailboxes < user_mailboxes:
         missing = user_mailboxes - fig.audited_mailboxes
         default_note = "" if event.default_on else " It is off by default and must be added to AuditOwner."
+        scope = (f"for every logon type ({', '.join(event.logon_types)})" if len(event.logon_types) > 1
+                 else f"for the {event.logon_types[0]} logon type")
+        seen = (f" The log shows it for {fig.observed_users} users, from the mailboxes that do audit it."
+                if fig.observed_users else "")
         return Outcome(Status.FAIL, f"{missing} of {user_mailboxes} user mailboxes do not audit "
-                       f"{event.mailbox_action} for {', '.join(event.logon_types)}.{default_note}", ev)
+                       f"{event.mailbox_action} {scope}.{default_note}{seen}", ev)
     if fig.probe_unavailable is not None:
         prov = ctx.evidence.audit_probe.provenance
         return Outcome(Status.UNKNOWN, f"The event probe was requested but gave no observations "
