@@ -11,12 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from urllib.parse import quote
 
-from assessor.collect.graph.batch import BatchRequest, send_batch
 from assessor.collect.graph.client import GraphConnection
 from assessor.collect.graph.outcome import GraphFailure
-from assessor.collect.graph.users import USER_SELECT, user_record
+from assessor.collect.graph.users import fetch_users
 from assessor.evidence import UserRecord
 
 
@@ -28,27 +26,18 @@ class NamedUsers:
 
 
 async def resolve_named_users(conn: GraphConnection, names: Iterable[str]) -> NamedUsers:
-    unique = sorted({n.strip() for n in names if n and n.strip()}, key=str.lower)
     out = NamedUsers()
-    if not unique:
-        return out
-    select = ",".join(USER_SELECT)
-    requests = [BatchRequest(str(i), f"/users/{quote(name, safe='@')}?$select={select}")
-                for i, name in enumerate(unique)]
     try:
-        answers = await send_batch(conn, requests)
+        found, failed = await fetch_users(conn, (n.strip() for n in names if n and n.strip()))
     except GraphFailure as failure:
         out.notes.append(f"retention-policy users not resolved: {failure.describe()}")
         return out
-    for req, name in zip(requests, unique, strict=True):
-        res = answers.get(req.id)
-        if res is not None and res.ok and isinstance(res.body, dict):
-            out.found.append(user_record(res.body))
-        elif res is not None and res.status == 404:
+    out.found = list(found.values())
+    for name, res in failed.items():
+        if res.status == 404:
             out.unresolved.append(name)
         else:
-            reason = res.error(f"GET /users/{name}").describe() if res is not None else "no answer in $batch"
-            out.notes.append(f"retention-policy user {name}: {reason}")
+            out.notes.append(f"retention-policy user {name}: {res.error(f'GET /users/{name}').describe()}")
     return out
 
 

@@ -11,7 +11,6 @@ import asyncio
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
 
 from kiota_abstractions.base_request_configuration import RequestConfiguration
 from msgraph.generated.groups.item.members.graph_user.graph_user_request_builder import GraphUserRequestBuilder
@@ -19,7 +18,6 @@ from msgraph.generated.role_management.directory.role_assignments.role_assignmen
     RoleAssignmentsRequestBuilder,
 )
 
-from assessor.collect.graph.batch import BatchRequest, send_batch
 from assessor.collect.graph.client import GraphConnection
 from assessor.collect.graph.outcome import (
     GRAPH_ERRORS,
@@ -30,7 +28,7 @@ from assessor.collect.graph.outcome import (
     not_collected_from,
 )
 from assessor.collect.graph.paging import LinkGuard, get_json_page, page_values
-from assessor.collect.graph.users import USER_SELECT, user_record
+from assessor.collect.graph.users import USER_SELECT, fetch_users, user_record
 from assessor.evidence import PrivilegedRoles, RoleHolder, UserRecord
 from assessor.knowledge import load_knowledge
 
@@ -127,20 +125,8 @@ async def read_directory_roles(conn: GraphConnection, roles: Sequence[str] | Non
 
 async def lookup_users(conn: GraphConnection, ids: Iterable[str]) -> tuple[dict[str, UserRecord], list[str]]:
     """`/users/{id}` for each id in `$batch`es; returns records and notes for failures."""
-    unique = sorted(set(ids))
-    select = ",".join(USER_SELECT)
-    requests = [BatchRequest(str(n), f"/users/{quote(uid)}?$select={select}") for n, uid in enumerate(unique)]
-    if not requests:
-        return {}, []
-    answers = await send_batch(conn, requests)
-    found: dict[str, UserRecord] = {}
-    notes: list[str] = []
-    for req, uid in zip(requests, unique, strict=True):
-        res = answers[req.id]
-        if res.ok and isinstance(res.body, dict):
-            found[uid] = user_record(res.body)
-        else:
-            notes.append(f"role holder {uid}: {res.error(f'GET /users/{uid}').describe()}")
+    found, failed = await fetch_users(conn, ids)
+    notes = [f"role holder {uid}: {res.error(f'GET /users/{uid}').describe()}" for uid, res in failed.items()]
     return found, notes
 
 

@@ -32,7 +32,7 @@ from msgraph.generated.models.o_data_errors.o_data_error import ODataError
 from msgraph.generated.users.count.count_request_builder import CountRequestBuilder
 from msgraph.generated.users.users_request_builder import UsersRequestBuilder
 
-from assessor.collect.graph.batch import BatchRequest, send_batch
+from assessor.collect.graph.batch import BatchRequest, BatchResult, send_batch
 from assessor.collect.graph.client import GraphConnection
 from assessor.collect.graph.outcome import (
     GRAPH_ERRORS,
@@ -418,3 +418,27 @@ async def collect_user_details(
         writer.commit()
     users = Users(mode="detail", counts=counts, records_file=str(inputs.gap_list) if inputs.gap_list else None)
     return Collected(users, source, tuple(notes))
+
+
+async def fetch_users(
+    conn: GraphConnection, ids: Iterable[str]
+) -> tuple[dict[str, UserRecord], dict[str, BatchResult]]:
+    """`GET /users/{id-or-upn}` for each distinct id, in `$batch`es: the records found, and the
+    failed answers by id (their status tells a missing user, 404, from a denied or failed read)."""
+    unique = sorted(set(ids))
+    select = ",".join(USER_SELECT)
+    requests = [
+        BatchRequest(str(n), f"/users/{quote(uid, safe='@')}?$select={select}") for n, uid in enumerate(unique)
+    ]
+    if not requests:
+        return {}, {}
+    answers = await send_batch(conn, requests)
+    found: dict[str, UserRecord] = {}
+    failed: dict[str, BatchResult] = {}
+    for req, uid in zip(requests, unique, strict=True):
+        res = answers[req.id]
+        if res.ok and isinstance(res.body, dict):
+            found[uid] = user_record(res.body)
+        else:
+            failed[uid] = res
+    return found, failed
