@@ -28,7 +28,7 @@ from assessor.profiles import Profile, builtin_profile_ids, load_profile, profil
 from assessor.report import RENDERERS, RenderOptions
 from assessor.report.console import render_console
 from assessor.report.prices import load_prices
-from assessor.report.pseudonymize import KEY_ENV, pseudonymize_report, resolve_key
+from assessor.report.pseudonymize import KEY_ENV, pseudonymize_report, pseudonymize_user_list, resolve_key
 
 FAIL_ON = ("none", "info", "low", "medium", "high", "critical")
 
@@ -117,10 +117,24 @@ _COLLECT_OPTIONS = [
 ]
 
 
+USER_GAP_FILE = "user-gaps.csv"
+
+
 def collect_options(fn: Any) -> Any:
     for option in reversed(_COLLECT_OPTIONS):
         fn = option(fn)
     return fn
+
+
+def _collect_param_names() -> frozenset[str]:
+    @collect_options
+    def probe(**_: Any) -> None:
+        """Only carries the collection options' click parameters."""
+
+    return frozenset(p.name for p in getattr(probe, "__click_params__", []) if p.name)
+
+
+_COLLECT_PARAM_NAMES = _collect_param_names()
 
 
 def build_collect_options(params: dict[str, Any], profile: Profile | None = None) -> Any:
@@ -182,17 +196,42 @@ def cli() -> None:
     """Assess Microsoft 365 audit-log coverage, retention and licensing against requirement profiles."""
 
 
-def _report_options(report: Report, pseudonymize: bool, prices_file: Path | None) -> tuple[Report, RenderOptions]:
+def _pseudonym_key() -> bytes:
+    key, stable = resolve_key()
+    if not stable:
+        click.echo(f"assessor: {KEY_ENV} is not set: pseudonyms use a random key and differ on every run", err=True)
+    return key
+
+
+def _report_options(report: Report, key: bytes | None, prices_file: Path | None) -> tuple[Report, RenderOptions]:
     """Pseudonymise once, on the model, so every format (and the terminal) shows the same pseudonyms."""
     prices = load_prices(prices_file) if prices_file is not None else None
-    key = None
-    if pseudonymize:
-        key, stable = resolve_key()
-        if not stable:
-            click.echo(f"assessor: {KEY_ENV} is not set: pseudonyms use a random key and differ on every run",
-                       err=True)
+    if key is not None:
         report = pseudonymize_report(report, key)
     return report, RenderOptions(pseudonymize_key=key, prices=prices)
+
+
+# Options that only mean something when collecting from a real tenant (not with --sandbox, which
+# brings its own tenant, endpoints and token), and those that mean nothing with --evidence.
+TENANT_ONLY_OPTIONS = ("tenant", "cloud", "auth_mode", "client_id", "secret_env", "secret_file", "certificate",
+                       "certificate_password_env", "managed_identity_client_id", "graph_endpoint",
+                       "exchange_endpoint", "compliance_endpoint", "request_timeout", "tenant_timeout")
+
+
+def _reject_unused_collect_options(evidence_path: Path | None, sandbox_name: str | None) -> None:
+    """A collection option given where nothing is collected would be silently ignored: refuse it."""
+    if evidence_path is None and sandbox_name is None:
+        return
+    ctx = click.get_current_context()
+    given = [p for p in ctx.command.params
+             if p.name is not None and p.name in _COLLECT_PARAM_NAMES
+             and ctx.get_parameter_source(p.name) not in (click.core.ParameterSource.DEFAULT, None)]
+    for param in given:
+        if evidence_path is not None:
+            raise UsageError(f"{param.opts[0]} applies only when collecting; --evidence evaluates a saved file")
+        if param.name in TENANT_ONLY_OPTIONS:
+            raise UsageError(f"{param.opts[0]} applies only to a real tenant; --sandbox brings its own tenant, "
+                             "endpoints and token")
 
 
 @cli.command()
@@ -223,8 +262,13 @@ def assess(evidence_path: Path | None, sandbox_name: str | None, save_evidence: 
     fmt = _parse_formats(formats)
     if evidence_path is not None and sandbox_name is not None:
         raise UsageError("give either --evidence or --sandbox, not both")
+    _reject_unused_collect_options(evidence_path, sandbox_name)
     profile = load_profile(profile_name)
     when = _parse_date(on)
+    key = _pseudonym_key() if pseudonymize else None
+    if evidence_path is None and "csv" in fmt and output is not None and collect_params["users_mode"] == "detail" \
+            and collect_params.get("user_list") is None:
+        collect_params["user_list"] = output / USER_GAP_FILE  # the CSV format's per-user gap list
     if evidence_path is not None:
         evidence = load_evidence(evidence_path)
     else:
@@ -239,8 +283,13 @@ def assess(evidence_path: Path | None, sandbox_name: str | None, save_evidence: 
     if attestation is not None:
         evidence = with_attestation(evidence, attestation)
     report = run_assessment(evidence, profile, when)
-    report, options = _report_options(report, pseudonymize, prices_file)
+    report, options = _report_options(report, key, prices_file)
     written = _write_outputs(report, fmt, output, options)
+    user_list = collect_params.get("user_list")
+    if evidence_path is None and user_list is not None and Path(user_list).is_file():
+        if key is not None:
+            pseudonymize_user_list(Path(user_list), key)  # same pseudonyms as the reports
+        written.append(Path(user_list))
     if "console" in fmt:
         click.echo(render_console(report))
     for path in written:

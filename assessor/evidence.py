@@ -14,10 +14,12 @@ import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from itertools import pairwise
 from pathlib import Path
-from typing import Annotated, Any, Generic, Literal, TypeVar
+from typing import IO, Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -473,18 +475,26 @@ def verify_seal(raw: dict[str, Any]) -> tuple[bool, str]:
     return True, f"intact (sha256 {recorded})"
 
 
-def write_text_atomic(path: str | os.PathLike[str], text: str) -> None:
-    """Write text to a temp file beside the target and rename it over, so no half file is ever seen."""
+@contextmanager
+def atomic_writer(path: str | os.PathLike[str]) -> Iterator[IO[str]]:
+    """A text file handle on a temp file beside ``path``, renamed over it only if the block completes,
+    so no half file is ever seen (and an existing file survives a failure)."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
+            yield fh
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_text_atomic(path: str | os.PathLike[str], text: str) -> None:
+    """Write text to a temp file beside the target and rename it over, so no half file is ever seen."""
+    with atomic_writer(path) as fh:
+        fh.write(text)
 
 
 def write_json_atomic(path: str | os.PathLike[str], document: Any) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -104,6 +106,11 @@ def test_bad_input_keeps_existing_output(tmp_path: Path) -> None:
     ("assess", "--evidence", "examples/e3-standard-ingestion-off.json", "--format", "json"),
     ("assess", "--bogus"),
     ("schema", "nothing"),
+    # collection options where nothing is collected would be silently ignored: refused instead
+    ("assess", "--evidence", "examples/e3-standard-ingestion-off.json", "--tenant", "contoso.com"),
+    ("assess", "--evidence", "examples/e3-standard-ingestion-off.json", "--users", "detail"),
+    ("assess", "--sandbox", "contoso", "--auth", "secret"),
+    ("assess", "--sandbox", "contoso", "--graph-endpoint", "http://127.0.0.1:9/v1.0"),
 ])
 def test_usage_errors_exit_2_one_line(args: tuple[str, ...]) -> None:
     res = run(*args)
@@ -138,3 +145,34 @@ def test_attestation_feeds_export_checks(tmp_path: Path) -> None:
     bad.write_text("siem_retention_days: -5\n")
     res = run("assess", "--evidence", str(EXAMPLES / "e3-standard-ingestion-off.json"), "--attest", str(bad))
     assert res.returncode == 2 and "siem_retention_days" in res.stderr and len(res.stderr.strip().splitlines()) == 1
+
+
+def test_detail_mode_csv_writes_the_per_user_gap_list(tmp_path: Path) -> None:
+    res = run("assess", "--sandbox", "contoso", "--users", "detail", "--format", "csv,json", "--output",
+              str(tmp_path), "--date", "2026-11-25")
+    assert res.returncode == 0, res.stderr
+    report = json.loads((tmp_path / "report.json").read_text())
+    with (tmp_path / "user-gaps.csv").open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    lic = report["licensing"]
+    # the gap list: every in-scope user without Premium audit, plus every privileged user
+    in_scope = [r for r in rows if r["inScope"] == "True"]
+    assert sum(r["premium"] == "False" for r in in_scope) == lic["users_without_premium_audit"] > 0
+    assert all(r["premium"] == "False" or r["privileged"] == "True" for r in rows)
+    privileged_gap = {r["id"] for r in in_scope if r["privileged"] == "True" and r["premium"] == "False"}
+    assert privileged_gap == {u["id"] for u in lic["privileged_without_premium"]}
+    assert f"wrote {tmp_path / 'user-gaps.csv'}" in res.stderr
+
+
+def test_pseudonymized_gap_list_matches_the_report(tmp_path: Path) -> None:
+    env = {**os.environ, "ASSESSOR_PSEUDONYM_KEY": "test-key"}
+    res = subprocess.run([sys.executable, "-m", "assessor", "assess", "--sandbox", "contoso", "--users", "detail",
+                          "--format", "csv,json", "--output", str(tmp_path), "--pseudonymize"],
+                         capture_output=True, text=True, cwd=ROOT, timeout=120, check=False, env=env)
+    assert res.returncode == 0, res.stderr
+    text = (tmp_path / "user-gaps.csv").read_text()
+    assert "@contoso.com" not in text and "8b4e2f10-" not in text
+    report = json.loads((tmp_path / "report.json").read_text())
+    rows = {r["id"]: r for r in csv.DictReader(text.splitlines())}
+    for user in report["licensing"]["privileged_without_premium"]:
+        assert rows[user["id"]]["userPrincipalName"] == user["user_principal_name"]

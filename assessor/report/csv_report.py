@@ -4,8 +4,9 @@ Spreadsheet formula injection is neutralised: a cell whose text starts with ``=`
 ``@``, a tab or a carriage return (also after leading spaces) is prefixed with a single quote, so
 a UPN or tenant name such as ``=HYPERLINK("http://x","y")`` is shown as text, never evaluated.
 
-Detail mode's per-user gap list (evidence ``users.records_file``) is not repeated here: the
-report model carries no per-user rows, and that file already is the per-user list.
+Detail mode's per-user gap list is not a row of this file: the report model carries no per-user
+rows. It is streamed to ``user-gaps.csv`` (beside this file) by the users collector while users
+are enumerated (``assessor assess --users detail --format csv``), with the same neutralisation.
 """
 
 from __future__ import annotations

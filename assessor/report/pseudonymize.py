@@ -15,15 +15,19 @@ Structural fields (check ids, statuses, severities, SKU part numbers, references
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import hmac
+import json
 import os
 import re
 import secrets
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 from assessor.engine.model import Report
+from assessor.evidence import atomic_writer
 
 KEY_ENV = "ASSESSOR_PSEUDONYM_KEY"
 EMAIL = re.compile(
@@ -218,3 +222,43 @@ def pseudonymize_report(report: Report, key: bytes) -> Report:
     body = {k: _walk(v, k, on_string) for k, v in doc.items() if k != "tenant"}
     body["tenant"] = doc["tenant"]
     return Report.model_validate(body)
+
+
+def pseudonymize_user_list(path: Path, key: bytes) -> None:
+    """Rewrite a detail-mode per-user gap list (CSV or JSON Lines) with the report's pseudonyms.
+
+    Streams row by row (the list can hold a million users) into a temp file that replaces the
+    original only when complete. The user's object id and UPN get the same pseudonyms as in the
+    reports made with the same key, so rows still match the report's lists.
+    """
+    p = Pseudonymizer(key)
+
+    def upn(value: Any) -> Any:
+        return p.identity(value) if isinstance(value, str) and value else value
+
+    def object_id(value: Any) -> Any:
+        return p.token("object", value) if isinstance(value, str) and value else value
+
+    with path.open(encoding="utf-8", newline="") as src, atomic_writer(path) as dst:
+        if path.suffix.lower() == ".csv":
+            reader = csv.reader(src)
+            writer = csv.writer(dst)
+            header = next(reader, None)
+            if header is None:
+                return
+            writer.writerow(header)
+            columns = {name: i for i, name in enumerate(header)}
+            for row in reader:
+                for name, fn in (("id", object_id), ("userPrincipalName", upn)):
+                    i = columns.get(name)
+                    if i is not None and i < len(row):
+                        row[i] = fn(row[i])
+                writer.writerow(row)
+        else:
+            for line in src:
+                if not line.strip():
+                    continue
+                doc = json.loads(line)
+                doc["id"] = object_id(doc.get("id"))
+                doc["userPrincipalName"] = upn(doc.get("userPrincipalName"))
+                dst.write(json.dumps(doc, ensure_ascii=False) + "\n")
