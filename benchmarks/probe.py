@@ -158,7 +158,7 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--days", type=int, default=7)
     parser.add_argument("--query-seconds", type=float, default=30.0)
-    parser.add_argument("--poll", type=float, nargs=3, default=[1.0, 1.25, 10.0],
+    parser.add_argument("--poll", type=float, nargs=3, default=[1.0, 1.25, 5.0],
                         metavar=("INITIAL", "FACTOR", "MAX"), help="poll back-off (the probe's defaults)")
     parser.add_argument("--keep-records", help="also stream the raw records to this JSON Lines file")
     parser.add_argument("--child", help=argparse.SUPPRESS)

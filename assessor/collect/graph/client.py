@@ -13,6 +13,7 @@ import asyncio
 import inspect
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from azure.core.credentials import TokenCredential
@@ -138,7 +139,11 @@ def connect(credential: TokenCredential, settings: GraphSettings) -> GraphConnec
     middleware = [BoundedRetryHandler(settings.retry, budget) if isinstance(m, RetryHandler) else m for m in middleware]
     middleware.append(GraphClientFactory._get_telemetry_handler(None))
     http = GraphClientFactory.create_with_custom_middleware(middleware, client=http)
-    auth = AzureIdentityAuthenticationProvider(_non_blocking(credential), scopes=list(settings.scopes))
+    # The token goes only to the Graph host itself: a next link (or a guessed one) that points
+    # anywhere else is requested without it.
+    graph_host = urlsplit(settings.base_url).hostname or ""
+    auth = AzureIdentityAuthenticationProvider(_non_blocking(credential), scopes=list(settings.scopes),
+                                               allowed_hosts=[graph_host] if graph_host else [])
     adapter = GraphRequestAdapter(auth, client=http)
     client = GraphServiceClient(request_adapter=adapter)
     client.request_adapter.base_url = settings.base_url.rstrip("/")

@@ -12,11 +12,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import re
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from typing import Any, TypeVar, cast
+from urllib.parse import urlsplit
 
 import httpx
 from azure.core.exceptions import AzureError
@@ -45,7 +47,7 @@ class PollPolicy:
 
     initial: float = 1.0
     factor: float = 1.25
-    maximum: float = 10.0
+    maximum: float = 5.0
 
     def delays(self) -> Iterator[float]:
         delay = self.initial
@@ -168,6 +170,36 @@ async def wait_until_succeeded(client: GraphServiceClient, state: QueryState, po
 # --------------------------------------------------------------------------- records
 
 
+# `"@odata.nextLink": "<JSON string>"` as a member of some object (inside a JSON string value the
+# quotes would be escaped, so record text cannot match).
+_NEXT_LINK = re.compile(rb'"@odata\.nextLink"\s*:\s*("(?:[^"\\]|\\.)*")')
+_PEEK_BYTES = 4096
+
+
+def peek_next_link(raw: bytes | None) -> str | None:
+    """A cheap guess at the page's ``@odata.nextLink`` from its first or last bytes, before decoding.
+
+    Graph writes the link before or after ``value``; looking only at the two ends keeps this O(1)
+    in the page size. The guess only starts the next request early: the decoded page decides.
+    """
+    if not raw:
+        return None
+    for chunk in (raw[-_PEEK_BYTES:], raw[:_PEEK_BYTES]):
+        found = _NEXT_LINK.search(chunk)
+        if found is not None:
+            try:
+                link = json.loads(found.group(1))
+            except ValueError:
+                return None
+            return link if isinstance(link, str) and link else None
+    return None
+
+
+def _origin(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    return parts.scheme.lower(), parts.netloc.lower()
+
+
 def _decode_page(raw: bytes | None, endpoint: str) -> tuple[list[dict[str, Any]], str | None]:
     if not raw:
         return [], None
@@ -185,8 +217,9 @@ async def record_pages(client: GraphServiceClient, query_id: str, permission: st
                        page_size: int | None = None) -> AsyncGenerator[list[dict[str, Any]], None]:
     """Yield each page of the query's records, following ``@odata.nextLink``.
 
-    The next page is requested before the current one is yielded, so the service prepares it while
-    the caller aggregates (at most two pages in memory). A repeated link is a paging loop: an error.
+    The next page is requested before the current one is decoded (from a peek at the raw bytes,
+    confirmed by the decoded link), so the service prepares it while this one is decoded and
+    aggregated (at most two pages in memory). A repeated link is a paging loop: an error.
     Use with ``contextlib.aclosing`` so an abandoned iteration cancels the prefetch.
     """
     endpoint = GET_RECORDS.format(id=query_id)
@@ -201,11 +234,22 @@ async def record_pages(client: GraphServiceClient, query_id: str, permission: st
     pending: asyncio.Future[bytes | None] | None = fetch(
         builder.to_get_request_information(RequestConfiguration(query_parameters=params) if page_size else None))
     seen: set[int] = set()
+    origin = _origin(str(adapter.base_url))
     try:
         while pending is not None:
             raw = await pending
             pending = None
+            # Ask for the next page before decoding this one (decoding is most of the client's work),
+            # so the service prepares page N+1 while page N is decoded and aggregated.
+            guessed = peek_next_link(raw)
+            if guessed is not None and _origin(guessed) == origin:
+                pending = fetch(builder.with_url(guessed).to_get_request_information())
             records, link = _decode_page(raw, endpoint)
+            if pending is not None and link != guessed:  # the guess was wrong: drop it
+                pending.cancel()
+                with contextlib.suppress(asyncio.CancelledError, ProbeError):
+                    await pending
+                pending = None
             first = records[0].get("id") if records and isinstance(records[0], dict) else None
             if first is not None:  # a link back to page 1 (whose URL the SDK built) shows as a repeated record
                 if hash(("first", first)) in seen:
@@ -215,7 +259,8 @@ async def record_pages(client: GraphServiceClient, query_id: str, permission: st
                 if hash(link) in seen:
                     raise ProbeHttpError(f"{endpoint}: @odata.nextLink repeats a page already read (a paging loop)")
                 seen.add(hash(link))
-                pending = fetch(builder.with_url(link).to_get_request_information())
+                if pending is None:
+                    pending = fetch(builder.with_url(link).to_get_request_information())
             yield records
     finally:
         if pending is not None:
