@@ -101,6 +101,9 @@ class Tenant(_Model):
     domains: list[str] = Field(default_factory=list)
     default_domain: str | None = None
     cloud: Cloud = "global"
+    provenance: Provenance | None = Field(
+        None, description="How name and domains were obtained (GET /organization); absent in hand-made evidence"
+    )
 
 
 class ServicePlan(_Model):

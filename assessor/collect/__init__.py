@@ -50,7 +50,7 @@ from assessor.collect.graph.named import NamedUsers, policy_user_ids, resolve_na
 from assessor.collect.graph.outcome import provenance
 from assessor.collect.permissions import PreflightResult, preflight, required_permissions
 from assessor.errors import CollectionError, UsageError
-from assessor.evidence import TENANT_ID_PATTERN, Evidence, Meta, Tenant
+from assessor.evidence import TENANT_ID_PATTERN, Evidence, Meta, Provenance, Tenant
 
 __all__ = [
     "AuthOptions",
@@ -190,12 +190,13 @@ def _section(outcome: Collected[Any] | NotCollected, at: datetime) -> dict[str, 
     return {"provenance": provenance(outcome, at), "data": data}
 
 
-def _tenant(result: GraphResult, options: CollectOptions, notes: list[str]) -> Tenant:
+def _tenant(result: GraphResult, options: CollectOptions, notes: list[str], at: datetime) -> Tenant:
     org = result.outcomes["tenant"]
+    origin = Provenance.model_validate(provenance(org, at))
     if isinstance(org, Collected):
-        return org.data  # type: ignore[no-any-return]
+        return org.data.model_copy(update={"provenance": origin})  # type: ignore[no-any-return]
     notes.append(f"tenant: organization not collected ({org.reason}); tenant id taken from --tenant")
-    return Tenant(id=options.tenant, cloud=options.cloud)  # type: ignore[arg-type]
+    return Tenant(id=options.tenant, cloud=options.cloud, provenance=origin)  # type: ignore[arg-type]
 
 
 def _endpoints(options: CollectOptions, graph_url: str) -> dict[str, str]:
@@ -217,7 +218,7 @@ def _assemble(
     exchange: dict[str, Any],
 ) -> Evidence:
     all_notes = notes + result.notes()
-    tenant = _tenant(result, options, all_notes)
+    tenant = _tenant(result, options, all_notes, at)
     meta = Meta(
         tool_version=assessor.__version__,
         collected_at=at,

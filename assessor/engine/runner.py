@@ -124,10 +124,11 @@ def _verdict(findings: list[Finding]) -> str:
 
 
 def collection_log(evidence: Evidence) -> list[CollectionEntry]:
+    origins = [("tenant", evidence.tenant.provenance)] if evidence.tenant.provenance is not None else []
+    origins += [(name, s.provenance) for name, s in evidence.sections().items()]
     return [
-        CollectionEntry(section=name, status=s.provenance.status, source=s.provenance.source,
-                        reason=s.provenance.reason, fix=s.provenance.fix, file=s.provenance.file)
-        for name, s in evidence.sections().items()
+        CollectionEntry(section=name, status=p.status, source=p.source, reason=p.reason, fix=p.fix, file=p.file)
+        for name, p in origins
     ]
 
 
@@ -140,7 +141,7 @@ def evaluate(evidence: Evidence, profile: Profile, on: date, generated_at: datet
     findings = [_finding(rc, run_check(rc, ctx), profile) for rc in registry()]
     summary = Counter(f.status.value for f in findings)
     return Report(
-        tenant=evidence.tenant.model_dump(mode="json"),
+        tenant=evidence.tenant.model_dump(mode="json", exclude={"provenance"}),
         profile=ProfileRef(id=profile.id, name=profile.name, framework=profile.framework, as_of=profile.as_of),
         generated_at=generated_at, assessment_date=on, tool_version=__version__,
         verdict=_verdict(findings),  # type: ignore[arg-type]

@@ -199,16 +199,38 @@ def test_bundled_fabrikam_100k_summary_equals_detail(make_server) -> None:
 
 
 def test_a_failed_count_is_none_never_a_guess(make_server) -> None:
-    errors = [ErrorSpec(path="/users/$count", status=400, code="Request_BadRequest", times=1)]
+    errors = [ErrorSpec(path="/users/$count", status=500, code="InternalServerError", times=1)]
     server = make_server(["contoso"], errors=errors)
     evidence = run(server, "contoso")
     values = counts(evidence)
     assert values.count(None) == 1
     assert set(values) - {None} <= {232, 213, 12, 197, 35, 5}
-    assert any("unknown" in note and "400" in note for note in evidence.meta.notes)
+    assert any("unknown" in note and "500" in note for note in evidence.meta.notes)
 
 
 def test_all_counts_throttled_beyond_the_budget_is_not_collected(make_server) -> None:
     server = make_server(["contoso"], throttle=ThrottleSpec(every=1, retry_after=0, paths=["/users/$count"]))
     users = run(server, "contoso").users
     assert users.provenance.status == "not_collected" and "429" in users.provenance.reason
+
+
+@pytest.mark.parametrize("via", ["batch", "parallel"])
+def test_refused_count_queries_fall_back_to_enumeration(make_server, server: SandboxServer, via: str) -> None:
+    """A service that refuses `$count` with advanced filters (400) still gets exact figures."""
+    expected = counts(run(server, "contoso"))
+    refusing = make_server(["contoso"], errors=[ErrorSpec(path="/users/$count", status=400,
+                                                          code="Request_UnsupportedQuery",
+                                                          message="Unsupported query.")])
+    evidence = run(refusing, "contoso", count_via=via)
+    assert counts(evidence) == expected
+    assert evidence.users.provenance.status == "collected"
+    assert evidence.users.data.mode == "detail"
+    assert any("$count queries refused" in n and "enumerating users" in n for n in evidence.meta.notes)
+
+
+def test_forbidden_counts_do_not_fall_back(make_server) -> None:
+    """403 is a missing permission, not an unsupported query: enumerating would fail the same way."""
+    forbidding = make_server(["contoso"], errors=[ErrorSpec(path="/users/$count", status=403)])
+    evidence = run(forbidding, "contoso")
+    assert evidence.users.provenance.status == "not_collected"
+    assert "User.Read.All" in (evidence.users.provenance.fix or "")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -17,7 +17,15 @@ from assessor.collect.graph.client import GraphConnection
 from assessor.collect.graph.directory import collect_organization, collect_skus
 from assessor.collect.graph.outcome import Collected, NotCollected
 from assessor.collect.graph.roles import collect_privileged
-from assessor.collect.graph.users import CountVia, DetailInputs, collect_user_counts, collect_user_details
+from assessor.collect.graph.users import (
+    CountVia,
+    DetailInputs,
+    collect_user_details,
+    count_source,
+    count_users,
+    counts_outcome,
+    refused_counts,
+)
 from assessor.evidence import PrivilegedRoles
 
 UsersMode = Literal["summary", "detail"]
@@ -67,6 +75,24 @@ async def _details(
     return await collect_user_details(conn, inputs)
 
 
+async def _summary(
+    conn: GraphConnection, plan: GraphPlan, skus_task: asyncio.Task[Any], roles_task: asyncio.Task[Any]
+) -> Collected[Any] | NotCollected:
+    """The `$count` figures; where the service refuses those queries (a server or cloud without
+    advanced queries on `assignedPlans`), the same figures by enumerating users instead."""
+    results = await count_users(conn, plan.count_via)
+    refused = refused_counts(results)
+    if not refused:
+        return counts_outcome(results, count_source(plan.count_via))
+    details = await _details(conn, replace(plan, user_list_path=None), skus_task, roles_task)
+    first = next(iter(refused.values()))
+    note = (f"$count queries refused ({', '.join(refused)}: {first.describe()}); the figures come from "
+            "enumerating users instead")
+    if isinstance(details, Collected):
+        return Collected(details.data, details.source, (note, *details.notes))
+    return replace(details, notes=(note, *details.notes))
+
+
 async def collect_graph(conn: GraphConnection, plan: GraphPlan) -> GraphResult:
     tasks: dict[str, asyncio.Task[Any]] = {
         "tenant": asyncio.create_task(collect_organization(conn, plan.cloud)),
@@ -77,7 +103,7 @@ async def collect_graph(conn: GraphConnection, plan: GraphPlan) -> GraphResult:
     if plan.users_mode == "detail":
         users = _details(conn, plan, tasks["skus"], tasks["privileged"])
     else:
-        users = collect_user_counts(conn, plan.count_via)
+        users = _summary(conn, plan, tasks["skus"], tasks["privileged"])
     tasks["users"] = asyncio.create_task(users)
     _done, pending = await asyncio.wait(tasks.values(), timeout=plan.tenant_timeout)
     for task in pending:

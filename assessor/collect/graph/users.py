@@ -161,15 +161,30 @@ async def _counts_in_parallel(conn: GraphConnection, filters: dict[str, str | No
     return dict(zip(filters, values, strict=True))
 
 
-async def collect_user_counts(
-    conn: GraphConnection, via: CountVia = "batch", kb: Knowledge | None = None
-) -> Collected[Users] | NotCollected:
+CountResults = dict[str, int | GraphFailure]
+
+
+def count_source(via: CountVia) -> str:
+    return f"{COUNT_ENDPOINT}?$filter=… (ConsistencyLevel: eventual" + (", in $batch)" if via == "batch" else ")")
+
+
+async def count_users(conn: GraphConnection, via: CountVia = "batch", kb: Knowledge | None = None) -> CountResults:
+    """Every `UserCounts` figure by its `$count` query: the number, or the failure of that query."""
     filters = count_filters(kb or load_knowledge())
-    source = f"{COUNT_ENDPOINT}?$filter=… (ConsistencyLevel: eventual" + (", in $batch)" if via == "batch" else ")")
     try:
-        results = await (_counts_by_batch(conn, filters) if via == "batch" else _counts_in_parallel(conn, filters))
+        return await (_counts_by_batch(conn, filters) if via == "batch" else _counts_in_parallel(conn, filters))
     except GRAPH_ERRORS as exc:
-        return not_collected_from(failure_from(exc, "POST /$batch", conn.settings.request_timeout), PERMISSION, source)
+        failure = failure_from(exc, "POST /$batch", conn.settings.request_timeout)
+        return dict.fromkeys(filters, failure)
+
+
+def refused_counts(results: CountResults) -> dict[str, GraphFailure]:
+    """The count queries the service refused as a query (400: an unsupported filter, or `$count`
+    not supported at all) — as opposed to a missing permission, a throttle or an outage."""
+    return {n: r for n, r in results.items() if isinstance(r, GraphFailure) and r.status == 400}
+
+
+def counts_outcome(results: CountResults, source: str) -> Collected[Users] | NotCollected:
     failures = {n: r for n, r in results.items() if isinstance(r, GraphFailure)}
     if len(failures) == len(results):
         worst = next((f for f in failures.values() if f.forbidden), next(iter(failures.values())))
@@ -177,6 +192,7 @@ async def collect_user_counts(
     counts = UserCounts(**{n: (None if isinstance(r, GraphFailure) else r) for n, r in results.items()})
     notes = tuple(f"user count {n} unknown: {f.describe()}" for n, f in failures.items())
     return Collected(Users(mode="summary", counts=counts), source, notes)
+
 
 
 # --------------------------------------------------------------------------- detail mode

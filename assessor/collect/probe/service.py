@@ -244,7 +244,7 @@ async def record_pages(client: GraphServiceClient, query_id: str, permission: st
             guessed = peek_next_link(raw)
             if guessed is not None and _origin(guessed) == origin:
                 pending = fetch(builder.with_url(guessed).to_get_request_information())
-            records, link = _decode_page(raw, endpoint)
+            records, link = await asyncio.to_thread(_decode_page, raw, endpoint)
             if pending is not None and link != guessed:  # the guess was wrong: drop it
                 pending.cancel()
                 with contextlib.suppress(asyncio.CancelledError, ProbeError):
