@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import json
-
 from assessor.engine.model import Report
+from assessor.evidence import dumps_pretty
 from assessor.report.interface import Renderer, RenderOptions
 
 
@@ -13,4 +12,4 @@ class JsonRenderer(Renderer):
     filename = "report.json"
 
     def render(self, report: Report, options: RenderOptions) -> str:
-        return json.dumps(report.to_json_dict(), indent=2, ensure_ascii=False) + "\n"
+        return dumps_pretty(report.to_json_dict()) + "\n"

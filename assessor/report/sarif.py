@@ -9,11 +9,11 @@ pretending to be findings.
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Any
 
 from assessor.engine.model import Finding, Report, Status
 from assessor.engine.registry import CheckMeta
+from assessor.evidence import dumps_pretty
 from assessor.report.interface import Renderer, RenderOptions
 from assessor.report.view import ReportView, Row, build_view
 
@@ -127,4 +127,4 @@ class SarifRenderer(Renderer):
 
     def render(self, report: Report, options: RenderOptions) -> str:
         view = build_view(report, pseudonymized=options.pseudonymize_key is not None, prices=options.prices)
-        return json.dumps(build_sarif(view), indent=2, ensure_ascii=False) + "\n"
+        return dumps_pretty(build_sarif(view)) + "\n"

@@ -18,9 +18,8 @@ from typing import Any
 
 from kiota_abstractions.method import Method
 from kiota_abstractions.request_information import RequestInformation
-from msgraph.generated.models.o_data_errors.o_data_error import ODataError
 
-from assessor.collect.graph.client import GraphConnection
+from assessor.collect.graph.client import GraphConnection, send_bytes
 from assessor.collect.graph.outcome import THROTTLE_STATUSES, GraphFailure
 
 MAX_BATCH = 20
@@ -92,7 +91,7 @@ async def _post(conn: GraphConnection, items: Sequence[BatchRequest]) -> list[Ba
     info.headers.try_add("Accept", "application/json")
     body = json.dumps({"requests": [i.payload() for i in items]}).encode("utf-8")
     info.set_stream_content(body, "application/json")
-    raw = await conn.adapter.send_primitive_async(info, "bytes", {"XXX": ODataError})
+    raw = await send_bytes(conn.adapter, info)
     try:
         doc = json.loads(raw or b"{}")
         responses = doc["responses"]

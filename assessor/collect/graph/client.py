@@ -22,6 +22,7 @@ from kiota_http.kiota_client_factory import KiotaClientFactory
 from kiota_http.middleware import RetryHandler
 from kiota_http.middleware.options import RetryHandlerOption
 from msgraph import GraphRequestAdapter, GraphServiceClient
+from msgraph.generated.models.o_data_errors.o_data_error import ODataError
 from msgraph_core import GraphClientFactory
 
 from assessor.collect.tls import shared_tls_context
@@ -148,3 +149,19 @@ def connect(credential: TokenCredential, settings: GraphSettings) -> GraphConnec
     client = GraphServiceClient(request_adapter=adapter)
     client.request_adapter.base_url = settings.base_url.rstrip("/")
     return GraphConnection(client, http, budget, settings)
+
+
+ODATA_ERRORS: dict[str, Any] = {"XXX": ODataError}
+
+
+async def send_bytes(adapter: Any, info: Any) -> bytes | None:
+    """Send a request through the SDK's adapter and middleware and return the raw body.
+
+    The URL template is expanded once here: kiota re-expands it on every read of ``info.url``
+    (several per request, in the adapter and the middleware), which was a tenth of a bulk scan's
+    CPU time.
+    """
+    info.path_parameters["baseurl"] = adapter.base_url
+    info.url = info.url
+    raw: bytes | None = await adapter.send_primitive_async(info, "bytes", ODATA_ERRORS)
+    return raw

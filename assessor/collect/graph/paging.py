@@ -6,8 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from msgraph.generated.models.o_data_errors.o_data_error import ODataError
-
+from assessor.collect.graph.client import send_bytes
 from assessor.collect.graph.outcome import GraphFailure
 
 
@@ -58,7 +57,7 @@ async def get_json_page(conn: Any, info: Any, endpoint: str) -> dict[str, Any]:
     """One collection page through the SDK's adapter and middleware (auth, retry, errors), decoded
     with the json module instead of the SDK's model deserialisation, which costs milliseconds per
     object (every model builds its whole field map). A page without ``value`` is a protocol failure."""
-    raw = await conn.adapter.send_primitive_async(info, "bytes", {"XXX": ODataError})
+    raw = await send_bytes(conn.adapter, info)
     try:
         doc = json.loads(raw or b"{}")
     except ValueError:

@@ -28,12 +28,11 @@ from typing import IO, Any, Literal
 from urllib.parse import quote
 
 from kiota_abstractions.base_request_configuration import RequestConfiguration
-from msgraph.generated.models.o_data_errors.o_data_error import ODataError
 from msgraph.generated.users.count.count_request_builder import CountRequestBuilder
 from msgraph.generated.users.users_request_builder import UsersRequestBuilder
 
 from assessor.collect.graph.batch import BatchRequest, BatchResult, send_batch
-from assessor.collect.graph.client import GraphConnection
+from assessor.collect.graph.client import GraphConnection, send_bytes
 from assessor.collect.graph.outcome import (
     GRAPH_ERRORS,
     Collected,
@@ -344,7 +343,7 @@ async def _get_page(
     map); for tenants of a million users the page is decoded as plain JSON instead.
     """
     info = builder.to_get_request_information(request_configuration=config)
-    raw = await conn.adapter.send_primitive_async(info, "bytes", {"XXX": ODataError})
+    raw = await send_bytes(conn.adapter, info)
     doc = json.loads(raw or b"{}")
     if not isinstance(doc, dict) or not isinstance(doc.get("value"), list):
         raise GraphFailure(LIST_ENDPOINT, 200, None, "a users page without a value array", "protocol")

@@ -25,19 +25,18 @@ from azure.core.exceptions import AzureError
 from kiota_abstractions.api_error import APIError
 from kiota_abstractions.base_request_configuration import RequestConfiguration
 from msgraph import GraphServiceClient
-from msgraph.generated.models.o_data_errors.o_data_error import ODataError
 from msgraph.generated.models.security.audit_log_query import AuditLogQuery
 from msgraph.generated.models.security.audit_log_query_status import AuditLogQueryStatus
 from msgraph.generated.models.security.audit_log_record_type import AuditLogRecordType
 from msgraph.generated.security.audit_log.queries.item.records.records_request_builder import RecordsRequestBuilder
 
+from assessor.collect.graph.client import send_bytes
 from assessor.collect.probe.errors import ProbeError, ProbeForbidden, ProbeHttpError, QueryEnded
 
 CREATE = "POST /security/auditLog/queries"
 GET_QUERY = "GET /security/auditLog/queries/{id}"
 GET_RECORDS = "GET /security/auditLog/queries/{id}/records"
 TERMINAL_FAILURES = frozenset({"failed", "cancelled", "unknownFutureValue"})
-ERROR_MAP: dict[str, Any] = {"XXX": ODataError}
 T = TypeVar("T")
 
 
@@ -228,7 +227,7 @@ async def record_pages(client: GraphServiceClient, query_id: str, permission: st
     adapter = client.request_adapter
 
     def fetch(info: Any) -> asyncio.Future[bytes | None]:
-        send = partial(adapter.send_primitive_async, info, "bytes", ERROR_MAP)
+        send = partial(send_bytes, adapter, info)
         return asyncio.ensure_future(_call(send, endpoint, permission))
 
     pending: asyncio.Future[bytes | None] | None = fetch(
