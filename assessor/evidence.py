@@ -310,10 +310,12 @@ class OperationObservation(_Model):
 
 
 class ProbeQuery(_Model):
-    id: str
+    id: str | None = Field(None, description="The service's query id (absent when creating it failed)")
     status: str
     operations: list[str] = Field(default_factory=list)
     record_count_limit_exceeded: bool | None = None
+    error: str | None = Field(None, description="Why this query gave no observations (the others still count)")
+    fix: str | None = Field(None, description="What would let this query succeed")
 
 
 class AuditProbe(_Model):

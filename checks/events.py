@@ -30,9 +30,12 @@ def _event(ctx: CheckContext, name: str) -> Outcome:
                        f"{event.mailbox_action} {scope}.{default_note}{seen}", ev)
     if fig.probe_unavailable is not None:
         prov = ctx.evidence.audit_probe.provenance
-        return Outcome(Status.UNKNOWN, f"The event probe was requested but gave no observations "
+        probe = ctx.evidence.audit_probe.data
+        failed = [q for q in (probe.queries if probe else []) if event.operation in q.operations and q.error]
+        return Outcome(Status.UNKNOWN, f"The event probe was requested but gave no observations of {name} "
                        f"({fig.probe_unavailable}); whether {name} arrives in the log is not known.", ev,
-                       fix=prov.fix or "AuditLogsQuery.Read.All (Global cloud only)")
+                       fix=(failed[0].fix if failed else None) or prov.fix
+                       or "AuditLogsQuery.Read.All (Global cloud only)")
     if fig.observed_users is None:
         if fig.audited_mailboxes is None:
             prov = ctx.evidence.exchange.mailboxes.provenance

@@ -31,17 +31,19 @@ def compute_events(evidence: Evidence, profile: Profile, kb: Knowledge, licensin
                    if event.mailbox_action else None)
         fig: dict[str, object] = {"required": name in profile.required_events, "tier_needed": needed,
                                   "available": available, "audited_mailboxes": audited}
-        queried = probe is not None and any(event.operation in q.operations for q in probe.queries)
+        asked = [q for q in probe.queries if event.operation in q.operations] if probe is not None else []
+        queried = any(q.error is None for q in asked)
         prov = evidence.audit_probe.provenance
         if probe is None and prov.requested:
             fig["probe_unavailable"] = prov.reason
+        elif asked and not queried:  # this event's query failed while others succeeded
+            fig["probe_unavailable"] = next(q.error for q in asked if q.error)
         if probe is not None and queried:
             obs = probe.operations.get(event.operation)
             users = obs.distinct_users if obs else 0
             fig["observed_users"] = users
             fig["observed_records"] = obs.records if obs else 0
-            fig["lower_bound"] = any(q.record_count_limit_exceeded and event.operation in q.operations
-                                     for q in probe.queries)
+            fig["lower_bound"] = any(q.record_count_limit_exceeded and q.error is None for q in asked)
             if obs:
                 fig["first_seen"], fig["last_seen"] = obs.first_seen, obs.last_seen
                 fig["distinct_app_ids"] = obs.distinct_app_ids

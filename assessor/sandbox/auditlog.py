@@ -97,6 +97,9 @@ class OperationSpec(_Spec):
     segments: list[str] = Field(default_factory=list, description="Only in-scope users of these segments")
     per_user_per_day: int = Field(1, ge=0)
     app_ids: list[AppIdWeight] = Field(default_factory=list)
+    final_status: FinalStatus | None = Field(
+        None, description="A query asking for this operation ends so (default: the log's final_status)"
+    )
 
     @field_validator("record_type")
     @classmethod
@@ -400,7 +403,9 @@ def _new_query(request: SandboxRequest, body: Mapping[str, Any]) -> StoredQuery:
     start = _parse_time(body, "filterStartDateTime", end - DAY)
     days = _window_days(log, start, end)
     slices, offset = [], 0
-    for plan in _selected_plans(log, body):
+    plans = _selected_plans(log, body)
+    final = next((p.spec.final_status for p in plans if p.spec.final_status is not None), log.spec.final_status)
+    for plan in plans:
         count = days * plan.per_day()
         slices.append(Slice(plan, offset, count))
         offset += count
@@ -409,7 +414,7 @@ def _new_query(request: SandboxRequest, body: Mapping[str, Any]) -> StoredQuery:
     echo = {k: v for k, v in body.items() if not k.startswith("@")}
     return StoredQuery(str(uuid.uuid4()), request.tenant.tenant.id, time.monotonic(), echo, start, end, days,
                        slices, total, limit is not None and offset > limit, log.spec.query_seconds,
-                       log.spec.final_status, log.spec.page_size)
+                       final, log.spec.page_size)
 
 
 # --------------------------------------------------------------------------- representations

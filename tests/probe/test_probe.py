@@ -140,8 +140,41 @@ def test_forbidden_names_the_permission(serve: Any) -> None:
     reason = section.provenance.reason or ""
     assert "403" in reason and "AuditLogsQuery.Read.All" in reason
     assert "AuditLogsQuery-Exchange.Read.All for MailItemsAccessed" in reason
-    assert "AuditLogsQuery-SharePoint.Read.All for SearchQueryInitiatedSharePoint" in reason
-    assert "AuditLogsQuery" in (section.provenance.fix or "")
+    fix = section.provenance.fix or ""  # every query was refused: the fix names every workload's permission
+    assert "AuditLogsQuery.Read.All" in fix
+    assert "AuditLogsQuery-Exchange.Read.All for MailItemsAccessed" in fix
+    assert "AuditLogsQuery-SharePoint.Read.All for SearchQueryInitiatedSharePoint" in fix
+
+
+def test_one_failing_query_leaves_the_others_counted(serve: Any) -> None:
+    """A query that fails (here: ends 'failed') drops only its own operation's figures."""
+    base = contoso()
+    operations = dict(base.spec.extensions["audit_log"]["operations"])
+    operations["Send"] = {**operations["Send"], "final_status": "failed"}
+    server = serve(with_audit_log(base, operations=operations))
+    section = probe(server, "contoso")
+    assert section.provenance.status == "collected"
+    data = section.data
+    assert data is not None
+    by_op = {q.operations[0]: q for q in data.queries}
+    failed = by_op["Send"]
+    assert failed.error is not None and "status 'failed'" in failed.error and failed.fix
+    assert "Send" not in data.operations
+    assert data.operations["MailItemsAccessed"].distinct_users == CONTOSO_USERS["MailItemsAccessed"]
+    assert data.operations["SearchQueryInitiatedSharePoint"].distinct_users == CONTOSO_USERS[
+        "SearchQueryInitiatedSharePoint"]
+    assert data.total_records == sum(o.records for o in data.operations.values())
+    assert all(q.error is None for op, q in by_op.items() if op != "Send")
+    # the report: the failed event is unknown with its query's reason; the others are judged
+    doc = example("e3-standard-ingestion-off")
+    doc["audit_probe"] = json.loads(section.model_dump_json())
+    report = assess_doc(doc, "cisa-aa23-193a")
+    assert report.events["Send"].observed_users is None
+    assert "status 'failed'" in (report.events["Send"].probe_unavailable or "")
+    evt02 = finding(report, "EVT-02")
+    assert evt02.status == Status.UNKNOWN and "status 'failed'" in evt02.message and evt02.fix
+    assert report.events["MailItemsAccessed"].observed_users == CONTOSO_USERS["MailItemsAccessed"]
+    assert finding(report, "EVT-01").status == Status.PASS
 
 
 @pytest.mark.parametrize("final", ["failed", "cancelled"])

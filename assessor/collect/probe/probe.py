@@ -6,9 +6,11 @@ them on the fly into an :class:`~assessor.evidence.AuditProbe` section. By defau
 gets its own query, all running concurrently: the service runs them in parallel, and a high-volume
 operation (MailItemsAccessed) reaching the record-count limit cannot hide a low-volume one.
 
-Outcomes are whole or absent: a query that failed or was cancelled, a 401/403, an unreachable
-service or the probe timeout make the section ``not_collected`` with the reason (and the query
-ids and statuses reached) — never a partial count presented as the window's figures. Outside the
+Each query's figures are whole or absent: a query that failed or was cancelled, a 401/403 (the
+app may hold the AuditLogsQuery permission of one workload only), an unreachable service or the
+probe timeout drop that query's counts and record why in its ``error``, while the other queries
+still count — never a partial count presented as the window's figures. When every query fails the
+section is ``not_collected`` with the reason (and the query ids and statuses reached). Outside the
 Global cloud the API does not exist, and the probe returns ``not_collected`` without a request.
 """
 
@@ -25,7 +27,7 @@ from typing import Any
 from msgraph import GraphServiceClient
 
 from assessor.collect.probe.aggregate import ProbeTally
-from assessor.collect.probe.errors import ProbeError, ProbeTimeout
+from assessor.collect.probe.errors import ProbeError, ProbeForbidden, ProbeTimeout
 from assessor.collect.probe.service import (
     CREATE,
     GET_QUERY,
@@ -152,29 +154,60 @@ def _outside_global(cloud: str, at: datetime) -> Section[AuditProbe]:
 # --------------------------------------------------------------------------- the run
 
 
-async def _run_query(client: GraphServiceClient, request: QueryRequest, settings: ProbeSettings,
-                     permission: str, tally: ProbeTally, sink: RecordSink, progress: _Progress) -> None:
-    state = await create_query(client, request, permission)
-    progress.update(state, request.operations)
-    state = await wait_until_succeeded(client, state, settings.poll, permission, progress.update)
-    async with contextlib.aclosing(record_pages(client, state.id, permission, settings.page_size)) as pages:
+@dataclass
+class _QueryRun:
+    """One query of the probe: its own tally, so a query that fails leaves no partial counts behind."""
+
+    request: QueryRequest
+    permission: str
+    tally: ProbeTally
+    state: QueryState | None = None
+    error: ProbeError | None = None
+
+    def on_status(self, state: QueryState) -> None:
+        self.state = state
+
+
+async def _run_query(client: GraphServiceClient, run: _QueryRun, settings: ProbeSettings, sink: RecordSink,
+                     progress: _Progress) -> None:
+    run.state = await create_query(client, run.request, run.permission)
+    progress.update(run.state, run.request.operations)
+
+    def on_status(state: QueryState) -> None:
+        run.on_status(state)
+        progress.update(state)
+
+    state = await wait_until_succeeded(client, run.state, settings.poll, run.permission, on_status)
+    async with contextlib.aclosing(record_pages(client, state.id, run.permission, settings.page_size)) as pages:
         async for page in pages:
-            tally.add_page(page)
+            run.tally.add_page(page)
             sink.write_page(page)
             progress.pages += 1
 
 
-async def _run_all(client: GraphServiceClient, requests: list[QueryRequest], settings: ProbeSettings,
-                   permission: str, tally: ProbeTally, sink: RecordSink, progress: _Progress) -> None:
-    """Run the queries concurrently; the first failure cancels the others."""
-    tasks = [asyncio.ensure_future(_run_query(client, r, settings, permission, tally, sink, progress))
-             for r in requests]
+async def _run_all(client: GraphServiceClient, runs: list[_QueryRun], settings: ProbeSettings, sink: RecordSink,
+                   progress: _Progress, timeout: float) -> None:
+    """Run the queries concurrently and independently, all bounded by ``timeout``: one query failing
+    (say, a workload the app has no AuditLogsQuery permission for) does not void the others."""
+    tasks = {asyncio.ensure_future(_run_query(client, run, settings, sink, progress)): run for run in runs}
     try:
-        await asyncio.gather(*tasks)
+        _done, pending = await asyncio.wait(tasks, timeout=timeout)
     finally:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+    for task, run in tasks.items():
+        if task in pending:
+            status = run.state.status if run.state else "not created"
+            run.error = ProbeTimeout(
+                f"the audit search did not finish within the probe timeout of {timeout:g} s (query status {status!r})",
+                "raise --probe-timeout, or shorten --probe-events DAYS")
+            continue
+        exc = task.exception()
+        if isinstance(exc, ProbeError):
+            run.error = exc
+        elif exc is not None:
+            raise exc
 
 
 def _requests(operations: list[str], start: datetime, end: datetime, settings: ProbeSettings,
@@ -184,12 +217,16 @@ def _requests(operations: list[str], start: datetime, end: datetime, settings: P
                          settings.display_name) for g in groups]
 
 
-def _probe(start: datetime, end: datetime, progress: _Progress, tally: ProbeTally, top: int) -> AuditProbe:
-    queries = [ProbeQuery(id=qid, status=s.status, operations=list(progress.operations.get(qid, ())),
-                          record_count_limit_exceeded=s.record_count_limit_exceeded)
-               for qid, s in progress.queries.items()]
-    return AuditProbe(window_start=start, window_end=end, queries=queries, total_records=tally.total,
-                      operations=tally.observations(top))
+def _probe(start: datetime, end: datetime, runs: list[_QueryRun], top: int) -> AuditProbe:
+    queries = [ProbeQuery(id=r.state.id if r.state else None, status=r.state.status if r.state else "not created",
+                          operations=list(r.request.operations),
+                          record_count_limit_exceeded=r.state.record_count_limit_exceeded if r.state else None,
+                          error=r.error.reason if r.error else None, fix=r.error.fix if r.error else None)
+               for r in runs]
+    whole = [r.tally for r in runs if r.error is None]
+    return AuditProbe(window_start=start, window_end=end, queries=queries,
+                      total_records=sum(t.total for t in whole),
+                      operations={op: obs for t in whole for op, obs in t.observations(top).items()})
 
 
 async def probe_events(
@@ -221,21 +258,19 @@ async def probe_events(
     ops = list(dict.fromkeys(operations))
     if not ops:
         return not_collected("the profile requires no audit events, so there was nothing to probe", None, end)
-    permission = permission_for(ops, knowledge)
-    progress, tally = _Progress(), ProbeTally(ops)
-    try:
-        with RecordSink(keep_records) as sink:
-            await asyncio.wait_for(
-                _run_all(client, _requests(ops, start, end, settings, knowledge), settings, permission, tally, sink,
-                         progress),
-                timeout)
-            sink.commit()
-    except asyncio.TimeoutError:
-        failure: ProbeError = ProbeTimeout(f"the audit search did not finish within the probe timeout of {timeout:g} s "
-                                           f"({progress.describe()})",
-                                           "raise --probe-timeout, or shorten --probe-events DAYS")
-        return not_collected(failure.reason, failure.fix, end)
-    except ProbeError as err:
-        return not_collected(f"{err.reason} ({progress.describe()})", err.fix, end)
+    progress = _Progress()
+    runs = [_QueryRun(r, permission_for(r.operations, knowledge), ProbeTally(r.operations))
+            for r in _requests(ops, start, end, settings, knowledge)]
+    with RecordSink(keep_records) as sink:
+        await _run_all(client, runs, settings, sink, progress, timeout)
+        failed = [r.error for r in runs if r.error is not None]
+        if not failed:
+            sink.commit()  # raw records only from a probe whose every query finished
+    if len(failed) == len(runs):
+        first = failed[0]
+        fix = first.fix
+        if all(isinstance(e, ProbeForbidden) for e in failed):
+            fix = f"grant the Microsoft Graph application permission {permission_for(ops, knowledge)} (admin consent)"
+        return not_collected(f"{first.reason} ({progress.describe()})", fix, end)
     collected = {"status": "collected", "source": SOURCE, "at": end}
-    return _section(collected, _probe(start, end, progress, tally, settings.top_app_ids))
+    return _section(collected, _probe(start, end, runs, settings.top_app_ids))
