@@ -32,7 +32,7 @@ def _event(ctx: CheckContext, name: str) -> Outcome:
         prov = ctx.evidence.audit_probe.provenance
         probe = ctx.evidence.audit_probe.data
         failed = [q for q in (probe.queries if probe else []) if event.operation in q.operations and q.error]
-        return Outcome(Status.UNKNOWN, f"The event probe was requested but gave no observations of {name} "
+        return Outcome(Status.UNKNOWN, f"The event probe was requested but gave no observations "
                        f"({fig.probe_unavailable}); whether {name} arrives in the log is not known.", ev,
                        fix=(failed[0].fix if failed else None) or prov.fix
                        or "AuditLogsQuery.Read.All (Global cloud only)")

@@ -6,7 +6,7 @@ import asyncio
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, ClassVar
 
 from assessor.collect.auth import StaticTokenCredential
 from assessor.collect.graph.client import GraphSettings, connect
@@ -16,12 +16,12 @@ SECRET = "tok-canary-7f3a"
 
 
 class _Recorder(BaseHTTPRequestHandler):
-    seen: list[tuple[str, str, str | None]] = []
+    seen: ClassVar[list[tuple[str, str, str | None]]] = []
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+    def do_GET(self) -> None:
         host = self.headers.get("Host", "")
         type(self).seen.append((host.split(":")[0], self.path, self.headers.get("Authorization")))
         port = self.server.server_address[1]
