@@ -234,3 +234,17 @@ def test_forbidden_counts_do_not_fall_back(make_server) -> None:
     evidence = run(forbidding, "contoso")
     assert evidence.users.provenance.status == "not_collected"
     assert "User.Read.All" in (evidence.users.provenance.fix or "")
+
+
+@pytest.mark.parametrize("status", [400, 404, 501])
+def test_service_without_batch_gets_the_counts_one_by_one(make_server, server: SandboxServer, status: int) -> None:
+    expected = counts(run(server, "contoso"))
+    no_batch = make_server(["contoso"], errors=[ErrorSpec(path="/$batch", status=status, code="BadRequest",
+                                                          message="Batching is not supported.")])
+    no_batch.reset_stats()
+    evidence = run(no_batch, "contoso")
+    assert counts(evidence) == expected
+    assert evidence.users.data.mode == "summary"
+    assert "individual requests" in " ".join(evidence.meta.notes)
+    singles = [r for r in no_batch.log.snapshot() if r.path.split("?")[0].endswith("/users/$count")]
+    assert len(singles) == len(COUNT_FIELDS)

@@ -21,7 +21,6 @@ from assessor.collect.graph.users import (
     CountVia,
     DetailInputs,
     collect_user_details,
-    count_source,
     count_users,
     counts_outcome,
     refused_counts,
@@ -80,17 +79,17 @@ async def _summary(
 ) -> Collected[Any] | NotCollected:
     """The `$count` figures; where the service refuses those queries (a server or cloud without
     advanced queries on `assignedPlans`), the same figures by enumerating users instead."""
-    results = await count_users(conn, plan.count_via)
-    refused = refused_counts(results)
+    run = await count_users(conn, plan.count_via)
+    refused = refused_counts(run.results)
     if not refused:
-        return counts_outcome(results, count_source(plan.count_via))
+        return counts_outcome(run)
     details = await _details(conn, replace(plan, user_list_path=None), skus_task, roles_task)
     first = next(iter(refused.values()))
     note = (f"$count queries refused ({', '.join(refused)}: {first.describe()}); the figures come from "
             "enumerating users instead")
     if isinstance(details, Collected):
-        return Collected(details.data, details.source, (note, *details.notes))
-    return replace(details, notes=(note, *details.notes))
+        return Collected(details.data, details.source, (*run.notes, note, *details.notes))
+    return replace(details, notes=(*run.notes, note, *details.notes))
 
 
 async def collect_graph(conn: GraphConnection, plan: GraphPlan) -> GraphResult:

@@ -167,14 +167,31 @@ def count_source(via: CountVia) -> str:
     return f"{COUNT_ENDPOINT}?$filter=… (ConsistencyLevel: eventual" + (", in $batch)" if via == "batch" else ")")
 
 
-async def count_users(conn: GraphConnection, via: CountVia = "batch", kb: Knowledge | None = None) -> CountResults:
+# A `$batch` answered with one of these as a whole is a service without JSON batching, not a
+# refusal of the counts themselves: the counts are then sent as individual requests.
+NO_BATCH_STATUSES = frozenset({400, 404, 405, 501})
+
+
+@dataclass
+class CountRun:
+    results: CountResults
+    via: CountVia
+    notes: list[str] = field(default_factory=list)
+
+
+async def count_users(conn: GraphConnection, via: CountVia = "batch", kb: Knowledge | None = None) -> CountRun:
     """Every `UserCounts` figure by its `$count` query: the number, or the failure of that query."""
     filters = count_filters(kb or load_knowledge())
+    if via == "parallel":
+        return CountRun(await _counts_in_parallel(conn, filters), via)
     try:
-        return await (_counts_by_batch(conn, filters) if via == "batch" else _counts_in_parallel(conn, filters))
+        return CountRun(await _counts_by_batch(conn, filters), via)
     except GRAPH_ERRORS as exc:
         failure = failure_from(exc, "POST /$batch", conn.settings.request_timeout)
-        return dict.fromkeys(filters, failure)
+        if failure.status not in NO_BATCH_STATUSES:
+            return CountRun(dict.fromkeys(filters, failure), via)
+    note = f"{failure.describe()}: the counts were sent as individual requests"
+    return CountRun(await _counts_in_parallel(conn, filters), "parallel", [note])
 
 
 def refused_counts(results: CountResults) -> dict[str, GraphFailure]:
@@ -183,13 +200,14 @@ def refused_counts(results: CountResults) -> dict[str, GraphFailure]:
     return {n: r for n, r in results.items() if isinstance(r, GraphFailure) and r.status == 400}
 
 
-def counts_outcome(results: CountResults, source: str) -> Collected[Users] | NotCollected:
+def counts_outcome(run: CountRun) -> Collected[Users] | NotCollected:
+    results, source = run.results, count_source(run.via)
     failures = {n: r for n, r in results.items() if isinstance(r, GraphFailure)}
     if len(failures) == len(results):
         worst = next((f for f in failures.values() if f.forbidden), next(iter(failures.values())))
         return not_collected_from(worst, PERMISSION, source)
     counts = UserCounts(**{n: (None if isinstance(r, GraphFailure) else r) for n, r in results.items()})
-    notes = tuple(f"user count {n} unknown: {f.describe()}" for n, f in failures.items())
+    notes = (*run.notes, *(f"user count {n} unknown: {f.describe()}" for n, f in failures.items()))
     return Collected(Users(mode="summary", counts=counts), source, notes)
 
 
