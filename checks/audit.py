@@ -20,8 +20,11 @@ def ual_ingestion_enabled(ctx: CheckContext) -> Outcome:
         return Outcome(Status.FAIL, "Unified audit log ingestion is disabled: no activity is being recorded.", ev)
     if enabled is True:
         if observed == 0:
+            failed = [q for q in probe.queries if q.error] if probe is not None else []
+            partly = (f" (in the queries that finished; {len(failed)} of {len(probe.queries)} failed)"
+                      if failed and probe is not None else "")
             return Outcome(Status.WARN, "Ingestion reads as enabled, but the probe found zero audit records of any "
-                           "kind in its window: check that recording really started and that the probe's "
+                           f"kind in its window{partly}: check that recording really started and that the probe's "
                            "account can search the log.", ev)
         return Outcome(Status.PASS, "Unified audit log ingestion is enabled.", ev)
     if observed:

@@ -245,6 +245,12 @@ def test_service_without_batch_gets_the_counts_one_by_one(make_server, server: S
     evidence = run(no_batch, "contoso")
     assert counts(evidence) == expected
     assert evidence.users.data.mode == "summary"
-    assert "individual requests" in " ".join(evidence.meta.notes)
+    assert "one by one instead of in $batch" in " ".join(evidence.meta.notes)
     singles = [r for r in no_batch.log.snapshot() if r.path.split("?")[0].endswith("/users/$count")]
     assert len(singles) == len(COUNT_FIELDS)
+    # role holders' licences are looked up one by one too, with the same result as through $batch
+    def holders(ev) -> list[tuple]:
+        return sorted((h.principal_id, h.role_template_id, tuple(sorted(a.sku_id for a in h.user.assigned_licenses))
+                       if h.user else None) for h in ev.privileged.data.holders)
+    assert evidence.privileged.provenance.status == "collected"
+    assert holders(evidence) == holders(run(server, "contoso"))

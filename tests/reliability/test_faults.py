@@ -14,6 +14,8 @@ from typing import Any
 import pytest
 
 from assessor.collect import RetryPolicy, collect
+from assessor.knowledge import load_knowledge
+from assessor.profiles import KNOWN_EVENTS
 from assessor.sandbox import SandboxServer, collect_options, load_tenant
 from assessor.sandbox.chaos import FAULT_KINDS, Chaos, ChaosConfig, ChaosError
 
@@ -190,11 +192,23 @@ def test_probe_faults_leave_observations_unknown(kind: str, rate: float, reason:
         options = collect_options(server, "contoso", no_exchange=True, probe_events_days=7, probe_timeout=8.0,
                                   request_timeout=0.5, retry=FAST_RETRY)
         evidence = asyncio.run(asyncio.wait_for(collect(options), BOUND_SECONDS))
-    prov = evidence.audit_probe.provenance
-    assert prov.status == "not_collected" and reason in (prov.reason or ""), prov.reason
+    prov, probe = evidence.audit_probe.provenance, evidence.audit_probe.data
+    if prov.status == "not_collected":  # every query failed
+        assert reason in (prov.reason or ""), prov.reason
+        failed_ops = {load_knowledge().events[name].operation for name in KNOWN_EVENTS}
+    else:  # queries fail one by one: the failed ones carry the reason and count nothing
+        assert probe is not None
+        failed = [q for q in probe.queries if q.error]
+        assert failed and any(reason in (q.error or "") for q in failed), probe.queries
+        failed_ops = {op for q in failed for op in q.operations}
+        assert not failed_ops & set(probe.operations)
     report = assess(evidence)
-    assert all(e.observed_users is None for e in report.events.values())
+    kb = load_knowledge()
+    for name, figures in report.events.items():
+        if kb.events[name].operation in failed_ops:
+            assert figures.observed_users is None and figures.probe_unavailable, name
     assert passes_on_missing_evidence(report, evidence) == []
+    assert "MailItemsAccessed" in failed_ops  # the busiest query always meets the fault here
     assert statuses(report)["EVT-01"] in ("unknown", "error", "fail")
 
 

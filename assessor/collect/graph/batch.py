@@ -16,11 +16,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from kiota_abstractions.api_error import APIError
 from kiota_abstractions.method import Method
 from kiota_abstractions.request_information import RequestInformation
 
 from assessor.collect.graph.client import GraphConnection, send_bytes
-from assessor.collect.graph.outcome import THROTTLE_STATUSES, GraphFailure
+from assessor.collect.graph.outcome import THROTTLE_STATUSES, GraphFailure, failure_from
 
 MAX_BATCH = 20
 ENDPOINT = "POST /$batch"
@@ -102,12 +103,50 @@ async def _post(conn: GraphConnection, items: Sequence[BatchRequest]) -> list[Ba
         ) from None
 
 
+# `$batch` answered with one of these as a whole: a service without JSON batching (an emulator, a
+# proxy), not a refusal of the requests inside. They are then sent one by one.
+NO_BATCH_STATUSES = frozenset({400, 404, 405, 501})
+NO_BATCH_NOTE = "{failure}: requests were sent one by one instead of in $batch"
+
+
+async def _send_one(conn: GraphConnection, item: BatchRequest) -> BatchResult:
+    """One request outside `$batch`, answered in the shape of a batch item."""
+    info = RequestInformation(Method[item.method.upper()], "{+baseurl}", {})
+    info.url = str(conn.adapter.base_url).rstrip("/") + item.url
+    for key, value in item.headers.items():
+        info.headers.try_add(key, value)
+    try:
+        raw = await send_bytes(conn.adapter, info)
+    except APIError as exc:
+        inner = getattr(exc, "error", None)
+        error = {"code": getattr(inner, "code", None), "message": getattr(inner, "message", None)
+                 or exc.primary_message}
+        return BatchResult(item.id, exc.response_status_code or 500, {}, {"error": error})
+    try:
+        return BatchResult(item.id, 200, {"Content-Type": "application/json"}, json.loads(raw or b"null"))
+    except (ValueError, UnicodeDecodeError):  # a non-JSON body travels base64-encoded, as Graph batches it
+        return BatchResult(item.id, 200, {"Content-Type": "text/plain"}, base64.b64encode(raw or b"").decode())
+
+
+async def _post_or_send_singly(conn: GraphConnection, items: Sequence[BatchRequest]) -> list[BatchResult]:
+    try:
+        return await _post(conn, items)
+    except APIError as exc:
+        if exc.response_status_code not in NO_BATCH_STATUSES:
+            raise
+        failure = failure_from(exc, ENDPOINT)
+    note = NO_BATCH_NOTE.format(failure=failure.describe())
+    if note not in conn.notes:
+        conn.notes.append(note)
+    return list(await asyncio.gather(*(_send_one(conn, item) for item in items)))
+
+
 async def _post_with_item_retries(conn: GraphConnection, items: Sequence[BatchRequest]) -> dict[str, BatchResult]:
     pending = list(items)
     results: dict[str, BatchResult] = {}
     policy = conn.settings.retry
     for attempt in range(policy.max_retries + 1):
-        answered = {r.id: r for r in await _post(conn, pending)}
+        answered = {r.id: r for r in await _post_or_send_singly(conn, pending)}
         missing = [i.id for i in pending if i.id not in answered]
         if missing:
             raise GraphFailure(ENDPOINT, None, None, f"batch answer lacks request ids {missing}", "protocol")

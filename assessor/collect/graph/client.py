@@ -93,6 +93,7 @@ class GraphConnection:
     http: httpx.AsyncClient
     budget: RetryBudget
     settings: GraphSettings
+    notes: list[str] = field(default_factory=list)  # how the service was read, when it differs from the plan
 
     @property
     def adapter(self) -> Any:

@@ -44,9 +44,11 @@ class GraphPlan:
 @dataclass
 class GraphResult:
     outcomes: dict[str, Collected[Any] | NotCollected] = field(default_factory=dict)
+    connection_notes: list[str] = field(default_factory=list)
 
     def notes(self) -> list[str]:
-        return [f"{name}: {note}" for name, o in self.outcomes.items() for note in o.notes]
+        return [*(f"graph: {n}" for n in self.connection_notes),
+                *(f"{name}: {note}" for name, o in self.outcomes.items() for note in o.notes)]
 
 
 def _holder_roles(outcome: Collected[Any] | NotCollected) -> dict[str, list[str]]:
@@ -88,8 +90,8 @@ async def _summary(
     note = (f"$count queries refused ({', '.join(refused)}: {first.describe()}); the figures come from "
             "enumerating users instead")
     if isinstance(details, Collected):
-        return Collected(details.data, details.source, (*run.notes, note, *details.notes))
-    return replace(details, notes=(*run.notes, note, *details.notes))
+        return Collected(details.data, details.source, (note, *details.notes))
+    return replace(details, notes=(note, *details.notes))
 
 
 async def collect_graph(conn: GraphConnection, plan: GraphPlan) -> GraphResult:
@@ -109,7 +111,7 @@ async def collect_graph(conn: GraphConnection, plan: GraphPlan) -> GraphResult:
         task.cancel()
     if pending:
         await asyncio.gather(*pending, return_exceptions=True)
-    result = GraphResult()
+    result = GraphResult(connection_notes=list(conn.notes))
     for name, task in tasks.items():
         if task in pending:
             result.outcomes[name] = NotCollected(

@@ -167,16 +167,10 @@ def count_source(via: CountVia) -> str:
     return f"{COUNT_ENDPOINT}?$filter=… (ConsistencyLevel: eventual" + (", in $batch)" if via == "batch" else ")")
 
 
-# A `$batch` answered with one of these as a whole is a service without JSON batching, not a
-# refusal of the counts themselves: the counts are then sent as individual requests.
-NO_BATCH_STATUSES = frozenset({400, 404, 405, 501})
-
-
 @dataclass
 class CountRun:
     results: CountResults
     via: CountVia
-    notes: list[str] = field(default_factory=list)
 
 
 async def count_users(conn: GraphConnection, via: CountVia = "batch", kb: Knowledge | None = None) -> CountRun:
@@ -188,10 +182,7 @@ async def count_users(conn: GraphConnection, via: CountVia = "batch", kb: Knowle
         return CountRun(await _counts_by_batch(conn, filters), via)
     except GRAPH_ERRORS as exc:
         failure = failure_from(exc, "POST /$batch", conn.settings.request_timeout)
-        if failure.status not in NO_BATCH_STATUSES:
-            return CountRun(dict.fromkeys(filters, failure), via)
-    note = f"{failure.describe()}: the counts were sent as individual requests"
-    return CountRun(await _counts_in_parallel(conn, filters), "parallel", [note])
+        return CountRun(dict.fromkeys(filters, failure), via)
 
 
 def refused_counts(results: CountResults) -> dict[str, GraphFailure]:
@@ -207,7 +198,7 @@ def counts_outcome(run: CountRun) -> Collected[Users] | NotCollected:
         worst = next((f for f in failures.values() if f.forbidden), next(iter(failures.values())))
         return not_collected_from(worst, PERMISSION, source)
     counts = UserCounts(**{n: (None if isinstance(r, GraphFailure) else r) for n, r in results.items()})
-    notes = (*run.notes, *(f"user count {n} unknown: {f.describe()}" for n, f in failures.items()))
+    notes = tuple(f"user count {n} unknown: {f.describe()}" for n, f in failures.items())
     return Collected(Users(mode="summary", counts=counts), source, notes)
 
 
