@@ -81,6 +81,16 @@ def mailbox_actions_audited(ctx: CheckContext) -> Outcome:
         ev["sample_mailboxes"] = [s for c in lacking for s in c.sample][:SAMPLE]  # type: ignore[assignment]
         return Outcome(Status.FAIL, f"{missing} of {fig.user_mailboxes} user mailboxes do not audit every required "
                        f"action; missing per logon type — {'; '.join(parts)}.", ev)
+    in_scope = ctx.figures.licensing.users_in_scope
+    if not fig.user_mailboxes and in_scope:
+        return Outcome(Status.UNKNOWN, f"The evidence lists no user mailbox for {in_scope} in-scope users, so no "
+                       "mailbox's audit actions could be checked.", ev,
+                       fix="collect Get-Mailbox again (or export it with examples/export-exchange-audit.ps1)")
+    if fig.org_audit_disabled is None:
+        prov = ctx.evidence.exchange.organization_config.provenance
+        return Outcome(Status.UNKNOWN, f"Every listed user mailbox audits the required actions, but the "
+                       f"organisation-wide AuditDisabled switch was not read ({prov.reason}); when it is True no "
+                       "mailbox audits anything.", ev, fix=prov.fix or "Exchange.ManageAsApp + Global Reader")
     if fig.mailboxes_audit_disabled:
         return Outcome(Status.WARN, f"All mailboxes list the required actions, but {fig.mailboxes_audit_disabled} "
                        "have AuditEnabled False.", ev)

@@ -19,6 +19,12 @@ def _event(ctx: CheckContext, name: str) -> Outcome:
     if fig.available is False:
         return Outcome(Status.FAIL, f"{name} needs Audit ({fig.tier_needed.title()}), which the tenant lacks.", ev)
     event = ctx.kb.events[name]
+    audit = ctx.figures.audit
+    if audit.ual_ingestion_enabled is False:
+        return Outcome(Status.FAIL, f"Unified audit log ingestion is disabled (AUD-01): no {name} record is "
+                       "written, whatever the mailbox settings say.", ev,
+                       remediation="Set-AdminAuditLogConfig -UnifiedAuditLogIngestionEnabled $true (Exchange Online "
+                       "PowerShell), then verify records arrive with a Purview audit search.")
     if fig.audited_mailboxes is not None and user_mailboxes and fig.audited_mailboxes < user_mailboxes:
         missing = user_mailboxes - fig.audited_mailboxes
         default_note = "" if event.default_on else " It is off by default and must be added to AuditOwner."
@@ -42,6 +48,12 @@ def _event(ctx: CheckContext, name: str) -> Outcome:
             return Outcome(Status.UNKNOWN, f"{name} is available, but neither mailbox settings ({prov.reason}) nor "
                            "the audit log were read.", ev,
                            fix=prov.fix or "Exchange.ManageAsApp + Global Reader, or AuditLogsQuery.Read.All")
+        unread = _unread_for_settings_pass(ctx)
+        if unread:
+            return Outcome(Status.UNKNOWN, f"{name} is available and in the audit settings of "
+                           f"{fig.audited_mailboxes} user mailboxes, but {'; '.join(t for t, _ in unread)}: "
+                           "whether it is recorded is not known (or run with --probe-events DAYS).", ev,
+                           fix=unread[0][1])
         return Outcome(Status.PASS, f"{name} is available and audited by all {fig.audited_mailboxes} user mailboxes "
                        "(not verified in the log: run with --probe-events DAYS).", ev)
     if fig.observed_users == 0:
@@ -57,6 +69,25 @@ def _event(ctx: CheckContext, name: str) -> Outcome:
                else "(mailbox settings not read)")
     return Outcome(Status.PASS, f"{name} is available, {audited}, and observed for{bound} {fig.observed_users} users"
                    f"{cov}.", ev)
+
+
+def _unread_for_settings_pass(ctx: CheckContext) -> list[tuple[str, str]]:
+    """What a pass from settings alone (no probe) also needs, and was not read: (what, fix) pairs."""
+    audit, ex = ctx.figures.audit, ctx.evidence.exchange
+    out: list[tuple[str, str]] = []
+    if audit.ual_ingestion_enabled is None:
+        prov = ex.admin_audit_log_config.provenance
+        out.append((f"the ingestion setting was not read ({prov.reason})",
+                    prov.fix or "Exchange.ManageAsApp + Global Reader"))
+    if audit.org_audit_disabled is None:
+        prov = ex.organization_config.provenance
+        out.append((f"the organisation-wide AuditDisabled switch was not read ({prov.reason})",
+                    prov.fix or "Exchange.ManageAsApp + Global Reader"))
+    in_scope = ctx.figures.licensing.users_in_scope
+    if not audit.user_mailboxes and in_scope:
+        out.append((f"the evidence lists no user mailbox for {in_scope} in-scope users",
+                    "collect Get-Mailbox again (or export it with examples/export-exchange-audit.ps1)"))
+    return out
 
 
 @check("EVT-01")

@@ -236,6 +236,8 @@ def probe(ops: dict[str, tuple[int, int]]) -> dict[str, Any]:
 
 @pytest.mark.parametrize(("check_id", "event"), [("EVT-01", "MailItemsAccessed"), ("EVT-02", "Send")])
 def test_evt_paths(e3: dict[str, Any], check_id: str, event: str) -> None:
+    assert status(e3, check_id) == "fail"  # the example's ingestion is off: nothing is recorded
+    e3["exchange"]["admin_audit_log_config"]["data"]["unified_audit_log_ingestion_enabled"] = True
     assert status(e3, check_id) == "pass"  # configured, not probed
     e3["audit_probe"] = probe({event: (0, 0)})
     f = finding(assess_doc(e3, ALL), check_id)
@@ -258,6 +260,7 @@ def test_evt01_fails_for_customised_mailboxes(mixed: dict[str, Any]) -> None:
 @pytest.mark.parametrize(("check_id", "event"), [("EVT-03", "SearchQueryInitiatedExchange"),
                                                  ("EVT-04", "SearchQueryInitiatedSharePoint")])
 def test_search_events(e3: dict[str, Any], check_id: str, event: str) -> None:
+    e3["exchange"]["admin_audit_log_config"]["data"]["unified_audit_log_ingestion_enabled"] = True
     assert status(e3, check_id) == "not_applicable"  # baseline does not ask for search events
     prof = profile_with(required_events=["MailItemsAccessed", event])
     f = finding(assess_doc(e3, prof), check_id)
@@ -316,6 +319,7 @@ def test_not_collected_sections_make_figures_null_and_checks_not_pass(gov: dict[
 
 
 def test_evt_unknown_when_requested_probe_failed(e3: dict[str, Any]) -> None:
+    e3["exchange"]["admin_audit_log_config"]["data"]["unified_audit_log_ingestion_enabled"] = True
     e3["audit_probe"] = not_collected("the audit search API exists in the Global cloud only", "AuditLogsQuery.Read.All")
     f = finding(assess_doc(e3, ALL), "EVT-01")
     assert f.status.value == "unknown" and "Global cloud only" in f.message
@@ -324,6 +328,7 @@ def test_evt_unknown_when_requested_probe_failed(e3: dict[str, Any]) -> None:
 
 
 def test_evt_lower_bound_and_coverage_clamped(e3: dict[str, Any]) -> None:
+    e3["exchange"]["admin_audit_log_config"]["data"]["unified_audit_log_ingestion_enabled"] = True
     e3["audit_probe"] = probe({"MailItemsAccessed": (5000, 300)})
     e3["audit_probe"]["data"]["queries"][0]["record_count_limit_exceeded"] = True
     report = assess_doc(e3, ALL)
@@ -335,3 +340,42 @@ def test_evt_lower_bound_and_coverage_clamped(e3: dict[str, Any]) -> None:
 def test_aud04_samples_only_affected_mailboxes(mixed: dict[str, Any]) -> None:
     f = finding(assess_doc(mixed, ALL), "AUD-04")
     assert f.evidence["sample_mailboxes"] == ["legacy-finance@contoso.example", "old-hr@contoso.example"]
+
+
+# ------------------------------------------------- no pass from settings that were not (all) read
+
+
+@pytest.mark.parametrize("check_id", ["EVT-01", "EVT-02"])
+def test_evt_fails_when_ingestion_is_off_and_is_unknown_when_unread(e3: dict[str, Any], check_id: str) -> None:
+    f = finding(assess_doc(e3, ALL), check_id)
+    assert f.status.value == "fail" and "ingestion is disabled" in f.message
+    e3["exchange"]["admin_audit_log_config"] = not_collected("no token", "Exchange.ManageAsApp")
+    f = finding(assess_doc(e3, ALL), check_id)
+    assert f.status.value == "unknown" and "ingestion setting was not read" in f.message
+    assert f.fix == "Exchange.ManageAsApp"
+
+
+@pytest.mark.parametrize("check_id", ["AUD-04", "EVT-01", "EVT-02"])
+def test_no_pass_when_the_org_switch_was_not_read(e3: dict[str, Any], check_id: str) -> None:
+    e3["exchange"]["admin_audit_log_config"]["data"]["unified_audit_log_ingestion_enabled"] = True
+    assert status(e3, check_id) == "pass"
+    e3["exchange"]["organization_config"] = not_collected("401 from Exchange", "Exchange.ManageAsApp")
+    f = finding(assess_doc(e3, ALL), check_id)
+    assert f.status.value == "unknown" and "AuditDisabled" in f.message and f.fix == "Exchange.ManageAsApp"
+
+
+@pytest.mark.parametrize("check_id", ["AUD-04", "EVT-01", "EVT-02"])
+def test_no_pass_from_an_empty_mailbox_list(e3: dict[str, Any], check_id: str) -> None:
+    e3["exchange"]["admin_audit_log_config"]["data"]["unified_audit_log_ingestion_enabled"] = True
+    data = e3["exchange"]["mailboxes"]["data"]
+    data["total_user_mailboxes"], data["configurations"] = 0, []
+    f = finding(assess_doc(e3, ALL), check_id)
+    assert f.status.value == "unknown" and "no user mailbox" in f.message
+
+
+def test_records_in_the_log_pass_evt_even_without_settings(e3: dict[str, Any]) -> None:
+    """What the log shows is proof: observed records pass EVT-01 without Exchange settings."""
+    for name in ("admin_audit_log_config", "organization_config", "mailboxes"):
+        e3["exchange"][name] = not_collected()
+    e3["audit_probe"] = probe({"MailItemsAccessed": (50, 20)})
+    assert status(e3, "EVT-01") == "pass"

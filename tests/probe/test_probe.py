@@ -32,6 +32,13 @@ def contoso(**overrides: Any) -> Any:
     return with_audit_log("contoso", **{**FAST, **overrides})
 
 
+def e3_ingesting() -> dict[str, Any]:
+    """The E3 example evidence with ingestion switched on (its own is off, which fails every EVT check)."""
+    doc = example("e3-standard-ingestion-off")
+    doc["exchange"]["admin_audit_log_config"]["data"]["unified_audit_log_ingestion_enabled"] = True
+    return doc
+
+
 def test_contoso_figures_are_exact(serve: Any) -> None:
     tenant = contoso()
     server = serve(tenant)
@@ -82,7 +89,7 @@ def test_combined_query_gives_the_same_figures(serve: Any) -> None:
 def test_observed_users_reach_report(serve: Any) -> None:
     server = serve(contoso())
     section = probe(server, "contoso")
-    doc = example("e3-standard-ingestion-off")
+    doc = e3_ingesting()
     doc["audit_probe"] = json.loads(section.model_dump_json())
     report = assess_doc(doc, "cisa-aa23-193a")
     for op, users in CONTOSO_USERS.items():
@@ -99,7 +106,7 @@ def test_log_without_mailitemsaccessed_warns_or_fails(serve: Any) -> None:
     assert section.data is not None
     assert section.data.operations["MailItemsAccessed"].records == 0
     assert section.data.operations["Send"].distinct_users == expected_users(tenant, "Send") > 0
-    doc = example("e3-standard-ingestion-off")  # every mailbox audits MailItemsAccessed by its settings
+    doc = e3_ingesting()  # every mailbox audits MailItemsAccessed by its settings
     doc["audit_probe"] = json.loads(section.model_dump_json())
     baseline = finding(assess_doc(copy.deepcopy(doc), "baseline"), "EVT-01")
     assert baseline.status == Status.WARN
@@ -112,7 +119,7 @@ def test_log_without_mailitemsaccessed_warns_or_fails(serve: Any) -> None:
 def test_records_prove_ingestion_when_its_setting_is_unread(serve: Any) -> None:
     server = serve(contoso())
     section = probe(server, "contoso", operations=["Send"])
-    doc = example("e3-standard-ingestion-off")
+    doc = e3_ingesting()
     doc["exchange"]["admin_audit_log_config"] = {"provenance": {"status": "not_collected", "reason": "no token"}}
     doc["audit_probe"] = json.loads(section.model_dump_json())
     aud = finding(assess_doc(doc, "baseline"), "AUD-01")
@@ -166,7 +173,7 @@ def test_one_failing_query_leaves_the_others_counted(serve: Any) -> None:
     assert data.total_records == sum(o.records for o in data.operations.values())
     assert all(q.error is None for op, q in by_op.items() if op != "Send")
     # the report: the failed event is unknown with its query's reason; the others are judged
-    doc = example("e3-standard-ingestion-off")
+    doc = e3_ingesting()
     doc["audit_probe"] = json.loads(section.model_dump_json())
     report = assess_doc(doc, "cisa-aa23-193a")
     assert report.events["Send"].observed_users is None
@@ -248,7 +255,7 @@ def test_record_type_filters_sent_by_the_sdk(serve: Any) -> None:
 def test_evidence_round_trips(serve: Any) -> None:
     server = serve(contoso())
     section = probe(server, "contoso", operations=["MailItemsAccessed"])
-    doc = example("e3-standard-ingestion-off")
+    doc = e3_ingesting()
     doc["audit_probe"] = json.loads(section.model_dump_json())
     from assessor.evidence import parse_evidence
 
