@@ -239,7 +239,8 @@ def _reject_unused_collect_options(evidence_path: Path | None, sandbox_name: str
               help="Evaluate a saved evidence file (offline).")
 @click.option("--sandbox", "sandbox_name", help="Collect from a bundled sandbox tenant (e.g. contoso) in-process.")
 @click.option("--save-evidence", type=click.Path(dir_okay=False, path_type=Path),
-              help="Also write the collected evidence here (default: evidence.json in --output).")
+              help="Also write the collected evidence here (default: evidence.json in --output, "
+                   "except with --pseudonymize: evidence keeps real names).")
 @click.option("--profile", "profile_name", default="baseline", show_default=True,
               help="Built-in profile id or a YAML file.")
 @click.option("--format", "formats", default="console,json", show_default=True,
@@ -276,10 +277,13 @@ def assess(evidence_path: Path | None, sandbox_name: str | None, save_evidence: 
             evidence = collect_from_sandbox(sandbox_name, collect_params, profile)
         else:
             evidence = collect_evidence(build_collect_options(collect_params, profile))
-        target = save_evidence or (output / "evidence.json" if output is not None else None)
+        target = save_evidence or (output / "evidence.json" if output is not None and key is None else None)
         if target is not None:
             save_evidence_file(evidence, target)
             click.echo(f"wrote {target}", err=True)
+        elif key is not None and output is not None:
+            click.echo("assessor: --pseudonymize: evidence.json (real names) is not written into --output; "
+                       "pass --save-evidence FILE to keep it elsewhere", err=True)
     if attestation is not None:
         evidence = with_attestation(evidence, attestation)
     report = run_assessment(evidence, profile, when)

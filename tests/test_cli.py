@@ -172,6 +172,10 @@ def test_pseudonymized_gap_list_matches_the_report(tmp_path: Path) -> None:
     assert res.returncode == 0, res.stderr
     text = (tmp_path / "user-gaps.csv").read_text()
     assert "@contoso.com" not in text and "8b4e2f10-" not in text
+    # nothing in the shareable output folder holds a real name: evidence.json is not written there
+    assert not (tmp_path / "evidence.json").exists() and "--save-evidence" in res.stderr
+    for path in tmp_path.iterdir():
+        assert "@contoso.com" not in path.read_text(), path.name
     report = json.loads((tmp_path / "report.json").read_text())
     rows = {r["id"]: r for r in csv.DictReader(text.splitlines())}
     for user in report["licensing"]["privileged_without_premium"]:
