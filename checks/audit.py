@@ -19,13 +19,11 @@ def ual_ingestion_enabled(ctx: CheckContext) -> Outcome:
     if enabled is False:
         return Outcome(Status.FAIL, "Unified audit log ingestion is disabled: no activity is being recorded.", ev)
     if enabled is True:
-        if observed == 0:
-            failed = [q for q in probe.queries if q.error] if probe is not None else []
-            partly = (f" (in the queries that finished; {len(failed)} of {len(probe.queries)} failed)"
-                      if failed and probe is not None else "")
-            return Outcome(Status.WARN, "Ingestion reads as enabled, but the probe found zero audit records of any "
-                           f"kind in its window{partly}: check that recording really started and that the probe's "
-                           "account can search the log.", ev)
+        silent = _silent_default_events(ctx)
+        if silent:
+            return Outcome(Status.WARN, "Ingestion reads as enabled, but the probe found no record at all in its "
+                           f"window, not even of {', '.join(silent)}, which are on by default: check that recording "
+                           "really started and that the probe's account can search the log.", ev)
         return Outcome(Status.PASS, "Unified audit log ingestion is enabled.", ev)
     if observed:
         return Outcome(Status.PASS, f"Ingestion setting unread, but {observed} audit records arrived in the probe "
@@ -33,6 +31,17 @@ def ual_ingestion_enabled(ctx: CheckContext) -> Outcome:
     prov = ctx.evidence.exchange.admin_audit_log_config.provenance
     return Outcome(Status.UNKNOWN, f"Ingestion setting not collected ({prov.reason}) and no probe records to "
                    "infer it from.", ev, fix=prov.fix or "Exchange.ManageAsApp + Global Reader")
+
+
+def _silent_default_events(ctx: CheckContext) -> list[str]:
+    """On-by-default operations whose probe query finished with zero records, when every query of the
+    probe finished and none found anything (otherwise an empty result says nothing about ingestion:
+    off-by-default events are often legitimately empty, and failed queries counted nothing)."""
+    probe = ctx.evidence.audit_probe.data
+    if probe is None or probe.total_records or any(q.error for q in probe.queries):
+        return []
+    on_by_default = {e.operation for e in ctx.kb.events.values() if e.default_on}
+    return sorted({op for q in probe.queries for op in q.operations if op in on_by_default})
 
 
 @check("AUD-02")

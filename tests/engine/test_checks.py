@@ -50,7 +50,15 @@ def test_aud01_inferred_from_probe_records(mixed: dict[str, Any]) -> None:
                                                    "data": {"unified_audit_log_ingestion_enabled": True}}
     mixed["audit_probe"]["data"]["total_records"] = 0
     mixed["audit_probe"]["data"]["operations"] = {}
-    assert status(mixed, "AUD-01") == "warn"
+    f = finding(assess_doc(mixed, ALL), "AUD-01")
+    assert f.status.value == "warn" and "not even of MailItemsAccessed" in f.message
+    # an empty off-by-default event, or a failed query, says nothing about ingestion
+    queries = mixed["audit_probe"]["data"]["queries"]
+    queries[0]["operations"] = ["SearchQueryInitiatedExchange"]
+    assert status(mixed, "AUD-01") == "pass"
+    queries[0]["operations"] = ["MailItemsAccessed"]
+    queries.append({"id": "q2", "status": "failed", "operations": ["Send"], "error": "query ended 'failed'"})
+    assert status(mixed, "AUD-01") == "pass"
 
 
 def test_aud02_paths(mixed: dict[str, Any]) -> None:

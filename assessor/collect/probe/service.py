@@ -105,11 +105,23 @@ def translate(exc: BaseException, endpoint: str, permission: str) -> ProbeError:
     raise exc
 
 
-async def _call(make: Callable[[], Awaitable[T]], endpoint: str, permission: str) -> T:
-    try:
-        return await make()
-    except (ProbeError, APIError, httpx.HTTPError, AzureError, ValueError, KeyError, TypeError) as exc:
-        raise translate(exc, endpoint, permission) from None
+# A dropped connection on a read (status poll, record page) is retried this often, after these
+# pauses; creating a query (POST) is never repeated, so one probe never starts two searches.
+TRANSPORT_RETRY_DELAYS = (0.5, 2.0)
+
+
+async def _call(make: Callable[[], Awaitable[T]], endpoint: str, permission: str, idempotent: bool = False) -> T:
+    delays = iter(TRANSPORT_RETRY_DELAYS if idempotent else ())
+    while True:
+        try:
+            return await make()
+        except httpx.TransportError as exc:
+            delay = next(delays, None)
+            if delay is None:
+                raise translate(exc, endpoint, permission) from None
+            await asyncio.sleep(delay)
+        except (ProbeError, APIError, httpx.HTTPError, AzureError, ValueError, KeyError, TypeError) as exc:
+            raise translate(exc, endpoint, permission) from None
 
 
 # --------------------------------------------------------------------------- create and poll
@@ -145,7 +157,7 @@ async def create_query(client: GraphServiceClient, request: QueryRequest, permis
 async def get_query(client: GraphServiceClient, query_id: str, permission: str) -> QueryState:
     endpoint = GET_QUERY.format(id=query_id)
     query = await _call(lambda: client.security.audit_log.queries.by_audit_log_query_id(query_id).get(),
-                        endpoint, permission)
+                        endpoint, permission, idempotent=True)
     return QueryState(query_id, _status(query), query.is_record_count_limit_exceeded if query else None)
 
 
@@ -228,7 +240,7 @@ async def record_pages(client: GraphServiceClient, query_id: str, permission: st
 
     def fetch(info: Any) -> asyncio.Future[bytes | None]:
         send = partial(send_bytes, adapter, info)
-        return asyncio.ensure_future(_call(send, endpoint, permission))
+        return asyncio.ensure_future(_call(send, endpoint, permission, idempotent=True))
 
     pending: asyncio.Future[bytes | None] | None = fetch(
         builder.to_get_request_information(RequestConfiguration(query_parameters=params) if page_size else None))
