@@ -336,6 +336,11 @@ class SandboxServer:
         parts = urlsplit(raw_path)
         segments = parts.path.split("/", 3)  # ['', tenant, root, rest]
         client_id = headers.get("client-request-id")
+        if len(segments) >= 2 and segments[1] in _API_HANDLERS and len(self._states) == 1:
+            # one tenant served: it also answers at the bare API roots (…/v1.0, …/adminapi/beta),
+            # the base URLs a real tenant's endpoints have
+            only = next(iter(self._states.values())).tenant.id
+            return self._dispatch(method, f"/{only}{raw_path}", headers, body)
         if len(segments) < 3:
             return graph_error(404, "NotFound", "Use /{tenant}/v1.0/…", client_id), ""
         tenant_key, root = unquote(segments[1]), segments[2]
@@ -400,6 +405,9 @@ def serve(
             ex = server.exchange_endpoints(tenant.id)
             print(f"  --exchange-endpoint {ex['exchange_endpoint']}  --compliance-endpoint "
                   f"{ex['compliance_endpoint']}", file=stream, flush=True)
+        if len(server.tenants) == 1:
+            print(f"  (the only tenant also answers at {server.base_url}/v1.0, {server.base_url}/adminapi/beta and "
+                  f"{server.base_url}/compliance/adminapi/beta)", file=stream, flush=True)
         print(
             "Any bearer token is accepted (e.g. ASSESSOR_GRAPH_TOKEN=sandbox, ASSESSOR_EXCHANGE_TOKEN=sandbox, "
             "ASSESSOR_COMPLIANCE_TOKEN=sandbox). Ctrl-C stops.",

@@ -128,3 +128,30 @@ def test_serve_prints_urls_and_stops() -> None:
     serve("contoso,gov", port=0, latency_ms=0, throttle=None, out=out, ready=ready, stop_event=stop)
     assert seen == ["232"]
     assert "contoso: http://127.0.0.1:" in out.getvalue() and "gov:" in out.getvalue()
+
+
+def test_one_tenant_answers_at_the_bare_api_roots(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """`assessor collect` pointed at …/v1.0 and …/adminapi/beta (a real tenant's shape) works."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    with SandboxServer(["contoso"]) as server:
+        tenant = server.tenants[0]
+        env = {**os.environ, "ASSESSOR_GRAPH_TOKEN": "t", "ASSESSOR_EXCHANGE_TOKEN": "t",
+               "ASSESSOR_COMPLIANCE_TOKEN": "t"}
+        out = tmp_path / "e.json"
+        res = subprocess.run(
+            [sys.executable, "-m", "assessor", "collect", "--tenant", tenant.id, "--auth", "token",
+             "--graph-endpoint", f"{server.base_url}/v1.0", "--exchange-endpoint", f"{server.base_url}/adminapi/beta",
+             "--compliance-endpoint", f"{server.base_url}/compliance/adminapi/beta", "--output", str(out)],
+            capture_output=True, text=True, env=env, timeout=120, check=False)
+        with SandboxServer(["contoso", "fabrikam"]) as two:  # with two tenants the prefix is needed
+            r = httpx.get(f"{two.base_url}/v1.0/organization", headers=AUTH)
+            assert r.status_code == 400 and r.json()["error"]["code"] == "InvalidTenant"
+    assert res.returncode == 0, res.stderr
+    doc = json.loads(out.read_text())
+    assert doc["users"]["data"]["counts"]["in_scope"] == 197
+    statuses = {name: doc["exchange"][name]["provenance"]["status"] for name in doc["exchange"]}
+    assert set(statuses.values()) == {"collected"}, statuses
