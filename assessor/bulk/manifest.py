@@ -411,6 +411,11 @@ def _parse_csv_manifest(text: str, origin: str) -> Manifest:
     for position, record in enumerate(reader, start=1):
         if None in record:
             raise ManifestError(f"{origin}: tenant {position} (line {reader.line_num}): more cells than columns")
+        short = [k for k, v in record.items() if v is None]
+        if short:  # a shifted or truncated row would silently read as empty fields
+            raise ManifestError(f"{origin}: tenant {position} (line {reader.line_num}): fewer cells than columns "
+                                f"(no cell for {', '.join(repr(k.strip()) for k in short)}; leave a cell empty "
+                                "with a comma)")
         rows.append(_validate_row(origin, position, reader.line_num, _csv_record(record), {}))
     if not rows:
         raise ManifestError(f"{origin}: the manifest lists no tenants")

@@ -86,6 +86,9 @@ def test_csv_errors_name_line_and_column() -> None:
         parse_csv_manifest(header + f"a.com,A,secret,{APP},A_SECRET,\nb.com,B,secret,nope,B_SECRET,\n", "m.csv")
     with pytest.raises(ManifestError, match=r"line 1, column 'client_secret' is not a manifest field"):
         parse_csv_manifest("domain,client_secret\na.com,hunter2\n", "m.csv")
+    with pytest.raises(ManifestError, match=r"m.csv: tenant 2 \(line 3\): fewer cells than columns \(no cell for "
+                                            r"'secret_env', 'tags'"):
+        parse_csv_manifest(header + f"a.com,A,secret,{APP},A_SECRET,\nb.com,B,secret,{APP}\n", "m.csv")
 
 
 def test_references_checked_before_contact(monkeypatch: pytest.MonkeyPatch) -> None:
