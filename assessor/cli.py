@@ -196,6 +196,15 @@ def cli() -> None:
     """Assess Microsoft 365 audit-log coverage, retention and licensing against requirement profiles."""
 
 
+def _warn_if_altered(path: Path) -> None:
+    """Assess altered evidence (an auditor may want to see what it says) but say so, once, on stderr."""
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    if (raw.get("meta") or {}).get("sha256"):
+        ok, message = verify_seal(raw)
+        if not ok:
+            click.echo(f"assessor: warning: {path}: {message}; the report reflects the altered content", err=True)
+
+
 def _pseudonym_key() -> bytes:
     key, stable = resolve_key()
     if not stable:
@@ -272,6 +281,7 @@ def assess(evidence_path: Path | None, sandbox_name: str | None, save_evidence: 
         collect_params["user_list"] = output / USER_GAP_FILE  # the CSV format's per-user gap list
     if evidence_path is not None:
         evidence = load_evidence(evidence_path)
+        _warn_if_altered(evidence_path)
     else:
         if sandbox_name is not None:
             evidence = collect_from_sandbox(sandbox_name, collect_params, profile)

@@ -180,3 +180,17 @@ def test_pseudonymized_gap_list_matches_the_report(tmp_path: Path) -> None:
     rows = {r["id"]: r for r in csv.DictReader(text.splitlines())}
     for user in report["licensing"]["privileged_without_premium"]:
         assert rows[user["id"]]["userPrincipalName"] == user["user_principal_name"]
+
+
+def test_assessing_altered_evidence_warns(tmp_path: Path) -> None:
+    doc = json.loads((EXAMPLES / "mixed-e5-e3-priority-trap.json").read_text())
+    assert doc["meta"]["sha256"]
+    res = run("assess", "--evidence", str(EXAMPLES / "mixed-e5-e3-priority-trap.json"), "--format", "json",
+              "--output", str(tmp_path / "a"))
+    assert res.returncode == 0 and "warning" not in res.stderr
+    doc["tenant"]["name"] = "Someone Else"
+    altered = tmp_path / "altered.json"
+    altered.write_text(json.dumps(doc))
+    res = run("assess", "--evidence", str(altered), "--format", "json", "--output", str(tmp_path / "b"))
+    assert res.returncode == 0
+    assert "warning" in res.stderr and "altered after collection" in res.stderr
