@@ -113,7 +113,7 @@ def entra_logs_kept(ctx: CheckContext) -> Outcome:
         prov = ctx.evidence.log_export.provenance
         return Outcome(Status.UNKNOWN, f"Entra keeps logs {in_tenant} days in the tenant, less than {need}; "
                        f"diagnostic settings were not collected ({prov.reason}).", ev,
-                       fix=prov.fix or "Reader on microsoft.aadiam/diagnosticSettings, or an attestation")
+                       fix=prov.fix or "an attestation (--attest) listing the Entra diagnostic settings")
     good = [d.name for d in export.entra_diagnostic_settings
             if {"SignInLogs", "AuditLogs"} <= set(d.categories) and d.destinations
             and (d.retention_days is None or d.retention_days == 0 or d.retention_days >= need)]

@@ -55,7 +55,7 @@ def holder(u: dict[str, Any], role: str, name: str) -> dict[str, Any]:
 
 DEFAULT_SET = ["Admin", "Delegate", "Owner"]
 EXPORT_NONE = missing("Log forwarding cannot be read from the tenant; no attestation file was given",
-                      "an attestation (log_export section) or Reader on microsoft.aadiam/diagnosticSettings")
+                      "an attestation (--attest FILE) of SIEM forwarding and the Entra diagnostic settings")
 
 
 def e3_standard() -> dict[str, Any]:
