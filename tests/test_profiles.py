@@ -83,3 +83,35 @@ def test_arbitrary_text_is_profile_error(text: str, tmp_path_factory: pytest.Tem
     p.write_text(text, encoding="utf-8")
     with pytest.raises(ProfileError):
         load_profile(str(p))
+
+
+def test_extends_merges_nested_mappings(tmp_path: Path) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text("extends: cisa-scuba\nid: mine\nretention: {searchable_days: 365}\n"
+                    "checks: {EXP-01: null, AUD-01: {severity: low}}\n")
+    p = load_profile(str(path))
+    assert (p.retention.searchable_days, p.retention.retrievable_days) == (365, 365)  # retrievable from the parent
+    assert "EXP-01" not in p.checks and p.checks["AUD-01"].severity == "low"
+    assert p.checks["AUD-02"].controls == ["MS.EXO.13.1v1"]  # untouched checks come from the parent
+
+
+def test_extends_a_profile_file_relative_to_the_child(tmp_path: Path) -> None:
+    (tmp_path / "team").mkdir()
+    (tmp_path / "base.yaml").write_text("extends: baseline\nid: base\nretention: {searchable_days: 170}\n")
+    child = tmp_path / "team" / "child.yaml"
+    child.write_text("extends: ../base.yaml\nid: child\npremium_scope: all\n")
+    p = load_profile(str(child))
+    assert (p.id, p.premium_scope, p.retention.searchable_days) == ("child", "all", 170)
+    loop = tmp_path / "loop.yaml"
+    loop.write_text("extends: loop.yaml\nid: loop\n")
+    with pytest.raises(ProfileError, match="not loop"):
+        load_profile(str(loop))
+    missing = tmp_path / "orphan.yaml"
+    missing.write_text("extends: nowhere.yaml\nid: orphan\n")
+    with pytest.raises(ProfileError, match="nowhere.yaml: cannot read profile"):
+        load_profile(str(missing))
+
+
+def test_the_custom_profile_example_loads() -> None:
+    p = load_profile(str(Path(__file__).resolve().parent.parent / "examples" / "custom-profile.yaml"))
+    assert p.id == "contoso-internal" and p.retention.retrievable_days == 365 and "EXP-01" not in p.checks

@@ -126,35 +126,56 @@ def _builtin_raw(profile_id: str) -> dict[str, Any]:
     return _read_yaml(item.read_text(encoding="utf-8"), f"profile {profile_id}")
 
 
-def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+def _merge(base: dict[str, Any], override: dict[str, Any], at: str = "") -> dict[str, Any]:
+    """The child profile over its parent: mappings merge key by key (so `retention: {searchable_days:
+    365}` keeps the parent's retrievable days), anything else is replaced; under `checks`, a check set
+    to null is removed from the child profile."""
     out = dict(base)
     for key, value in override.items():
-        if key == "checks" and isinstance(value, dict) and isinstance(base.get("checks"), dict):
-            merged = dict(base["checks"])
-            for cid, setting in value.items():
-                if setting is None:
-                    merged.pop(cid, None)  # `AUD-01: null` removes a check from the child profile
-                else:
-                    merged[cid] = setting
-            out["checks"] = merged
+        here = f"{at}.{key}" if at else str(key)
+        if value is None and at == "checks":
+            out.pop(key, None)  # `AUD-01: null` removes a check from the child profile
+        elif isinstance(value, dict) and isinstance(base.get(key), dict):
+            out[key] = _merge(base[key], value, here)
         else:
             out[key] = value
     return out
 
 
-def _resolve(raw: dict[str, Any], origin: str, depth: int = 0) -> dict[str, Any]:
+def _looks_like_path(name: str) -> bool:
+    return any(sep in name for sep in ("/", os.sep)) or name.endswith((".yaml", ".yml"))
+
+
+def _file_raw(path: Path) -> dict[str, Any]:
+    try:
+        if path.stat().st_size > MAX_PROFILE_BYTES:
+            raise ProfileError(f"{path}: profile file is larger than 1 MiB")
+        text = path.read_text(encoding="utf-8")
+    except OSError as err:
+        raise ProfileError(f"{path}: cannot read profile ({err.strerror})") from None
+    except UnicodeDecodeError:
+        raise ProfileError(f"{path}: profile is not UTF-8 text") from None
+    return _read_yaml(text, str(path))
+
+
+def _resolve(raw: dict[str, Any], origin: str, here: Path | None = None, depth: int = 0) -> dict[str, Any]:
+    """Apply ``extends:`` (a built-in id, or a YAML file relative to the extending file)."""
     parent = raw.get("extends")
     if parent is None:
         return raw
-    if depth > 5 or not isinstance(parent, str):
-        raise ProfileError(f"{origin}: extends: must name a built-in profile (and not loop)")
-    base = _resolve(_builtin_raw(parent), f"profile {parent}", depth + 1)
+    if depth > 5 or not isinstance(parent, str) or not parent.strip():
+        raise ProfileError(f"{origin}: extends: must name a built-in profile or a profile file (and not loop)")
+    if _looks_like_path(parent):
+        path = Path(parent) if Path(parent).is_absolute() or here is None else here / parent
+        base = _resolve(_file_raw(path), str(path), path.parent, depth + 1)
+    else:
+        base = _resolve(_builtin_raw(parent), f"profile {parent}", None, depth + 1)
     child = {k: v for k, v in raw.items() if k != "extends"}
     return _merge(base, child)
 
 
-def _validate(raw: dict[str, Any], origin: str) -> Profile:
-    resolved = _resolve(raw, origin)
+def _validate(raw: dict[str, Any], origin: str, here: Path | None = None) -> Profile:
+    resolved = _resolve(raw, origin, here)
     resolved.pop("extends", None)
     try:
         return Profile.model_validate(resolved)
@@ -166,19 +187,10 @@ def _validate(raw: dict[str, Any], origin: str) -> Profile:
 
 def load_profile(name_or_path: str) -> Profile:
     """A built-in profile by id, or a YAML file by path."""
-    looks_like_path = any(sep in name_or_path for sep in ("/", os.sep)) or name_or_path.endswith((".yaml", ".yml"))
-    if not looks_like_path:
+    if not _looks_like_path(name_or_path):
         return _validate(_builtin_raw(name_or_path), f"profile {name_or_path}")
     path = Path(name_or_path)
-    try:
-        if path.stat().st_size > MAX_PROFILE_BYTES:
-            raise ProfileError(f"{path}: profile file is larger than 1 MiB")
-        text = path.read_text(encoding="utf-8")
-    except OSError as err:
-        raise ProfileError(f"{path}: cannot read profile ({err.strerror})") from None
-    except UnicodeDecodeError:
-        raise ProfileError(f"{path}: profile is not UTF-8 text") from None
-    return _validate(_read_yaml(text, str(path)), str(path))
+    return _validate(_file_raw(path), str(path), path.parent)
 
 
 def profile_json_schema() -> dict[str, Any]:
