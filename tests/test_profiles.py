@@ -108,7 +108,7 @@ def test_extends_a_profile_file_relative_to_the_child(tmp_path: Path) -> None:
         load_profile(str(loop))
     missing = tmp_path / "orphan.yaml"
     missing.write_text("extends: nowhere.yaml\nid: orphan\n")
-    with pytest.raises(ProfileError, match="nowhere.yaml: cannot read profile"):
+    with pytest.raises(ProfileError, match=r"nowhere\.yaml: cannot read profile"):
         load_profile(str(missing))
 
 
