@@ -187,6 +187,14 @@ class Users(_Model):
     records: list[UserRecord] | None = Field(None, description="Per-user records (detail mode, small tenants)")
     records_file: str | None = Field(None, description="Per-user gap list streamed to disk (detail mode)")
 
+    @model_validator(mode="after")
+    def _named_once(self) -> Users:
+        ids = [u.id.lower() for u in self.named]
+        repeated = sorted({i for i in ids if ids.count(i) > 1})
+        if repeated:
+            raise ValueError(f"named: user {repeated[0]} is listed more than once")
+        return self
+
 
 class RoleHolder(_Model):
     """A principal holding a directory role (directly, or through a role-assignable group)."""

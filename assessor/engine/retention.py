@@ -84,7 +84,11 @@ def build_classes(evidence: Evidence, policies: list[RetentionPolicy], kb: Knowl
         if evidence.skus.data is None:
             raise EvidenceError("skus: needed to classify users named by retention policies")
         index = PlanIndex(evidence.skus.data)
+        seen: set[str] = set()
         for user in users.named:
+            if user.id.lower() in seen:  # named twice (by UPN and by id): one user, one class
+                continue
+            seen.add(user.id.lower())
             ids = {x.lower() for x in (user.id, user.user_principal_name) if x}
             named_by = frozenset(p.name for p in scoped if _policy_names_user(p, ids))
             if not named_by:
@@ -93,6 +97,8 @@ def build_classes(evidence: Evidence, policies: list[RetentionPolicy], kb: Knowl
             if not k.in_scope:
                 continue
             key = "premium_ten_year" if k.ten_year else ("premium" if k.premium else "standard")
+            if key == "premium_ten_year" and c.in_scope_premium_ten_year is None:
+                key = "premium"  # the add-on count is unknown, so the pools hold every Premium user there
             remaining[key] -= 1
             classes.append(RetentionClass(user.user_principal_name or user.id, 1, k.premium, k.ten_year, named_by))
     if min(remaining.values()) < 0:

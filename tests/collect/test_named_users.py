@@ -53,3 +53,24 @@ def test_named_users_resolved_and_only_premium_ones_shortened(server: SandboxSer
         w = report.retention.workloads[workload]
         assert w.users_short == 1 and w.effective_days_min == 7, workload
     assert any(TEN_YEAR_USER in c for c in report.retention.workloads["Exchange"].causes)
+
+
+def test_a_user_named_by_upn_and_by_object_id_counts_once() -> None:
+    base = _tenant()
+    index = next(i for i in range(base.user_count) if base.user(i)["userPrincipalName"] == TEN_YEAR_USER)
+    object_id = base.user(index)["id"]
+    spec = base.spec
+    exchange = dict(spec.extensions["exchange"])
+    exchange["retention_policies"] = [
+        {"name": "By UPN", "priority": 1, "retention_duration": "SevenDays", "user_ids": [TEN_YEAR_USER]},
+        {"name": "By id", "priority": 2, "retention_duration": "SevenDays",
+         "user_ids": [object_id, TEN_YEAR_USER.upper()]},
+    ]
+    tenant = SandboxTenant(spec.model_copy(update={"extensions": {**spec.extensions, "exchange": exchange}}))
+    with SandboxServer([tenant]) as srv:
+        evidence = collect_sync(collect_options(srv, "contoso-named", **srv.exchange_endpoints("contoso-named")))
+    users = evidence.users.data
+    assert users is not None and [u.id for u in users.named] == [object_id]
+    report = evaluate(evidence, load_profile("baseline"), on=date(2026, 11, 25),
+                      generated_at=datetime(2026, 11, 25, tzinfo=timezone.utc))
+    assert report.retention.workloads["Exchange"].users_short == 1

@@ -135,3 +135,39 @@ def test_unresolved_policy_users_make_retention_unknown(mixed: dict[str, Any]) -
     doc["users"]["data"]["unresolved_names"] = ["vip@contoso.example"]  # looked up: no such user
     report = assess_doc(doc, "baseline")
     assert finding(report, "RET-01").status.value == "pass"
+
+
+def _give_counsel_the_ten_year_addon(doc: dict[str, Any]) -> None:
+    doc["skus"]["data"].append({
+        "sku_id": "c2e41e49-e2a2-4c55-832a-cf13ffba1d6a", "sku_part_number": "10_ALR_ADDON",
+        "capability_status": "Enabled", "applies_to": "User", "consumed_units": 1,
+        "prepaid_units": {"enabled": 5},
+        "service_plans": [{"service_plan_id": "7d16094b-4db8-41ff-a182-372a90a85407",
+                           "service_plan_name": "10_ALR", "provisioning_status": "Success", "applies_to": "User"}]})
+    doc["users"]["data"]["named"][0]["assigned_licenses"].append(
+        {"sku_id": "c2e41e49-e2a2-4c55-832a-cf13ffba1d6a", "disabled_plans": []})
+
+
+def test_named_addon_holder_when_the_addon_count_is_unknown(mixed: dict[str, Any]) -> None:
+    """A `$count` that failed (null) must not turn a named add-on holder into an inconsistency."""
+    _give_counsel_the_ten_year_addon(mixed)
+    mixed["users"]["data"]["counts"]["in_scope_premium_ten_year"] = None
+    doc = with_policies(mixed, [{"name": "counsel 10y", "priority": 1, "retention_duration": "TenYears",
+                                 "user_ids": ["counsel@contoso.example"]}])
+    report = assess_doc(doc, YEAR)
+    for cid in ("RET-01", "RET-02"):
+        assert finding(report, cid).status.value != "error", finding(report, cid).message
+    exchange = report.retention.workloads["Exchange"]
+    assert exchange.effective_days_max == 3650  # the named add-on holder's ten years
+    assert exchange.users_short == 505 - 97  # only the Standard users fall short of 365 days
+
+
+def test_a_user_named_twice_is_refused_in_evidence(mixed: dict[str, Any]) -> None:
+    import pytest
+
+    from assessor.errors import EvidenceError
+    from assessor.evidence import parse_evidence
+
+    mixed["users"]["data"]["named"].append(copy.deepcopy(mixed["users"]["data"]["named"][0]))
+    with pytest.raises(EvidenceError, match="listed more than once"):
+        parse_evidence(mixed)

@@ -32,7 +32,10 @@ async def resolve_named_users(conn: GraphConnection, names: Iterable[str]) -> Na
     except GraphFailure as failure:
         out.notes.append(f"retention-policy users not resolved: {failure.describe()}")
         return out
-    out.found = list(found.values())
+    by_id: dict[str, UserRecord] = {}
+    for user in found.values():  # one user named by UPN and by object id is looked up twice: keep one
+        by_id.setdefault(user.id.lower(), user)
+    out.found = list(by_id.values())
     for name, res in failed.items():
         if res.status == 404:
             out.unresolved.append(name)

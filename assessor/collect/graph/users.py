@@ -449,7 +449,7 @@ async def fetch_users(
 ) -> tuple[dict[str, UserRecord], dict[str, BatchResult]]:
     """`GET /users/{id-or-upn}` for each distinct id, in `$batch`es: the records found, and the
     failed answers by id (their status tells a missing user, 404, from a denied or failed read)."""
-    unique = sorted(set(ids))
+    unique = sorted({i.lower(): i for i in sorted(ids)}.values())  # user ids and UPNs are case-insensitive
     select = ",".join(USER_SELECT)
     requests = [
         BatchRequest(str(n), f"/users/{quote(uid, safe='@')}?$select={select}") for n, uid in enumerate(unique)
