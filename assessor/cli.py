@@ -460,11 +460,13 @@ def bulk(manifest: Path, output: Path, concurrency: int, tenant_timeout: float, 
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(file_okay=False, path_type=Path))
 @click.option("--output", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="Directory for the merged tenants and portfolio.")
-def merge_cmd(inputs: tuple[Path, ...], output: Path) -> None:
+@click.option("--fail-on", type=click.Choice(FAIL_ON), default="none", show_default=True,
+              help="Exit 1 when some tenant has a fail/warn finding of at least this severity.")
+def merge_cmd(inputs: tuple[Path, ...], output: Path, fail_on: str) -> None:
     """Combine bulk (shard) output directories into one portfolio. Exit codes as for bulk."""
     from assessor.bulk.merge import merge
 
-    outcome = merge(list(inputs), output)
+    outcome = merge(list(inputs), output, fail_on)
     failed = sum(1 for r in outcome.results if r.status == "failed")
     click.echo(f"merge: {len(outcome.results)} tenants, {failed} failed; portfolio in {output / 'portfolio.html'}",
                err=True)

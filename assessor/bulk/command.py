@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import os
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -20,14 +20,20 @@ from typing import TextIO
 
 from assessor.bulk.manifest import Manifest, Row, check_references, load_manifest, select
 from assessor.bulk.paths import STATE_FILE, tenant_dir
-from assessor.bulk.pipeline import PipelineSettings, SandboxResolver, SandboxTarget, TenantPipeline
+from assessor.bulk.pipeline import (
+    PipelineSettings,
+    SandboxResolver,
+    SandboxTarget,
+    TenantPipeline,
+    settings_fingerprint,
+)
 from assessor.bulk.portfolio import write_portfolio
 from assessor.bulk.progress import progress_for
 from assessor.bulk.runner import Schedule, TenantJob, TenantResult, read_result, run_jobs
 from assessor.bulk.shard import Shard, partition
 from assessor.bulk.state import StateJournal, latest_status
 from assessor.errors import ManifestError, ProfileError, UsageError
-from assessor.profiles import Profile, load_profile
+from assessor.profiles import SEVERITY_ORDER, Profile, load_profile
 
 EXIT_OK, EXIT_FINDINGS, EXIT_SOME_FAILED = 0, 1, 3
 
@@ -54,10 +60,24 @@ class BulkOutcome:
     exit_code: int
 
 
-def exit_code(results: Sequence[TenantResult]) -> int:
+def gaps_at_or_above(summary: Mapping[str, object], fail_on: str) -> bool:
+    """The ``--fail-on`` rule of :meth:`Report.gaps_at_or_above`, from a tenant's stored per-check
+    statuses — so a resumed run or a merge judges every tenant by the threshold given now, not by
+    the one in force when the tenant was assessed."""
+    if fail_on == "none":
+        return False
+    threshold = SEVERITY_ORDER[fail_on]
+    checks = summary.get("checks")
+    if not isinstance(checks, Mapping):
+        return bool(summary.get("at_or_above_fail_on"))  # a result written before checks were stored
+    return any(isinstance(c, Mapping) and c.get("status") in ("fail", "warn")
+               and SEVERITY_ORDER.get(str(c.get("severity")), 0) >= threshold for c in checks.values())
+
+
+def exit_code(results: Sequence[TenantResult], fail_on: str) -> int:
     if any(r.status == "failed" for r in results):
         return EXIT_SOME_FAILED
-    if any(r.summary.get("at_or_above_fail_on") for r in results):
+    if any(gaps_at_or_above(r.summary, fail_on) for r in results):
         return EXIT_FINDINGS
     return EXIT_OK
 
@@ -95,14 +115,21 @@ def plan_jobs(rows: Sequence[Row], output: Path, shard: Shard | None) -> list[Te
     return [TenantJob(row, tenant_dir(output, row.entry.key)) for row in chosen]
 
 
-def split_done(jobs: Sequence[TenantJob], state_path: Path) -> tuple[list[TenantJob], list[TenantResult]]:
-    """For --resume: the jobs still to run, and the results of those already recorded done."""
+def split_done(jobs: Sequence[TenantJob], state_path: Path,
+               fingerprint: Callable[[TenantJob], str] | None = None) -> tuple[list[TenantJob], list[TenantResult]]:
+    """For --resume: the jobs still to run, and the results of those already recorded done.
+
+    A done tenant whose settings changed since (manifest entry, profile content, date, formats —
+    see :func:`settings_fingerprint`) is assessed again rather than reported with stale results.
+    """
     status = latest_status(state_path)
     todo: list[TenantJob] = []
     done: list[TenantResult] = []
     for job in jobs:
         previous = read_result(job.directory) if status.get(job.key) == "done" else None
-        if previous is not None and previous.status == "done":
+        stale = (previous is not None and fingerprint is not None
+                 and previous.summary.get("settings_sha256") != fingerprint(job))
+        if previous is not None and previous.status == "done" and not stale:
             done.append(previous)
         else:
             todo.append(job)
@@ -171,17 +198,23 @@ def run_bulk(request: BulkRequest, stream: TextIO | None = None) -> BulkOutcome:
         raise UsageError(f"--only {' '.join(request.only)}: no tenant of the manifest carries these tags")
     state_path = _open_state(request.output, request.resume)
     jobs = plan_jobs(rows, request.output, request.shard)
-    todo, done = split_done(jobs, state_path) if request.resume else (jobs, [])
     settings = PipelineSettings(formats=request.formats, on=request.on, fail_on=request.fail_on,
                                 tenant_timeout=request.tenant_timeout, environ=request.environ)
+
+    def fingerprint(job: TenantJob) -> str:
+        return settings_fingerprint(job.row.entry, profiles[job.row.entry.profile], settings)
+
+    todo, done = split_done(jobs, state_path, fingerprint) if request.resume else (jobs, [])
     with StateJournal(state_path) as journal:
         journal.record("run", None, pid=os.getpid(), shard=str(request.shard) if request.shard else None,
                        selected=len(jobs), to_run=len(todo), resumed=len(done))
         fresh = _execute(manifest, [j.row for j in todo], todo, settings, profiles, request, journal, stream)
     by_key = {r.key: r for r in [*done, *fresh]}
     results = [by_key[j.key] for j in jobs]
-    write_portfolio(results, request.output)
-    return BulkOutcome(results, len(done), exit_code(results))
+    parts = [f"tenants tagged {' or '.join(request.only)}"] if request.only else []
+    parts += [f"shard {request.shard}"] if request.shard else []
+    write_portfolio(results, request.output, selection="; ".join(parts) or None)
+    return BulkOutcome(results, len(done), exit_code(results, request.fail_on))
 
 
 def _execute(manifest: Manifest, rows: Sequence[Row], jobs: Sequence[TenantJob], settings: PipelineSettings,

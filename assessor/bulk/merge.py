@@ -56,7 +56,7 @@ def find_results(inputs: Sequence[Path]) -> dict[str, Found]:
     return found
 
 
-def merge(inputs: Sequence[Path], output: Path) -> MergeOutcome:
+def merge(inputs: Sequence[Path], output: Path, fail_on: str = "none") -> MergeOutcome:
     if not inputs:
         raise UsageError("merge: give at least one input directory")
     found = find_results(inputs)
@@ -70,4 +70,4 @@ def merge(inputs: Sequence[Path], output: Path) -> MergeOutcome:
             shutil.copytree(item.directory, destination, dirs_exist_ok=True)
     results = [found[key].result for key in sorted(found)]
     write_portfolio(results, output)
-    return MergeOutcome(results, exit_code(results))
+    return MergeOutcome(results, exit_code(results, fail_on))

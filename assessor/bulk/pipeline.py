@@ -7,6 +7,8 @@ rendered in memory first so an interrupted tenant never leaves a half-written re
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
@@ -48,6 +50,14 @@ class PipelineSettings:
     tenant_timeout: float = 900.0
     users_mode: str = "summary"
     environ: Mapping[str, str] | None = field(default=None, repr=False)
+
+
+def settings_fingerprint(entry: TenantEntry, profile: Profile, settings: PipelineSettings) -> str:
+    """What a tenant's stored result depends on (its manifest entry, the profile's content, the
+    date, the formats, the user mode): ``--resume`` re-assesses a done tenant whose fingerprint changed."""
+    doc = {"entry": entry.model_dump(mode="json"), "profile": profile.model_dump(mode="json"),
+           "on": settings.on.isoformat(), "formats": sorted(settings.formats), "users_mode": settings.users_mode}
+    return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode("utf-8")).hexdigest()
 
 
 def collect_options(entry: TenantEntry, settings: PipelineSettings, profile: Profile,
@@ -133,4 +143,6 @@ class TenantPipeline:
         report = evaluate(evidence, profile, on=self.settings.on,
                           generated_at=datetime.now(timezone.utc).replace(microsecond=0))
         files = render_reports(report, self.settings.formats, job.directory)
-        return report_summary(report, [EVIDENCE_FILE, *files], self.settings.fail_on)
+        summary = report_summary(report, [EVIDENCE_FILE, *files], self.settings.fail_on)
+        summary["settings_sha256"] = settings_fingerprint(entry, profile, self.settings)
+        return summary

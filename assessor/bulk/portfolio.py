@@ -69,13 +69,15 @@ def _row(result: TenantResult) -> dict[str, Any]:
     return {**result.to_json(), "gap_score": gap_score(result) if result.status == "done" else None}
 
 
-def build_portfolio(results: Iterable[TenantResult], generated_at: datetime | None = None) -> dict[str, Any]:
+def build_portfolio(results: Iterable[TenantResult], generated_at: datetime | None = None,
+                    selection: str | None = None) -> dict[str, Any]:
     rows = sorted(results, key=_order)
     when = generated_at or datetime.now(timezone.utc)
     return {
         "schema": PORTFOLIO_SCHEMA,
         "generated_at": when.replace(microsecond=0).isoformat(),
         "tool_version": __version__,
+        "selection": selection,  # e.g. "tenants tagged gold; shard 1/3" — None: the whole manifest
         "checks": check_ids(rows),
         "totals": totals(rows),
         "tenants": [_row(r) for r in rows],
@@ -168,9 +170,9 @@ def portfolio_html(portfolio: dict[str, Any]) -> str:
 
 
 def write_portfolio(results: Iterable[TenantResult], output: Path,
-                    generated_at: datetime | None = None) -> dict[str, Any]:
+                    generated_at: datetime | None = None, selection: str | None = None) -> dict[str, Any]:
     """Write portfolio.json, portfolio.csv and portfolio.html into ``output`` (each atomically)."""
-    portfolio = build_portfolio(results, generated_at)
+    portfolio = build_portfolio(results, generated_at, selection)
     html = portfolio_html(portfolio)
     table = portfolio_csv(portfolio)
     write_json_atomic(output / "portfolio.json", portfolio)

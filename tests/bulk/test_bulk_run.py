@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 
 from assessor.bulk.paths import STATE_FILE, tenant_dir
 from assessor.bulk.state import completions, read_events
@@ -153,3 +154,46 @@ def test_resume_retries_failed_tenants_only(tmp_path: Path) -> None:
     assert retried == ["sandbox:fleet-0003"], "only the failed tenant is tried again"
     assert completions(out / STATE_FILE) == {f"sandbox:fleet-000{i}": 1 for i in range(3)}
     assert portfolio(out)["totals"] == {**portfolio(out)["totals"], "tenants": 4, "assessed": 3, "failed": 1}
+
+
+def test_fail_on_is_the_one_given_now_on_resume_and_merge(tmp_path: Path) -> None:
+    """Stored results are re-judged with the current --fail-on (a CI gate must not pass on an old threshold)."""
+    manifest = fleet_manifest(tmp_path / "m.yaml", 1, extra=[{"sandbox": "contoso"}])
+    out = tmp_path / "out"
+    base = ["bulk", str(manifest), "--output", str(out), "--format", "json", "--date", "2026-11-25"]
+    assert run_cli(*base) == 0  # --fail-on none
+    assert run_cli(*base, "--resume", "--fail-on", "high") == 1  # contoso has high-severity failures
+    assert run_cli(*base, "--resume") == 0
+    merged = tmp_path / "merged"
+    assert run_cli("merge", str(out), "--output", str(merged)) == 0
+    assert run_cli("merge", str(out), "--output", str(merged), "--fail-on", "high") == 1
+
+
+def test_resume_reassesses_a_tenant_whose_settings_changed(tmp_path: Path) -> None:
+    manifest = fleet_manifest(tmp_path / "m.yaml", 2)
+    out = tmp_path / "out"
+    base = ["bulk", str(manifest), "--output", str(out), "--format", "json", "--date", "2026-11-25"]
+    assert run_cli(*base) == 0
+    doc = yaml.safe_load(manifest.read_text(encoding="utf-8"))
+    doc["tenants"][1]["profile"] = "cis-m365"  # fleet-0001 now answers to another profile
+    manifest.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    run_cli(*base, "--resume")
+    rerun = [e.tenant for e in _events_after_last_run(out / STATE_FILE) if e.kind == "start"]
+    assert rerun == ["sandbox:fleet-0001"]
+    rows = {row["key"]: row for row in portfolio(out)["tenants"]}
+    assert rows["sandbox:fleet-0001"]["profile"] == "cis-m365"
+    report = json.loads((out / rows["sandbox:fleet-0001"]["dir"] / "report.json").read_text(encoding="utf-8"))
+    assert report["profile"]["id"] == "cis-m365"
+    run_cli(*base[:-2], "--date", "2026-11-26", "--resume")  # a new date re-assesses everyone
+    assert len([e for e in _events_after_last_run(out / STATE_FILE) if e.kind == "start"]) == 2
+
+
+def test_a_partial_portfolio_says_which_part(tmp_path: Path) -> None:
+    manifest = fleet_manifest(tmp_path / "m.yaml", 3)
+    out = tmp_path / "out"
+    run_cli("bulk", str(manifest), "--output", str(out), "--format", "json", "--only", "group-1")
+    assert portfolio(out)["selection"] == "tenants tagged group-1"
+    assert "Part of the manifest only" in (out / "portfolio.html").read_text(encoding="utf-8")
+    whole = tmp_path / "whole"
+    run_cli("bulk", str(manifest), "--output", str(whole), "--format", "json")
+    assert portfolio(whole)["selection"] is None
