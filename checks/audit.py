@@ -100,6 +100,13 @@ def mailbox_actions_audited(ctx: CheckContext) -> Outcome:
         return Outcome(Status.UNKNOWN, f"Every listed user mailbox audits the required actions, but the "
                        f"organisation-wide AuditDisabled switch was not read ({prov.reason}); when it is True no "
                        "mailbox audits anything.", ev, fix=prov.fix or "Exchange.ManageAsApp + Global Reader")
+    listed = fig.user_mailboxes or 0
+    if in_scope and listed < in_scope:
+        cut = (" Exactly 1000 listed: Get-Mailbox stops there without -ResultSize Unlimited."
+               if listed == 1000 else "")
+        return Outcome(Status.WARN, f"All {listed} listed user mailboxes audit the required actions, but the "
+                       f"tenant has {in_scope} in-scope users: {in_scope - listed} have no mailbox in the evidence "
+                       "(a partial export, or mailboxes still on-premises) and were not checked." + cut, ev)
     if fig.mailboxes_audit_disabled:
         return Outcome(Status.WARN, f"All mailboxes list the required actions, but {fig.mailboxes_audit_disabled} "
                        "have AuditEnabled False.", ev)

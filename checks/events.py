@@ -87,6 +87,9 @@ def _unread_for_settings_pass(ctx: CheckContext) -> list[tuple[str, str]]:
     if not audit.user_mailboxes and in_scope:
         out.append((f"the evidence lists no user mailbox for {in_scope} in-scope users",
                     "collect Get-Mailbox again (or export it with examples/export-exchange-audit.ps1)"))
+    elif in_scope and audit.user_mailboxes is not None and audit.user_mailboxes < in_scope:
+        out.append((f"only {audit.user_mailboxes} user mailboxes are in the evidence for {in_scope} in-scope users",
+                    "collect Get-Mailbox for every user mailbox (-ResultSize Unlimited), or run --probe-events"))
     return out
 
 

@@ -387,3 +387,18 @@ def test_records_in_the_log_pass_evt_even_without_settings(e3: dict[str, Any]) -
         e3["exchange"][name] = not_collected()
     e3["audit_probe"] = probe({"MailItemsAccessed": (50, 20)})
     assert status(e3, "EVT-01") == "pass"
+
+
+def test_a_partial_mailbox_list_is_not_a_pass(e3: dict[str, Any]) -> None:
+    e3["exchange"]["admin_audit_log_config"]["data"]["unified_audit_log_ingestion_enabled"] = True
+    data = e3["exchange"]["mailboxes"]["data"]
+    data["total_user_mailboxes"] = 1000
+    data["configurations"][0]["count"] = 1000
+    e3["users"]["data"]["counts"]["in_scope"] = 1200
+    e3["users"]["data"]["counts"]["enabled_members"] = max(e3["users"]["data"]["counts"]["enabled_members"], 1200)
+    e3["users"]["data"]["counts"]["total"] = max(e3["users"]["data"]["counts"]["total"], 1250)
+    report = assess_doc(e3, ALL)
+    aud = finding(report, "AUD-04")
+    assert aud.status.value == "warn" and "200 have no mailbox" in aud.message and "ResultSize Unlimited" in aud.message
+    evt = finding(report, "EVT-01")
+    assert evt.status.value == "unknown" and "only 1000 user mailboxes" in evt.message
