@@ -139,6 +139,12 @@ POLICY = {"Name": "p", "Priority": 1, "RetentionDuration": "SevenDays", "RecordT
     ("Mailbox.json", "   ", "Mailbox.json: the file is empty"),
     ("export.json", [{"Something": 1}], "export.json: cannot tell which cmdlet this export is from"),
     ("Mailbox.json", "42", "Mailbox.json: expected a JSON object or array of objects, found int"),
+    # a row repeated (two exports pasted together) would be counted twice
+    ("Mailbox.json", [MAILBOX, {**MAILBOX, "UserPrincipalName": "b@contoso.com"}, {**MAILBOX, "UserPrincipalName": "A@contoso.com"}],
+     "Mailbox.json: [2].Identity: mailbox 'A@contoso.com' appears more than once"),
+    ("MailboxAuditBypassAssociation.json", [{"Identity": "svc", "AuditBypassEnabled": True},
+                                            {"Identity": "svc", "AuditBypassEnabled": True}],
+     "MailboxAuditBypassAssociation.json: [1].Identity: association 'svc' appears more than once"),
 ])
 def test_malformed_imports_name_file_and_field(tmp_path: Path, name: str, content: Any, message: str) -> None:
     path = _write(tmp_path, name, content)

@@ -7,6 +7,7 @@ associations keep only the bypassed accounts plus a count of all.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,6 +40,23 @@ def _deviates(settings: MailboxSettings) -> bool:
     return not settings.audit_enabled or len(settings.default_audit_set) < 3
 
 
+class _Identities:
+    """Refuses an identity seen before (case-insensitive): a row repeated in an export (two exports
+    pasted together, a re-run appended) would otherwise be counted twice. Keeps 8-byte digests."""
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+        self._seen: set[bytes] = set()
+
+    def add(self, identity: str | None) -> None:
+        if not identity:
+            return
+        digest = hashlib.blake2b(identity.strip().lower().encode("utf-8"), digest_size=8).digest()
+        if digest in self._seen:
+            raise FieldError("Identity", f"{self.what} {identity!r} appears more than once")
+        self._seen.add(digest)
+
+
 class MailboxAggregator:
     """Folds Get-Mailbox rows into :class:`~assessor.evidence.MailboxAuditConfiguration` groups.
 
@@ -47,13 +65,14 @@ class MailboxAggregator:
     kept (up to :data:`DETAIL_LIMIT`), otherwise a small sample per group.
     """
 
-    def __init__(self, *, detail: bool = False, sample_size: int = SAMPLE_SIZE) -> None:
+    def __init__(self, *, detail: bool = False, sample_size: int = SAMPLE_SIZE, unique: bool = False) -> None:
         self.detail = detail
         self.sample_size = sample_size
         self.groups: dict[MailboxSettings, _Group] = {}
         self.total = 0
         self.skipped_other_types = 0
         self._seen: dict[tuple[Any, ...], MailboxSettings] = {}
+        self._identities: _Identities | None = _Identities("mailbox") if unique else None
 
     def _settings(self, row: Row) -> MailboxSettings:
         key = settings_key(row)
@@ -70,6 +89,8 @@ class MailboxAggregator:
             self.skipped_other_types += 1
             return
         settings = self._settings(row)
+        if self._identities is not None:
+            self._identities.add(mailbox_identity(row))
         group = self.groups.setdefault(settings, _Group())
         group.count += 1
         self.total += 1
@@ -109,12 +130,15 @@ class MailboxAggregator:
 class BypassAggregator:
     """Counts every bypass association and keeps only the ones with AuditBypassEnabled true."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, unique: bool = False) -> None:
         self.total = 0
         self.bypassed: list[str] = []
+        self._identities: _Identities | None = _Identities("association") if unique else None
 
     def add(self, raw: Any) -> None:
         row: BypassRow = bypass_row(raw)
+        if self._identities is not None:
+            self._identities.add(row.identity)
         self.total += 1
         if row.bypassed:
             self.bypassed.append(row.identity)

@@ -160,13 +160,13 @@ def _org(objects: list[Any], _detail: bool) -> dict[str, Any]:
 
 
 def _bypass(objects: list[Any], _detail: bool) -> dict[str, Any]:
-    agg = BypassAggregator()
+    agg = BypassAggregator(unique=True)
     agg.add_all(objects)
     return agg.result()
 
 
 def _mailboxes(objects: list[Any], detail: bool) -> dict[str, Any]:
-    agg = MailboxAggregator(detail=detail)
+    agg = MailboxAggregator(detail=detail, unique=True)
     agg.add_all(objects)
     return agg.result()
 
