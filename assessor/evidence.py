@@ -310,7 +310,10 @@ class AppIdCount(_Model):
 
 class OperationObservation(_Model):
     records: NonNegative
-    distinct_users: NonNegative
+    distinct_users: NonNegative = Field(description="Distinct accounts in the records (shared mailboxes and "
+                                        "service accounts included)")
+    in_scope_users: NonNegative | None = Field(
+        None, description="Of those, in-scope users (known when users were enumerated: --users detail)")
     first_seen: datetime | None = None
     last_seen: datetime | None = None
     top_app_ids: list[AppIdCount] = Field(default_factory=list)

@@ -140,7 +140,8 @@ def _skipped(reason: str, fix: str | None = None, source: str | None = None) -> 
     return {"provenance": {"status": "not_collected", "reason": reason, "fix": fix, "source": source}}
 
 
-async def _probe_section(conn: GraphConnection, options: CollectOptions) -> dict[str, Any]:
+async def _probe_section(conn: GraphConnection, options: CollectOptions,
+                         observed: dict[str, set[str]] | None = None) -> dict[str, Any]:
     if options.probe_events_days is None:
         skipped = _skipped(
             "the audit-log probe was not requested (--probe-events DAYS)", None, "POST /security/auditLog/queries"
@@ -156,8 +157,20 @@ async def _probe_section(conn: GraphConnection, options: CollectOptions) -> dict
         days=options.probe_events_days,
         timeout=options.probe_timeout,
         keep_records=options.keep_records,
+        observed_accounts=observed,
     )
     return section.model_dump()
+
+
+def _count_in_scope_observed(probe: dict[str, Any], observed: dict[str, set[str]], in_scope: set[str]) -> None:
+    """Detail mode: how many of each operation's observed accounts are in-scope users."""
+    data = probe.get("data")
+    if not isinstance(data, dict):
+        return
+    for name, obs in (data.get("operations") or {}).items():
+        accounts = observed.get(name)
+        if accounts is not None and isinstance(obs, dict):
+            obs["in_scope_users"] = len(accounts & in_scope)
 
 
 async def _bounded_exchange(options: CollectOptions, credential: TokenCredential,
@@ -276,6 +289,9 @@ async def collect(options: CollectOptions) -> Evidence:
     )
     conn = connect(credential, settings)
     at = datetime.now(timezone.utc)
+    # detail mode with the probe: count which observed accounts are in-scope users (exact coverage)
+    intersect = options.users_mode == "detail" and options.probe_events_days is not None
+    observed: dict[str, set[str]] = {}
     try:
         plan = GraphPlan(
             cloud=options.cloud,
@@ -284,11 +300,17 @@ async def collect(options: CollectOptions) -> Evidence:
             user_list_path=options.user_list_path,
             privileged_roles=options.privileged_roles,
             tenant_timeout=options.tenant_timeout,
+            in_scope_keys=set() if intersect else None,
         )
         # the probe mostly waits for the audit search service, Exchange is another API: run all alongside
         result, probe, exchange = await asyncio.gather(
-            collect_graph(conn, plan), _probe_section(conn, options), _bounded_exchange(options, credential, imported)
+            collect_graph(conn, plan), _probe_section(conn, options, observed if intersect else None),
+            _bounded_exchange(options, credential, imported)
         )
+        users_done = isinstance(result.outcomes.get("users"), Collected)
+        if intersect and users_done and plan.in_scope_keys is not None:
+            _count_in_scope_observed(probe, observed, plan.in_scope_keys)
+        observed.clear()
         named = await resolve_named_users(conn, policy_user_ids(exchange.sections.get("retention_policies")))
     finally:
         await conn.aclose()

@@ -52,8 +52,15 @@ def compute_events(evidence: Evidence, profile: Profile, kb: Knowledge, licensin
                     {"app_id": a.app_id, "count": a.count, "share_pct": round(100.0 * a.count / total, 1)}
                     for a in obs.top_app_ids
                 ]
-            if in_scope:
-                # accounts outside the in-scope population (shared mailboxes, leavers) can appear in the log
-                fig["coverage_pct"] = min(100.0, round(100.0 * users / in_scope, 1))
+            counted = obs.in_scope_users if obs and obs.in_scope_users is not None else None
+            fig["observed_in_scope_users"] = counted
+            if in_scope and counted is not None:
+                fig["coverage_pct"] = round(100.0 * counted / in_scope, 1)
+            elif in_scope and users <= in_scope:
+                # from counts alone: accounts outside the in-scope population (shared mailboxes,
+                # service accounts) may be among them, so this is an upper bound
+                fig["coverage_pct"] = round(100.0 * users / in_scope, 1)
+                fig["coverage_upper_bound"] = True
+            # more accounts than in-scope users: coverage is not computable without --users detail
         out[name] = EventFigures.model_validate(fig)
     return out

@@ -128,9 +128,14 @@ class EventFigures(_M):
     tier_needed: Literal["premium", "standard"]
     available: bool | None = None
     audited_mailboxes: int | None = None
-    observed_users: int | None = None
+    observed_users: int | None = Field(None, description="Distinct accounts with the event in the probe window")
+    observed_in_scope_users: int | None = Field(
+        None, description="Of those, in-scope users (--users detail); coverage is then exact")
     observed_records: int | None = None
-    coverage_pct: float | None = None
+    coverage_pct: float | None = Field(
+        None, description="Observed in-scope users ÷ in-scope users; null when not computable")
+    coverage_upper_bound: bool = Field(
+        False, description="Coverage from account counts alone (non-user accounts may be counted)")
     first_seen: datetime | None = None
     last_seen: datetime | None = None
     top_app_ids: list[dict[str, Any]] | None = None

@@ -75,20 +75,30 @@ def _tables(view: ReportView) -> dict[str, str]:
           number(w.users_short_retrievable)] for name, w in ret.workloads.items()),
         align=["left", "right", "right", "right", "right"],
     )
-    events = table(["Event", "Required", "Available", "Configured (mailboxes)", "Observed (users)"], [
+    events = table(["Event", "Required", "Available", "Configured (mailboxes)", "Observed (users)", "Coverage"], [
         [e.name, "yes" if e.required else "no",
          "unknown" if e.available is None else ("yes" if e.available else f"no (needs {e.tier_needed})"),
          "unknown" if e.audited_mailboxes is None else f"{number(e.audited_mailboxes)} of {number(e.user_mailboxes)}",
-         number(e.observed_users) if e.observed_users is not None else ("not probed" if not e.probed else "unknown")]
+         (("at least " if e.lower_bound else "") + number(e.observed_users)) if e.observed_users is not None
+         else ("not probed" if not e.probed else "unknown"),
+         e.coverage_text]
         for e in view.events
-    ])
+    ], align=["left", "left", "left", "right", "right", "right"])
+    app_ids = "\n\n".join(
+        f"**{md(e.name)}** ({number(e.distinct_app_ids)} distinct client AppIds"
+        f"{'; the probe hit the record limit' if e.lower_bound else ''}):\n\n"
+        + table(["Client AppId", "Records", "Share"],
+                ([code(a), number(n), f"{share:.1f} %"] for a, n, share in e.top_app_ids),
+                align=["left", "right", "right"])
+        for e in view.events if e.top_app_ids
+    )
     collection = table(["Evidence", "Status", "Source", "Why not / fix"], [
         [code(c.section), c.status.replace("_", " "), md(c.source or c.file or "—"),
          md(" ".join(x for x in (c.reason, f"Fix: {c.fix}" if c.fix else None) if x) or "—")]
         for c in r.collection
     ])
     return {"findings": findings, "figures": figures, "options": options, "retention": retention,
-            "events": events, "collection": collection}
+            "events": events, "app_ids": app_ids, "collection": collection}
 
 
 def render_markdown(view: ReportView) -> str:

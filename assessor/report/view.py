@@ -127,6 +127,21 @@ class EventRow:
     observed_users: int | None
     observed_records: int | None
     probed: bool
+    coverage_pct: float | None = None
+    coverage_upper_bound: bool = False
+    observed_in_scope_users: int | None = None
+    lower_bound: bool = False
+    first_seen: str | None = None
+    last_seen: str | None = None
+    top_app_ids: tuple[tuple[str, int, float], ...] = ()  # (AppId, records, share %)
+    distinct_app_ids: int | None = None
+
+    @property
+    def coverage_text(self) -> str:
+        """Coverage as people read it: '89.8 %', '≤ 50.0 %' (upper bound), or '—' (not computable)."""
+        if self.coverage_pct is None:
+            return "—"
+        return f"{'≤ ' if self.coverage_upper_bound else ''}{self.coverage_pct:.1f} %"
 
 
 @dataclass(frozen=True)
@@ -193,6 +208,15 @@ class ReportView:
                 observed_users=e.observed_users,
                 observed_records=e.observed_records,
                 probed=probed or e.observed_users is not None,
+                coverage_pct=e.coverage_pct,
+                coverage_upper_bound=e.coverage_upper_bound,
+                observed_in_scope_users=e.observed_in_scope_users,
+                lower_bound=e.lower_bound,
+                first_seen=e.first_seen.isoformat() if e.first_seen else None,
+                last_seen=e.last_seen.isoformat() if e.last_seen else None,
+                top_app_ids=tuple((str(a.get("app_id")), int(a.get("count") or 0), float(a.get("share_pct") or 0.0))
+                                  for a in (e.top_app_ids or [])),
+                distinct_app_ids=e.distinct_app_ids,
             )
             for name, e in self.report.events.items()
         ]

@@ -335,14 +335,20 @@ def test_evt_unknown_when_requested_probe_failed(e3: dict[str, Any]) -> None:
     assert status(e3, "EVT-01") == "pass"
 
 
-def test_evt_lower_bound_and_coverage_clamped(e3: dict[str, Any]) -> None:
+def test_evt_lower_bound_and_coverage(e3: dict[str, Any]) -> None:
     e3["exchange"]["admin_audit_log_config"]["data"]["unified_audit_log_ingestion_enabled"] = True
-    e3["audit_probe"] = probe({"MailItemsAccessed": (5000, 300)})
+    e3["audit_probe"] = probe({"MailItemsAccessed": (5000, 300)})  # 300 accounts, 236 in-scope users
     e3["audit_probe"]["data"]["queries"][0]["record_count_limit_exceeded"] = True
     report = assess_doc(e3, ALL)
     fig = report.events["MailItemsAccessed"]
-    assert fig.lower_bound and fig.coverage_pct == 100.0
+    assert fig.lower_bound and fig.coverage_pct is None  # more accounts than users: not computable from counts
     assert "at least 300" in finding(report, "EVT-01").message
+    e3["audit_probe"]["data"]["operations"]["MailItemsAccessed"]["in_scope_users"] = 177  # known (detail mode)
+    fig = assess_doc(e3, ALL).events["MailItemsAccessed"]
+    assert fig.observed_in_scope_users == 177 and fig.coverage_pct == 75.0 and not fig.coverage_upper_bound
+    e3["audit_probe"]["data"]["operations"]["MailItemsAccessed"].update(distinct_users=118, in_scope_users=None)
+    fig = assess_doc(e3, ALL).events["MailItemsAccessed"]
+    assert fig.coverage_pct == 50.0 and fig.coverage_upper_bound
 
 
 def test_aud04_samples_only_affected_mailboxes(mixed: dict[str, Any]) -> None:

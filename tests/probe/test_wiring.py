@@ -57,3 +57,16 @@ def test_cli_assess_sandbox_reports_observed_users(tmp_path: Path) -> None:
     assert evt03["status"] == "fail"  # the profile's missing_event_status
     total = (177 * 12 + 147 * 4 + 19 * 2) * 2
     assert len(records.read_text().splitlines()) == total
+
+
+def test_detail_mode_counts_observed_in_scope_users_exactly(tmp_path: Path) -> None:
+    res = subprocess.run([sys.executable, "-m", "assessor", "assess", "--sandbox", "contoso", "--users", "detail",
+                          "--probe-events", "2", "--format", "json", "--output", str(tmp_path / "out")],
+                         capture_output=True, text=True, cwd=ROOT, timeout=120, check=False)
+    assert res.returncode in (0, 1), res.stderr
+    events = json.loads((tmp_path / "out" / "report.json").read_text())["events"]
+    mia = events["MailItemsAccessed"]
+    assert mia["observed_users"] == mia["observed_in_scope_users"] == 177  # the sandbox logs in-scope users only
+    assert mia["coverage_pct"] == round(100 * 177 / 197, 1) and mia["coverage_upper_bound"] is False
+    evidence = json.loads((tmp_path / "out" / "evidence.json").read_text())
+    assert evidence["audit_probe"]["data"]["operations"]["MailItemsAccessed"]["in_scope_users"] == 177

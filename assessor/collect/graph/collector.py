@@ -39,6 +39,7 @@ class GraphPlan:
     user_list_path: Path | None = None
     privileged_roles: Sequence[str] | None = None
     tenant_timeout: float = 900.0
+    in_scope_keys: set[str] | None = field(default=None, compare=False)  # detail mode fills it
 
 
 @dataclass
@@ -72,6 +73,7 @@ async def _details(
         skus=skus.data if isinstance(skus, Collected) else None,
         privileged_roles=_holder_roles(privileged),
         gap_list=plan.user_list_path,
+        in_scope_keys=plan.in_scope_keys,
     )
     return await collect_user_details(conn, inputs)
 

@@ -341,6 +341,7 @@ class DetailInputs:
     skus: list[SubscribedSku] | None
     privileged_roles: dict[str, list[str]] = field(default_factory=dict)  # user id -> role names
     gap_list: Path | None = None
+    in_scope_keys: set[str] | None = None  # filled with in-scope users' lower-cased UPNs (for the probe)
 
 
 async def _get_page(
@@ -410,6 +411,8 @@ async def collect_user_details(
             user = user_record(model)
             cov = classifier.coverage(user) if classifier else Coverage(False, False, False)
             tally.add(user, cov)
+            if inputs.in_scope_keys is not None and cov.in_scope and user.user_principal_name:
+                inputs.in_scope_keys.add(user.user_principal_name.lower())
             roles = inputs.privileged_roles.get(user.id.lower(), [])
             if writer is not None and ((cov.in_scope and not cov.premium) or roles):
                 writer.write(user, cov, roles)

@@ -240,6 +240,7 @@ async def probe_events(
     settings: ProbeSettings | None = None,
     now: datetime | None = None,
     kb: Knowledge | None = None,
+    observed_accounts: dict[str, set[str]] | None = None,
 ) -> Section[AuditProbe]:
     """Probe the audit log for ``operations`` over the last ``days`` days; the ``audit_probe`` section.
 
@@ -272,5 +273,10 @@ async def probe_events(
         if all(isinstance(e, ProbeForbidden) for e in failed):
             fix = f"grant the Microsoft Graph application permission {permission_for(ops, knowledge)} (admin consent)"
         return not_collected(f"{first.reason} ({progress.describe()})", fix, end)
+    if observed_accounts is not None:  # the accounts behind distinct_users, for the in-scope intersection
+        for run in runs:
+            if run.error is None:
+                for name, tally in run.tally.operations.items():
+                    observed_accounts[name] = tally.users
     collected = {"status": "collected", "source": SOURCE, "at": end}
     return _section(collected, _probe(start, end, runs, settings.top_app_ids))
