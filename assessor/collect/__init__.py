@@ -51,6 +51,7 @@ from assessor.collect.graph.outcome import provenance
 from assessor.collect.permissions import PreflightResult, preflight, required_permissions
 from assessor.errors import CollectionError, UsageError
 from assessor.evidence import TENANT_ID_PATTERN, Evidence, Meta, Provenance, Tenant
+from assessor.redact import redact
 
 __all__ = [
     "AuthOptions",
@@ -239,7 +240,7 @@ def _assemble(
         endpoints=_endpoints(options, graph_url),
         notes=all_notes,
     )
-    return Evidence.model_validate(
+    evidence = Evidence.model_validate(
         {
             "schema": "assessor.evidence/1",
             "meta": meta,
@@ -252,6 +253,28 @@ def _assemble(
             "log_export": _log_export_section(),
         }
     )
+    return _redacted(evidence)
+
+
+def _redacted(evidence: Evidence) -> Evidence:
+    """Last line of defence: no registered secret, bearer header or JWT in any reason, fix or note."""
+    doc = evidence.model_dump(by_alias=True)
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in ("reason", "fix", "error") and isinstance(value, str):
+                    node[key] = redact(value)
+                else:
+                    walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    for name in ("tenant", "skus", "users", "privileged", "exchange", "audit_probe", "log_export"):
+        walk(doc.get(name))
+    doc["meta"]["notes"] = [redact(n) for n in doc["meta"]["notes"]]
+    return Evidence.model_validate(doc)
 
 
 def _attach_named_users(result: GraphResult, named: NamedUsers) -> None:

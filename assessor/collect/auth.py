@@ -24,6 +24,7 @@ from azure.core.exceptions import ClientAuthenticationError
 from assessor.collect.clouds import CLOUDS, CloudEndpoints, is_loopback
 from assessor.collect.permissions import decode_jwt_claims
 from assessor.errors import UsageError
+from assessor.redact import register_secret
 
 AuthMode = Literal[
     "secret", "certificate", "device-code", "browser", "azure-cli", "managed-identity", "default", "token"
@@ -107,6 +108,8 @@ class StaticTokenCredential:
 
     def __init__(self, tokens: Mapping[Resource, str], clock: Callable[[], float] = time.time) -> None:
         self._tokens = {k: v.strip() for k, v in tokens.items() if v and v.strip()}
+        for value in self._tokens.values():
+            register_secret(value)
         self._clock = clock
 
     @classmethod
@@ -199,6 +202,7 @@ def _secret(options: AuthOptions, cloud: CloudEndpoints) -> RedactedCredential:
     tenant = _need(options.tenant, "--tenant", "secret")
     client_id = _need(options.client_id, "a client id (--client-id or AZURE_CLIENT_ID)", "secret")
     secret, where = _read_secret(options)
+    register_secret(secret)
     inner = ClientSecretCredential(tenant, client_id, secret, authority=cloud.authority_host)
     return RedactedCredential(inner, _describe("ClientSecretCredential", options, cloud, secret=where))
 
@@ -216,6 +220,7 @@ def _certificate(options: AuthOptions, cloud: CloudEndpoints) -> RedactedCredent
     except OSError as err:
         raise UsageError(f"cannot read the certificate {path} ({err.strerror})") from None
     password = options.env().get(options.certificate_password_env) or None
+    register_secret(password)
     try:
         inner = CertificateCredential(
             tenant, client_id, certificate_data=data, password=password, authority=cloud.authority_host

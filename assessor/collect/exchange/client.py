@@ -42,6 +42,7 @@ import httpx
 from azure.core.exceptions import AzureError
 
 from assessor.collect.clouds import is_loopback
+from assessor.redact import redact
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
@@ -64,6 +65,9 @@ class ExchangeError(Exception):
     status: int | None
     code: str | None
     message: str
+
+    def __post_init__(self) -> None:
+        self.message = redact(self.message)  # an error body may echo what it was sent
 
     def __str__(self) -> str:
         return self.describe()

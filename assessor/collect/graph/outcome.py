@@ -16,6 +16,8 @@ import httpx
 from azure.core.exceptions import AzureError
 from kiota_abstractions.api_error import APIError
 
+from assessor.redact import redact
+
 T = TypeVar("T")
 
 THROTTLE_STATUSES = frozenset({429, 503, 504})
@@ -30,6 +32,9 @@ class GraphFailure(Exception):
     code: str | None
     message: str
     kind: str = "http"  # http | timeout | network | auth | protocol
+
+    def __post_init__(self) -> None:
+        self.message = redact(self.message)  # a service may echo what it was sent
 
     def __str__(self) -> str:
         return self.describe()

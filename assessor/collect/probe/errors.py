@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from assessor.redact import redact
+
 
 class ProbeError(Exception):
     """The probe could not produce whole figures; ``reason`` says why, ``fix`` what would help."""
 
     def __init__(self, reason: str, fix: str | None = None) -> None:
+        reason = redact(reason)  # a service may echo what it was sent
         super().__init__(reason)
         self.reason = reason
         self.fix = fix

@@ -1,0 +1,45 @@
+"""One redaction step for every text that can reach evidence, reports, logs or error output.
+
+Services sometimes echo what they were sent — an error body quoting the ``Authorization`` header,
+a proxy page, a misconfigured test server. Whatever an error says, these never pass on:
+
+- the secret values this process was given (client secrets, certificate passwords, bearer
+  tokens), registered by the credential factory as it reads them;
+- anything shaped like a bearer header or a JWT.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+
+REDACTED = "<redacted>"
+MIN_SECRET_LENGTH = 6  # shorter values would blank ordinary words
+_BEARER = re.compile(r"(?i)\bbearer\s+[A-Za-z0-9\-._~+/]+=*")
+_JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
+_secrets: set[str] = set()
+_lock = threading.Lock()
+
+
+def register_secret(value: str | None) -> None:
+    """Never let ``value`` appear in any text this process writes (idempotent)."""
+    if value is not None and len(value.strip()) >= MIN_SECRET_LENGTH:
+        with _lock:
+            _secrets.add(value.strip())
+
+
+def redact(text: str) -> str:
+    """``text`` with registered secrets, bearer headers and JWTs replaced by ``<redacted>``."""
+    if not text:
+        return text
+    with _lock:
+        secrets = sorted(_secrets, key=len, reverse=True)
+    for secret in secrets:
+        if secret in text:
+            text = text.replace(secret, REDACTED)
+    text = _BEARER.sub(f"Bearer {REDACTED}", text)
+    return _JWT.sub(REDACTED, text)
+
+
+def redact_optional(text: str | None) -> str | None:
+    return None if text is None else redact(text)
