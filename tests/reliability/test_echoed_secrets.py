@@ -41,7 +41,7 @@ class _Echo(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    do_GET = do_POST = _answer  # noqa: N815 - http.server's naming
+    do_GET = do_POST = _answer
 
 
 @pytest.fixture()
