@@ -204,6 +204,29 @@ def _section(outcome: Collected[Any] | NotCollected, at: datetime) -> dict[str, 
     return {"provenance": provenance(outcome, at), "data": data}
 
 
+GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
+def _verify_tenant(result: GraphResult, options: CollectOptions) -> list[str]:
+    """The endpoint must have answered for ``--tenant``: a wrong endpoint or a credential signed in to
+    another tenant would otherwise file one customer's figures under another's name."""
+    org = result.outcomes["tenant"]
+    if not isinstance(org, Collected):
+        return [f"tenant: not verified that the data is {options.tenant}'s (organization not collected)"]
+    tenant: Tenant = org.data
+    wanted = options.tenant.strip().lower()
+    if GUID.fullmatch(wanted):
+        matches = tenant.id.lower() == wanted
+    else:
+        matches = wanted in {d.lower() for d in tenant.domains} or tenant.id.lower() == wanted
+    if not matches:
+        raise CollectionError(
+            f"collection refused for tenant {options.tenant}: the service answered for tenant {tenant.id} "
+            f"({tenant.name or 'unnamed'}; domains {', '.join(tenant.domains[:3]) or 'none'}) — check "
+            "--graph-endpoint and which tenant the credential signs in to")
+    return []
+
+
 def _tenant(result: GraphResult, options: CollectOptions, notes: list[str], at: datetime) -> Tenant:
     org = result.outcomes["tenant"]
     origin = Provenance.model_validate(provenance(org, at))
@@ -347,6 +370,7 @@ async def collect(options: CollectOptions) -> Evidence:
     failed = _nothing_collected(result)
     if failed is not None:
         raise CollectionError(f"collection failed for tenant {options.tenant}: {failed.reason}")
+    notes.extend(_verify_tenant(result, options))
     return _assemble(options, result, graph_url, notes, at, probe, exchange.sections)
 
 

@@ -61,11 +61,14 @@ class AuthOptions:
 class RedactedCredential:
     """Wraps an azure-identity credential so its repr names the mode and inputs, never secrets."""
 
-    def __init__(self, inner: Any, description: str) -> None:
+    def __init__(self, inner: Any, description: str, tenant: str | None = None) -> None:
         self._inner = inner
         self._description = description
+        self._tenant = tenant  # asked for on every token (credentials that default to a home tenant)
 
     def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
+        if self._tenant and "tenant_id" not in kwargs:
+            kwargs["tenant_id"] = self._tenant
         return self._inner.get_token(*scopes, **kwargs)
 
     def close(self) -> None:
@@ -278,10 +281,13 @@ def _managed_identity(options: AuthOptions, cloud: CloudEndpoints) -> RedactedCr
 def _default(options: AuthOptions, cloud: CloudEndpoints) -> RedactedCredential:
     from azure.identity import DefaultAzureCredential
 
-    kwargs: dict[str, Any] = {"authority": cloud.authority_host}
+    # DefaultAzureCredential signs in to whatever tenant its source (environment, CLI, IDE) defaults
+    # to; every token is asked for --tenant instead, so a home-tenant token never assesses a customer
+    kwargs: dict[str, Any] = {"authority": cloud.authority_host, "additionally_allowed_tenants": ["*"]}
     if options.managed_identity_client_id:
         kwargs["managed_identity_client_id"] = options.managed_identity_client_id
-    return RedactedCredential(DefaultAzureCredential(**kwargs), _describe("DefaultAzureCredential", options, cloud))
+    return RedactedCredential(DefaultAzureCredential(**kwargs), _describe("DefaultAzureCredential", options, cloud),
+                              tenant=options.tenant or None)
 
 
 def _token(options: AuthOptions, _cloud: CloudEndpoints) -> StaticTokenCredential:

@@ -133,7 +133,7 @@ def test_secret_absent_from_evidence_and_logs(caplog: pytest.LogCaptureFixture) 
     caplog.set_level(logging.DEBUG)
     token = "Bearer-material-" + SECRET
     with SandboxServer(["contoso"]) as server:
-        options = CollectOptions(tenant="contoso", graph_endpoint=server.graph_url("contoso"), no_exchange=True,
+        options = CollectOptions(tenant="contoso.com", graph_endpoint=server.graph_url("contoso"), no_exchange=True,
                                  auth=AuthOptions(mode="token", environ={"ASSESSOR_GRAPH_TOKEN": token}))
         evidence = collect_sync(options)
     assert evidence.users.provenance.status == "collected"
@@ -155,7 +155,7 @@ def test_sync_credentials_are_called_off_the_event_loop() -> None:
             return AccessToken("t", 2_000_000_000)
 
     with SandboxServer(["contoso"]) as server:
-        options = CollectOptions(tenant="contoso", graph_endpoint=server.graph_url("contoso"), no_exchange=True,
+        options = CollectOptions(tenant="contoso.com", graph_endpoint=server.graph_url("contoso"), no_exchange=True,
                                  credential=RecordingCredential())  # type: ignore[arg-type]
         assert collect_sync(options).users.provenance.status == "collected"
     assert threads and threading.main_thread().name not in threads

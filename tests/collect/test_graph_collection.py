@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from assessor.collect import CollectOptions, collect_sync
+from assessor.collect.auth import AuthOptions as AuthOptionsForTest
 from assessor.collect.auth import StaticTokenCredential
 from assessor.errors import CollectionError
 from assessor.evidence import evidence_to_dict, load_evidence, save_evidence
@@ -254,3 +255,15 @@ def test_service_without_batch_gets_the_counts_one_by_one(make_server, server: S
                        if h.user else None) for h in ev.privileged.data.holders)
     assert evidence.privileged.provenance.status == "collected"
     assert holders(evidence) == holders(run(server, "contoso"))
+
+
+def test_an_endpoint_answering_for_another_tenant_is_refused(server: SandboxServer) -> None:
+    """--tenant gov against contoso's endpoint: one customer's figures must never be filed as another's."""
+    gov = server.state("gov").tenant.id
+    options = CollectOptions(tenant=gov, auth=AuthOptionsForTest(mode="token"), graph_endpoint=server.graph_url("contoso"),
+                             credential=StaticTokenCredential({"graph": "t"}), no_exchange=True)
+    with pytest.raises(CollectionError, match=r"answered for tenant 8b4e2f10-3c7d-4a51-9e26-5f0c1a7d3b42"):
+        collect_sync(options)
+    by_domain = CollectOptions(tenant="CONTOSO.com", auth=AuthOptionsForTest(mode="token"), graph_endpoint=server.graph_url("contoso"),
+                               credential=StaticTokenCredential({"graph": "t"}), no_exchange=True)
+    assert collect_sync(by_domain).tenant.id == "8b4e2f10-3c7d-4a51-9e26-5f0c1a7d3b42"
