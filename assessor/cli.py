@@ -22,7 +22,7 @@ from assessor.engine.model import Report
 from assessor.engine.registry import load_catalogue, registry
 from assessor.engine.runner import evaluate
 from assessor.errors import AssessorError, UsageError
-from assessor.evidence import Evidence, evidence_json_schema, load_evidence, verify_seal, write_text_atomic
+from assessor.evidence import Evidence, evidence_json_schema, load_evidence, seal, verify_seal, write_text_atomic
 from assessor.evidence import save_evidence as save_evidence_file
 from assessor.profiles import Profile, builtin_profile_ids, load_profile, profile_json_schema
 from assessor.report import RENDERERS, RenderOptions
@@ -287,6 +287,7 @@ def assess(evidence_path: Path | None, sandbox_name: str | None, save_evidence: 
             evidence = collect_from_sandbox(sandbox_name, collect_params, profile)
         else:
             evidence = collect_evidence(build_collect_options(collect_params, profile))
+        evidence = seal(evidence)  # the report names the digest of exactly what was saved
         target = save_evidence or (output / "evidence.json" if output is not None and key is None else None)
         if target is not None:
             save_evidence_file(evidence, target)

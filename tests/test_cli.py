@@ -191,6 +191,21 @@ def test_assessing_altered_evidence_warns(tmp_path: Path) -> None:
     doc["tenant"]["name"] = "Someone Else"
     altered = tmp_path / "altered.json"
     altered.write_text(json.dumps(doc))
-    res = run("assess", "--evidence", str(altered), "--format", "json", "--output", str(tmp_path / "b"))
+    res = run("assess", "--evidence", str(altered), "--format", "json,html", "--output", str(tmp_path / "b"))
     assert res.returncode == 0
     assert "warning" in res.stderr and "altered after collection" in res.stderr
+    report = json.loads((tmp_path / "b" / "report.json").read_text())
+    assert report["evidence_integrity"] == "altered"
+    assert report["evidence_sha256"] != doc["meta"]["sha256"]  # the digest of what was assessed
+    assert "the evidence was altered after collection" in (tmp_path / "b" / "report.html").read_text()
+    intact = json.loads((tmp_path / "a" / "report.json").read_text())
+    assert intact["evidence_integrity"] == "intact" and intact["evidence_sha256"] == doc["meta"]["sha256"]
+
+
+def test_live_report_names_the_saved_evidence_digest(tmp_path: Path) -> None:
+    res = run("assess", "--sandbox", "contoso", "--format", "json", "--output", str(tmp_path))
+    assert res.returncode == 0, res.stderr
+    report = json.loads((tmp_path / "report.json").read_text())
+    evidence = json.loads((tmp_path / "evidence.json").read_text())
+    assert report["evidence_integrity"] == "intact"
+    assert report["evidence_sha256"] == evidence["meta"]["sha256"]

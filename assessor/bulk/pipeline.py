@@ -21,7 +21,7 @@ from assessor.collect import CollectOptions, RetryPolicy, collect
 from assessor.collect.auth import AuthOptions, StaticTokenCredential
 from assessor.engine.model import Report
 from assessor.engine.runner import evaluate
-from assessor.evidence import save_evidence, write_text_atomic
+from assessor.evidence import save_evidence, seal, write_text_atomic
 from assessor.profiles import Profile
 from assessor.report import RENDERERS, RenderOptions
 
@@ -138,7 +138,7 @@ class TenantPipeline:
     async def __call__(self, job: TenantJob) -> dict[str, Any]:
         entry = job.row.entry
         profile = self.profiles[entry.profile]
-        evidence = await collect(collect_options(entry, self.settings, profile, self.sandbox))
+        evidence = seal(await collect(collect_options(entry, self.settings, profile, self.sandbox)))
         save_evidence(evidence, job.directory / EVIDENCE_FILE)
         report = evaluate(evidence, profile, on=self.settings.on,
                           generated_at=datetime.now(timezone.utc).replace(microsecond=0))

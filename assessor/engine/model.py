@@ -175,7 +175,10 @@ class Report(_M):
     audit: AuditFigures
     events: dict[str, EventFigures]
     collection: list[CollectionEntry]
-    evidence_sha256: str | None = None
+    evidence_sha256: str | None = Field(None, description="SHA-256 of the evidence content this report assessed")
+    evidence_integrity: Literal["intact", "altered", "unsealed"] | None = Field(
+        None, description="intact: the evidence matches its seal; altered: it changed after collection; "
+                          "unsealed: it never had one (hand-made)")
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 

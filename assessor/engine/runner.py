@@ -34,7 +34,7 @@ from assessor.engine.model import (
 from assessor.engine.registry import RegisteredCheck, registry
 from assessor.engine.retention import compute_retention
 from assessor.errors import AssessorError
-from assessor.evidence import Evidence
+from assessor.evidence import Evidence, canonical_digest, evidence_to_dict
 from assessor.knowledge import WORKLOADS, Knowledge, load_knowledge
 from assessor.profiles import Profile
 
@@ -132,6 +132,14 @@ def collection_log(evidence: Evidence) -> list[CollectionEntry]:
     ]
 
 
+def _integrity(evidence: Evidence) -> dict[str, str]:
+    """The digest of the content actually assessed, and whether it still matches its seal."""
+    actual = canonical_digest(evidence_to_dict(evidence))
+    recorded = evidence.meta.sha256
+    state = "unsealed" if not recorded else ("intact" if recorded == actual else "altered")
+    return {"evidence_sha256": actual, "evidence_integrity": state}
+
+
 def evaluate(evidence: Evidence, profile: Profile, on: date, generated_at: datetime,
              kb: Knowledge | None = None) -> Report:
     """Assess `evidence` against `profile` as of `on`. `generated_at` is stamped, never read from a clock."""
@@ -147,5 +155,5 @@ def evaluate(evidence: Evidence, profile: Profile, on: date, generated_at: datet
         verdict=_verdict(findings),  # type: ignore[arg-type]
         summary={s.value: summary.get(s.value, 0) for s in Status},
         findings=findings, licensing=figures.licensing, retention=figures.retention, audit=figures.audit,
-        events=figures.events, collection=collection_log(evidence), evidence_sha256=evidence.meta.sha256,
+        events=figures.events, collection=collection_log(evidence), **_integrity(evidence),
     )

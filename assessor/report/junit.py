@@ -66,7 +66,8 @@ def build_junit(view: ReportView) -> ET.Element:
     props = ET.SubElement(suite, "properties")
     for name, value in (("profile", report.profile.id), ("tenant", view.tenant_name), ("verdict", view.verdict),
                         ("assessment_date", report.assessment_date.isoformat()),
-                        ("tool_version", report.tool_version), ("evidence_sha256", report.evidence_sha256 or "")):
+                        ("tool_version", report.tool_version), ("evidence_sha256", report.evidence_sha256 or ""),
+                        ("evidence_integrity", report.evidence_integrity or "")):
         ET.SubElement(props, "property", {"name": name, "value": xml_text(value)})
     tally = {"failure": 0, "error": 0, "skipped": 0}
     for row in view.rows:

@@ -52,6 +52,7 @@ STRUCTURAL_KEYS = frozenset(
         "controls",
         "permissions",
         "evidence_sha256",
+        "evidence_integrity",
         "audit_tier",
         "entra",
         "tier_needed",
