@@ -32,6 +32,11 @@ def _workloads_meet(ctx: CheckContext, workloads: tuple[str, ...], what: str) ->
         "overridden_policies": r.overridden_policies,
     }
     short = {w: v for w, v in rows.items() if v.users_short}
+    if not short and ctx.figures.audit.ual_ingestion_enabled is False:
+        return Outcome(Status.FAIL, f"{what}: the policies would keep records at least {need} days, but unified "
+                       "audit log ingestion is disabled (AUD-01): no records are being written, so none are "
+                       "retained.", ev, remediation="Set-AdminAuditLogConfig -UnifiedAuditLogIngestionEnabled $true "
+                       "(Exchange Online PowerShell)")
     if not short:
         return Outcome(Status.PASS, f"{what}: every in-scope user's records are retained at least {need} days "
                        f"(minimum {min((v.effective_days_min or 0) for v in rows.values())} days).", ev)

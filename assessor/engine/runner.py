@@ -36,6 +36,7 @@ from assessor.engine.retention import compute_retention
 from assessor.errors import AssessorError
 from assessor.evidence import Evidence, canonical_digest, evidence_to_dict
 from assessor.knowledge import WORKLOADS, Knowledge, load_knowledge
+from assessor.printable import printable_tree
 from assessor.profiles import Profile
 
 F = TypeVar("F", LicensingFigures, RetentionFigures, AuditFigures)
@@ -148,7 +149,7 @@ def evaluate(evidence: Evidence, profile: Profile, on: date, generated_at: datet
     ctx = CheckContext(evidence=evidence, profile=profile, kb=kb, figures=figures, on=on)
     findings = [_finding(rc, run_check(rc, ctx), profile) for rc in registry()]
     summary = Counter(f.status.value for f in findings)
-    return Report(
+    report = Report(
         tenant=evidence.tenant.model_dump(mode="json", exclude={"provenance"}),
         profile=ProfileRef(id=profile.id, name=profile.name, framework=profile.framework, as_of=profile.as_of),
         generated_at=generated_at, assessment_date=on, tool_version=__version__,
@@ -157,3 +158,7 @@ def evaluate(evidence: Evidence, profile: Profile, on: date, generated_at: datet
         findings=findings, licensing=figures.licensing, retention=figures.retention, audit=figures.audit,
         events=figures.events, collection=collection_log(evidence), **_integrity(evidence),
     )
+    doc = report.model_dump(mode="json", by_alias=True)
+    safe = printable_tree(doc)
+    # tenant-supplied names may carry terminal escapes or bidi overrides: made visible for every format
+    return report if safe == doc else Report.model_validate(safe)

@@ -193,6 +193,10 @@ def test_ret01_priority_trap_fails_with_policy_named(mixed: dict[str, Any]) -> N
 
 
 def test_ret01_pass_and_unknown(e3: dict[str, Any], gov: dict[str, Any]) -> None:
+    f = finding(assess_doc(e3, ALL), "RET-01")  # the example's ingestion is off: nothing is retained
+    assert f.status.value == "fail" and "no records are being written" in f.message
+    assert "UnifiedAuditLogIngestionEnabled $true" in (f.remediation or "")
+    e3["exchange"]["admin_audit_log_config"]["data"]["unified_audit_log_ingestion_enabled"] = True
     assert status(e3, "RET-01") == "pass"  # Standard 180 days meets the baseline's 180
     f = finding(assess_doc(gov, ALL), "RET-01")
     assert f.status.value == "unknown"

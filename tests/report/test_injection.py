@@ -80,3 +80,18 @@ def test_junit_and_sarif_carry_the_text_safely(hostile: Report) -> None:
     assert SCRIPT in root.find("testsuite").get("name", "")  # type: ignore[union-attr]
     doc = json.loads(RENDERERS["sarif"]().render(hostile, RenderOptions()))
     assert doc["runs"][0]["properties"]["tenant"].startswith(SCRIPT)
+
+
+def test_terminal_escapes_and_bidi_overrides_are_made_visible() -> None:
+    from report_support import hostile_doc as make
+
+    from assessor.report.console import render_console
+
+    doc = make()
+    doc["tenant"]["name"] = "Evil\x1b]0;pwned\x07\x1b[31mCorp\u202etxt.exe"
+    report = assess_doc(doc, "baseline")
+    assert report.tenant["name"] == "Evil\\u001b]0;pwned\\u0007\\u001b[31mCorp\\u202etxt.exe"
+    outputs = {name: r().render(report, RenderOptions()) for name, r in RENDERERS.items()}
+    outputs["console"] = render_console(report)
+    for name, text in outputs.items():
+        assert "\x1b" not in text and "\u202e" not in text and "\x07" not in text, name

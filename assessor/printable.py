@@ -1,0 +1,29 @@
+"""Tenant-supplied text made safe to display: control and bidi-override characters made visible.
+
+A tenant or user name can carry terminal escape sequences (which recolour a terminal, set its
+title or write its clipboard when a report is printed or ``cat``), other C0/C1 controls, or
+Unicode bidi overrides that make a displayed name read differently from what it is. Every such
+character is replaced by its ``\\uXXXX`` spelling, so it is neither executed nor hidden.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text) if _UNSAFE.search(text) else text
+
+
+def printable_tree(value: Any) -> Any:
+    """``value`` (JSON-shaped) with every string, key included, made printable."""
+    if isinstance(value, str):
+        return printable(value)
+    if isinstance(value, list):
+        return [printable_tree(v) for v in value]
+    if isinstance(value, dict):
+        return {printable(k) if isinstance(k, str) else k: printable_tree(v) for k, v in value.items()}
+    return value
