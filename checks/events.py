@@ -24,7 +24,7 @@ def _event(ctx: CheckContext, name: str) -> Outcome:
         return Outcome(Status.FAIL, f"Unified audit log ingestion is disabled (AUD-01): no {name} record is "
                        "written, whatever the mailbox settings say.", ev,
                        remediation="Set-AdminAuditLogConfig -UnifiedAuditLogIngestionEnabled $true (Exchange Online "
-                       "PowerShell), then verify records arrive with a Purview audit search.")
+                       "PowerShell), then verify records arrive with a Purview audit search.", caused_by="AUD-01")
     if fig.audited_mailboxes is not None and user_mailboxes and fig.audited_mailboxes < user_mailboxes:
         missing = user_mailboxes - fig.audited_mailboxes
         default_note = "" if event.default_on else " It is off by default and must be added to AuditOwner."
@@ -33,7 +33,8 @@ def _event(ctx: CheckContext, name: str) -> Outcome:
         seen = (f" The log shows it for {fig.observed_users} users, from the mailboxes that do audit it."
                 if fig.observed_users else "")
         return Outcome(Status.FAIL, f"{missing} of {user_mailboxes} user mailboxes do not audit "
-                       f"{event.mailbox_action} {scope}.{default_note}{seen}", ev)
+                       f"{event.mailbox_action} {scope}.{default_note}{seen}", ev,
+                       caused_by="AUD-04" if "AUD-04" in ctx.profile.checks else None)
     if fig.probe_unavailable is not None:
         prov = ctx.evidence.audit_probe.provenance
         probe = ctx.evidence.audit_probe.data

@@ -36,7 +36,7 @@ def _workloads_meet(ctx: CheckContext, workloads: tuple[str, ...], what: str) ->
         return Outcome(Status.FAIL, f"{what}: the policies would keep records at least {need} days, but unified "
                        "audit log ingestion is disabled (AUD-01): no records are being written, so none are "
                        "retained.", ev, remediation="Set-AdminAuditLogConfig -UnifiedAuditLogIngestionEnabled $true "
-                       "(Exchange Online PowerShell)")
+                       "(Exchange Online PowerShell)", caused_by="AUD-01")
     if not short:
         return Outcome(Status.PASS, f"{what}: every in-scope user's records are retained at least {need} days "
                        f"(minimum {min((v.effective_days_min or 0) for v in rows.values())} days).", ev)

@@ -38,6 +38,7 @@ class Outcome:
     evidence: dict[str, Any] = field(default_factory=dict)
     remediation: str | None = None
     fix: str | None = None  # for unknown: the permission/role/evidence that would let it be decided
+    caused_by: str | None = None  # the check whose gap this one follows from (e.g. AUD-01 for no ingestion)
 
 
 class _M(BaseModel):
@@ -58,6 +59,7 @@ class Finding(_M):
     rationale: str | None = None
     permissions: list[str] = Field(default_factory=list)
     fix: str | None = None
+    caused_by: str | None = Field(None, description="The check whose gap this finding follows from")
 
 
 class Recommendation(_M):

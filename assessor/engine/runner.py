@@ -112,6 +112,7 @@ def _finding(rc: RegisteredCheck, outcome: Outcome, profile: Profile) -> Finding
         if outcome.status in (Status.FAIL, Status.WARN, Status.UNKNOWN, Status.ERROR, Status.MANUAL) else None,
         references=list(rc.meta.references), controls=list(setting.controls) if setting else [],
         rationale=rc.meta.rationale, permissions=list(rc.meta.permissions), fix=outcome.fix,
+        caused_by=outcome.caused_by,
     )
 
 

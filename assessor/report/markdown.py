@@ -38,6 +38,15 @@ def code(value: Any) -> str:
     return f"{fence} {text} {fence}" if fence == "``" else f"`{text}`"
 
 
+def command(value: Any) -> str:
+    """A command to paste (our remediation text): a code span, literal — Markdown shows code spans as
+    written and never interprets HTML in them — so ``-Identity <account>`` pastes as it reads."""
+    text = " ".join(str(value).split()).replace("|", "\\|")
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    return f"{fence} {text} {fence}" if longest else f"`{text}`"
+
+
 def table(headers: Sequence[str], rows: Iterable[Sequence[Any]], align: Sequence[str] | None = None) -> str:
     body = [[c if isinstance(c, str) else number(c) for c in row] for row in rows]
     return tabulate(body, headers=list(headers), tablefmt="github", disable_numparse=True,
@@ -106,7 +115,7 @@ def render_markdown(view: ReportView) -> str:
     env.filters.setdefault("md", md)
     env.filters.setdefault("code", code)
     template = env.get_template("report.md.j2")
-    return template.render(v=view, r=view.report, t=_tables(view), md=md, code=code, cjson=compact_json)
+    return template.render(v=view, r=view.report, t=_tables(view), md=md, code=code, command=command, cjson=compact_json)
 
 
 class MarkdownRenderer(Renderer):

@@ -165,7 +165,14 @@ class ReportView:
             undecided = r.status not in (Status.FAIL, Status.WARN)
             return (int(undecided), -r.severity_rank, r.status_rank, r.position)
 
-        return sorted(self.gaps, key=key)[:n]
+        return self._distinct_causes(sorted(self.gaps, key=key))[:n]
+
+    def _distinct_causes(self, rows: list[Row]) -> list[Row]:
+        """Rows whose gap follows from another gap in this report (``caused_by``) move to the end, so
+        a summary names different problems instead of one problem three times."""
+        confirmed = {r.finding.check_id for r in self.rows if r.status in (Status.FAIL, Status.WARN)}
+        first = [r for r in rows if r.finding.caused_by not in confirmed]
+        return first + [r for r in rows if r.finding.caused_by in confirmed]
 
     @property
     def settings_fixes(self) -> list[Row]:
@@ -177,7 +184,7 @@ class ReportView:
             and r.finding.area in SETTINGS_AREAS
             and r.finding.evidence.get("available") is not False
         ]
-        return sorted(rows, key=lambda r: (-r.severity_rank, r.position))
+        return self._distinct_causes(sorted(rows, key=lambda r: (-r.severity_rank, r.position)))
 
     @property
     def options(self) -> list[PricedOption]:

@@ -47,3 +47,16 @@ def test_coverage_from_counts_is_marked_as_an_upper_bound() -> None:
     doc = probed(in_scope_users=None)
     html, markdown = render("html", doc), render("md", doc)
     assert "≤ 84.7 %" in html and "≤ 84.7 %" in markdown  # 200 accounts / 236 users, at most
+
+
+def test_summary_names_different_problems() -> None:
+    """EVT-01 failing because of AUD-04's mailboxes, or EVT/RET failing because ingestion is off
+    (AUD-01), do not take the summary's places from other problems."""
+    from assessor.report.view import build_view
+
+    view = build_view(assess_doc(example("mixed-e5-e3-priority-trap"), "cisa-aa23-193a"))
+    top = [r.finding.check_id for r in view.top_gaps()]
+    assert "AUD-04" in top and "EVT-01" not in top and len(top) == 3
+    e3 = build_view(assess_doc(example("e3-standard-ingestion-off"), "cisa-scuba"))
+    top = [r.finding.check_id for r in e3.top_gaps()]
+    assert "AUD-01" in top and not {"EVT-01", "EVT-02", "RET-01", "RET-02"} & set(top), top
