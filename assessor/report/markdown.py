@@ -115,7 +115,8 @@ def render_markdown(view: ReportView) -> str:
     env.filters.setdefault("md", md)
     env.filters.setdefault("code", code)
     template = env.get_template("report.md.j2")
-    return template.render(v=view, r=view.report, t=_tables(view), md=md, code=code, command=command, cjson=compact_json)
+    return template.render(v=view, r=view.report, t=_tables(view), md=md, code=code, command=command,
+                           cjson=compact_json)
 
 
 class MarkdownRenderer(Renderer):
