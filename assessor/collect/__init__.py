@@ -325,7 +325,9 @@ async def collect(options: CollectOptions) -> Evidence:
     notes: list[str] = []
     check = graph_preflight(credential)
     if check is not None:
-        notes.extend(f"preflight: {m}" for m in check.messages())
+        # the probe's permission matters only when the probe was asked for
+        skip = () if options.probe_events_days is not None else ("audit_probe",)
+        notes.extend(f"preflight: {m}" for m in check.messages(skip))
     settings = GraphSettings(
         base_url=graph_url,
         scopes=(cloud.graph_scope,),

@@ -136,10 +136,11 @@ class PreflightResult:
     audience: str | None
     missing: tuple[PermissionRequirement, ...]
 
-    def messages(self) -> list[str]:
+    def messages(self, skip: Iterable[str] = ()) -> list[str]:
+        """One line per missing permission, leaving out the sections in ``skip`` (not asked for)."""
         return [
             f"token lacks {m.permission} ({m.api}): evidence section {m.section} will not be collected"
-            for m in self.missing
+            for m in self.missing if m.section not in set(skip)
         ]
 
 

@@ -55,3 +55,14 @@ def test_preflight_notes_land_in_the_evidence() -> None:
         options = collect_options(server, "contoso", no_exchange=True, credential=StaticTokenCredential({"graph": token}))
         evidence = collect_sync(options)
     assert any("preflight" in n and "RoleManagement.Read.Directory" in n for n in evidence.meta.notes)
+
+
+def test_preflight_speaks_of_the_probe_only_when_it_was_asked_for() -> None:
+    token = jwt({"idtyp": "app", "roles": ["User.Read.All"]})
+    with SandboxServer(["contoso"]) as server:
+        plain = collect_sync(collect_options(server, "contoso", no_exchange=True,
+                                             credential=StaticTokenCredential({"graph": token})))
+        probing = collect_sync(collect_options(server, "contoso", no_exchange=True, probe_events_days=1,
+                                               probe_timeout=5.0, credential=StaticTokenCredential({"graph": token})))
+    assert not any("audit_probe" in n for n in plain.meta.notes if n.startswith("preflight"))
+    assert any("audit_probe" in n for n in probing.meta.notes if n.startswith("preflight"))
