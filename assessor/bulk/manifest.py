@@ -32,6 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from assessor.collect.auth import AuthOptions
 from assessor.collect.clouds import CLOUD_NAMES, validate_endpoint
 from assessor.errors import AssessorError, ManifestError
+from assessor.textfile import read_user_text
 from assessor.yamlsafe import YamlExpansionError, safe_load_bounded
 
 MAX_MANIFEST_BYTES = 32 * 1024 * 1024
@@ -426,14 +427,7 @@ def _parse_csv_manifest(text: str, origin: str) -> Manifest:
 def load_manifest(path: str | Path) -> Manifest:
     """Read and validate a YAML (``.yaml``/``.yml``) or CSV (``.csv``) manifest."""
     target = Path(path)
-    try:
-        if target.stat().st_size > MAX_MANIFEST_BYTES:
-            raise ManifestError(f"{target}: the manifest is larger than 32 MiB")
-        text = target.read_text(encoding="utf-8-sig")
-    except OSError as err:
-        raise ManifestError(f"{target}: cannot read the manifest ({err.strerror})") from None
-    except UnicodeDecodeError:
-        raise ManifestError(f"{target}: the manifest is not UTF-8 text") from None
+    text = read_user_text(target, "the manifest", MAX_MANIFEST_BYTES, ManifestError, encoding="utf-8-sig")
     if target.suffix.lower() == ".csv":
         return parse_csv_manifest(text, str(target))
     return parse_yaml_manifest(text, str(target))

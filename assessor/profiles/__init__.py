@@ -15,6 +15,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from assessor.errors import ProfileError
+from assessor.textfile import read_user_text
 from assessor.yamlsafe import YamlExpansionError, safe_load_bounded
 
 Severity = Literal["critical", "high", "medium", "low", "info"]
@@ -147,15 +148,7 @@ def _looks_like_path(name: str) -> bool:
 
 
 def _file_raw(path: Path) -> dict[str, Any]:
-    try:
-        if path.stat().st_size > MAX_PROFILE_BYTES:
-            raise ProfileError(f"{path}: profile file is larger than 1 MiB")
-        text = path.read_text(encoding="utf-8")
-    except OSError as err:
-        raise ProfileError(f"{path}: cannot read profile ({err.strerror})") from None
-    except UnicodeDecodeError:
-        raise ProfileError(f"{path}: profile is not UTF-8 text") from None
-    return _read_yaml(text, str(path))
+    return _read_yaml(read_user_text(path, "profile", MAX_PROFILE_BYTES, ProfileError), str(path))
 
 
 def _resolve(raw: dict[str, Any], origin: str, here: Path | None = None, depth: int = 0) -> dict[str, Any]:
