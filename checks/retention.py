@@ -42,6 +42,9 @@ def _workloads_meet(ctx: CheckContext, workloads: tuple[str, ...], what: str) ->
                        f"(minimum {min((v.effective_days_min or 0) for v in rows.values())} days).", ev)
     causes = sorted({c for v in short.values() for c in v.causes})
     ev["causes"] = causes
+    # every short user is short because of a policy, and a year suffices: editing policies fixes it
+    # with no licence (beyond a year needs the 10-year add-on)
+    ev["settings_fix"] = need <= 365 and all(v.users_short_by_policy == v.users_short for v in short.values())
     worst = max(v.users_short or 0 for v in short.values())
     lines = ", ".join(f"{w} {v.effective_days_min} days ({v.users_short} users short)" for w, v in short.items())
     override = ""

@@ -97,6 +97,8 @@ class WorkloadRetention(_M):
     effective_days_max: int | None = None
     users_short: int | None = None
     users_short_retrievable: int | None = None
+    users_short_by_policy: int | None = Field(
+        None, description="Of users_short, those a retention policy shortens (fixable by editing policies)")
     causes: list[str] = Field(default_factory=list)
 
 

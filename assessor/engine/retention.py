@@ -209,7 +209,7 @@ def compute_retention(evidence: Evidence, profile: Profile, kb: Knowledge, on: d
         contexts = _contexts(workload, policies, kb)
         lo: int | None = None
         hi: int | None = None
-        short = short_retrievable = 0
+        short = short_retrievable = by_policy = 0
         causes: list[str] = []
         for klass in classes:
             worst: Decision | None = None
@@ -231,6 +231,8 @@ def compute_retention(evidence: Evidence, profile: Profile, kb: Knowledge, on: d
             hi = worst.days if hi is None else max(hi, worst.days)
             if worst.days < required.searchable_days:
                 short += klass.count
+                if worst.policy is not None and not worst.capped:
+                    by_policy += klass.count  # a policy decided it: re-prioritise or lengthen, no licence
                 tier = "Audit (Premium)" if klass.premium else "Audit (Standard)"
                 cause = f"{klass.count} {klass.label}: " + _describe(worst, required.searchable_days, tier)
                 causes.append(cause)
@@ -238,7 +240,8 @@ def compute_retention(evidence: Evidence, profile: Profile, kb: Knowledge, on: d
                 short_retrievable += klass.count
         workloads[workload] = WorkloadRetention(
             effective_days_min=lo, effective_days_max=hi, users_short=short if classes else 0,
-            users_short_retrievable=short_retrievable if classes else 0, causes=causes,
+            users_short_retrievable=short_retrievable if classes else 0,
+            users_short_by_policy=by_policy if classes else 0, causes=causes,
         )
     return RetentionFigures(required=required, workloads=workloads, overridden_policies=list(overridden.values()),
                             ten_year_without_addon=sorted(capped), policies_considered=len(policies))

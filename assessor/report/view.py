@@ -181,7 +181,7 @@ class ReportView:
             r
             for r in self.rows
             if r.status in (Status.FAIL, Status.WARN)
-            and r.finding.area in SETTINGS_AREAS
+            and (r.finding.area in SETTINGS_AREAS or r.finding.evidence.get("settings_fix") is True)
             and r.finding.evidence.get("available") is not False
         ]
         return self._distinct_causes(sorted(rows, key=lambda r: (-r.severity_rank, r.position)))

@@ -60,3 +60,15 @@ def test_summary_names_different_problems() -> None:
     e3 = build_view(assess_doc(example("e3-standard-ingestion-off"), "cisa-scuba"))
     top = [r.finding.check_id for r in e3.top_gaps()]
     assert "AUD-01" in top and not {"EVT-01", "EVT-02", "RET-01", "RET-02"} & set(top), top
+
+
+def test_a_retention_priority_trap_is_a_free_fix() -> None:
+    from assessor.report.view import build_view
+
+    view = build_view(assess_doc(example("mixed-e5-e3-priority-trap"), "cisa-aa23-193a"))
+    ret = next(r for r in view.rows if r.finding.check_id == "RET-01")
+    assert ret.finding.status.value == "fail" and ret.finding.evidence["settings_fix"] is True
+    assert "RET-01" in [r.finding.check_id for r in view.settings_fixes]
+    # Standard users short of a year need licences, not policy edits: not a free fix
+    year = build_view(assess_doc(example("e3-standard-ingestion-off"), "omb-m-21-31"))
+    assert "RET-01" not in [r.finding.check_id for r in year.settings_fixes]
