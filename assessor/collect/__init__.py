@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from azure.core.credentials import TokenCredential
+from azure.core.exceptions import AzureError
 
 import assessor
 from assessor.collect.auth import AuthOptions, StaticTokenCredential, build_credential
@@ -126,12 +127,23 @@ def _credential(options: CollectOptions, cloud: CloudEndpoints) -> TokenCredenti
     return build_credential(auth, cloud)
 
 
-def graph_preflight(credential: TokenCredential) -> PreflightResult | None:
-    """For static JWT tokens: which sections the token's app roles cannot collect."""
+def graph_preflight(credential: TokenCredential, scope: str | None = None) -> PreflightResult | None:
+    """Which sections the Graph token's app roles cannot collect (None: not an app-only JWT).
+
+    Static tokens are read as given. Other credentials are asked for their Graph token once (it is
+    cached for the collection that follows); a credential that cannot sign in is left to the
+    collection itself, which reports that per section.
+    """
     if isinstance(credential, StaticTokenCredential):
         token = credential.token_for("graph")
         return preflight(token) if token else None
-    return None
+    if scope is None:
+        return None
+    try:
+        token = credential.get_token(scope).token
+    except (AzureError, OSError, ValueError):  # sign-in failed: the collection reports it with its reason
+        return None
+    return preflight(token) if isinstance(token, str) else None
 
 
 # --------------------------------------------------------------------------- not-yet-collected sections
@@ -323,7 +335,8 @@ async def collect(options: CollectOptions) -> Evidence:
     graph_url = options.graph_base_url()
     credential = _credential(options, cloud)
     notes: list[str] = []
-    check = graph_preflight(credential)
+    app_only = options.auth.mode in ("secret", "certificate", "managed-identity") and options.credential is None
+    check = await asyncio.to_thread(graph_preflight, credential, cloud.graph_scope if app_only else None)
     if check is not None:
         # the probe's permission matters only when the probe was asked for
         skip = () if options.probe_events_days is not None else ("audit_probe",)

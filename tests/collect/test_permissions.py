@@ -66,3 +66,26 @@ def test_preflight_speaks_of_the_probe_only_when_it_was_asked_for() -> None:
                                                probe_timeout=5.0, credential=StaticTokenCredential({"graph": token})))
     assert not any("audit_probe" in n for n in plain.meta.notes if n.startswith("preflight"))
     assert any("audit_probe" in n for n in probing.meta.notes if n.startswith("preflight"))
+
+
+def test_app_only_credentials_are_preflighted_too(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """--auth secret/certificate/managed-identity: the Graph token's roles are read before collecting."""
+    import time
+
+    from azure.core.credentials import AccessToken
+
+    import assessor.collect as collect_module
+    from assessor.collect.auth import AuthOptions
+
+    token = jwt({"idtyp": "app", "roles": ["User.Read.All"]})
+
+    class AppCredential:  # what ClientSecretCredential returns, without the network
+        def get_token(self, *scopes: str, **kwargs: object) -> AccessToken:
+            return AccessToken(token, int(time.time()) + 3600)
+
+    monkeypatch.setattr(collect_module, "build_credential", lambda auth, cloud: AppCredential())
+    with SandboxServer(["contoso"]) as server:
+        options = collect_options(server, "contoso", no_exchange=True, credential=None,
+                                  auth=AuthOptions(mode="secret", client_id="00000000-0000-0000-0000-000000000001"))
+        evidence = collect_sync(options)
+    assert any(n.startswith("preflight") and "RoleManagement.Read.Directory" in n for n in evidence.meta.notes)
