@@ -49,7 +49,7 @@ from assessor.collect.graph import (
 from assessor.collect.graph.client import GraphConnection
 from assessor.collect.graph.named import NamedUsers, policy_user_ids, resolve_named_users
 from assessor.collect.graph.outcome import provenance
-from assessor.collect.permissions import PreflightResult, preflight, required_permissions
+from assessor.collect.permissions import EXCHANGE_API, PreflightResult, preflight, required_permissions
 from assessor.errors import CollectionError, UsageError
 from assessor.evidence import TENANT_ID_PATTERN, Evidence, Meta, Provenance, Tenant
 from assessor.redact import redact
@@ -341,6 +341,11 @@ async def collect(options: CollectOptions) -> Evidence:
         # the probe's permission matters only when the probe was asked for
         skip = () if options.probe_events_days is not None else ("audit_probe",)
         notes.extend(f"preflight: {m}" for m in check.messages(skip))
+    if isinstance(credential, StaticTokenCredential) and not options.no_exchange:
+        exchange_token = credential.token_for("exchange")
+        exchange_check = preflight(exchange_token, EXCHANGE_API) if exchange_token else None
+        if exchange_check is not None:
+            notes.extend(f"preflight: {m}" for m in exchange_check.messages())
     settings = GraphSettings(
         base_url=graph_url,
         scopes=(cloud.graph_scope,),

@@ -32,6 +32,7 @@ class PermissionRequirement:
 
 _GRAPH = "Microsoft Graph"
 _EXO = "Office 365 Exchange Online"
+EXCHANGE_API = _EXO
 _EXCHANGE_NOTE = "plus an Entra role such as Global Reader assigned to the app"
 
 REQUIREMENTS: tuple[PermissionRequirement, ...] = (

@@ -89,3 +89,14 @@ def test_app_only_credentials_are_preflighted_too(monkeypatch) -> None:  # type:
                                   auth=AuthOptions(mode="secret", client_id="00000000-0000-0000-0000-000000000001"))
         evidence = collect_sync(options)
     assert any(n.startswith("preflight") and "RoleManagement.Read.Directory" in n for n in evidence.meta.notes)
+
+
+def test_exchange_token_without_manage_as_app_is_noted() -> None:
+    graph = jwt({"idtyp": "app", "roles": ["Directory.Read.All"]})
+    exchange = jwt({"idtyp": "app", "roles": ["full_access_as_app"]})
+    with SandboxServer(["contoso"]) as server:
+        options = collect_options(server, "contoso", credential=StaticTokenCredential(
+            {"graph": graph, "exchange": exchange, "compliance": exchange}), **server.exchange_endpoints("contoso"))
+        evidence = collect_sync(options)
+    notes = [n for n in evidence.meta.notes if n.startswith("preflight")]
+    assert any("Exchange.ManageAsApp" in n and "exchange.mailboxes" in n for n in notes), notes
