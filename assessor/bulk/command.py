@@ -32,8 +32,9 @@ from assessor.bulk.progress import progress_for
 from assessor.bulk.runner import Schedule, TenantJob, TenantResult, read_result, run_jobs
 from assessor.bulk.shard import Shard, partition
 from assessor.bulk.state import StateJournal, latest_status
+from assessor.engine.model import gaps_at_or_above
 from assessor.errors import ManifestError, ProfileError, UsageError
-from assessor.profiles import SEVERITY_ORDER, Profile, load_profile
+from assessor.profiles import Profile, load_profile
 
 EXIT_OK, EXIT_FINDINGS, EXIT_SOME_FAILED = 0, 1, 3
 
@@ -60,24 +61,18 @@ class BulkOutcome:
     exit_code: int
 
 
-def gaps_at_or_above(summary: Mapping[str, object], fail_on: str) -> bool:
-    """The ``--fail-on`` rule of :meth:`Report.gaps_at_or_above`, from a tenant's stored per-check
-    statuses — so a resumed run or a merge judges every tenant by the threshold given now, not by
-    the one in force when the tenant was assessed."""
-    if fail_on == "none":
-        return False
-    threshold = SEVERITY_ORDER[fail_on]
+def stored_gaps_at_or_above(summary: Mapping[str, object], fail_on: str) -> bool:
+    """:func:`gaps_at_or_above` over a tenant's stored per-check statuses (``result.json``)."""
     checks = summary.get("checks")
-    if not isinstance(checks, Mapping):
-        return bool(summary.get("at_or_above_fail_on"))  # a result written before checks were stored
-    return any(isinstance(c, Mapping) and c.get("status") in ("fail", "warn")
-               and SEVERITY_ORDER.get(str(c.get("severity")), 0) >= threshold for c in checks.values())
+    pairs = [(str(c.get("status")), str(c.get("severity")))
+             for c in (checks.values() if isinstance(checks, Mapping) else ()) if isinstance(c, Mapping)]
+    return gaps_at_or_above(pairs, fail_on)
 
 
 def exit_code(results: Sequence[TenantResult], fail_on: str) -> int:
     if any(r.status == "failed" for r in results):
         return EXIT_SOME_FAILED
-    if any(gaps_at_or_above(r.summary, fail_on) for r in results):
+    if any(stored_gaps_at_or_above(r.summary, fail_on) for r in results):
         return EXIT_FINDINGS
     return EXIT_OK
 
@@ -198,7 +193,7 @@ def run_bulk(request: BulkRequest, stream: TextIO | None = None) -> BulkOutcome:
         raise UsageError(f"--only {' '.join(request.only)}: no tenant of the manifest carries these tags")
     state_path = _open_state(request.output, request.resume)
     jobs = plan_jobs(rows, request.output, request.shard)
-    settings = PipelineSettings(formats=request.formats, on=request.on, fail_on=request.fail_on,
+    settings = PipelineSettings(formats=request.formats, on=request.on,
                                 tenant_timeout=request.tenant_timeout, environ=request.environ)
 
     def fingerprint(job: TenantJob) -> str:

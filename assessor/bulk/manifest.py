@@ -32,13 +32,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from assessor.collect.auth import AuthOptions
 from assessor.collect.clouds import CLOUD_NAMES, validate_endpoint
 from assessor.errors import AssessorError, ManifestError
+from assessor.evidence import GUID
 from assessor.textfile import read_user_text
 from assessor.yamlsafe import YamlExpansionError, safe_load_bounded
 
 MAX_MANIFEST_BYTES = 32 * 1024 * 1024
 AuthKind = Literal["certificate", "secret", "managed-identity", "multi-tenant-app", "token", "azure-cli", "default"]
 SANDBOX_AUTH = "sandbox"
-_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 _TAG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,63}$")
@@ -82,7 +82,7 @@ class AuthRef(_Model):
     @field_validator("client_id", "managed_identity_client_id")
     @classmethod
     def _guid(cls, value: str | None) -> str | None:
-        if value is not None and not _GUID.match(value):
+        if value is not None and not GUID.match(value):
             raise ValueError("must be a GUID")
         return value
 
@@ -135,7 +135,7 @@ class TenantEntry(_Model):
     @field_validator("id")
     @classmethod
     def _tenant_guid(cls, value: str | None) -> str | None:
-        if value is not None and not _GUID.match(value):
+        if value is not None and not GUID.match(value):
             raise ValueError("must be a tenant GUID (use domain: for a domain name)")
         return value.lower() if value else value
 

@@ -46,7 +46,6 @@ SandboxResolver = Callable[[str], SandboxTarget]
 class PipelineSettings:
     formats: Sequence[str]
     on: date
-    fail_on: str = "none"
     tenant_timeout: float = 900.0
     users_mode: str = "summary"
     environ: Mapping[str, str] | None = field(default=None, repr=False)
@@ -97,12 +96,7 @@ def render_reports(report: Report, formats: Sequence[str], directory: Path) -> l
     return [name for name, _ in rendered]
 
 
-def at_or_above(report: Report, fail_on: str) -> bool:
-    """Whether a fail/warn finding has at least the ``--fail-on`` severity."""
-    return report.gaps_at_or_above(fail_on)
-
-
-def report_summary(report: Report, files: Sequence[str], fail_on: str) -> dict[str, Any]:
+def report_summary(report: Report, files: Sequence[str]) -> dict[str, Any]:
     """The figures of one report that the portfolio rolls up."""
     lic = report.licensing
     rec = lic.recommendation
@@ -122,7 +116,6 @@ def report_summary(report: Report, files: Sequence[str], fail_on: str) -> dict[s
         "seats_to_assign": rec.assign_unassigned if rec else None,
         "report": link,
         "files": list(files),
-        "at_or_above_fail_on": at_or_above(report, fail_on),
     }
 
 
@@ -143,6 +136,6 @@ class TenantPipeline:
         report = evaluate(evidence, profile, on=self.settings.on,
                           generated_at=datetime.now(timezone.utc).replace(microsecond=0))
         files = render_reports(report, self.settings.formats, job.directory)
-        summary = report_summary(report, [EVIDENCE_FILE, *files], self.settings.fail_on)
+        summary = report_summary(report, [EVIDENCE_FILE, *files])
         summary["settings_sha256"] = settings_fingerprint(entry, profile, self.settings)
         return summary

@@ -51,7 +51,7 @@ from assessor.collect.graph.named import NamedUsers, policy_user_ids, resolve_na
 from assessor.collect.graph.outcome import provenance
 from assessor.collect.permissions import EXCHANGE_API, PreflightResult, preflight, required_permissions
 from assessor.errors import CollectionError, UsageError
-from assessor.evidence import TENANT_ID_PATTERN, Evidence, Meta, Provenance, Tenant
+from assessor.evidence import GUID, TENANT_ID_PATTERN, Evidence, Meta, Provenance, Tenant
 from assessor.redact import redact
 
 __all__ = [
@@ -216,9 +216,6 @@ def _section(outcome: Collected[Any] | NotCollected, at: datetime) -> dict[str, 
     return {"provenance": provenance(outcome, at), "data": data}
 
 
-GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
-
-
 def _verify_tenant(result: GraphResult, options: CollectOptions) -> list[str]:
     """The endpoint must have answered for ``--tenant``: a wrong endpoint or a credential signed in to
     another tenant would otherwise file one customer's figures under another's name."""
@@ -227,7 +224,7 @@ def _verify_tenant(result: GraphResult, options: CollectOptions) -> list[str]:
         return [f"tenant: not verified that the data is {options.tenant}'s (organization not collected)"]
     tenant: Tenant = org.data
     wanted = options.tenant.strip().lower()
-    if GUID.fullmatch(wanted):
+    if GUID.match(wanted):
         matches = tenant.id.lower() == wanted
     else:
         matches = wanted in {d.lower() for d in tenant.domains} or tenant.id.lower() == wanted

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import Enum
@@ -191,10 +192,18 @@ class Report(_M):
 
     def gaps_at_or_above(self, fail_on: str) -> bool:
         """Whether a fail/warn finding has at least the ``--fail-on`` severity (``none``: never)."""
-        if fail_on == "none":
-            return False
-        from assessor.profiles import SEVERITY_ORDER
+        return gaps_at_or_above(((f.status.value, f.severity) for f in self.findings), fail_on)
 
-        threshold = SEVERITY_ORDER[fail_on]
-        return any(f.status in (Status.FAIL, Status.WARN) and SEVERITY_ORDER.get(f.severity, 0) >= threshold
-                   for f in self.findings)
+
+def gaps_at_or_above(findings: Iterable[tuple[str, str]], fail_on: str) -> bool:
+    """The ``--fail-on`` rule over (status, severity) pairs: a fail or warn of at least that severity.
+
+    One rule for a fresh report and for the per-check statuses a bulk run stored earlier (so
+    ``--resume`` and ``merge`` judge stored results by the threshold given now)."""
+    if fail_on == "none":
+        return False
+    from assessor.profiles import SEVERITY_ORDER
+
+    threshold = SEVERITY_ORDER[fail_on]
+    return any(status in (Status.FAIL.value, Status.WARN.value) and SEVERITY_ORDER.get(severity, 0) >= threshold
+               for status, severity in findings)

@@ -62,6 +62,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from assessor.errors import UsageError
+from assessor.evidence import GUID
 from assessor.knowledge import SkuEntry, load_knowledge
 from assessor.yamlsafe import safe_load_bounded
 
@@ -69,7 +70,6 @@ RESERVED_KEYS = ("exchange", "audit_log")
 SkuStatus = Literal["Enabled", "Warning", "Suspended", "Deleted", "LockedOut"]
 CloudName = Literal["global", "gcc", "gcc-high", "dod", "china"]
 _REF = re.compile(r"^(?P<segment>[^\[\]]+)\[(?P<index>\d+)\]$")
-_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 ASSIGNED_AT = "2024-01-15T09:00:00Z"
 
 
@@ -165,7 +165,7 @@ class TenantSpec(_Spec):
     @field_validator("id")
     @classmethod
     def _guid(cls, value: str) -> str:
-        if not _GUID.match(value):
+        if not GUID.match(value):
             raise ValueError("tenant id must be a GUID")
         return value.lower()
 
@@ -509,7 +509,7 @@ class SandboxTenant:
     def _role_template(self, role: RoleSpec) -> tuple[str, str]:
         if role.template_id:
             return role.template_id.lower(), role.role
-        if _GUID.match(role.role):
+        if GUID.match(role.role):
             return role.role.lower(), role.role
         for known in load_knowledge().default_privileged_roles():
             if known.name.lower() == role.role.lower():
