@@ -15,7 +15,7 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from itertools import pairwise
@@ -467,6 +467,17 @@ def load_evidence(path: str | os.PathLike[str]) -> Evidence:
 
 def evidence_to_dict(evidence: Evidence) -> dict[str, Any]:
     return evidence.model_dump(mode="json", by_alias=True)
+
+
+def map_strings(value: Any, fn: Callable[[str], str]) -> Any:
+    """A JSON-shaped ``value`` with ``fn`` applied to every string, mapping keys included."""
+    if isinstance(value, str):
+        return fn(value)
+    if isinstance(value, list):
+        return [map_strings(v, fn) for v in value]
+    if isinstance(value, dict):
+        return {fn(k) if isinstance(k, str) else k: map_strings(v, fn) for k, v in value.items()}
+    return value
 
 
 def canonical_digest(document: dict[str, Any]) -> str:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from assessor.evidence import map_strings
+
 _UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
@@ -20,10 +22,4 @@ def printable(text: str) -> str:
 
 def printable_tree(value: Any) -> Any:
     """``value`` (JSON-shaped) with every string, key included, made printable."""
-    if isinstance(value, str):
-        return printable(value)
-    if isinstance(value, list):
-        return [printable_tree(v) for v in value]
-    if isinstance(value, dict):
-        return {printable(k) if isinstance(k, str) else k: printable_tree(v) for k, v in value.items()}
-    return value
+    return map_strings(value, printable)

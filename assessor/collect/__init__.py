@@ -51,7 +51,7 @@ from assessor.collect.graph.named import NamedUsers, policy_user_ids, resolve_na
 from assessor.collect.graph.outcome import provenance
 from assessor.collect.permissions import EXCHANGE_API, PreflightResult, preflight, required_permissions
 from assessor.errors import CollectionError, UsageError
-from assessor.evidence import GUID, TENANT_ID_PATTERN, Evidence, Meta, Provenance, Tenant
+from assessor.evidence import GUID, TENANT_ID_PATTERN, Evidence, Meta, Provenance, Tenant, map_strings
 from assessor.redact import redact
 
 __all__ = [
@@ -289,24 +289,8 @@ def _assemble(
 
 
 def _redacted(evidence: Evidence) -> Evidence:
-    """Last line of defence: no registered secret, bearer header or JWT in any reason, fix or note."""
-    doc = evidence.model_dump(by_alias=True)
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            for key, value in node.items():
-                if key in ("reason", "fix", "error") and isinstance(value, str):
-                    node[key] = redact(value)
-                else:
-                    walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    for name in ("tenant", "skus", "users", "privileged", "exchange", "audit_probe", "log_export"):
-        walk(doc.get(name))
-    doc["meta"]["notes"] = [redact(n) for n in doc["meta"]["notes"]]
-    return Evidence.model_validate(doc)
+    """Last line of defence: no registered secret, bearer header or JWT anywhere in the evidence."""
+    return Evidence.model_validate(map_strings(evidence.model_dump(by_alias=True), redact))
 
 
 def _attach_named_users(result: GraphResult, named: NamedUsers) -> None:

@@ -33,7 +33,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, get_args
 from urllib.parse import urlsplit
 
 from assessor.errors import UsageError
@@ -52,19 +52,7 @@ FaultKind = Literal[
     "truncated_page",
     "loop_next_link",
 ]
-FAULT_KINDS: Final[tuple[FaultKind, ...]] = (
-    "throttle",
-    "throttle_bare",
-    "http_500",
-    "http_503",
-    "http_504",
-    "reset",
-    "timeout",
-    "slow",
-    "malformed_json",
-    "truncated_page",
-    "loop_next_link",
-)
+FAULT_KINDS: Final[tuple[FaultKind, ...]] = get_args(FaultKind)
 EXPIRED: Final = "expired_token"
 #: The status of a response that tells the HTTP layer to close the socket without answering.
 DROP_CONNECTION: Final = 0

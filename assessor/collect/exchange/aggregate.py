@@ -8,7 +8,7 @@ associations keep only the bypassed accounts plus a count of all.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,6 +38,15 @@ class _Group:
 def _deviates(settings: MailboxSettings) -> bool:
     """Customised (some logon type not on defaults) or auditing switched off for the mailbox."""
     return not settings.audit_enabled or len(settings.default_audit_set) < 3
+
+
+def add_rows(add: Callable[[Any], None], rows: Iterable[Any], where: str = "") -> None:
+    """``add`` each row; a field error names the row (``where[i].Field``)."""
+    for i, raw in enumerate(rows):
+        try:
+            add(raw)
+        except FieldError as err:
+            raise FieldError(f"{where}[{i}].{err.field}", err.message) from None
 
 
 class _Identities:
@@ -101,11 +110,7 @@ class MailboxAggregator:
                 group.sample.append(identity)
 
     def add_all(self, rows: Iterable[Any], where: str = "") -> None:
-        for i, raw in enumerate(rows):
-            try:
-                self.add(raw)
-            except FieldError as err:
-                raise FieldError(f"{where}[{i}].{err.field}", err.message) from None
+        add_rows(self.add, rows, where)
 
     def result(self) -> dict[str, Any]:
         """The ``MailboxAudit`` evidence data (largest groups first, then by settings)."""
@@ -144,11 +149,7 @@ class BypassAggregator:
             self.bypassed.append(row.identity)
 
     def add_all(self, rows: Iterable[Any], where: str = "") -> None:
-        for i, raw in enumerate(rows):
-            try:
-                self.add(raw)
-            except FieldError as err:
-                raise FieldError(f"{where}[{i}].{err.field}", err.message) from None
+        add_rows(self.add, rows, where)
 
     def result(self) -> dict[str, Any]:
         return {"total_associations": self.total,

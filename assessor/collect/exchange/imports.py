@@ -31,7 +31,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from assessor.collect.exchange.aggregate import BypassAggregator, MailboxAggregator
+from assessor.collect.exchange.aggregate import BypassAggregator, MailboxAggregator, add_rows
 from assessor.collect.exchange.collector import CMDLETS
 from assessor.collect.exchange.normalize import FieldError, Row, audit_disabled, ingestion_enabled, retention_policy
 from assessor.errors import EvidenceError
@@ -172,12 +172,8 @@ def _mailboxes(objects: list[Any], detail: bool) -> dict[str, Any]:
 
 
 def _retention(objects: list[Any], _detail: bool) -> dict[str, Any]:
-    policies = []
-    for i, raw in enumerate(objects):
-        try:
-            policies.append(retention_policy(raw))
-        except FieldError as err:
-            raise FieldError(f"[{i}].{err.field}", err.message) from None
+    policies: list[dict[str, Any]] = []
+    add_rows(lambda raw: policies.append(retention_policy(raw)), objects)
     return {"policies": sorted(policies, key=lambda p: p["priority"])}
 
 
