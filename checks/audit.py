@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from assessor.engine.context import CheckContext
-from assessor.engine.mailbox import missing_actions
+from assessor.engine.mailbox import EXCHANGE_READ_FIX, missing_actions, unread_for_settings
 from assessor.engine.model import Outcome, Status
 from assessor.engine.registry import check
 
@@ -30,7 +30,7 @@ def ual_ingestion_enabled(ctx: CheckContext) -> Outcome:
                        "window: ingestion is evidently on.", ev)
     prov = ctx.evidence.exchange.admin_audit_log_config.provenance
     return Outcome(Status.UNKNOWN, f"Ingestion setting not collected ({prov.reason}) and no probe records to "
-                   "infer it from.", ev, fix=prov.fix or "Exchange.ManageAsApp + Global Reader")
+                   "infer it from.", ev, fix=prov.fix or EXCHANGE_READ_FIX)
 
 
 def _silent_default_events(ctx: CheckContext) -> list[str]:
@@ -91,15 +91,10 @@ def mailbox_actions_audited(ctx: CheckContext) -> Outcome:
         return Outcome(Status.FAIL, f"{missing} of {fig.user_mailboxes} user mailboxes do not audit every required "
                        f"action; missing per logon type — {'; '.join(parts)}.", ev)
     in_scope = ctx.figures.licensing.users_in_scope
-    if not fig.user_mailboxes and in_scope:
-        return Outcome(Status.UNKNOWN, f"The evidence lists no user mailbox for {in_scope} in-scope users, so no "
-                       "mailbox's audit actions could be checked.", ev,
-                       fix="collect Get-Mailbox again (or export it with examples/export-exchange-audit.ps1)")
-    if fig.org_audit_disabled is None:
-        prov = ctx.evidence.exchange.organization_config.provenance
-        return Outcome(Status.UNKNOWN, f"Every listed user mailbox audits the required actions, but the "
-                       f"organisation-wide AuditDisabled switch was not read ({prov.reason}); when it is True no "
-                       "mailbox audits anything.", ev, fix=prov.fix or "Exchange.ManageAsApp + Global Reader")
+    unread = unread_for_settings(ctx.evidence, fig, in_scope, ingestion=False, partial=False)
+    if unread:
+        return Outcome(Status.UNKNOWN, "No listed user mailbox lacks a required action, but "
+                       f"{'; '.join(t for t, _ in unread)}.", ev, fix=unread[0][1])
     listed = fig.user_mailboxes or 0
     if in_scope and listed < in_scope:
         cut = (" Exactly 1000 listed: Get-Mailbox stops there without -ResultSize Unlimited."

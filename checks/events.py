@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from assessor.engine.context import CheckContext
+from assessor.engine.mailbox import unread_for_settings
 from assessor.engine.model import Outcome, Status
 from assessor.engine.registry import check
 
@@ -49,7 +50,8 @@ def _event(ctx: CheckContext, name: str) -> Outcome:
             return Outcome(Status.UNKNOWN, f"{name} is available, but neither mailbox settings ({prov.reason}) nor "
                            "the audit log were read.", ev,
                            fix=prov.fix or "Exchange.ManageAsApp + Global Reader, or AuditLogsQuery.Read.All")
-        unread = _unread_for_settings_pass(ctx)
+        unread = unread_for_settings(ctx.evidence, ctx.figures.audit, ctx.figures.licensing.users_in_scope,
+                                     ingestion=True, partial=True)
         if unread:
             return Outcome(Status.UNKNOWN, f"{name} is available and in the audit settings of "
                            f"{fig.audited_mailboxes} user mailboxes, but {'; '.join(t for t, _ in unread)}: "
@@ -70,28 +72,6 @@ def _event(ctx: CheckContext, name: str) -> Outcome:
                else "(mailbox settings not read)")
     return Outcome(Status.PASS, f"{name} is available, {audited}, and observed for{bound} {fig.observed_users} users"
                    f"{cov}.", ev)
-
-
-def _unread_for_settings_pass(ctx: CheckContext) -> list[tuple[str, str]]:
-    """What a pass from settings alone (no probe) also needs, and was not read: (what, fix) pairs."""
-    audit, ex = ctx.figures.audit, ctx.evidence.exchange
-    out: list[tuple[str, str]] = []
-    if audit.ual_ingestion_enabled is None:
-        prov = ex.admin_audit_log_config.provenance
-        out.append((f"the ingestion setting was not read ({prov.reason})",
-                    prov.fix or "Exchange.ManageAsApp + Global Reader"))
-    if audit.org_audit_disabled is None:
-        prov = ex.organization_config.provenance
-        out.append((f"the organisation-wide AuditDisabled switch was not read ({prov.reason})",
-                    prov.fix or "Exchange.ManageAsApp + Global Reader"))
-    in_scope = ctx.figures.licensing.users_in_scope
-    if not audit.user_mailboxes and in_scope:
-        out.append((f"the evidence lists no user mailbox for {in_scope} in-scope users",
-                    "collect Get-Mailbox again (or export it with examples/export-exchange-audit.ps1)"))
-    elif in_scope and audit.user_mailboxes is not None and audit.user_mailboxes < in_scope:
-        out.append((f"only {audit.user_mailboxes} user mailboxes are in the evidence for {in_scope} in-scope users",
-                    "collect Get-Mailbox for every user mailbox (-ResultSize Unlimited), or run --probe-events"))
-    return out
 
 
 @check("EVT-01")

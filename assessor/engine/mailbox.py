@@ -98,3 +98,29 @@ def compute_audit(evidence: Evidence, profile: Profile, kb: Knowledge) -> AuditF
         fig["mailboxes_audit_disabled"] = disabled
         fig["missing_by_action"] = {lt: dict(v) for lt, v in by_action.items()}
     return AuditFigures.model_validate(fig)
+
+
+EXCHANGE_READ_FIX = "Exchange.ManageAsApp + Global Reader"
+MAILBOX_LIST_FIX = "collect Get-Mailbox again (or export it with examples/export-exchange-audit.ps1)"
+
+
+def unread_for_settings(evidence: Evidence, audit: AuditFigures, in_scope: int | None, *,
+                        ingestion: bool, partial: bool) -> list[tuple[str, str]]:
+    """What a pass from mailbox settings alone also needs and the evidence lacks, as (what, fix):
+    the ingestion switch (when ``ingestion``), the organisation-wide AuditDisabled switch, a mailbox
+    list at all, and (when ``partial``) a mailbox for every in-scope user."""
+    ex = evidence.exchange
+    out: list[tuple[str, str]] = []
+    if ingestion and audit.ual_ingestion_enabled is None:
+        prov = ex.admin_audit_log_config.provenance
+        out.append((f"the ingestion setting was not read ({prov.reason})", prov.fix or EXCHANGE_READ_FIX))
+    if not audit.user_mailboxes and in_scope:
+        out.append((f"the evidence lists no user mailbox for {in_scope} in-scope users", MAILBOX_LIST_FIX))
+    elif partial and in_scope and audit.user_mailboxes is not None and audit.user_mailboxes < in_scope:
+        out.append((f"only {audit.user_mailboxes} user mailboxes are in the evidence for {in_scope} in-scope users",
+                    "collect Get-Mailbox for every user mailbox (-ResultSize Unlimited), or run --probe-events"))
+    if audit.org_audit_disabled is None:
+        prov = ex.organization_config.provenance
+        out.append((f"the organisation-wide AuditDisabled switch was not read ({prov.reason}); when it is True no "
+                    "mailbox audits anything", prov.fix or EXCHANGE_READ_FIX))
+    return out
