@@ -84,34 +84,75 @@ CLOUDS = ("global", "gcc", "gcc-high", "dod", "china")
 _COLLECT_OPTIONS = [
     click.option("--tenant", help="Tenant id (GUID) or a verified domain."),
     click.option("--cloud", type=click.Choice(CLOUDS), default="global", show_default=True),
-    click.option("--auth", "auth_mode", type=click.Choice(AUTH_MODES), default="default", show_default=True,
-                 help="How to authenticate; secrets come only from env vars or files."),
+    click.option(
+        "--auth",
+        "auth_mode",
+        type=click.Choice(AUTH_MODES),
+        default="default",
+        show_default=True,
+        help="How to authenticate; secrets come only from env vars or files.",
+    ),
     click.option("--client-id", help="App (client) id for secret/certificate/device-code/browser auth."),
-    click.option("--secret-env", default="AZURE_CLIENT_SECRET", show_default=True,
-                 help="NAME of the env var holding the client secret."),
-    click.option("--secret-file", type=click.Path(dir_okay=False, path_type=Path),
-                 help="File holding the client secret."),
+    click.option(
+        "--secret-env",
+        default="AZURE_CLIENT_SECRET",
+        show_default=True,
+        help="NAME of the env var holding the client secret.",
+    ),
+    click.option(
+        "--secret-file", type=click.Path(dir_okay=False, path_type=Path), help="File holding the client secret."
+    ),
     click.option("--certificate", type=click.Path(dir_okay=False, path_type=Path), help="PEM/PFX certificate path."),
-    click.option("--certificate-password-env", default="AZURE_CLIENT_CERTIFICATE_PASSWORD", show_default=True,
-                 help="NAME of the env var holding the certificate password."),
+    click.option(
+        "--certificate-password-env",
+        default="AZURE_CLIENT_CERTIFICATE_PASSWORD",
+        show_default=True,
+        help="NAME of the env var holding the certificate password.",
+    ),
     click.option("--managed-identity-client-id", help="User-assigned managed identity client id."),
     click.option("--graph-endpoint", help="Graph base URL override (http only on loopback)."),
     click.option("--exchange-endpoint", help="Exchange admin API base URL override (…/adminapi/beta)."),
     click.option("--compliance-endpoint", help="Security & Compliance admin API base URL override."),
     click.option("--no-exchange", is_flag=True, help="Do not call the Exchange admin API."),
-    click.option("--import", "imports", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
-                 help="ConvertTo-Json exports of the Exchange/Purview cmdlets (examples/export-exchange-audit.ps1); "
-                      "FILE… or repeated. Imported sections replace collection."),
-    click.option("--users", "users_mode", type=click.Choice(["summary", "detail"]), default="summary",
-                 show_default=True, help="summary: $count queries; detail: enumerate users."),
-    click.option("--user-list", type=click.Path(dir_okay=False, path_type=Path),
-                 help="Detail mode: stream the per-user gap list to this file."),
-    click.option("--probe-events", "probe_days", type=click.IntRange(1, 180),
-                 help="Verify the required events in the audit log over DAYS (Global cloud only)."),
-    click.option("--probe-timeout", type=click.FloatRange(1, 86400), default=600.0, show_default=True,
-                 help="Bound on the whole audit-log probe (create, wait, read records), in seconds."),
-    click.option("--keep-records", type=click.Path(dir_okay=False, path_type=Path),
-                 help="Stream the probe's raw audit records to this JSON Lines file (written only if it finished)."),
+    click.option(
+        "--import",
+        "imports",
+        multiple=True,
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="ConvertTo-Json exports of the Exchange/Purview cmdlets (examples/export-exchange-audit.ps1); "
+        "FILE… or repeated. Imported sections replace collection.",
+    ),
+    click.option(
+        "--users",
+        "users_mode",
+        type=click.Choice(["summary", "detail"]),
+        default="summary",
+        show_default=True,
+        help="summary: $count queries; detail: enumerate users.",
+    ),
+    click.option(
+        "--user-list",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Detail mode: stream the per-user gap list to this file.",
+    ),
+    click.option(
+        "--probe-events",
+        "probe_days",
+        type=click.IntRange(1, 180),
+        help="Verify the required events in the audit log over DAYS (Global cloud only).",
+    ),
+    click.option(
+        "--probe-timeout",
+        type=click.FloatRange(1, 86400),
+        default=600.0,
+        show_default=True,
+        help="Bound on the whole audit-log probe (create, wait, read records), in seconds.",
+    ),
+    click.option(
+        "--keep-records",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Stream the probe's raw audit records to this JSON Lines file (written only if it finished).",
+    ),
     click.option("--request-timeout", type=click.FloatRange(1, 3600), default=60.0, show_default=True),
     click.option("--tenant-timeout", type=click.FloatRange(1, 86400), default=900.0, show_default=True),
 ]
@@ -143,19 +184,32 @@ def build_collect_options(params: dict[str, Any], profile: Profile | None = None
 
     if not params.get("tenant"):
         raise UsageError("--tenant is required to collect (or use --evidence FILE / --sandbox NAME)")
-    auth = AuthOptions(mode=params["auth_mode"], tenant=params["tenant"], client_id=params.get("client_id"),
-                       secret_env=params["secret_env"], secret_file=params.get("secret_file"),
-                       certificate_path=params.get("certificate"),
-                       certificate_password_env=params["certificate_password_env"],
-                       managed_identity_client_id=params.get("managed_identity_client_id"))
+    auth = AuthOptions(
+        mode=params["auth_mode"],
+        tenant=params["tenant"],
+        client_id=params.get("client_id"),
+        secret_env=params["secret_env"],
+        secret_file=params.get("secret_file"),
+        certificate_path=params.get("certificate"),
+        certificate_password_env=params["certificate_password_env"],
+        managed_identity_client_id=params.get("managed_identity_client_id"),
+    )
     probe = params.get("probe_days") or (profile.probe_days if profile is not None else None)
     return CollectOptions(
-        tenant=params["tenant"], cloud=params["cloud"], auth=auth, graph_endpoint=params.get("graph_endpoint"),
-        exchange_endpoint=params.get("exchange_endpoint"), compliance_endpoint=params.get("compliance_endpoint"),
-        no_exchange=params["no_exchange"], imports=tuple(params.get("imports") or ()),
-        probe_events_days=probe, users_mode=params["users_mode"],
-        user_list_path=params.get("user_list"), request_timeout=params["request_timeout"],
-        tenant_timeout=params["tenant_timeout"], probe_timeout=params.get("probe_timeout") or 600.0,
+        tenant=params["tenant"],
+        cloud=params["cloud"],
+        auth=auth,
+        graph_endpoint=params.get("graph_endpoint"),
+        exchange_endpoint=params.get("exchange_endpoint"),
+        compliance_endpoint=params.get("compliance_endpoint"),
+        no_exchange=params["no_exchange"],
+        imports=tuple(params.get("imports") or ()),
+        probe_events_days=probe,
+        users_mode=params["users_mode"],
+        user_list_path=params.get("user_list"),
+        request_timeout=params["request_timeout"],
+        tenant_timeout=params["tenant_timeout"],
+        probe_timeout=params.get("probe_timeout") or 600.0,
         keep_records=params.get("keep_records"),
         privileged_roles=tuple(r.template_id for r in profile.privileged_roles) if profile is not None else None,
     )
@@ -176,11 +230,17 @@ def collect_from_sandbox(name: str, params: dict[str, Any], profile: Profile) ->
 
     with SandboxServer([name]) as server:
         tenant = server.tenants[0]
-        options = build_collect_options({**params, "tenant": tenant.id, "cloud": tenant.cloud, "auth_mode": "token"},
-                                        profile)
+        options = build_collect_options(
+            {**params, "tenant": tenant.id, "cloud": tenant.cloud, "auth_mode": "token"}, profile
+        )
         token = StaticTokenCredential({"graph": "sandbox", "exchange": "sandbox", "compliance": "sandbox"})
-        options = replace(options, graph_endpoint=server.graph_url(tenant.id), credential=token, collector="sandbox",
-                          **sandbox_endpoints(server, tenant.id))
+        options = replace(
+            options,
+            graph_endpoint=server.graph_url(tenant.id),
+            credential=token,
+            collector="sandbox",
+            **sandbox_endpoints(server, tenant.id),
+        )
         return collect_evidence(options)
 
 
@@ -222,9 +282,22 @@ def _report_options(report: Report, key: bytes | None, prices_file: Path | None)
 
 # Options that only mean something when collecting from a real tenant (not with --sandbox, which
 # brings its own tenant, endpoints and token), and those that mean nothing with --evidence.
-TENANT_ONLY_OPTIONS = ("tenant", "cloud", "auth_mode", "client_id", "secret_env", "secret_file", "certificate",
-                       "certificate_password_env", "managed_identity_client_id", "graph_endpoint",
-                       "exchange_endpoint", "compliance_endpoint", "request_timeout", "tenant_timeout")
+TENANT_ONLY_OPTIONS = (
+    "tenant",
+    "cloud",
+    "auth_mode",
+    "client_id",
+    "secret_env",
+    "secret_file",
+    "certificate",
+    "certificate_password_env",
+    "managed_identity_client_id",
+    "graph_endpoint",
+    "exchange_endpoint",
+    "compliance_endpoint",
+    "request_timeout",
+    "tenant_timeout",
+)
 
 
 def _reject_unused_collect_options(evidence_path: Path | None, sandbox_name: str | None) -> None:
@@ -232,42 +305,87 @@ def _reject_unused_collect_options(evidence_path: Path | None, sandbox_name: str
     if evidence_path is None and sandbox_name is None:
         return
     ctx = click.get_current_context()
-    given = [p for p in ctx.command.params
-             if p.name is not None and p.name in _COLLECT_PARAM_NAMES
-             and ctx.get_parameter_source(p.name) not in (click.core.ParameterSource.DEFAULT, None)]
+    given = [
+        p
+        for p in ctx.command.params
+        if p.name is not None
+        and p.name in _COLLECT_PARAM_NAMES
+        and ctx.get_parameter_source(p.name) not in (click.core.ParameterSource.DEFAULT, None)
+    ]
     for param in given:
         if evidence_path is not None:
             raise UsageError(f"{param.opts[0]} applies only when collecting; --evidence evaluates a saved file")
         if param.name in TENANT_ONLY_OPTIONS:
-            raise UsageError(f"{param.opts[0]} applies only to a real tenant; --sandbox brings its own tenant, "
-                             "endpoints and token")
+            raise UsageError(
+                f"{param.opts[0]} applies only to a real tenant; --sandbox brings its own tenant, endpoints and token"
+            )
 
 
 @cli.command()
-@click.option("--evidence", "evidence_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Evaluate a saved evidence file (offline).")
+@click.option(
+    "--evidence",
+    "evidence_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Evaluate a saved evidence file (offline).",
+)
 @click.option("--sandbox", "sandbox_name", help="Collect from a bundled sandbox tenant (e.g. contoso) in-process.")
-@click.option("--save-evidence", type=click.Path(dir_okay=False, path_type=Path),
-              help="Also write the collected evidence here (default: evidence.json in --output, "
-                   "except with --pseudonymize: evidence keeps real names).")
-@click.option("--profile", "profile_name", default="baseline", show_default=True,
-              help="Built-in profile id or a YAML file.")
-@click.option("--format", "formats", default="console,json", show_default=True,
-              help="Comma-separated: " + ",".join([*RENDERERS, "console"]))
+@click.option(
+    "--save-evidence",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the collected evidence here (default: evidence.json in --output, "
+    "except with --pseudonymize: evidence keeps real names).",
+)
+@click.option(
+    "--profile", "profile_name", default="baseline", show_default=True, help="Built-in profile id or a YAML file."
+)
+@click.option(
+    "--format",
+    "formats",
+    default="console,json",
+    show_default=True,
+    help="Comma-separated: " + ",".join([*RENDERERS, "console"]),
+)
 @click.option("--output", type=click.Path(file_okay=False, path_type=Path), help="Directory for report files.")
-@click.option("--fail-on", type=click.Choice(FAIL_ON), default="none", show_default=True,
-              help="Exit 1 when a fail/warn finding has at least this severity.")
+@click.option(
+    "--fail-on",
+    type=click.Choice(FAIL_ON),
+    default="none",
+    show_default=True,
+    help="Exit 1 when a fail/warn finding has at least this severity.",
+)
 @click.option("--date", "on", help="Assessment date (YYYY-MM-DD); default today (UTC).")
-@click.option("--attest", "attestation", type=click.Path(dir_okay=False, path_type=Path),
-              help="Log-export attestation (YAML/JSON) used as the log_export evidence section.")
-@click.option("--pseudonymize", is_flag=True,
-              help=f"Replace UPNs, display names and tenant names by keyed hashes in every format (key: ${KEY_ENV}).")
-@click.option("--prices", "prices_file", type=click.Path(dir_okay=False, path_type=Path),
-              help="Price list (YAML/JSON: currency, skus: {SKU part number: price per seat per month}).")
+@click.option(
+    "--attest",
+    "attestation",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Log-export attestation (YAML/JSON) used as the log_export evidence section.",
+)
+@click.option(
+    "--pseudonymize",
+    is_flag=True,
+    help=f"Replace UPNs, display names and tenant names by keyed hashes in every format (key: ${KEY_ENV}).",
+)
+@click.option(
+    "--prices",
+    "prices_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Price list (YAML/JSON: currency, skus: {SKU part number: price per seat per month}).",
+)
 @collect_options
-def assess(evidence_path: Path | None, sandbox_name: str | None, save_evidence: Path | None, profile_name: str,
-           formats: str, output: Path | None, fail_on: str, on: str | None, attestation: Path | None,
-           pseudonymize: bool, prices_file: Path | None, **collect_params: Any) -> None:
+def assess(
+    evidence_path: Path | None,
+    sandbox_name: str | None,
+    save_evidence: Path | None,
+    profile_name: str,
+    formats: str,
+    output: Path | None,
+    fail_on: str,
+    on: str | None,
+    attestation: Path | None,
+    pseudonymize: bool,
+    prices_file: Path | None,
+    **collect_params: Any,
+) -> None:
     """Assess a tenant (collect, --evidence FILE or --sandbox NAME) against a profile and write the reports."""
     fmt = _parse_formats(formats)
     if evidence_path is not None and sandbox_name is not None:
@@ -276,8 +394,13 @@ def assess(evidence_path: Path | None, sandbox_name: str | None, save_evidence: 
     profile = load_profile(profile_name)
     when = _parse_date(on)
     key = _pseudonym_key() if pseudonymize else None
-    if evidence_path is None and "csv" in fmt and output is not None and collect_params["users_mode"] == "detail" \
-            and collect_params.get("user_list") is None:
+    if (
+        evidence_path is None
+        and "csv" in fmt
+        and output is not None
+        and collect_params["users_mode"] == "detail"
+        and collect_params.get("user_list") is None
+    ):
         collect_params["user_list"] = output / USER_GAP_FILE  # the CSV format's per-user gap list
     if evidence_path is not None:
         evidence = load_evidence(evidence_path)
@@ -293,8 +416,11 @@ def assess(evidence_path: Path | None, sandbox_name: str | None, save_evidence: 
             save_evidence_file(evidence, target)
             click.echo(f"wrote {target}", err=True)
         elif key is not None and output is not None:
-            click.echo("assessor: --pseudonymize: evidence.json (real names) is not written into --output; "
-                       "pass --save-evidence FILE to keep it elsewhere", err=True)
+            click.echo(
+                "assessor: --pseudonymize: evidence.json (real names) is not written into --output; "
+                "pass --save-evidence FILE to keep it elsewhere",
+                err=True,
+            )
     if attestation is not None:
         evidence = with_attestation(evidence, attestation)
     report = run_assessment(evidence, profile, when)
@@ -314,10 +440,20 @@ def assess(evidence_path: Path | None, sandbox_name: str | None, save_evidence: 
 
 @cli.command()
 @collect_options
-@click.option("--output", "output_file", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="Where to write evidence.json.")
-@click.option("--profile", "profile_name", default="baseline", show_default=True,
-              help="Profile whose privileged roles and required events shape collection.")
+@click.option(
+    "--output",
+    "output_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="Where to write evidence.json.",
+)
+@click.option(
+    "--profile",
+    "profile_name",
+    default="baseline",
+    show_default=True,
+    help="Profile whose privileged roles and required events shape collection.",
+)
 def collect(output_file: Path, profile_name: str, **collect_params: Any) -> None:
     """Collect a tenant's evidence (Graph, Exchange admin API, imports) into one sealed JSON file."""
     profile = load_profile(profile_name)
@@ -337,11 +473,17 @@ def sandbox() -> None:
 @click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True)
 @click.option("--latency-ms", type=click.IntRange(0, 60000), default=0, show_default=True)
 @click.option("--throttle", help="Inject 429s, e.g. 'first:3' or a rate (see assessor.sandbox.faults).")
-@click.option("--chaos", "chaos_seed", type=int, metavar="SEED",
-              help="Chaos mode: seeded random faults of every kind (see assessor.sandbox.chaos).")
+@click.option(
+    "--chaos",
+    "chaos_seed",
+    type=int,
+    metavar="SEED",
+    help="Chaos mode: seeded random faults of every kind (see assessor.sandbox.chaos).",
+)
 @click.option("--chaos-rate", type=float, default=0.1, show_default=True, help="Share of requests given a fault.")
-def sandbox_serve(name: str, port: int, latency_ms: int, throttle: str | None, chaos_seed: int | None,
-                  chaos_rate: float) -> None:
+def sandbox_serve(
+    name: str, port: int, latency_ms: int, throttle: str | None, chaos_seed: int | None, chaos_rate: float
+) -> None:
     """Serve sandbox tenant(s) NAME (comma-separated, or 'all') until interrupted."""
     from assessor.sandbox.chaos import chaos_for_serve
     from assessor.sandbox.server import serve
@@ -370,8 +512,14 @@ def list_checks(as_json: bool) -> None:
         click.echo(json.dumps([c.meta.model_dump() for c in checks], indent=2))
         return
     rows = [[c.meta.id, c.meta.severity, c.meta.title, "; ".join(c.meta.permissions)] for c in checks]
-    click.echo(tabulate(rows, headers=["Id", "Default severity", "Title", "Least privilege"], tablefmt="simple",
-                        maxcolwidths=[None, None, 60, 50]))
+    click.echo(
+        tabulate(
+            rows,
+            headers=["Id", "Default severity", "Title", "Least privilege"],
+            tablefmt="simple",
+            maxcolwidths=[None, None, 60, 50],
+        )
+    )
 
 
 @cli.command("permissions")
@@ -387,11 +535,25 @@ def list_profiles() -> None:
     rows = []
     for pid in builtin_profile_ids():
         p = load_profile(pid)
-        rows.append([p.id, p.name, p.premium_scope, p.retention.searchable_days, p.retention.retrievable_days,
-                     ", ".join(p.required_events), len(p.checks)])
-    click.echo(tabulate(rows, headers=["Id", "Name", "Premium for", "Searchable days", "Retrievable days",
-                                       "Required events", "Checks"], tablefmt="simple",
-                        maxcolwidths=[None, 30, None, None, None, 40, None]))
+        rows.append(
+            [
+                p.id,
+                p.name,
+                p.premium_scope,
+                p.retention.searchable_days,
+                p.retention.retrievable_days,
+                ", ".join(p.required_events),
+                len(p.checks),
+            ]
+        )
+    click.echo(
+        tabulate(
+            rows,
+            headers=["Id", "Name", "Premium for", "Searchable days", "Retrievable days", "Required events", "Checks"],
+            tablefmt="simple",
+            maxcolwidths=[None, 30, None, None, None, 40, None],
+        )
+    )
 
 
 @cli.command("schema")
@@ -424,21 +586,50 @@ def verify(path: Path) -> None:
 
 @cli.command("bulk")
 @click.argument("manifest", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--output", type=click.Path(file_okay=False, path_type=Path), required=True,
-              help="Directory for per-tenant outputs, the state file and the portfolio.")
+@click.option(
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Directory for per-tenant outputs, the state file and the portfolio.",
+)
 @click.option("--concurrency", type=int, default=16, show_default=True, help="Tenants assessed at once.")
-@click.option("--tenant-timeout", type=float, default=900.0, show_default=True,
-              help="Seconds before one tenant is given up (recorded as failed).")
+@click.option(
+    "--tenant-timeout",
+    type=float,
+    default=900.0,
+    show_default=True,
+    help="Seconds before one tenant is given up (recorded as failed).",
+)
 @click.option("--resume", is_flag=True, help="Continue a run in --output: skip tenants done, retry the others.")
 @click.option("--shard", "shard_text", metavar="I/N", help="Assess only shard I (0-based) of N.")
 @click.option("--only", "only", multiple=True, metavar="TAG", help="Only tenants carrying this tag (repeatable).")
-@click.option("--format", "formats", default="json,html", show_default=True,
-              help="Per-tenant reports, comma-separated: " + ",".join(RENDERERS))
-@click.option("--fail-on", type=click.Choice(FAIL_ON), default="none", show_default=True,
-              help="Exit 1 when some tenant has a fail/warn finding of at least this severity.")
+@click.option(
+    "--format",
+    "formats",
+    default="json,html",
+    show_default=True,
+    help="Per-tenant reports, comma-separated: " + ",".join(RENDERERS),
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(FAIL_ON),
+    default="none",
+    show_default=True,
+    help="Exit 1 when some tenant has a fail/warn finding of at least this severity.",
+)
 @click.option("--date", "on", help="Assessment date (YYYY-MM-DD); default today (UTC).")
-def bulk(manifest: Path, output: Path, concurrency: int, tenant_timeout: float, resume: bool,
-         shard_text: str | None, only: tuple[str, ...], formats: str, fail_on: str, on: str | None) -> None:
+def bulk(
+    manifest: Path,
+    output: Path,
+    concurrency: int,
+    tenant_timeout: float,
+    resume: bool,
+    shard_text: str | None,
+    only: tuple[str, ...],
+    formats: str,
+    fail_on: str,
+    on: str | None,
+) -> None:
     """Assess every tenant of a manifest (YAML or CSV) and write a portfolio.
 
     Exit 0 all assessed; 1 findings at or above --fail-on; 2 manifest/usage error; 3 some tenants failed.
@@ -447,30 +638,52 @@ def bulk(manifest: Path, output: Path, concurrency: int, tenant_timeout: float, 
     from assessor.bulk.shard import parse_shard
 
     fmt = [f for f in _parse_formats(formats) if f != "console"]
-    request = BulkRequest(manifest=manifest, output=output, formats=fmt, on=_parse_date(on),
-                          concurrency=concurrency, tenant_timeout=tenant_timeout, resume=resume,
-                          shard=parse_shard(shard_text) if shard_text else None, only=only, fail_on=fail_on)
+    request = BulkRequest(
+        manifest=manifest,
+        output=output,
+        formats=fmt,
+        on=_parse_date(on),
+        concurrency=concurrency,
+        tenant_timeout=tenant_timeout,
+        resume=resume,
+        shard=parse_shard(shard_text) if shard_text else None,
+        only=only,
+        fail_on=fail_on,
+    )
     outcome = run_bulk(request)
     failed = sum(1 for r in outcome.results if r.status == "failed")
-    click.echo(f"bulk: {len(outcome.results)} tenants ({outcome.skipped} already done), {failed} failed; "
-               f"portfolio in {output / 'portfolio.html'}", err=True)
+    click.echo(
+        f"bulk: {len(outcome.results)} tenants ({outcome.skipped} already done), {failed} failed; "
+        f"portfolio in {output / 'portfolio.html'}",
+        err=True,
+    )
     sys.exit(outcome.exit_code)
 
 
 @cli.command("merge")
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(file_okay=False, path_type=Path))
-@click.option("--output", type=click.Path(file_okay=False, path_type=Path), required=True,
-              help="Directory for the merged tenants and portfolio.")
-@click.option("--fail-on", type=click.Choice(FAIL_ON), default="none", show_default=True,
-              help="Exit 1 when some tenant has a fail/warn finding of at least this severity.")
+@click.option(
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Directory for the merged tenants and portfolio.",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(FAIL_ON),
+    default="none",
+    show_default=True,
+    help="Exit 1 when some tenant has a fail/warn finding of at least this severity.",
+)
 def merge_cmd(inputs: tuple[Path, ...], output: Path, fail_on: str) -> None:
     """Combine bulk (shard) output directories into one portfolio. Exit codes as for bulk."""
     from assessor.bulk.merge import merge
 
     outcome = merge(list(inputs), output, fail_on)
     failed = sum(1 for r in outcome.results if r.status == "failed")
-    click.echo(f"merge: {len(outcome.results)} tenants, {failed} failed; portfolio in {output / 'portfolio.html'}",
-               err=True)
+    click.echo(
+        f"merge: {len(outcome.results)} tenants, {failed} failed; portfolio in {output / 'portfolio.html'}", err=True
+    )
     sys.exit(outcome.exit_code)
 
 

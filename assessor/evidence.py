@@ -166,8 +166,7 @@ class UserCounts(_Model):
 
     @model_validator(mode="after")
     def _ordered(self) -> UserCounts:
-        chain = [self.total, self.enabled_members, self.in_scope, self.in_scope_premium,
-                 self.in_scope_premium_ten_year]
+        chain = [self.total, self.enabled_members, self.in_scope, self.in_scope_premium, self.in_scope_premium_ten_year]
         known = [c for c in chain if c is not None]
         # total >= enabled_members >= in_scope >= premium >= ten-year, wherever both are known
         for bigger, smaller in pairwise(known):
@@ -312,10 +311,12 @@ class AppIdCount(_Model):
 
 class OperationObservation(_Model):
     records: NonNegative
-    distinct_users: NonNegative = Field(description="Distinct accounts in the records (shared mailboxes and "
-                                        "service accounts included)")
+    distinct_users: NonNegative = Field(
+        description="Distinct accounts in the records (shared mailboxes and service accounts included)"
+    )
     in_scope_users: NonNegative | None = Field(
-        None, description="Of those, in-scope users (known when users were enumerated: --users detail)")
+        None, description="Of those, in-scope users (known when users were enumerated: --users detail)"
+    )
     first_seen: datetime | None = None
     last_seen: datetime | None = None
     top_app_ids: list[AppIdCount] = Field(default_factory=list)
@@ -393,8 +394,11 @@ class Evidence(_Model):
     def sections(self) -> dict[str, Section[Any]]:
         """Every section by its dotted name (for the collection log)."""
         out: dict[str, Section[Any]] = {
-            "skus": self.skus, "users": self.users, "privileged": self.privileged,
-            "audit_probe": self.audit_probe, "log_export": self.log_export,
+            "skus": self.skus,
+            "users": self.users,
+            "privileged": self.privileged,
+            "audit_probe": self.audit_probe,
+            "log_export": self.log_export,
         }
         for name in ExchangeEvidence.model_fields:
             out[f"exchange.{name}"] = getattr(self.exchange, name)

@@ -80,11 +80,15 @@ def sequential_rounds(users: int, latency_ms: int, exchange: bool) -> int:
         tenant = fleet_tenant(spec, 0)
         server.add_tenant(tenant)
         endpoints = server.exchange_endpoints(tenant.id) if exchange else {}
-        options = CollectOptions(tenant=tenant.id, auth=AuthOptions(mode="token"), no_exchange=not exchange,
-                                 graph_endpoint=server.graph_url(tenant.id),
-                                 exchange_endpoint=endpoints.get("exchange_endpoint"),
-                                 compliance_endpoint=endpoints.get("compliance_endpoint"),
-                                 credential=StaticTokenCredential({"graph": "b", "exchange": "b", "compliance": "b"}))
+        options = CollectOptions(
+            tenant=tenant.id,
+            auth=AuthOptions(mode="token"),
+            no_exchange=not exchange,
+            graph_endpoint=server.graph_url(tenant.id),
+            exchange_endpoint=endpoints.get("exchange_endpoint"),
+            compliance_endpoint=endpoints.get("compliance_endpoint"),
+            credential=StaticTokenCredential({"graph": "b", "exchange": "b", "compliance": "b"}),
+        )
         asyncio.run(collect(options))  # warm-up: imports and first connections
         server.reset_stats()
         asyncio.run(collect(options))
@@ -92,9 +96,21 @@ def sequential_rounds(users: int, latency_ms: int, exchange: bool) -> int:
 
 
 def start_fleet(scenario: Scenario) -> tuple[subprocess.Popen[str], str]:
-    cmd = [sys.executable, "-m", "assessor.sandbox.fleet", "--count", str(scenario.tenants), "--users",
-           str(scenario.users), "--failing", str(scenario.failing), "--latency-ms", str(scenario.latency_ms),
-           "--stall-seconds", str(scenario.tenant_timeout * 3)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "assessor.sandbox.fleet",
+        "--count",
+        str(scenario.tenants),
+        "--users",
+        str(scenario.users),
+        "--failing",
+        str(scenario.failing),
+        "--latency-ms",
+        str(scenario.latency_ms),
+        "--stall-seconds",
+        str(scenario.tenant_timeout * 3),
+    ]
     server = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=_env())
     assert server.stdout is not None
     base_url = server.stdout.readline().strip()
@@ -105,8 +121,13 @@ def start_fleet(scenario: Scenario) -> tuple[subprocess.Popen[str], str]:
 
 
 def _env() -> dict[str, str]:
-    return {**os.environ, "PYTHONPATH": str(ROOT), "ASSESSOR_GRAPH_TOKEN": "bench-token",
-            "ASSESSOR_EXCHANGE_TOKEN": "bench-token", "ASSESSOR_COMPLIANCE_TOKEN": "bench-token"}
+    return {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "ASSESSOR_GRAPH_TOKEN": "bench-token",
+        "ASSESSOR_EXCHANGE_TOKEN": "bench-token",
+        "ASSESSOR_COMPLIANCE_TOKEN": "bench-token",
+    }
 
 
 def write_manifest(path: Path, scenario: Scenario, base_url: str) -> None:
@@ -154,8 +175,10 @@ class Usage:
 def run_processes(commands: list[list[str]]) -> Usage:
     """Run commands in parallel; wall time, summed CPU, the largest peak RSS, the worst exit code."""
     started = time.perf_counter()
-    children = [subprocess.Popen(cmd, cwd=ROOT, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-                for cmd in commands]
+    children = [
+        subprocess.Popen(cmd, cwd=ROOT, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for cmd in commands
+    ]
     cpu, rss, codes = 0.0, 0.0, []
     for child in children:
         _, status, usage = os.wait4(child.pid, 0)
@@ -172,8 +195,21 @@ def bulk_commands(manifest: Path, outputs: list[Path], scenario: Scenario) -> li
     per_process = max(1, scenario.concurrency // count)
     commands = []
     for index, output in enumerate(outputs):
-        cmd = [sys.executable, "-m", "assessor", "bulk", str(manifest), "--output", str(output), "--concurrency",
-               str(per_process), "--tenant-timeout", str(scenario.tenant_timeout), "--format", scenario.formats]
+        cmd = [
+            sys.executable,
+            "-m",
+            "assessor",
+            "bulk",
+            str(manifest),
+            "--output",
+            str(output),
+            "--concurrency",
+            str(per_process),
+            "--tenant-timeout",
+            str(scenario.tenant_timeout),
+            "--format",
+            scenario.formats,
+        ]
         commands.append(cmd + (["--shard", f"{index}/{count}"] if count > 1 else []))
     return commands
 
@@ -187,10 +223,25 @@ def measure(scenario: Scenario, rounds: int) -> Figures:
             write_manifest(manifest, scenario, base_url)
             usage = run_processes(bulk_commands(manifest, outputs, scenario))
             if scenario.processes > 1:
-                merge = run_processes([[sys.executable, "-m", "assessor", "merge", *map(str, outputs), "--output",
-                                        str(Path(tmp) / "merged")]])
-                usage = Usage(usage.wall_s + merge.wall_s, usage.cpu_s + merge.cpu_s,
-                              max(usage.peak_rss_mb, merge.peak_rss_mb), max(usage.exit_code, merge.exit_code))
+                merge = run_processes(
+                    [
+                        [
+                            sys.executable,
+                            "-m",
+                            "assessor",
+                            "merge",
+                            *map(str, outputs),
+                            "--output",
+                            str(Path(tmp) / "merged"),
+                        ]
+                    ]
+                )
+                usage = Usage(
+                    usage.wall_s + merge.wall_s,
+                    usage.cpu_s + merge.cpu_s,
+                    max(usage.peak_rss_mb, merge.peak_rss_mb),
+                    max(usage.exit_code, merge.exit_code),
+                )
             states = [o / "bulk-state.jsonl" for o in outputs]
             wall, done, failed = scan_wall(states)
             reasons = failure_reasons(states)
@@ -202,22 +253,36 @@ def measure(scenario: Scenario, rounds: int) -> Figures:
         print(f"  failed ×{count}: {reason}", flush=True)
     ideal = scenario.tenants * rounds * scenario.latency_ms / 1000 / scenario.concurrency
     ratio = round(wall / ideal, 2) if ideal else float("inf")
-    return Figures(scenario, rounds, round(ideal, 2), round(wall, 2), round(usage.wall_s, 2), ratio,
-                   round(usage.peak_rss_mb, 1), round(usage.cpu_s, 1), round(usage.cpu_s / scenario.tenants, 4),
-                   round(server_cpu, 1), done, failed, usage.exit_code)
+    return Figures(
+        scenario,
+        rounds,
+        round(ideal, 2),
+        round(wall, 2),
+        round(usage.wall_s, 2),
+        ratio,
+        round(usage.peak_rss_mb, 1),
+        round(usage.cpu_s, 1),
+        round(usage.cpu_s / scenario.tenants, 4),
+        round(server_cpu, 1),
+        done,
+        failed,
+        usage.exit_code,
+    )
 
 
 def show(figures: Figures) -> str:
     s = figures.scenario
-    return (f"{s.tenants} tenants, {s.latency_ms} ms latency, concurrency {s.concurrency}, "
-            f"{s.failing:.0%} failing, {'Graph + Exchange' if s.exchange else 'Graph only'}, formats {s.formats}, "
-            f"{s.processes} process(es): scan {figures.scan_wall_s} s "
-            f"(process {figures.process_wall_s} s) vs ideal {figures.ideal_s} s "
-            f"({s.tenants} × {figures.rounds_per_tenant} rounds × {s.latency_ms} ms ÷ {s.concurrency}) → "
-            f"ratio {figures.ratio}; peak RSS {figures.peak_rss_mb} MB; CPU {figures.cpu_s} s "
-            f"= {figures.cpu_s_per_tenant * 1000:.0f} ms/tenant (sandbox server {figures.server_cpu_s} s); "
-            f"{figures.done} done, {figures.failed} failed, "
-            f"exit {figures.exit_code}")
+    return (
+        f"{s.tenants} tenants, {s.latency_ms} ms latency, concurrency {s.concurrency}, "
+        f"{s.failing:.0%} failing, {'Graph + Exchange' if s.exchange else 'Graph only'}, formats {s.formats}, "
+        f"{s.processes} process(es): scan {figures.scan_wall_s} s "
+        f"(process {figures.process_wall_s} s) vs ideal {figures.ideal_s} s "
+        f"({s.tenants} × {figures.rounds_per_tenant} rounds × {s.latency_ms} ms ÷ {s.concurrency}) → "
+        f"ratio {figures.ratio}; peak RSS {figures.peak_rss_mb} MB; CPU {figures.cpu_s} s "
+        f"= {figures.cpu_s_per_tenant * 1000:.0f} ms/tenant (sandbox server {figures.server_cpu_s} s); "
+        f"{figures.done} done, {figures.failed} failed, "
+        f"exit {figures.exit_code}"
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -230,15 +295,28 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--tenant-timeout", type=float, default=30.0)
     parser.add_argument("--formats", default="json,html")
     parser.add_argument("--no-exchange", action="store_true", help="Graph only (no Exchange/compliance admin API)")
-    parser.add_argument("--processes", type=int, default=1,
-                        help="run N shard processes (--shard i/N, concurrency ÷ N each) and merge them")
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        help="run N shard processes (--shard i/N, concurrency ÷ N each) and merge them",
+    )
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
     rounds = sequential_rounds(args.users, args.latency_ms, not args.no_exchange)
     results: list[dict[str, Any]] = []
     for failing in args.failing or [0.0, 0.1]:
-        scenario = Scenario(args.tenants, args.latency_ms, args.concurrency, failing, args.users,
-                            args.tenant_timeout, args.formats, args.processes, not args.no_exchange)
+        scenario = Scenario(
+            args.tenants,
+            args.latency_ms,
+            args.concurrency,
+            failing,
+            args.users,
+            args.tenant_timeout,
+            args.formats,
+            args.processes,
+            not args.no_exchange,
+        )
         figures = measure(scenario, rounds)
         print(show(figures), flush=True)
         results.append(asdict(figures))

@@ -34,8 +34,12 @@ def _maxrss_mib(who: int) -> float:
 
 def tenant_spec(mailboxes: int) -> dict[str, Any]:
     return {
-        "id": TENANT_ID, "name": "bench", "display_name": "Exchange benchmark", "cloud": "global",
-        "domains": ["bench.onmicrosoft.com", "bench.example"], "default_domain": "bench.example",
+        "id": TENANT_ID,
+        "name": "bench",
+        "display_name": "Exchange benchmark",
+        "cloud": "global",
+        "domains": ["bench.onmicrosoft.com", "bench.example"],
+        "default_domain": "bench.example",
         "skus": [{"part": "SPE_E3", "units": mailboxes}],
         "users": [{"name": "staff", "count": mailboxes, "licenses": [{"sku": "SPE_E3"}]}],
         "exchange": {
@@ -57,9 +61,12 @@ async def _child(base: str) -> dict[str, Any]:
     from assessor.collect.clouds import cloud_endpoints
     from assessor.collect.exchange import ExchangePlan, collect_exchange
 
-    plan = ExchangePlan(tenant=TENANT_ID, cloud=cloud_endpoints("global"),
-                        exchange_endpoint=f"{base}/{TENANT_ID}/adminapi/beta",
-                        compliance_endpoint=f"{base}/{TENANT_ID}/compliance/adminapi/beta")
+    plan = ExchangePlan(
+        tenant=TENANT_ID,
+        cloud=cloud_endpoints("global"),
+        exchange_endpoint=f"{base}/{TENANT_ID}/adminapi/beta",
+        compliance_endpoint=f"{base}/{TENANT_ID}/compliance/adminapi/beta",
+    )
     credential = StaticTokenCredential({"graph": "b", "exchange": "b", "compliance": "b"})
     started = time.perf_counter()
     result = await collect_exchange(credential, plan)
@@ -68,7 +75,9 @@ async def _child(base: str) -> dict[str, Any]:
     statuses = {name: s["provenance"]["status"] for name, s in sections.items()}
     mbx = sections["mailboxes"].get("data") or {}
     return {
-        "wall_s": round(wall, 2), "statuses": statuses, "notes": result.notes,
+        "wall_s": round(wall, 2),
+        "statuses": statuses,
+        "notes": result.notes,
         "user_mailboxes": mbx.get("total_user_mailboxes"),
         "configurations": len(mbx.get("configurations", [])),
         "bypassed": len((sections["bypass"].get("data") or {}).get("bypassed", [])),
@@ -88,16 +97,23 @@ def run_size(mailboxes: int, latency_ms: int) -> dict[str, Any]:
     with SandboxServer([tenant], latency_ms=latency_ms) as server:
         server.reset_stats()
         started = time.perf_counter()
-        proc = subprocess.run([sys.executable, __file__, "--child", server.base_url],
-                              capture_output=True, text=True, check=False)
+        proc = subprocess.run(
+            [sys.executable, __file__, "--child", server.base_url], capture_output=True, text=True, check=False
+        )
         wall = time.perf_counter() - started
         if proc.returncode != 0:
             raise SystemExit(f"child failed:\n{proc.stderr}")
         child = json.loads(proc.stdout)
         stats = server.stats()
-    return {"mailboxes": mailboxes, "latency_ms": latency_ms, "requests": stats["requests"],
-            "sequential_rounds": stats["sequential_rounds"], "peak_concurrency": stats["peak_concurrency"],
-            "process_wall_s": round(wall, 2), **child}
+    return {
+        "mailboxes": mailboxes,
+        "latency_ms": latency_ms,
+        "requests": stats["requests"],
+        "sequential_rounds": stats["sequential_rounds"],
+        "peak_concurrency": stats["peak_concurrency"],
+        "process_wall_s": round(wall, 2),
+        **child,
+    }
 
 
 def main() -> None:

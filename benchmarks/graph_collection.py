@@ -47,8 +47,10 @@ class Row:
 
     def markdown(self) -> str:
         rss = f"{self.peak_rss_mb:.0f}" if self.peak_rss_mb is not None else "–"
-        return (f"| {self.users:,} | {self.mode} | {self.requests:,} | {self.rounds:,} | {self.wall:.2f} | {rss} "
-                f"| {self.figure} |")
+        return (
+            f"| {self.users:,} | {self.mode} | {self.requests:,} | {self.rounds:,} | {self.wall:.2f} | {rss} "
+            f"| {self.figure} |"
+        )
 
 
 # --------------------------------------------------------------------------- child side
@@ -62,8 +64,10 @@ async def _naive(url: str) -> dict[str, Any]:
     from assessor.collect.auth import StaticTokenCredential
     from assessor.collect.graph import GraphSettings, connect
 
-    conn = connect(StaticTokenCredential({"graph": TOKEN}),
-                   GraphSettings(base_url=url, scopes=("https://graph.microsoft.com/.default",)))
+    conn = connect(
+        StaticTokenCredential({"graph": TOKEN}),
+        GraphSettings(base_url=url, scopes=("https://graph.microsoft.com/.default",)),
+    )
     premium = 0
     try:
         query = UsersRequestBuilder.UsersRequestBuilderGetQueryParameters(select=["id", "userPrincipalName"], top=999)
@@ -74,8 +78,12 @@ async def _naive(url: str) -> dict[str, Any]:
             page = await conn.client.users.with_url(page.odata_next_link).get() if page.odata_next_link else None
         for uid in ids:
             details = await conn.client.users.by_user_id(uid).license_details.get()
-            plans = {p.service_plan_name for d in (details.value or []) for p in (d.service_plans or [])
-                     if p.provisioning_status == "Success"}
+            plans = {
+                p.service_plan_name
+                for d in (details.value or [])
+                for p in (d.service_plans or [])
+                if p.provisioning_status == "Success"
+            }
             premium += "M365_ADVANCED_AUDITING" in plans
     finally:
         await conn.aclose()
@@ -87,11 +95,20 @@ def _warm_up(url: str) -> None:
     from assessor.collect.auth import StaticTokenCredential
     from assessor.collect.graph import GraphSettings, connect
 
-    conn = connect(StaticTokenCredential({"graph": TOKEN}),
-                   GraphSettings(base_url=url, scopes=("https://graph.microsoft.com/.default",)))
+    conn = connect(
+        StaticTokenCredential({"graph": TOKEN}),
+        GraphSettings(base_url=url, scopes=("https://graph.microsoft.com/.default",)),
+    )
     client = conn.client
-    for builder in (client.users, client.users.count, client.organization, client.subscribed_skus,
-                    client.role_management.directory.role_assignments, client.directory_roles, client.groups):
+    for builder in (
+        client.users,
+        client.users.count,
+        client.organization,
+        client.subscribed_skus,
+        client.role_management.directory.role_assignments,
+        client.directory_roles,
+        client.groups,
+    ):
         builder.to_get_request_information()
     asyncio.run(conn.aclose())
     _warm_models()
@@ -107,13 +124,24 @@ def _warm_models() -> None:
     )
     from msgraph.generated.models.user_collection_response import UserCollectionResponse
 
-    principals = [{"principal": {"@odata.type": f"#microsoft.graph.{t}", "id": "x"}}
-                  for t in ("user", "group", "servicePrincipal")]
+    principals = [
+        {"principal": {"@odata.type": f"#microsoft.graph.{t}", "id": "x"}}
+        for t in ("user", "group", "servicePrincipal")
+    ]
     bodies = [
         (OrganizationCollectionResponse, {"value": [{"id": "x", "verifiedDomains": [{"name": "a"}]}]}),
-        (SubscribedSkuCollectionResponse, {"value": [{"skuId": "06ebc4ee-1bb5-47dd-8120-11324bc54e06",
-                                                      "prepaidUnits": {"enabled": 1},
-                                                      "servicePlans": [{"servicePlanName": "p"}]}]}),
+        (
+            SubscribedSkuCollectionResponse,
+            {
+                "value": [
+                    {
+                        "skuId": "06ebc4ee-1bb5-47dd-8120-11324bc54e06",
+                        "prepaidUnits": {"enabled": 1},
+                        "servicePlans": [{"servicePlanName": "p"}],
+                    }
+                ]
+            },
+        ),
         (UnifiedRoleAssignmentCollectionResponse, {"value": principals}),
         (UserCollectionResponse, {"value": [{"id": "x", "assignedLicenses": [{"disabledPlans": []}]}]}),
     ]
@@ -131,8 +159,14 @@ def child(url: str, tenant_id: str, mode: str) -> None:
     if mode == "naive":
         figure = asyncio.run(_naive(url))
     else:
-        options = CollectOptions(tenant=tenant_id, graph_endpoint=url, no_exchange=True, users_mode=mode,  # type: ignore[arg-type]
-                                 credential=StaticTokenCredential({"graph": TOKEN}), tenant_timeout=3600)
+        options = CollectOptions(
+            tenant=tenant_id,
+            graph_endpoint=url,
+            no_exchange=True,
+            users_mode=mode,  # type: ignore[arg-type]
+            credential=StaticTokenCredential({"graph": TOKEN}),
+            tenant_timeout=3600,
+        )
         evidence = asyncio.run(collect(options))
         if evidence.users.data is None:
             raise SystemExit(f"users not collected: {evidence.users.provenance.reason}")
@@ -149,8 +183,9 @@ def measure(users: int, mode: str, latency_ms: int) -> Row:
     tenant = load_tenant(TENANT, users=users)
     with SandboxServer([tenant], latency_ms=latency_ms) as server:
         url = server.graph_url(tenant.id)
-        proc = subprocess.run([sys.executable, __file__, "--child", url, tenant.id, mode],
-                              capture_output=True, text=True, check=False)
+        proc = subprocess.run(
+            [sys.executable, __file__, "--child", url, tenant.id, mode], capture_output=True, text=True, check=False
+        )
         if proc.returncode != 0:
             raise SystemExit(f"child failed ({users} users, {mode}):\n{proc.stderr[-3000:]}")
         result = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -160,8 +195,7 @@ def measure(users: int, mode: str, latency_ms: int) -> Row:
         text = f"in scope {figure['in_scope']:,}, Premium {figure['in_scope_premium']:,}"
     else:
         text = f"{figure['users']:,} users, {figure['premium_plan_holders']:,} with the Premium plan"
-    return Row(users, mode, stats["requests"], stats["sequential_rounds"], result["wall"], result["peak_rss_mb"],
-               text)
+    return Row(users, mode, stats["requests"], stats["sequential_rounds"], result["wall"], result["peak_rss_mb"], text)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -177,13 +211,17 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     sizes = [int(s) for s in args.sizes.split(",") if s]
     rows: list[Row] = []
-    print(f"Graph collection, sandbox tenant {TENANT!r} rescaled, {args.latency_ms} ms injected latency per request",
-          file=sys.stderr)
+    print(
+        f"Graph collection, sandbox tenant {TENANT!r} rescaled, {args.latency_ms} ms injected latency per request",
+        file=sys.stderr,
+    )
     for users in sizes:
         for mode in args.modes.split(","):
             row = measure(users, mode, args.latency_ms)
-            print(f"  {users:>9,} {mode:<8} {row.requests:>6} requests {row.rounds:>6} rounds {row.wall:8.2f} s",
-                  file=sys.stderr)
+            print(
+                f"  {users:>9,} {mode:<8} {row.requests:>6} requests {row.rounds:>6} rounds {row.wall:8.2f} s",
+                file=sys.stderr,
+            )
             rows.append(row)
     naive = measure(args.naive_size, "naive", args.latency_ms) if args.naive_size else None
     print("| users | mode | requests | sequential rounds | wall (s) | peak RSS (MB) | figures |")
@@ -193,9 +231,11 @@ def main(argv: list[str] | None = None) -> int:
     if naive is not None:
         base = next((r for r in rows if r.users == naive.users and r.mode == "summary"), None)
         if base is not None:
-            print(f"\nNaive per-user design at {naive.users:,} users: {naive.requests / base.requests:.0f}× the "
-                  f"requests, {naive.rounds / base.rounds:.0f}× the sequential rounds and "
-                  f"{naive.wall / base.wall:.0f}× the wall time of summary mode.")
+            print(
+                f"\nNaive per-user design at {naive.users:,} users: {naive.requests / base.requests:.0f}× the "
+                f"requests, {naive.rounds / base.rounds:.0f}× the sequential rounds and "
+                f"{naive.wall / base.wall:.0f}× the wall time of summary mode."
+            )
         detail = [r for r in rows if r.mode == "detail"]
         for r in detail:
             expected = math.ceil(r.users / 999)

@@ -63,16 +63,29 @@ async def _child_probe(url: str, days: int, keep: str | None, poll: list[float])
     settings = ProbeSettings(poll=PollPolicy(*poll))
     baseline_rss = _maxrss_mib(resource.RUSAGE_SELF)  # interpreter + msgraph-sdk imported, client built
     started = time.perf_counter()
-    section = await probe_events(client, cloud="global", operations=["MailItemsAccessed"], days=days,
-                                 timeout=3600, keep_records=Path(keep) if keep else None, settings=settings)
+    section = await probe_events(
+        client,
+        cloud="global",
+        operations=["MailItemsAccessed"],
+        days=days,
+        timeout=3600,
+        keep_records=Path(keep) if keep else None,
+        settings=settings,
+    )
     wall = time.perf_counter() - started
     data = section.data
     if data is None:
         raise SystemExit(f"probe not collected: {section.provenance.reason}")
     obs = data.operations["MailItemsAccessed"]
-    return {"wall_s": wall, "records": data.total_records, "users": obs.distinct_users,
-            "distinct_app_ids": obs.distinct_app_ids, "peak_rss_mib": _maxrss_mib(resource.RUSAGE_SELF),
-            "child_cpu_s": _cpu(resource.RUSAGE_SELF), "rss_before_probe_mib": baseline_rss}
+    return {
+        "wall_s": wall,
+        "records": data.total_records,
+        "users": obs.distinct_users,
+        "distinct_app_ids": obs.distinct_app_ids,
+        "peak_rss_mib": _maxrss_mib(resource.RUSAGE_SELF),
+        "child_cpu_s": _cpu(resource.RUSAGE_SELF),
+        "rss_before_probe_mib": baseline_rss,
+    }
 
 
 def child_main(args: argparse.Namespace) -> None:
@@ -90,8 +103,14 @@ def _tenant(records: int, days: int, query_seconds: float) -> tuple[Any, int]:
     eligible = sum(stop - start for _n, start, stop in _eligible(base))
     ratio = records / (eligible * days)
     fraction, per_user_per_day = (ratio, 1) if ratio < 1 else (1.0, round(ratio))
-    operations = {"MailItemsAccessed": {"record_type": "ExchangeItemAggregated", "users": fraction,
-                                        "per_user_per_day": per_user_per_day, "app_ids": MAILBOX_APPS}}
+    operations = {
+        "MailItemsAccessed": {
+            "record_type": "ExchangeItemAggregated",
+            "users": fraction,
+            "per_user_per_day": per_user_per_day,
+            "app_ids": MAILBOX_APPS,
+        }
+    }
     tenant = with_audit_log(base, query_seconds=query_seconds, page_size=1000, operations=operations)
     plan = audit_log_of(tenant).plan("MailItemsAccessed")
     assert plan is not None
@@ -130,27 +149,46 @@ def parent_main(args: argparse.Namespace) -> None:
         server_cpu = _cpu(resource.RUSAGE_SELF) - server_cpu
         assert result["records"] == expected, (result, expected)
         overhead = result["wall_s"] - args.query_seconds
-        rows.append({**result, "expected": expected, "pages": pages, "query_s": args.query_seconds,
-                     "overhead_s": overhead, "streaming_s": streaming, "server_page_s": server_s,
-                     "server_cpu_s": server_cpu,
-                     "poll_wait_s": max(0.0, overhead - streaming),
-                     "records_per_s": result["records"] / streaming if streaming else None})
+        rows.append(
+            {
+                **result,
+                "expected": expected,
+                "pages": pages,
+                "query_s": args.query_seconds,
+                "overhead_s": overhead,
+                "streaming_s": streaming,
+                "server_page_s": server_s,
+                "server_cpu_s": server_cpu,
+                "poll_wait_s": max(0.0, overhead - streaming),
+                "records_per_s": result["records"] / streaming if streaming else None,
+            }
+        )
         print(json.dumps(rows[-1]), flush=True)
-    print(json.dumps({"parent_children_maxrss_mib": _maxrss_mib(resource.RUSAGE_CHILDREN),
-                      "parent_self_maxrss_mib (server)": _maxrss_mib(resource.RUSAGE_SELF)}))
+    print(
+        json.dumps(
+            {
+                "parent_children_maxrss_mib": _maxrss_mib(resource.RUSAGE_CHILDREN),
+                "parent_self_maxrss_mib (server)": _maxrss_mib(resource.RUSAGE_SELF),
+            }
+        )
+    )
     _table(rows)
 
 
 def _table(rows: list[dict[str, Any]]) -> None:
     print()
-    print("| records | pages | distinct users | simulated query s | probe wall s | overhead s | "
-          "of which streaming s | records/s | probe CPU s | sandbox CPU s | probe peak RSS MiB (before probe) |")
+    print(
+        "| records | pages | distinct users | simulated query s | probe wall s | overhead s | "
+        "of which streaming s | records/s | probe CPU s | sandbox CPU s | probe peak RSS MiB (before probe) |"
+    )
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         rate = f"{r['records_per_s']:,.0f}" if r["records_per_s"] else "-"
-        print(f"| {r['records']:,} | {r['pages']:,} | {r['users']:,} | {r['query_s']:g} | {r['wall_s']:.1f} | "
-              f"{r['overhead_s']:.1f} | {r['streaming_s']:.1f} | {rate} | {r['child_cpu_s']:.1f} | "
-              f"{r['server_cpu_s']:.1f} | {r['peak_rss_mib']:.0f} ({r['rss_before_probe_mib']:.0f}) |")
+        print(
+            f"| {r['records']:,} | {r['pages']:,} | {r['users']:,} | {r['query_s']:g} | {r['wall_s']:.1f} | "
+            f"{r['overhead_s']:.1f} | {r['streaming_s']:.1f} | {rate} | {r['child_cpu_s']:.1f} | "
+            f"{r['server_cpu_s']:.1f} | {r['peak_rss_mib']:.0f} ({r['rss_before_probe_mib']:.0f}) |"
+        )
 
 
 def main() -> None:
@@ -158,8 +196,14 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--days", type=int, default=7)
     parser.add_argument("--query-seconds", type=float, default=30.0)
-    parser.add_argument("--poll", type=float, nargs=3, default=[1.0, 1.25, 5.0],
-                        metavar=("INITIAL", "FACTOR", "MAX"), help="poll back-off (the probe's defaults)")
+    parser.add_argument(
+        "--poll",
+        type=float,
+        nargs=3,
+        default=[1.0, 1.25, 5.0],
+        metavar=("INITIAL", "FACTOR", "MAX"),
+        help="poll back-off (the probe's defaults)",
+    )
     parser.add_argument("--keep-records", help="also stream the raw records to this JSON Lines file")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()

@@ -21,16 +21,28 @@ def ual_ingestion_enabled(ctx: CheckContext) -> Outcome:
     if enabled is True:
         silent = _silent_default_events(ctx)
         if silent:
-            return Outcome(Status.WARN, "Ingestion reads as enabled, but the probe found no record at all in its "
-                           f"window, not even of {', '.join(silent)}, which are on by default: check that recording "
-                           "really started and that the probe's account can search the log.", ev)
+            return Outcome(
+                Status.WARN,
+                "Ingestion reads as enabled, but the probe found no record at all in its "
+                f"window, not even of {', '.join(silent)}, which are on by default: check that recording "
+                "really started and that the probe's account can search the log.",
+                ev,
+            )
         return Outcome(Status.PASS, "Unified audit log ingestion is enabled.", ev)
     if observed:
-        return Outcome(Status.PASS, f"Ingestion setting unread, but {observed} audit records arrived in the probe "
-                       "window: ingestion is evidently on.", ev)
+        return Outcome(
+            Status.PASS,
+            f"Ingestion setting unread, but {observed} audit records arrived in the probe "
+            "window: ingestion is evidently on.",
+            ev,
+        )
     prov = ctx.evidence.exchange.admin_audit_log_config.provenance
-    return Outcome(Status.UNKNOWN, f"Ingestion setting not collected ({prov.reason}) and no probe records to "
-                   "infer it from.", ev, fix=prov.fix or EXCHANGE_READ_FIX)
+    return Outcome(
+        Status.UNKNOWN,
+        f"Ingestion setting not collected ({prov.reason}) and no probe records to infer it from.",
+        ev,
+        fix=prov.fix or EXCHANGE_READ_FIX,
+    )
 
 
 def _silent_default_events(ctx: CheckContext) -> list[str]:
@@ -61,8 +73,12 @@ def no_audit_bypass(ctx: CheckContext) -> Outcome:
     ev = {"bypass_mailboxes": fig.bypass_mailboxes, "associations_checked": total, "bypassed": ids[:SAMPLE]}
     if ids:
         more = f" (and {len(ids) - SAMPLE} more)" if len(ids) > SAMPLE else ""
-        return Outcome(Status.FAIL, f"{len(ids)} account(s) bypass mailbox auditing: "
-                       f"{', '.join(ids[:SAMPLE])}{more}. Nothing they do in mailboxes is logged.", ev)
+        return Outcome(
+            Status.FAIL,
+            f"{len(ids)} account(s) bypass mailbox auditing: "
+            f"{', '.join(ids[:SAMPLE])}{more}. Nothing they do in mailboxes is logged.",
+            ev,
+        )
     return Outcome(Status.PASS, f"None of the {total} audit bypass associations is enabled.", ev)
 
 
@@ -79,31 +95,52 @@ def mailbox_actions_audited(ctx: CheckContext) -> Outcome:
         "org_audit_disabled": fig.org_audit_disabled,
     }
     if fig.org_audit_disabled:
-        return Outcome(Status.FAIL, "Mailbox auditing is off organisation-wide (AuditDisabled True), so no "
-                       "mailbox audits anything regardless of its own settings.", ev)
+        return Outcome(
+            Status.FAIL,
+            "Mailbox auditing is off organisation-wide (AuditDisabled True), so no "
+            "mailbox audits anything regardless of its own settings.",
+            ev,
+        )
     missing = fig.mailboxes_missing_required_actions or 0
     if missing:
-        parts = [f"{lt}: " + ", ".join(f"{a} ({n})" for a, n in sorted(actions.items()))
-                 for lt, actions in sorted((fig.missing_by_action or {}).items())]
+        parts = [
+            f"{lt}: " + ", ".join(f"{a} ({n})" for a, n in sorted(actions.items()))
+            for lt, actions in sorted((fig.missing_by_action or {}).items())
+        ]
         configs = ctx.evidence.exchange.mailboxes.data.configurations if ctx.evidence.exchange.mailboxes.data else []
         lacking = [c for c in configs if missing_actions(c, fig.required_actions, ctx.kb)]
         ev["sample_mailboxes"] = [s for c in lacking for s in c.sample][:SAMPLE]  # type: ignore[assignment]
-        return Outcome(Status.FAIL, f"{missing} of {fig.user_mailboxes} user mailboxes do not audit every required "
-                       f"action; missing per logon type — {'; '.join(parts)}.", ev)
+        return Outcome(
+            Status.FAIL,
+            f"{missing} of {fig.user_mailboxes} user mailboxes do not audit every required "
+            f"action; missing per logon type — {'; '.join(parts)}.",
+            ev,
+        )
     in_scope = ctx.figures.licensing.users_in_scope
     unread = unread_for_settings(ctx.evidence, fig, in_scope, ingestion=False, partial=False)
     if unread:
-        return Outcome(Status.UNKNOWN, "No listed user mailbox lacks a required action, but "
-                       f"{'; '.join(t for t, _ in unread)}.", ev, fix=unread[0][1])
+        return Outcome(
+            Status.UNKNOWN,
+            f"No listed user mailbox lacks a required action, but {'; '.join(t for t, _ in unread)}.",
+            ev,
+            fix=unread[0][1],
+        )
     listed = fig.user_mailboxes or 0
     if in_scope and listed < in_scope:
-        cut = (" Exactly 1000 listed: Get-Mailbox stops there without -ResultSize Unlimited."
-               if listed == 1000 else "")
-        return Outcome(Status.WARN, f"All {listed} listed user mailboxes audit the required actions, but the "
-                       f"tenant has {in_scope} in-scope users: {in_scope - listed} have no mailbox in the evidence "
-                       "(a partial export, or mailboxes still on-premises) and were not checked." + cut, ev)
+        cut = " Exactly 1000 listed: Get-Mailbox stops there without -ResultSize Unlimited." if listed == 1000 else ""
+        return Outcome(
+            Status.WARN,
+            f"All {listed} listed user mailboxes audit the required actions, but the "
+            f"tenant has {in_scope} in-scope users: {in_scope - listed} have no mailbox in the evidence "
+            "(a partial export, or mailboxes still on-premises) and were not checked." + cut,
+            ev,
+        )
     if fig.mailboxes_audit_disabled:
-        return Outcome(Status.WARN, f"All mailboxes list the required actions, but {fig.mailboxes_audit_disabled} "
-                       "have AuditEnabled False.", ev)
-    return Outcome(Status.PASS, f"All {fig.user_mailboxes} user mailboxes audit the required actions for every "
-                   "logon type.", ev)
+        return Outcome(
+            Status.WARN,
+            f"All mailboxes list the required actions, but {fig.mailboxes_audit_disabled} have AuditEnabled False.",
+            ev,
+        )
+    return Outcome(
+        Status.PASS, f"All {fig.user_mailboxes} user mailboxes audit the required actions for every logon type.", ev
+    )

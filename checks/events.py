@@ -15,63 +15,100 @@ def _event(ctx: CheckContext, name: str) -> Outcome:
     if name not in ctx.profile.required_events:
         return Outcome(Status.NOT_APPLICABLE, f"{name} is not required by the {ctx.profile.name} profile.", ev)
     if fig.available is None:
-        return Outcome(Status.UNKNOWN, "The tenant's audit tier is unknown (subscriptions not collected).", ev,
-                       fix="LicenseAssignment.Read.All")
+        return Outcome(
+            Status.UNKNOWN,
+            "The tenant's audit tier is unknown (subscriptions not collected).",
+            ev,
+            fix="LicenseAssignment.Read.All",
+        )
     if fig.available is False:
         return Outcome(Status.FAIL, f"{name} needs Audit ({fig.tier_needed.title()}), which the tenant lacks.", ev)
     event = ctx.kb.events[name]
     audit = ctx.figures.audit
     if audit.ual_ingestion_enabled is False:
-        return Outcome(Status.FAIL, f"Unified audit log ingestion is disabled (AUD-01): no {name} record is "
-                       "written, whatever the mailbox settings say.", ev,
-                       remediation="Set-AdminAuditLogConfig -UnifiedAuditLogIngestionEnabled $true (Exchange Online "
-                       "PowerShell), then verify records arrive with a Purview audit search.", caused_by="AUD-01")
+        return Outcome(
+            Status.FAIL,
+            f"Unified audit log ingestion is disabled (AUD-01): no {name} record is "
+            "written, whatever the mailbox settings say.",
+            ev,
+            remediation="Set-AdminAuditLogConfig -UnifiedAuditLogIngestionEnabled $true (Exchange Online "
+            "PowerShell), then verify records arrive with a Purview audit search.",
+            caused_by="AUD-01",
+        )
     if fig.audited_mailboxes is not None and user_mailboxes and fig.audited_mailboxes < user_mailboxes:
         missing = user_mailboxes - fig.audited_mailboxes
         default_note = "" if event.default_on else " It is off by default and must be added to AuditOwner."
-        scope = (f"for every logon type ({', '.join(event.logon_types)})" if len(event.logon_types) > 1
-                 else f"for the {event.logon_types[0]} logon type")
-        seen = (f" The log shows it for {fig.observed_users} users, from the mailboxes that do audit it."
-                if fig.observed_users else "")
-        return Outcome(Status.FAIL, f"{missing} of {user_mailboxes} user mailboxes do not audit "
-                       f"{event.mailbox_action} {scope}.{default_note}{seen}", ev,
-                       caused_by="AUD-04" if "AUD-04" in ctx.profile.checks else None)
+        scope = (
+            f"for every logon type ({', '.join(event.logon_types)})"
+            if len(event.logon_types) > 1
+            else f"for the {event.logon_types[0]} logon type"
+        )
+        seen = (
+            f" The log shows it for {fig.observed_users} users, from the mailboxes that do audit it."
+            if fig.observed_users
+            else ""
+        )
+        return Outcome(
+            Status.FAIL,
+            f"{missing} of {user_mailboxes} user mailboxes do not audit "
+            f"{event.mailbox_action} {scope}.{default_note}{seen}",
+            ev,
+            caused_by="AUD-04" if "AUD-04" in ctx.profile.checks else None,
+        )
     if fig.probe_unavailable is not None:
         prov = ctx.evidence.audit_probe.provenance
         probe = ctx.evidence.audit_probe.data
         failed = [q for q in (probe.queries if probe else []) if event.operation in q.operations and q.error]
-        return Outcome(Status.UNKNOWN, f"The event probe was requested but gave no observations "
-                       f"({fig.probe_unavailable}); whether {name} arrives in the log is not known.", ev,
-                       fix=(failed[0].fix if failed else None) or prov.fix
-                       or "AuditLogsQuery.Read.All (Global cloud only)")
+        return Outcome(
+            Status.UNKNOWN,
+            f"The event probe was requested but gave no observations "
+            f"({fig.probe_unavailable}); whether {name} arrives in the log is not known.",
+            ev,
+            fix=(failed[0].fix if failed else None) or prov.fix or "AuditLogsQuery.Read.All (Global cloud only)",
+        )
     if fig.observed_users is None:
         if fig.audited_mailboxes is None:
             prov = ctx.evidence.exchange.mailboxes.provenance
-            return Outcome(Status.UNKNOWN, f"{name} is available, but neither mailbox settings ({prov.reason}) nor "
-                           "the audit log were read.", ev,
-                           fix=prov.fix or "Exchange.ManageAsApp + Global Reader, or AuditLogsQuery.Read.All")
-        unread = unread_for_settings(ctx.evidence, ctx.figures.audit, ctx.figures.licensing.users_in_scope,
-                                     ingestion=True, partial=True)
+            return Outcome(
+                Status.UNKNOWN,
+                f"{name} is available, but neither mailbox settings ({prov.reason}) nor the audit log were read.",
+                ev,
+                fix=prov.fix or "Exchange.ManageAsApp + Global Reader, or AuditLogsQuery.Read.All",
+            )
+        unread = unread_for_settings(
+            ctx.evidence, ctx.figures.audit, ctx.figures.licensing.users_in_scope, ingestion=True, partial=True
+        )
         if unread:
-            return Outcome(Status.UNKNOWN, f"{name} is available and in the audit settings of "
-                           f"{fig.audited_mailboxes} user mailboxes, but {'; '.join(t for t, _ in unread)}: "
-                           "whether it is recorded is not known (or run with --probe-events DAYS).", ev,
-                           fix=unread[0][1])
-        return Outcome(Status.PASS, f"{name} is available and audited by all {fig.audited_mailboxes} user mailboxes "
-                       "(not verified in the log: run with --probe-events DAYS).", ev)
+            return Outcome(
+                Status.UNKNOWN,
+                f"{name} is available and in the audit settings of "
+                f"{fig.audited_mailboxes} user mailboxes, but {'; '.join(t for t, _ in unread)}: "
+                "whether it is recorded is not known (or run with --probe-events DAYS).",
+                ev,
+                fix=unread[0][1],
+            )
+        return Outcome(
+            Status.PASS,
+            f"{name} is available and audited by all {fig.audited_mailboxes} user mailboxes "
+            "(not verified in the log: run with --probe-events DAYS).",
+            ev,
+        )
     if fig.observed_users == 0:
         probe = ctx.evidence.audit_probe.data
         days = (probe.window_end - probe.window_start).days if probe else "?"
-        return Outcome(Status(ctx.profile.missing_event_status),
-                       f"{name} should be logged, but no {name} record arrived in the last {days} days. Check "
-                       "that the users' licences include the event, that mailboxes keep the default audit set, "
-                       "and search the log in Purview for the operation.", ev)
+        return Outcome(
+            Status(ctx.profile.missing_event_status),
+            f"{name} should be logged, but no {name} record arrived in the last {days} days. Check "
+            "that the users' licences include the event, that mailboxes keep the default audit set, "
+            "and search the log in Purview for the operation.",
+            ev,
+        )
     cov = f" ({fig.coverage_pct}% of in-scope users)" if fig.coverage_pct is not None else ""
     bound = " at least" if fig.lower_bound else ""
-    audited = ("audited by mailbox settings" if fig.audited_mailboxes is not None
-               else "(mailbox settings not read)")
-    return Outcome(Status.PASS, f"{name} is available, {audited}, and observed for{bound} {fig.observed_users} users"
-                   f"{cov}.", ev)
+    audited = "audited by mailbox settings" if fig.audited_mailboxes is not None else "(mailbox settings not read)"
+    return Outcome(
+        Status.PASS, f"{name} is available, {audited}, and observed for{bound} {fig.observed_users} users{cov}.", ev
+    )
 
 
 @check("EVT-01")

@@ -13,8 +13,12 @@ ONE_YEAR = 365
 def _unavailable(ctx: CheckContext) -> Outcome | None:
     r = ctx.figures.retention
     if r.unavailable:
-        return Outcome(Status.UNKNOWN, f"Effective retention cannot be computed: {r.unavailable}.",
-                       {"reason": r.unavailable}, fix=r.fix)
+        return Outcome(
+            Status.UNKNOWN,
+            f"Effective retention cannot be computed: {r.unavailable}.",
+            {"reason": r.unavailable},
+            fix=r.fix,
+        )
     return None
 
 
@@ -33,13 +37,22 @@ def _workloads_meet(ctx: CheckContext, workloads: tuple[str, ...], what: str) ->
     }
     short = {w: v for w, v in rows.items() if v.users_short}
     if not short and ctx.figures.audit.ual_ingestion_enabled is False:
-        return Outcome(Status.FAIL, f"{what}: the policies would keep records at least {need} days, but unified "
-                       "audit log ingestion is disabled (AUD-01): no records are being written, so none are "
-                       "retained.", ev, remediation="Set-AdminAuditLogConfig -UnifiedAuditLogIngestionEnabled $true "
-                       "(Exchange Online PowerShell)", caused_by="AUD-01")
+        return Outcome(
+            Status.FAIL,
+            f"{what}: the policies would keep records at least {need} days, but unified "
+            "audit log ingestion is disabled (AUD-01): no records are being written, so none are "
+            "retained.",
+            ev,
+            remediation="Set-AdminAuditLogConfig -UnifiedAuditLogIngestionEnabled $true (Exchange Online PowerShell)",
+            caused_by="AUD-01",
+        )
     if not short:
-        return Outcome(Status.PASS, f"{what}: every in-scope user's records are retained at least {need} days "
-                       f"(minimum {min((v.effective_days_min or 0) for v in rows.values())} days).", ev)
+        return Outcome(
+            Status.PASS,
+            f"{what}: every in-scope user's records are retained at least {need} days "
+            f"(minimum {min((v.effective_days_min or 0) for v in rows.values())} days).",
+            ev,
+        )
     causes = sorted({c for v in short.values() for c in v.causes})
     ev["causes"] = causes
     # every short user is short because of a policy, and a year suffices: editing policies fixes it
@@ -50,11 +63,17 @@ def _workloads_meet(ctx: CheckContext, workloads: tuple[str, ...], what: str) ->
     override = ""
     if r.overridden_policies:
         o = r.overridden_policies[0]
-        override = (f" A shorter higher-priority policy wins: '{o['policy']}' (priority {o['priority']}, "
-                    f"{o['days']} days) overrides '{o['overrides']}' (priority {o['overridden_priority']}, "
-                    f"{o['overridden_days']} days).")
-    return Outcome(Status.FAIL, f"{what}: up to {worst} in-scope users fall short of {need} days — {lines}."
-                   f"{override} Causes: {'; '.join(causes)}.", ev)
+        override = (
+            f" A shorter higher-priority policy wins: '{o['policy']}' (priority {o['priority']}, "
+            f"{o['days']} days) overrides '{o['overrides']}' (priority {o['overridden_priority']}, "
+            f"{o['overridden_days']} days)."
+        )
+    return Outcome(
+        Status.FAIL,
+        f"{what}: up to {worst} in-scope users fall short of {need} days — {lines}."
+        f"{override} Causes: {'; '.join(causes)}.",
+        ev,
+    )
 
 
 @check("RET-01")
@@ -79,30 +98,48 @@ def _export_covers(ctx: CheckContext, days: int) -> bool | None:
 def long_retention_backed(ctx: CheckContext) -> Outcome:
     r = ctx.figures.retention
     need = max(r.required.searchable_days, r.required.retrievable_days)
-    ev: dict[str, object] = {"required_days": need, "ten_year_without_addon": r.ten_year_without_addon,
-                             "ten_year_addon_users": ctx.figures.licensing.ten_year_addon_users}
+    ev: dict[str, object] = {
+        "required_days": need,
+        "ten_year_without_addon": r.ten_year_without_addon,
+        "ten_year_addon_users": ctx.figures.licensing.ten_year_addon_users,
+    }
     if need <= ONE_YEAR and not r.ten_year_without_addon:
         return Outcome(Status.NOT_APPLICABLE, f"The profile requires no retention beyond one year ({need} days).", ev)
     if r.ten_year_without_addon:
-        return Outcome(Status.FAIL, "Multi-year policies cover users without the 10-year add-on, whose records are "
-                       f"kept at most one year: {', '.join(r.ten_year_without_addon)}.", ev)
+        return Outcome(
+            Status.FAIL,
+            "Multi-year policies cover users without the 10-year add-on, whose records are "
+            f"kept at most one year: {', '.join(r.ten_year_without_addon)}.",
+            ev,
+        )
     early = _unavailable(ctx)
     if early:
         return early
     in_tenant_short = sum(w.users_short_retrievable or 0 for w in r.workloads.values())
     ev["users_short_of_retrievable"] = in_tenant_short
     if in_tenant_short == 0:
-        return Outcome(Status.PASS, f"Every in-scope user's records are kept {need} days in Purview "
-                       "(10-year add-on and policies).", ev)
+        return Outcome(
+            Status.PASS,
+            f"Every in-scope user's records are kept {need} days in Purview (10-year add-on and policies).",
+            ev,
+        )
     covered = _export_covers(ctx, need)
     ev["export_covers"] = covered
     if covered:
-        return Outcome(Status.PASS, f"Purview keeps less than {need} days for some users, but an attested export "
-                       f"keeps logs {ctx.evidence.log_export.data.siem_retention_days} days.", ev)  # type: ignore[union-attr]
+        return Outcome(
+            Status.PASS,
+            f"Purview keeps less than {need} days for some users, but an attested export "
+            f"keeps logs {ctx.evidence.log_export.data.siem_retention_days} days.",
+            ev,
+        )  # type: ignore[union-attr]
     if covered is None:
         prov = ctx.evidence.log_export.provenance
-        return Outcome(Status.UNKNOWN, f"Purview retention falls short of {need} days and log export evidence was "
-                       f"not collected ({prov.reason}).", ev, fix=prov.fix or "an export attestation")
+        return Outcome(
+            Status.UNKNOWN,
+            f"Purview retention falls short of {need} days and log export evidence was not collected ({prov.reason}).",
+            ev,
+            fix=prov.fix or "an export attestation",
+        )
     return Outcome(Status.FAIL, f"Neither Purview retention nor an attested export keeps logs {need} days.", ev)
 
 
@@ -119,14 +156,26 @@ def entra_logs_kept(ctx: CheckContext) -> Outcome:
     export = ctx.evidence.log_export.data
     if export is None:
         prov = ctx.evidence.log_export.provenance
-        return Outcome(Status.UNKNOWN, f"Entra keeps logs {in_tenant} days in the tenant, less than {need}; "
-                       f"diagnostic settings were not collected ({prov.reason}).", ev,
-                       fix=prov.fix or "an attestation (--attest) listing the Entra diagnostic settings")
-    good = [d.name for d in export.entra_diagnostic_settings
-            if {"SignInLogs", "AuditLogs"} <= set(d.categories) and d.destinations
-            and (d.retention_days is None or d.retention_days == 0 or d.retention_days >= need)]
+        return Outcome(
+            Status.UNKNOWN,
+            f"Entra keeps logs {in_tenant} days in the tenant, less than {need}; "
+            f"diagnostic settings were not collected ({prov.reason}).",
+            ev,
+            fix=prov.fix or "an attestation (--attest) listing the Entra diagnostic settings",
+        )
+    good = [
+        d.name
+        for d in export.entra_diagnostic_settings
+        if {"SignInLogs", "AuditLogs"} <= set(d.categories)
+        and d.destinations
+        and (d.retention_days is None or d.retention_days == 0 or d.retention_days >= need)
+    ]
     ev["diagnostic_settings"] = [d.name for d in export.entra_diagnostic_settings]
     if good:
         return Outcome(Status.PASS, f"Entra logs are exported by diagnostic setting(s) {', '.join(good)}.", ev)
-    return Outcome(Status.FAIL, f"Entra keeps logs {in_tenant} days and no diagnostic setting exports SignInLogs "
-                   f"and AuditLogs for {need} days.", ev)
+    return Outcome(
+        Status.FAIL,
+        f"Entra keeps logs {in_tenant} days and no diagnostic setting exports SignInLogs "
+        f"and AuditLogs for {need} days.",
+        ev,
+    )

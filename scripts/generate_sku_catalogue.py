@@ -28,21 +28,29 @@ def build(csv_path: Path) -> dict[str, object]:
     with csv_path.open(encoding="utf-8-sig", newline="") as fh:
         for row in csv.DictReader(fh):
             sku_id = row["GUID"].strip().lower()
-            entry = skus.setdefault(sku_id, {
-                "sku_id": sku_id,
-                "sku_part_number": row["String_Id"].strip(),
-                "display_name": row["Product_Display_Name"].strip(),
-                "service_plans": [],
-            })
+            entry = skus.setdefault(
+                sku_id,
+                {
+                    "sku_id": sku_id,
+                    "sku_part_number": row["String_Id"].strip(),
+                    "display_name": row["Product_Display_Name"].strip(),
+                    "service_plans": [],
+                },
+            )
             plan = {"id": row["Service_Plan_Id"].strip().lower(), "name": row["Service_Plan_Name"].strip()}
             if plan not in entry["service_plans"]:  # type: ignore[operator]
                 entry["service_plans"].append(plan)  # type: ignore[union-attr]
     knowledge = yaml.safe_load((ROOT / "assessor" / "knowledge" / "audit.yaml").read_text(encoding="utf-8"))
     for extra in knowledge.get("extra_skus", []):
-        skus.setdefault(extra["sku_id"], {
-            "sku_id": extra["sku_id"], "sku_part_number": extra["sku_part_number"],
-            "display_name": extra["display_name"], "service_plans": extra["service_plans"],
-        })
+        skus.setdefault(
+            extra["sku_id"],
+            {
+                "sku_id": extra["sku_id"],
+                "sku_part_number": extra["sku_part_number"],
+                "display_name": extra["display_name"],
+                "service_plans": extra["service_plans"],
+            },
+        )
     return {
         "source": "Microsoft Learn: Product names and service plan identifiers for licensing (CSV)",
         "source_file": csv_path.name,

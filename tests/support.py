@@ -41,5 +41,3 @@ def finding(report: Report, check_id: str) -> Any:
 
 def not_collected(reason: str = "denied in test", fix: str = "Some.Permission") -> dict[str, Any]:
     return {"provenance": {"status": "not_collected", "reason": reason, "fix": fix}}
-
-

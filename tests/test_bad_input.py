@@ -39,8 +39,14 @@ def test_corpus_is_complete() -> None:
 def test_bad_evidence_exit_2_one_line(name: str, tmp_path: Path) -> None:
     path = CORPUS / name
     out = tmp_path / "out"
-    res = subprocess.run([sys.executable, "-m", "assessor", "assess", "--evidence", str(path), "--format", "json",
-                          "--output", str(out)], capture_output=True, text=True, cwd=ROOT, timeout=60, check=False)
+    res = subprocess.run(
+        [sys.executable, "-m", "assessor", "assess", "--evidence", str(path), "--format", "json", "--output", str(out)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+        check=False,
+    )
     assert res.returncode == 2, res.stderr
     assert "Traceback" not in res.stderr
     lines = res.stderr.strip().splitlines()

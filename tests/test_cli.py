@@ -12,24 +12,62 @@ from pathlib import Path
 import pytest
 from support import EXAMPLES, ROOT, evidence_examples
 
-REPORT_KEYS = {"schema", "tenant", "profile", "generated_at", "tool_version", "summary", "findings", "licensing",
-               "retention", "audit", "events"}
-LICENSING_KEYS = {"audit_tier", "users_total", "users_in_scope", "users_without_premium_audit", "privileged_users",
-                  "privileged_users_without_premium_audit", "premium_audit_seats_unassigned",
-                  "suspended_or_warning_skus", "recommendation"}
-FINDING_KEYS = {"check_id", "title", "status", "severity", "message", "evidence", "remediation", "references",
-                "controls"}
+REPORT_KEYS = {
+    "schema",
+    "tenant",
+    "profile",
+    "generated_at",
+    "tool_version",
+    "summary",
+    "findings",
+    "licensing",
+    "retention",
+    "audit",
+    "events",
+}
+LICENSING_KEYS = {
+    "audit_tier",
+    "users_total",
+    "users_in_scope",
+    "users_without_premium_audit",
+    "privileged_users",
+    "privileged_users_without_premium_audit",
+    "premium_audit_seats_unassigned",
+    "suspended_or_warning_skus",
+    "recommendation",
+}
+FINDING_KEYS = {
+    "check_id",
+    "title",
+    "status",
+    "severity",
+    "message",
+    "evidence",
+    "remediation",
+    "references",
+    "controls",
+}
 
 
 def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "assessor", *args], capture_output=True, text=True, cwd=cwd,
-                          timeout=120, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "assessor", *args], capture_output=True, text=True, cwd=cwd, timeout=120, check=False
+    )
 
 
 @pytest.mark.parametrize("example", [p.name for p in evidence_examples()])
 def test_assess_examples_write_full_report(example: str, tmp_path: Path) -> None:
-    res = run("assess", "--evidence", str(EXAMPLES / example), "--format", "json,console", "--output",
-              str(tmp_path), "--date", "2026-11-25")
+    res = run(
+        "assess",
+        "--evidence",
+        str(EXAMPLES / example),
+        "--format",
+        "json,console",
+        "--output",
+        str(tmp_path),
+        "--date",
+        "2026-11-25",
+    )
     assert res.returncode == 0, res.stderr
     doc = json.loads((tmp_path / "report.json").read_text())
     assert set(doc) >= REPORT_KEYS
@@ -39,10 +77,18 @@ def test_assess_examples_write_full_report(example: str, tmp_path: Path) -> None
     for w in doc["retention"]["workloads"].values():
         assert {"effective_days_min", "users_short"} <= set(w)
     assert {"searchable_days", "retrievable_days"} <= set(doc["retention"]["required"])
-    assert {"ual_ingestion_enabled", "org_audit_disabled", "bypass_mailboxes",
-            "mailboxes_missing_mailitemsaccessed"} <= set(doc["audit"])
-    assert set(doc["events"]) == {"MailItemsAccessed", "Send", "SearchQueryInitiatedExchange",
-                                  "SearchQueryInitiatedSharePoint"}
+    assert {
+        "ual_ingestion_enabled",
+        "org_audit_disabled",
+        "bypass_mailboxes",
+        "mailboxes_missing_mailitemsaccessed",
+    } <= set(doc["audit"])
+    assert set(doc["events"]) == {
+        "MailItemsAccessed",
+        "Send",
+        "SearchQueryInitiatedExchange",
+        "SearchQueryInitiatedSharePoint",
+    }
     for e in doc["events"].values():
         assert {"available", "audited_mailboxes", "observed_users"} <= set(e)
     assert len(doc["findings"]) == 18
@@ -70,11 +116,14 @@ def test_profiles_and_schema() -> None:
     assert "properties" in schema and "tenant" in schema["properties"]
 
 
-@pytest.mark.parametrize(("content", "fragment"), [
-    ("{", "not valid JSON"),
-    ('{"schema": "assessor.evidence/1"}', "tenant: Field required"),
-    ('{"schema": "other/9"}', "schema: expected"),
-])
+@pytest.mark.parametrize(
+    ("content", "fragment"),
+    [
+        ("{", "not valid JSON"),
+        ('{"schema": "assessor.evidence/1"}', "tenant: Field required"),
+        ('{"schema": "other/9"}', "schema: expected"),
+    ],
+)
 def test_malformed_evidence_is_one_line_exit_2(tmp_path: Path, content: str, fragment: str) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text(content)
@@ -89,8 +138,18 @@ def test_malformed_evidence_is_one_line_exit_2(tmp_path: Path, content: str, fra
 
 def test_bad_input_keeps_existing_output(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    assert run("assess", "--evidence", str(EXAMPLES / "e3-standard-ingestion-off.json"), "--format", "json",
-               "--output", str(out)).returncode == 0
+    assert (
+        run(
+            "assess",
+            "--evidence",
+            str(EXAMPLES / "e3-standard-ingestion-off.json"),
+            "--format",
+            "json",
+            "--output",
+            str(out),
+        ).returncode
+        == 0
+    )
     before = (out / "report.json").read_text()
     bad = tmp_path / "bad.json"
     bad.write_text("[]")
@@ -98,20 +157,23 @@ def test_bad_input_keeps_existing_output(tmp_path: Path) -> None:
     assert (out / "report.json").read_text() == before
 
 
-@pytest.mark.parametrize("args", [
-    ("assess", "--evidence", "nope.json"),
-    ("assess", "--evidence", "examples/e3-standard-ingestion-off.json", "--format", "pdf"),
-    ("assess", "--evidence", "examples/e3-standard-ingestion-off.json", "--profile", "nope"),
-    ("assess", "--evidence", "examples/e3-standard-ingestion-off.json", "--date", "yesterday"),
-    ("assess", "--evidence", "examples/e3-standard-ingestion-off.json", "--format", "json"),
-    ("assess", "--bogus"),
-    ("schema", "nothing"),
-    # collection options where nothing is collected would be silently ignored: refused instead
-    ("assess", "--evidence", "examples/e3-standard-ingestion-off.json", "--tenant", "contoso.com"),
-    ("assess", "--evidence", "examples/e3-standard-ingestion-off.json", "--users", "detail"),
-    ("assess", "--sandbox", "contoso", "--auth", "secret"),
-    ("assess", "--sandbox", "contoso", "--graph-endpoint", "http://127.0.0.1:9/v1.0"),
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("assess", "--evidence", "nope.json"),
+        ("assess", "--evidence", "examples/e3-standard-ingestion-off.json", "--format", "pdf"),
+        ("assess", "--evidence", "examples/e3-standard-ingestion-off.json", "--profile", "nope"),
+        ("assess", "--evidence", "examples/e3-standard-ingestion-off.json", "--date", "yesterday"),
+        ("assess", "--evidence", "examples/e3-standard-ingestion-off.json", "--format", "json"),
+        ("assess", "--bogus"),
+        ("schema", "nothing"),
+        # collection options where nothing is collected would be silently ignored: refused instead
+        ("assess", "--evidence", "examples/e3-standard-ingestion-off.json", "--tenant", "contoso.com"),
+        ("assess", "--evidence", "examples/e3-standard-ingestion-off.json", "--users", "detail"),
+        ("assess", "--sandbox", "contoso", "--auth", "secret"),
+        ("assess", "--sandbox", "contoso", "--graph-endpoint", "http://127.0.0.1:9/v1.0"),
+    ],
+)
 def test_usage_errors_exit_2_one_line(args: tuple[str, ...]) -> None:
     res = run(*args)
     assert res.returncode == 2, res.stderr
@@ -132,8 +194,19 @@ def test_verify(tmp_path: Path) -> None:
 
 
 def test_attestation_feeds_export_checks(tmp_path: Path) -> None:
-    res = run("assess", "--evidence", str(EXAMPLES / "e3-standard-ingestion-off.json"), "--profile", "omb-m-21-31",
-              "--attest", str(ROOT / "examples" / "attestation.yaml"), "--format", "json", "--output", str(tmp_path))
+    res = run(
+        "assess",
+        "--evidence",
+        str(EXAMPLES / "e3-standard-ingestion-off.json"),
+        "--profile",
+        "omb-m-21-31",
+        "--attest",
+        str(ROOT / "examples" / "attestation.yaml"),
+        "--format",
+        "json",
+        "--output",
+        str(tmp_path),
+    )
     assert res.returncode == 0, res.stderr
     doc = json.loads((tmp_path / "report.json").read_text())
     by_id = {f["check_id"]: f for f in doc["findings"]}
@@ -148,8 +221,19 @@ def test_attestation_feeds_export_checks(tmp_path: Path) -> None:
 
 
 def test_detail_mode_csv_writes_the_per_user_gap_list(tmp_path: Path) -> None:
-    res = run("assess", "--sandbox", "contoso", "--users", "detail", "--format", "csv,json", "--output",
-              str(tmp_path), "--date", "2026-11-25")
+    res = run(
+        "assess",
+        "--sandbox",
+        "contoso",
+        "--users",
+        "detail",
+        "--format",
+        "csv,json",
+        "--output",
+        str(tmp_path),
+        "--date",
+        "2026-11-25",
+    )
     assert res.returncode == 0, res.stderr
     report = json.loads((tmp_path / "report.json").read_text())
     with (tmp_path / "user-gaps.csv").open(newline="") as fh:
@@ -166,9 +250,29 @@ def test_detail_mode_csv_writes_the_per_user_gap_list(tmp_path: Path) -> None:
 
 def test_pseudonymized_gap_list_matches_the_report(tmp_path: Path) -> None:
     env = {**os.environ, "ASSESSOR_PSEUDONYM_KEY": "test-key"}
-    res = subprocess.run([sys.executable, "-m", "assessor", "assess", "--sandbox", "contoso", "--users", "detail",
-                          "--format", "csv,json", "--output", str(tmp_path), "--pseudonymize"],
-                         capture_output=True, text=True, cwd=ROOT, timeout=120, check=False, env=env)
+    res = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "assessor",
+            "assess",
+            "--sandbox",
+            "contoso",
+            "--users",
+            "detail",
+            "--format",
+            "csv,json",
+            "--output",
+            str(tmp_path),
+            "--pseudonymize",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+        check=False,
+        env=env,
+    )
     assert res.returncode == 0, res.stderr
     text = (tmp_path / "user-gaps.csv").read_text()
     assert "@contoso.com" not in text and "8b4e2f10-" not in text
@@ -185,8 +289,15 @@ def test_pseudonymized_gap_list_matches_the_report(tmp_path: Path) -> None:
 def test_assessing_altered_evidence_warns(tmp_path: Path) -> None:
     doc = json.loads((EXAMPLES / "mixed-e5-e3-priority-trap.json").read_text())
     assert doc["meta"]["sha256"]
-    res = run("assess", "--evidence", str(EXAMPLES / "mixed-e5-e3-priority-trap.json"), "--format", "json",
-              "--output", str(tmp_path / "a"))
+    res = run(
+        "assess",
+        "--evidence",
+        str(EXAMPLES / "mixed-e5-e3-priority-trap.json"),
+        "--format",
+        "json",
+        "--output",
+        str(tmp_path / "a"),
+    )
     assert res.returncode == 0 and "warning" not in res.stderr
     doc["tenant"]["name"] = "Someone Else"
     altered = tmp_path / "altered.json"

@@ -30,15 +30,20 @@ def test_wrong_schema_version(mixed: dict[str, Any]) -> None:
         parse_evidence(mixed)
 
 
-@pytest.mark.parametrize(("mutate", "field"), [
-    (lambda d: d["tenant"].pop("id"), "tenant.id"),
-    (lambda d: d["skus"]["data"][0].update(capability_status="Bogus"), "skus.data[0].capability_status"),
-    (lambda d: d["users"]["data"]["counts"].update(in_scope=-1), "users.data.counts.in_scope"),
-    (lambda d: d["exchange"]["bypass"]["provenance"].update(status="maybe"), "exchange.bypass.provenance.status"),
-    (lambda d: d["exchange"]["retention_policies"]["data"]["policies"][0].update(priority=0),
-     "exchange.retention_policies.data.policies[0].priority"),
-    (lambda d: d.update(unexpected=1), "unexpected"),
-])
+@pytest.mark.parametrize(
+    ("mutate", "field"),
+    [
+        (lambda d: d["tenant"].pop("id"), "tenant.id"),
+        (lambda d: d["skus"]["data"][0].update(capability_status="Bogus"), "skus.data[0].capability_status"),
+        (lambda d: d["users"]["data"]["counts"].update(in_scope=-1), "users.data.counts.in_scope"),
+        (lambda d: d["exchange"]["bypass"]["provenance"].update(status="maybe"), "exchange.bypass.provenance.status"),
+        (
+            lambda d: d["exchange"]["retention_policies"]["data"]["policies"][0].update(priority=0),
+            "exchange.retention_policies.data.policies[0].priority",
+        ),
+        (lambda d: d.update(unexpected=1), "unexpected"),
+    ],
+)
 def test_error_names_the_field(mixed: dict[str, Any], mutate: Any, field: str) -> None:
     mutate(mixed)
     with pytest.raises(EvidenceError) as err:
@@ -56,8 +61,10 @@ def test_inconsistent_documents_are_rejected(mixed: dict[str, Any]) -> None:
     with pytest.raises(EvidenceError, match="add up"):
         parse_evidence(bad)
     bad = copy.deepcopy(mixed)
-    bad["exchange"]["bypass"] = {"provenance": {"status": "not_collected", "reason": "x"}, "data": {
-        "total_associations": 1}}
+    bad["exchange"]["bypass"] = {
+        "provenance": {"status": "not_collected", "reason": "x"},
+        "data": {"total_associations": 1},
+    }
     with pytest.raises(EvidenceError, match="must not carry data"):
         parse_evidence(bad)
     bad = copy.deepcopy(mixed)
@@ -68,8 +75,12 @@ def test_inconsistent_documents_are_rejected(mixed: dict[str, Any]) -> None:
 
 
 def test_file_level_errors(tmp_path: Path) -> None:
-    for content, expected in [(b"{not json", "not valid JSON"), (b"\xff\xfe\x00", "UTF-8"), (b"[]", "JSON object"),
-                              (b"[" * 100000, "nested too deeply|not valid JSON")]:
+    for content, expected in [
+        (b"{not json", "not valid JSON"),
+        (b"\xff\xfe\x00", "UTF-8"),
+        (b"[]", "JSON object"),
+        (b"[" * 100000, "nested too deeply|not valid JSON"),
+    ]:
         p = tmp_path / "e.json"
         p.write_bytes(content)
         with pytest.raises(EvidenceError, match=expected):
@@ -90,7 +101,7 @@ def test_seal_detects_tampering(tmp_path: Path) -> None:
 
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-10**12, 10**12) | st.floats(allow_nan=False) | st.text(max_size=20),
+    st.none() | st.booleans() | st.integers(-(10**12), 10**12) | st.floats(allow_nan=False) | st.text(max_size=20),
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4),
     max_leaves=30,
 )
@@ -103,9 +114,16 @@ def test_arbitrary_json_is_evidence_error(value: Any) -> None:
         parse_evidence(value)
 
 
-SECTION_PATHS = [("tenant",), ("skus",), ("users", "data", "counts"), ("privileged", "data"),
-                 ("exchange", "mailboxes", "data"), ("exchange", "retention_policies", "data", "policies"),
-                 ("audit_probe",), ("meta",)]
+SECTION_PATHS = [
+    ("tenant",),
+    ("skus",),
+    ("users", "data", "counts"),
+    ("privileged", "data"),
+    ("exchange", "mailboxes", "data"),
+    ("exchange", "retention_policies", "data", "policies"),
+    ("audit_probe",),
+    ("meta",),
+]
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -61,8 +61,11 @@ MANIFESTS: dict[str, tuple[str, str]] = {
     "deep.yaml": (DEEP + "version: 1\ntenants:\n  - sandbox: contoso\n", "YAML"),
     "separators.yaml": ("version: 1\ntenants:\n  - domain: ../../escape\n    auth: {mode: token}\n", "domain"),
     "sandbox-path.yaml": ("version: 1\ntenants:\n  - sandbox: ../../escape\n", "sandbox"),
-    "inline-secret.yaml": ("version: 1\ntenants:\n  - domain: contoso.com\n    auth: {mode: secret, client_id: "
-                           "11111111-2222-4333-8444-555555555555, secret: hunter2-SECRET}\n", "secret"),
+    "inline-secret.yaml": (
+        "version: 1\ntenants:\n  - domain: contoso.com\n    auth: {mode: secret, client_id: "
+        "11111111-2222-4333-8444-555555555555, secret: hunter2-SECRET}\n",
+        "secret",
+    ),
     "huge-cell.csv": ('domain,auth\n"' + "a" * 200_000 + '",token\n', "not valid CSV"),
     "nul.csv": ("domain,auth\ncontoso.com\x00,token\n", "field domain"),
 }
@@ -94,8 +97,9 @@ def test_hostile_profile(name: str, tmp_path: Path, capsys: pytest.CaptureFixtur
     path = tmp_path / name
     path.write_text(PROFILES[name], encoding="utf-8")
     out = tmp_path / "out"
-    line = one_line_exit_2(capsys, "assess", "--evidence", str(EVIDENCE), "--profile", str(path),
-                           "--format", "json", "--output", str(out))
+    line = one_line_exit_2(
+        capsys, "assess", "--evidence", str(EVIDENCE), "--profile", str(path), "--format", "json", "--output", str(out)
+    )
     assert str(path) in line
     assert not out.exists()
 
@@ -126,14 +130,27 @@ IMPORTS: dict[str, bytes] = {
 
 
 @pytest.mark.parametrize("name", sorted(IMPORTS))
-def test_hostile_exchange_import(name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_hostile_exchange_import(
+    name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("ASSESSOR_GRAPH_TOKEN", "x")
     path = tmp_path / name
     path.write_bytes(IMPORTS[name])
     out = tmp_path / "evidence.json"
-    line = one_line_exit_2(capsys, "collect", "--tenant", "contoso.com", "--auth", "token", "--graph-endpoint",
-                           "http://127.0.0.1:9/v1.0", "--import", str(path), "--output", str(out))
+    line = one_line_exit_2(
+        capsys,
+        "collect",
+        "--tenant",
+        "contoso.com",
+        "--auth",
+        "token",
+        "--graph-endpoint",
+        "http://127.0.0.1:9/v1.0",
+        "--import",
+        str(path),
+        "--output",
+        str(out),
+    )
     assert name in line
     assert not out.exists()
 
@@ -160,24 +177,47 @@ def _cli_cases(tmp: Path) -> dict[str, tuple[list[str], str]]:
         "fail-on": (["assess", *ev, "--fail-on", "everything", "--output", str(tmp / "o")], "--fail-on"),
         "concurrency": (["bulk", str(manifest), "--concurrency", "0", "--output", str(tmp / "o")], "--concurrency"),
         "shard": (["bulk", str(manifest), "--shard", "3/2", "--output", str(tmp / "o")], "shard"),
-        "endpoint": (["collect", "--tenant", "contoso.com", "--auth", "token", "--graph-endpoint", "file:///etc/passwd",
-                      "--output", str(tmp / "e.json")], "--graph-endpoint"),
-        "evidence-missing": (["assess", "--evidence", str(tmp / "nope.json"), "--output", str(tmp / "o")],
-                             "nope.json"),
+        "endpoint": (
+            [
+                "collect",
+                "--tenant",
+                "contoso.com",
+                "--auth",
+                "token",
+                "--graph-endpoint",
+                "file:///etc/passwd",
+                "--output",
+                str(tmp / "e.json"),
+            ],
+            "--graph-endpoint",
+        ),
+        "evidence-missing": (["assess", "--evidence", str(tmp / "nope.json"), "--output", str(tmp / "o")], "nope.json"),
         "sandbox-path": (["assess", "--sandbox", "../../etc/x", "--output", str(tmp / "o")], "../../etc/x"),
     }
 
 
 CLI_CASES = [
-    "tenant-dotdot", "tenant-slash", "tenant-backslash", "output-is-file", "collect-output-is-dir",
-    "bulk-output-is-file", "format", "date", "fail-on", "concurrency", "shard", "endpoint", "evidence-missing",
+    "tenant-dotdot",
+    "tenant-slash",
+    "tenant-backslash",
+    "output-is-file",
+    "collect-output-is-dir",
+    "bulk-output-is-file",
+    "format",
+    "date",
+    "fail-on",
+    "concurrency",
+    "shard",
+    "endpoint",
+    "evidence-missing",
     "sandbox-path",
 ]
 
 
 @pytest.mark.parametrize("case", CLI_CASES)
-def test_hostile_cli_arguments(case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_hostile_cli_arguments(
+    case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("ASSESSOR_GRAPH_TOKEN", "x")
     args, fragment = _cli_cases(tmp_path)[case]
     before = sorted(p.name for p in tmp_path.iterdir())
@@ -191,11 +231,15 @@ def test_hostile_cli_arguments(case: str, tmp_path: Path, capsys: pytest.Capture
 
 def test_bulk_outputs_stay_under_output(tmp_path: Path) -> None:
     """Hostile display names and many tenants: every file the bulk run writes is under --output."""
-    rows = [{"sandbox": f"fleet-{i:04d}", "name": name}
-            for i, name in enumerate(["../../escape", "/etc/passwd", "..\\..\\win", "con", "a/../../b"])]
+    rows = [
+        {"sandbox": f"fleet-{i:04d}", "name": name}
+        for i, name in enumerate(["../../escape", "/etc/passwd", "..\\..\\win", "con", "a/../../b"])
+    ]
     manifest = tmp_path / "m.yaml"
-    manifest.write_text(yaml.safe_dump({"version": 1, "sandbox": {"fleet": {"count": 5, "users": 6}},
-                                        "tenants": rows}), encoding="utf-8")
+    manifest.write_text(
+        yaml.safe_dump({"version": 1, "sandbox": {"fleet": {"count": 5, "users": 6}}, "tenants": rows}),
+        encoding="utf-8",
+    )
     out = tmp_path / "deep" / "out"
     assert run("bulk", str(manifest), "--output", str(out), "--format", "json,html,csv") == 0
     outside = [p for p in tmp_path.rglob("*") if p.is_file() and out not in p.parents and p != manifest]
@@ -205,15 +249,55 @@ def test_bulk_outputs_stay_under_output(tmp_path: Path) -> None:
 
 # --------------------------------------------------------------------------- property-based parsers
 
-ALLOWED = {"accountEnabled": None, "userType": None, "displayName": None, "id": None,
-           "assignedPlans": frozenset({"servicePlanId", "capabilityStatus"}),
-           "assignedLicenses": frozenset({"skuId"})}
-USER = {"id": "u1", "accountEnabled": True, "userType": "Member", "displayName": "O'Brien",
-        "assignedPlans": [{"servicePlanId": "2f442157-a11c-46b9-ae5b-6e39ff4e5849", "capabilityStatus": "Enabled"}],
-        "assignedLicenses": [{"skuId": "06ebc4ee-1bb5-47dd-8120-11324bc54e06"}]}
-WORDS = ["accountEnabled", "userType", "displayName", "id", "assignedPlans", "assignedLicenses", "a", "a/servicePlanId",
-         "a/capabilityStatus", "eq", "ne", "in", "and", "or", "not", "any", "all", "true", "false", "null", "(", ")",
-         ",", ":", "'Member'", "'O''Brien'", "42", "-1.5", "2f442157-a11c-46b9-ae5b-6e39ff4e5849", "/", "startswith"]
+ALLOWED = {
+    "accountEnabled": None,
+    "userType": None,
+    "displayName": None,
+    "id": None,
+    "assignedPlans": frozenset({"servicePlanId", "capabilityStatus"}),
+    "assignedLicenses": frozenset({"skuId"}),
+}
+USER = {
+    "id": "u1",
+    "accountEnabled": True,
+    "userType": "Member",
+    "displayName": "O'Brien",
+    "assignedPlans": [{"servicePlanId": "2f442157-a11c-46b9-ae5b-6e39ff4e5849", "capabilityStatus": "Enabled"}],
+    "assignedLicenses": [{"skuId": "06ebc4ee-1bb5-47dd-8120-11324bc54e06"}],
+}
+WORDS = [
+    "accountEnabled",
+    "userType",
+    "displayName",
+    "id",
+    "assignedPlans",
+    "assignedLicenses",
+    "a",
+    "a/servicePlanId",
+    "a/capabilityStatus",
+    "eq",
+    "ne",
+    "in",
+    "and",
+    "or",
+    "not",
+    "any",
+    "all",
+    "true",
+    "false",
+    "null",
+    "(",
+    ")",
+    ",",
+    ":",
+    "'Member'",
+    "'O''Brien'",
+    "42",
+    "-1.5",
+    "2f442157-a11c-46b9-ae5b-6e39ff4e5849",
+    "/",
+    "startswith",
+]
 
 
 def _parse_or_unsupported(text: str) -> None:
@@ -239,8 +323,11 @@ def test_odata_filter_token_soup(words: list[str]) -> None:
 
 
 def test_odata_filter_examples_parse() -> None:
-    expr = parse_filter("accountEnabled eq true and assignedPlans/any(a:a/servicePlanId eq "
-                        "2f442157-a11c-46b9-ae5b-6e39ff4e5849 and a/capabilityStatus eq 'Enabled')", ALLOWED)
+    expr = parse_filter(
+        "accountEnabled eq true and assignedPlans/any(a:a/servicePlanId eq "
+        "2f442157-a11c-46b9-ae5b-6e39ff4e5849 and a/capabilityStatus eq 'Enabled')",
+        ALLOWED,
+    )
     assert expr(USER) is True
 
 
@@ -258,11 +345,31 @@ def test_manifest_parsers_arbitrary_text(text: str) -> None:
     _manifest_or_error(parse_csv_manifest, text)
 
 
-JSONISH = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=20),
-                       lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner,
-                                                                                   max_size=4), max_leaves=20)
-KEYS = st.sampled_from(["version", "tenants", "defaults", "sandbox", "id", "domain", "auth", "mode", "tags", "name",
-                        "profile", "cloud", "secret_env", "client_id", "graph_endpoint", "no_exchange"])
+JSONISH = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4),
+    max_leaves=20,
+)
+KEYS = st.sampled_from(
+    [
+        "version",
+        "tenants",
+        "defaults",
+        "sandbox",
+        "id",
+        "domain",
+        "auth",
+        "mode",
+        "tags",
+        "name",
+        "profile",
+        "cloud",
+        "secret_env",
+        "client_id",
+        "graph_endpoint",
+        "no_exchange",
+    ]
+)
 
 
 @settings(max_examples=200, deadline=None)
@@ -274,8 +381,9 @@ def test_manifest_yaml_structures(doc: dict[str, object]) -> None:
 # --------------------------------------------------------------------------- huge files (limits lowered)
 
 
-def test_huge_manifest_refused_by_size(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_huge_manifest_refused_by_size(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     from assessor.bulk import manifest as manifest_module
 
     monkeypatch.setattr(manifest_module, "MAX_MANIFEST_BYTES", 1024)
@@ -286,15 +394,28 @@ def test_huge_manifest_refused_by_size(tmp_path: Path, capsys: pytest.CaptureFix
     assert not (tmp_path / "out").exists()
 
 
-def test_huge_import_refused_by_size(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_huge_import_refused_by_size(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     from assessor.collect.exchange import imports as imports_module
 
     monkeypatch.setattr(imports_module, "MAX_EVIDENCE_BYTES", 1024)
     monkeypatch.setenv("ASSESSOR_GRAPH_TOKEN", "x")
     path = tmp_path / "Mailbox.json"
     path.write_text("[" + ",".join(['{"UserPrincipalName": "a@b.c"}'] * 100) + "]", encoding="utf-8")
-    line = one_line_exit_2(capsys, "collect", "--tenant", "contoso.com", "--auth", "token", "--graph-endpoint",
-                           "http://127.0.0.1:9/v1.0", "--import", str(path), "--output", str(tmp_path / "e.json"))
+    line = one_line_exit_2(
+        capsys,
+        "collect",
+        "--tenant",
+        "contoso.com",
+        "--auth",
+        "token",
+        "--graph-endpoint",
+        "http://127.0.0.1:9/v1.0",
+        "--import",
+        str(path),
+        "--output",
+        str(tmp_path / "e.json"),
+    )
     assert "Mailbox.json" in line and "larger than" in line
     assert not (tmp_path / "e.json").exists()

@@ -15,8 +15,15 @@ from assessor.profiles import builtin_profile_ids, load_profile
 
 def test_builtins() -> None:
     ids = builtin_profile_ids()
-    for expected in ("baseline", "cisa-scuba", "cisa-aa23-193a", "omb-m-21-31", "omb-m-21-31-el2",
-                     "omb-m-21-31-el3", "cis-m365"):
+    for expected in (
+        "baseline",
+        "cisa-scuba",
+        "cisa-aa23-193a",
+        "omb-m-21-31",
+        "omb-m-21-31-el2",
+        "omb-m-21-31-el3",
+        "cis-m365",
+    ):
         assert expected in ids
     for pid in ids:
         assert load_profile(pid).id == pid
@@ -40,19 +47,30 @@ def test_omb_levels_extend() -> None:
 
 def test_user_profile_file(tmp_path: Path) -> None:
     p = tmp_path / "mine.yaml"
-    p.write_text(yaml.safe_dump({"extends": "baseline", "id": "mine", "name": "Mine",
-                                 "retention": {"searchable_days": 365, "retrievable_days": 730},
-                                 "checks": {"RET-03": {"severity": "low"}, "RET-04": None}}))
+    p.write_text(
+        yaml.safe_dump(
+            {
+                "extends": "baseline",
+                "id": "mine",
+                "name": "Mine",
+                "retention": {"searchable_days": 365, "retrievable_days": 730},
+                "checks": {"RET-03": {"severity": "low"}, "RET-04": None},
+            }
+        )
+    )
     prof = load_profile(str(p))
     assert prof.retention.searchable_days == 365 and "RET-03" in prof.checks and "RET-04" not in prof.checks
 
 
-@pytest.mark.parametrize(("content", "message"), [
-    ("id: x\n", "name: Field required"),
-    ("[1, 2]", "must be a YAML mapping"),
-    ("a: [", "not valid YAML"),
-    ("extends: nope\n", "unknown profile 'nope'"),
-])
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("id: x\n", "name: Field required"),
+        ("[1, 2]", "must be a YAML mapping"),
+        ("a: [", "not valid YAML"),
+        ("extends: nope\n", "unknown profile 'nope'"),
+    ],
+)
 def test_bad_profiles(tmp_path: Path, content: str, message: str) -> None:
     p = tmp_path / "bad.yaml"
     p.write_text(content)
@@ -61,10 +79,12 @@ def test_bad_profiles(tmp_path: Path, content: str, message: str) -> None:
 
 
 def test_bad_field_values(tmp_path: Path) -> None:
-    for change, field in [({"required_events": ["Nope"]}, "required_events"),
-                          ({"checks": {"XYZ-01": {"severity": "high"}}}, "checks"),
-                          ({"retention": {"searchable_days": 400, "retrievable_days": 100}}, "retention"),
-                          ({"premium_scope": "some"}, "premium_scope")]:
+    for change, field in [
+        ({"required_events": ["Nope"]}, "required_events"),
+        ({"checks": {"XYZ-01": {"severity": "high"}}}, "checks"),
+        ({"retention": {"searchable_days": 400, "retrievable_days": 100}}, "retention"),
+        ({"premium_scope": "some"}, "premium_scope"),
+    ]:
         p = tmp_path / "bad.yaml"
         p.write_text(yaml.safe_dump({"extends": "baseline", **change}))
         with pytest.raises(ProfileError, match=f"bad.yaml: {field}"):
@@ -87,8 +107,10 @@ def test_arbitrary_text_is_profile_error(text: str, tmp_path_factory: pytest.Tem
 
 def test_extends_merges_nested_mappings(tmp_path: Path) -> None:
     path = tmp_path / "p.yaml"
-    path.write_text("extends: cisa-scuba\nid: mine\nretention: {searchable_days: 365}\n"
-                    "checks: {EXP-01: null, AUD-01: {severity: low}}\n")
+    path.write_text(
+        "extends: cisa-scuba\nid: mine\nretention: {searchable_days: 365}\n"
+        "checks: {EXP-01: null, AUD-01: {severity: low}}\n"
+    )
     p = load_profile(str(path))
     assert (p.retention.searchable_days, p.retention.retrievable_days) == (365, 365)  # retrievable from the parent
     assert "EXP-01" not in p.checks and p.checks["AUD-01"].severity == "low"

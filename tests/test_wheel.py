@@ -17,8 +17,12 @@ from support import ROOT
 @pytest.mark.slow
 def test_wheel_installs_and_lists_checks(tmp_path: Path) -> None:
     dist = tmp_path / "dist"
-    subprocess.run([sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(dist), str(ROOT)],
-                   check=True, capture_output=True, timeout=300)
+    subprocess.run(
+        [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(dist), str(ROOT)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     wheel = next(dist.glob("*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
     assert "assessor/checks/catalogue.yaml" in names
@@ -30,16 +34,33 @@ def test_wheel_installs_and_lists_checks(tmp_path: Path) -> None:
     env_dir = tmp_path / "venv"
     venv.EnvBuilder(with_pip=True).create(env_dir)
     py = env_dir / "bin" / "python"
-    subprocess.run([str(py), "-m", "pip", "install", "--no-deps", "--no-index", "-q", str(wheel)], check=True,
-                   capture_output=True, timeout=300)
+    subprocess.run(
+        [str(py), "-m", "pip", "install", "--no-deps", "--no-index", "-q", str(wheel)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     # Dependencies come from this interpreter's site-packages; the assessor itself only from the wheel.
     env = dict(os.environ, PYTHONPATH=sysconfig.get_paths()["purelib"])
-    res = subprocess.run([str(env_dir / "bin" / "assessor"), "checks"], capture_output=True, text=True, env=env,
-                         cwd=tmp_path, timeout=120, check=False)
+    res = subprocess.run(
+        [str(env_dir / "bin" / "assessor"), "checks"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
+        check=False,
+    )
     assert res.returncode == 0, res.stderr
     assert sum(1 for line in res.stdout.splitlines() if line[:4] in ("AUD-", "LIC-", "RET-", "EVT-", "EXP-")) == 18
-    where = subprocess.run([str(py), "-c", "import assessor.checks, sys; print(assessor.checks.__file__)"],
-                           capture_output=True, text=True, env=env, cwd=tmp_path, check=True)
+    where = subprocess.run(
+        [str(py), "-c", "import assessor.checks, sys; print(assessor.checks.__file__)"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        check=True,
+    )
     assert str(env_dir) in where.stdout
 
 

@@ -64,8 +64,11 @@ class BulkOutcome:
 def stored_gaps_at_or_above(summary: Mapping[str, object], fail_on: str) -> bool:
     """:func:`gaps_at_or_above` over a tenant's stored per-check statuses (``result.json``)."""
     checks = summary.get("checks")
-    pairs = [(str(c.get("status")), str(c.get("severity")))
-             for c in (checks.values() if isinstance(checks, Mapping) else ()) if isinstance(c, Mapping)]
+    pairs = [
+        (str(c.get("status")), str(c.get("severity")))
+        for c in (checks.values() if isinstance(checks, Mapping) else ())
+        if isinstance(c, Mapping)
+    ]
     return gaps_at_or_above(pairs, fail_on)
 
 
@@ -110,8 +113,9 @@ def plan_jobs(rows: Sequence[Row], output: Path, shard: Shard | None) -> list[Te
     return [TenantJob(row, tenant_dir(output, row.entry.key)) for row in chosen]
 
 
-def split_done(jobs: Sequence[TenantJob], state_path: Path,
-               fingerprint: Callable[[TenantJob], str] | None = None) -> tuple[list[TenantJob], list[TenantResult]]:
+def split_done(
+    jobs: Sequence[TenantJob], state_path: Path, fingerprint: Callable[[TenantJob], str] | None = None
+) -> tuple[list[TenantJob], list[TenantResult]]:
     """For --resume: the jobs still to run, and the results of those already recorded done.
 
     A done tenant whose settings changed since (manifest entry, profile content, date, formats —
@@ -122,8 +126,11 @@ def split_done(jobs: Sequence[TenantJob], state_path: Path,
     done: list[TenantResult] = []
     for job in jobs:
         previous = read_result(job.directory) if status.get(job.key) == "done" else None
-        stale = (previous is not None and fingerprint is not None
-                 and previous.summary.get("settings_sha256") != fingerprint(job))
+        stale = (
+            previous is not None
+            and fingerprint is not None
+            and previous.summary.get("settings_sha256") != fingerprint(job)
+        )
         if previous is not None and previous.status == "done" and not stale:
             done.append(previous)
         else:
@@ -172,8 +179,9 @@ def sandbox_for(manifest: Manifest, rows: Sequence[Row]) -> Iterator[SandboxReso
 def _open_state(output: Path, resume: bool) -> Path:
     state_path = output / STATE_FILE
     if state_path.exists() and not resume:
-        raise UsageError(f"{output} holds a previous bulk run; pass --resume to continue it, or use an empty "
-                         "--output directory")
+        raise UsageError(
+            f"{output} holds a previous bulk run; pass --resume to continue it, or use an empty --output directory"
+        )
     output.mkdir(parents=True, exist_ok=True)
     return state_path
 
@@ -193,16 +201,24 @@ def run_bulk(request: BulkRequest, stream: TextIO | None = None) -> BulkOutcome:
         raise UsageError(f"--only {' '.join(request.only)}: no tenant of the manifest carries these tags")
     state_path = _open_state(request.output, request.resume)
     jobs = plan_jobs(rows, request.output, request.shard)
-    settings = PipelineSettings(formats=request.formats, on=request.on,
-                                tenant_timeout=request.tenant_timeout, environ=request.environ)
+    settings = PipelineSettings(
+        formats=request.formats, on=request.on, tenant_timeout=request.tenant_timeout, environ=request.environ
+    )
 
     def fingerprint(job: TenantJob) -> str:
         return settings_fingerprint(job.row.entry, profiles[job.row.entry.profile], settings)
 
     todo, done = split_done(jobs, state_path, fingerprint) if request.resume else (jobs, [])
     with StateJournal(state_path) as journal:
-        journal.record("run", None, pid=os.getpid(), shard=str(request.shard) if request.shard else None,
-                       selected=len(jobs), to_run=len(todo), resumed=len(done))
+        journal.record(
+            "run",
+            None,
+            pid=os.getpid(),
+            shard=str(request.shard) if request.shard else None,
+            selected=len(jobs),
+            to_run=len(todo),
+            resumed=len(done),
+        )
         fresh = _execute(manifest, [j.row for j in todo], todo, settings, profiles, request, journal, stream)
     by_key = {r.key: r for r in [*done, *fresh]}
     results = [by_key[j.key] for j in jobs]
@@ -212,9 +228,16 @@ def run_bulk(request: BulkRequest, stream: TextIO | None = None) -> BulkOutcome:
     return BulkOutcome(results, len(done), exit_code(results, request.fail_on))
 
 
-def _execute(manifest: Manifest, rows: Sequence[Row], jobs: Sequence[TenantJob], settings: PipelineSettings,
-             profiles: Mapping[str, Profile], request: BulkRequest, journal: StateJournal,
-             stream: TextIO | None) -> list[TenantResult]:
+def _execute(
+    manifest: Manifest,
+    rows: Sequence[Row],
+    jobs: Sequence[TenantJob],
+    settings: PipelineSettings,
+    profiles: Mapping[str, Profile],
+    request: BulkRequest,
+    journal: StateJournal,
+    stream: TextIO | None,
+) -> list[TenantResult]:
     if not jobs:
         return []
     schedule = Schedule(request.concurrency, request.tenant_timeout)

@@ -62,10 +62,12 @@ class _Model(BaseModel):
 class AuthRef(_Model):
     """How to authenticate to one tenant. References only: paths and environment variable names."""
 
-    mode: AuthKind = Field(description="certificate | secret | managed-identity | multi-tenant-app | token | "
-                                       "azure-cli | default")
-    client_id: str | None = Field(None, description="The app (client) id; for multi-tenant-app, the one app "
-                                                    "consented in every customer tenant")
+    mode: AuthKind = Field(
+        description="certificate | secret | managed-identity | multi-tenant-app | token | azure-cli | default"
+    )
+    client_id: str | None = Field(
+        None, description="The app (client) id; for multi-tenant-app, the one app consented in every customer tenant"
+    )
     certificate_path: Path | None = Field(None, description="PEM or PFX file (certificate, multi-tenant-app)")
     certificate_password_env: str | None = Field(None, description="NAME of the env var holding the PFX password")
     secret_env: str | None = Field(None, description="NAME of the env var holding the client secret")
@@ -93,8 +95,11 @@ class AuthRef(_Model):
             raise ValueError(f"auth mode {self.mode} needs client_id")
         if self.mode == "certificate" and self.certificate_path is None:
             raise ValueError("auth mode certificate needs certificate_path")
-        if self.mode == "multi-tenant-app" and self.certificate_path is None and not (self.secret_env or
-                                                                                        self.secret_file):
+        if (
+            self.mode == "multi-tenant-app"
+            and self.certificate_path is None
+            and not (self.secret_env or self.secret_file)
+        ):
             raise ValueError("auth mode multi-tenant-app needs certificate_path, secret_env or secret_file")
         return self
 
@@ -111,9 +116,16 @@ class AuthRef(_Model):
             extra["secret_env"] = self.secret_env
         if self.certificate_password_env:
             extra["certificate_password_env"] = self.certificate_password_env
-        return AuthOptions(mode=self.credential_kind(), tenant=tenant, client_id=self.client_id,  # type: ignore[arg-type]
-                           secret_file=self.secret_file, certificate_path=self.certificate_path,
-                           managed_identity_client_id=self.managed_identity_client_id, environ=environ, **extra)
+        return AuthOptions(
+            mode=self.credential_kind(),
+            tenant=tenant,
+            client_id=self.client_id,  # type: ignore[arg-type]
+            secret_file=self.secret_file,
+            certificate_path=self.certificate_path,
+            managed_identity_client_id=self.managed_identity_client_id,
+            environ=environ,
+            **extra,
+        )
 
 
 class TenantEntry(_Model):
@@ -273,8 +285,7 @@ def find_inline_secret(raw: Any, prefix: str = "") -> str | None:
         for key, value in raw.items():
             field = f"{prefix}{key}"
             name = str(key).lower()
-            if (_SECRETISH_KEY.search(name) and not name.endswith(_SECRET_SAFE_SUFFIXES)
-                    and value not in (None, "")):
+            if _SECRETISH_KEY.search(name) and not name.endswith(_SECRET_SAFE_SUFFIXES) and value not in (None, ""):
                 return field
             found = find_inline_secret(value, field + ".")
             if found:
@@ -309,8 +320,13 @@ def _validate_row(origin: str, position: int, line: int | None, raw: Any, defaul
         raise ManifestError(f"{origin}: {where}: each tenant must be a mapping of fields")
     secret = find_inline_secret(raw)
     if secret:
-        raise _fail(origin, where, secret, "inline secrets are not allowed; put the secret in an environment "
-                    "variable and give its NAME (auth.secret_env), or use a certificate or managed identity")
+        raise _fail(
+            origin,
+            where,
+            secret,
+            "inline secrets are not allowed; put the secret in an environment "
+            "variable and give its NAME (auth.secret_env), or use a certificate or managed identity",
+        )
     try:
         entry = TenantEntry.model_validate(_merge(defaults, raw))
     except ValidationError as err:
@@ -365,16 +381,37 @@ def parse_yaml_manifest(text: str, origin: str = "manifest") -> Manifest:
         field = ".".join(str(p) for p in first["loc"])
         raise ManifestError(f"{origin}: field {field}: {first['msg']}") from None
     lines = _yaml_lines(text)
-    rows = [_validate_row(origin, i + 1, lines[i] if i < len(lines) else None, item, document.defaults)
-            for i, item in enumerate(document.tenants)]
+    rows = [
+        _validate_row(origin, i + 1, lines[i] if i < len(lines) else None, item, document.defaults)
+        for i, item in enumerate(document.tenants)
+    ]
     _check_unique(origin, rows)
     return Manifest(origin, tuple(rows), document.sandbox)
 
 
-CSV_AUTH_COLUMNS = ("client_id", "certificate_path", "certificate_password_env", "secret_env", "secret_file",
-                    "managed_identity_client_id")
-CSV_COLUMNS = ("id", "domain", "sandbox", "name", "cloud", "auth", *CSV_AUTH_COLUMNS, "profile", "tags",
-               "graph_endpoint", "exchange_endpoint", "compliance_endpoint", "no_exchange")
+CSV_AUTH_COLUMNS = (
+    "client_id",
+    "certificate_path",
+    "certificate_password_env",
+    "secret_env",
+    "secret_file",
+    "managed_identity_client_id",
+)
+CSV_COLUMNS = (
+    "id",
+    "domain",
+    "sandbox",
+    "name",
+    "cloud",
+    "auth",
+    *CSV_AUTH_COLUMNS,
+    "profile",
+    "tags",
+    "graph_endpoint",
+    "exchange_endpoint",
+    "compliance_endpoint",
+    "no_exchange",
+)
 
 
 def _csv_record(record: Mapping[str, str | None]) -> dict[str, Any]:
@@ -406,17 +443,20 @@ def _parse_csv_manifest(text: str, origin: str) -> Manifest:
         raise ManifestError(f"{origin}: the CSV manifest needs a header line ({', '.join(CSV_COLUMNS)})")
     unknown = [h for h in header if h not in CSV_COLUMNS]
     if unknown:
-        raise ManifestError(f"{origin}: line 1, column {unknown[0]!r} is not a manifest field "
-                            f"(known: {', '.join(CSV_COLUMNS)})")
+        raise ManifestError(
+            f"{origin}: line 1, column {unknown[0]!r} is not a manifest field (known: {', '.join(CSV_COLUMNS)})"
+        )
     rows: list[Row] = []
     for position, record in enumerate(reader, start=1):
         if None in record:
             raise ManifestError(f"{origin}: tenant {position} (line {reader.line_num}): more cells than columns")
         short = [k for k, v in record.items() if v is None]
         if short:  # a shifted or truncated row would silently read as empty fields
-            raise ManifestError(f"{origin}: tenant {position} (line {reader.line_num}): fewer cells than columns "
-                                f"(no cell for {', '.join(repr(k.strip()) for k in short)}; leave a cell empty "
-                                "with a comma)")
+            raise ManifestError(
+                f"{origin}: tenant {position} (line {reader.line_num}): fewer cells than columns "
+                f"(no cell for {', '.join(repr(k.strip()) for k in short)}; leave a cell empty "
+                "with a comma)"
+            )
         rows.append(_validate_row(origin, position, reader.line_num, _csv_record(record), {}))
     if not rows:
         raise ManifestError(f"{origin}: the manifest lists no tenants")
@@ -436,15 +476,20 @@ def load_manifest(path: str | Path) -> Manifest:
 # --------------------------------------------------------------------------- references (before contact)
 
 
-def check_references(manifest: Manifest, environ: Mapping[str, str], known_profiles: set[str] | None = None,
-                     sandbox_names: set[str] | None = None) -> None:
+def check_references(
+    manifest: Manifest,
+    environ: Mapping[str, str],
+    known_profiles: set[str] | None = None,
+    sandbox_names: set[str] | None = None,
+) -> None:
     """Everything a tenant's auth refers to exists: env vars are set, files readable, profiles known."""
     for row in manifest.rows:
         _check_row_references(manifest.origin, row, environ, known_profiles, sandbox_names)
 
 
-def _check_row_references(origin: str, row: Row, environ: Mapping[str, str], known_profiles: set[str] | None,
-                          sandbox_names: set[str] | None) -> None:
+def _check_row_references(
+    origin: str, row: Row, environ: Mapping[str, str], known_profiles: set[str] | None, sandbox_names: set[str] | None
+) -> None:
     entry, where = row.entry, row.where()
     if sandbox_names is not None and entry.sandbox and entry.sandbox.lower() not in sandbox_names:
         raise _fail(origin, where, "sandbox", f"no sandbox tenant named {entry.sandbox!r}")
@@ -472,7 +517,18 @@ def select(manifest: Manifest, only_tags: Sequence[str]) -> list[Row]:
 
 
 __all__ = [
-    "CLOUD_NAMES", "AuthRef", "FleetConfig", "Manifest", "Row", "SandboxConfig", "TenantEntry",
-    "check_references", "find_inline_secret", "load_manifest", "manifest_json_schema", "parse_csv_manifest",
-    "parse_yaml_manifest", "select",
+    "CLOUD_NAMES",
+    "AuthRef",
+    "FleetConfig",
+    "Manifest",
+    "Row",
+    "SandboxConfig",
+    "TenantEntry",
+    "check_references",
+    "find_inline_secret",
+    "load_manifest",
+    "manifest_json_schema",
+    "parse_csv_manifest",
+    "parse_yaml_manifest",
+    "select",
 ]

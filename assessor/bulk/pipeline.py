@@ -54,16 +54,24 @@ class PipelineSettings:
 def settings_fingerprint(entry: TenantEntry, profile: Profile, settings: PipelineSettings) -> str:
     """What a tenant's stored result depends on (its manifest entry, the profile's content, the
     date, the formats, the user mode): ``--resume`` re-assesses a done tenant whose fingerprint changed."""
-    doc = {"entry": entry.model_dump(mode="json"), "profile": profile.model_dump(mode="json"),
-           "on": settings.on.isoformat(), "formats": sorted(settings.formats), "users_mode": settings.users_mode}
+    doc = {
+        "entry": entry.model_dump(mode="json"),
+        "profile": profile.model_dump(mode="json"),
+        "on": settings.on.isoformat(),
+        "formats": sorted(settings.formats),
+        "users_mode": settings.users_mode,
+    }
     return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode("utf-8")).hexdigest()
 
 
-def collect_options(entry: TenantEntry, settings: PipelineSettings, profile: Profile,
-                    sandbox: SandboxResolver | None) -> CollectOptions:
+def collect_options(
+    entry: TenantEntry, settings: PipelineSettings, profile: Profile, sandbox: SandboxResolver | None
+) -> CollectOptions:
     """The collector's options for one manifest entry (sandbox entries get static tokens)."""
     common: dict[str, Any] = {
-        "users_mode": settings.users_mode, "tenant_timeout": settings.tenant_timeout, "collector": "bulk",
+        "users_mode": settings.users_mode,
+        "tenant_timeout": settings.tenant_timeout,
+        "collector": "bulk",
         "privileged_roles": tuple(r.template_id for r in profile.privileged_roles),
         "probe_events_days": profile.probe_days,
         # a throttling storm is reported as such before the tenant's time runs out
@@ -76,15 +84,28 @@ def collect_options(entry: TenantEntry, settings: PipelineSettings, profile: Pro
         endpoints = dict(target.other_endpoints)
         no_exchange = entry.no_exchange or "exchange_endpoint" not in endpoints
         token = StaticTokenCredential({"graph": SANDBOX_TOKEN, "exchange": SANDBOX_TOKEN, "compliance": SANDBOX_TOKEN})
-        return CollectOptions(tenant=target.tenant_id, cloud=target.cloud, auth=AuthOptions(mode="token"),
-                              graph_endpoint=entry.graph_endpoint or target.graph_url, no_exchange=no_exchange,
-                              exchange_endpoint=endpoints.get("exchange_endpoint"),
-                              compliance_endpoint=endpoints.get("compliance_endpoint"), credential=token, **common)
+        return CollectOptions(
+            tenant=target.tenant_id,
+            cloud=target.cloud,
+            auth=AuthOptions(mode="token"),
+            graph_endpoint=entry.graph_endpoint or target.graph_url,
+            no_exchange=no_exchange,
+            exchange_endpoint=endpoints.get("exchange_endpoint"),
+            compliance_endpoint=endpoints.get("compliance_endpoint"),
+            credential=token,
+            **common,
+        )
     assert entry.auth is not None  # enforced by the manifest model
     return CollectOptions(
-        tenant=entry.tenant, cloud=entry.cloud, auth=entry.auth.to_options(entry.tenant, settings.environ),
-        graph_endpoint=entry.graph_endpoint, exchange_endpoint=entry.exchange_endpoint,
-        compliance_endpoint=entry.compliance_endpoint, no_exchange=entry.no_exchange, **common)
+        tenant=entry.tenant,
+        cloud=entry.cloud,
+        auth=entry.auth.to_options(entry.tenant, settings.environ),
+        graph_endpoint=entry.graph_endpoint,
+        exchange_endpoint=entry.exchange_endpoint,
+        compliance_endpoint=entry.compliance_endpoint,
+        no_exchange=entry.no_exchange,
+        **common,
+    )
 
 
 def render_reports(report: Report, formats: Sequence[str], directory: Path) -> list[str]:
@@ -122,8 +143,9 @@ def report_summary(report: Report, files: Sequence[str]) -> dict[str, Any]:
 class TenantPipeline:
     """Collect, save, evaluate and render one tenant (the bulk run's ``assess``)."""
 
-    def __init__(self, settings: PipelineSettings, profiles: Mapping[str, Profile],
-                 sandbox: SandboxResolver | None = None) -> None:
+    def __init__(
+        self, settings: PipelineSettings, profiles: Mapping[str, Profile], sandbox: SandboxResolver | None = None
+    ) -> None:
         self.settings = settings
         self.profiles = profiles
         self.sandbox = sandbox
@@ -133,8 +155,9 @@ class TenantPipeline:
         profile = self.profiles[entry.profile]
         evidence = seal(await collect(collect_options(entry, self.settings, profile, self.sandbox)))
         save_evidence(evidence, job.directory / EVIDENCE_FILE)
-        report = evaluate(evidence, profile, on=self.settings.on,
-                          generated_at=datetime.now(timezone.utc).replace(microsecond=0))
+        report = evaluate(
+            evidence, profile, on=self.settings.on, generated_at=datetime.now(timezone.utc).replace(microsecond=0)
+        )
         files = render_reports(report, self.settings.formats, job.directory)
         summary = report_summary(report, [EVIDENCE_FILE, *files])
         summary["settings_sha256"] = settings_fingerprint(entry, profile, self.settings)

@@ -29,10 +29,31 @@ from assessor.evidence import write_json_atomic, write_text_atomic
 PORTFOLIO_SCHEMA = "assessor.portfolio/1"
 SEVERITY_WEIGHT = {"critical": 8, "high": 4, "medium": 2, "low": 1, "info": 0}
 FAILING = ("fail", "warn")
-TOTAL_FIELDS = ("users_in_scope", "users_without_premium_audit", "privileged_users_without_premium_audit",
-                "seats_to_buy", "seats_to_assign", "premium_audit_seats_unassigned")
-CSV_COLUMNS = ("tenant", "name", "status", "reason", "tags", "profile", "verdict", "gap_score", *TOTAL_FIELDS,
-               "fail", "warn", "pass", "unknown", "error", "report")
+TOTAL_FIELDS = (
+    "users_in_scope",
+    "users_without_premium_audit",
+    "privileged_users_without_premium_audit",
+    "seats_to_buy",
+    "seats_to_assign",
+    "premium_audit_seats_unassigned",
+)
+CSV_COLUMNS = (
+    "tenant",
+    "name",
+    "status",
+    "reason",
+    "tags",
+    "profile",
+    "verdict",
+    "gap_score",
+    *TOTAL_FIELDS,
+    "fail",
+    "warn",
+    "pass",
+    "unknown",
+    "error",
+    "report",
+)
 
 
 def gap_score(result: TenantResult) -> int:
@@ -55,8 +76,7 @@ def check_ids(results: Iterable[TenantResult]) -> list[str]:
 def totals(results: Sequence[TenantResult]) -> dict[str, Any]:
     """Sums over assessed tenants; a figure unknown for a tenant is counted in ``unknown``."""
     assessed = [r for r in results if r.status == "done"]
-    out: dict[str, Any] = {"tenants": len(results), "assessed": len(assessed),
-                           "failed": len(results) - len(assessed)}
+    out: dict[str, Any] = {"tenants": len(results), "assessed": len(assessed), "failed": len(results) - len(assessed)}
     for name in TOTAL_FIELDS:
         values = [r.summary.get(name) for r in assessed]
         out[name] = sum(v for v in values if isinstance(v, int))
@@ -69,8 +89,9 @@ def _row(result: TenantResult) -> dict[str, Any]:
     return {**result.to_json(), "gap_score": gap_score(result) if result.status == "done" else None}
 
 
-def build_portfolio(results: Iterable[TenantResult], generated_at: datetime | None = None,
-                    selection: str | None = None) -> dict[str, Any]:
+def build_portfolio(
+    results: Iterable[TenantResult], generated_at: datetime | None = None, selection: str | None = None
+) -> dict[str, Any]:
     rows = sorted(results, key=_order)
     when = generated_at or datetime.now(timezone.utc)
     return {
@@ -92,14 +113,21 @@ def portfolio_csv(portfolio: dict[str, Any]) -> str:
     for row in portfolio["tenants"]:
         summary = row["summary"]
         counts = summary.get("counts", {})
-        writer.writerow({
-            "tenant": _csv_safe(row["key"]), "name": _csv_safe(row["name"]), "status": row["status"],
-            "reason": _csv_safe(row["reason"] or ""), "tags": ";".join(row["tags"]), "profile": row["profile"],
-            "verdict": summary.get("verdict", ""), "gap_score": row["gap_score"],
-            **{name: summary.get(name) for name in TOTAL_FIELDS},
-            **{s: counts.get(s, 0) if summary else "" for s in ("fail", "warn", "pass", "unknown", "error")},
-            "report": f"{row['dir']}/{summary['report']}" if summary.get("report") else "",
-        })
+        writer.writerow(
+            {
+                "tenant": _csv_safe(row["key"]),
+                "name": _csv_safe(row["name"]),
+                "status": row["status"],
+                "reason": _csv_safe(row["reason"] or ""),
+                "tags": ";".join(row["tags"]),
+                "profile": row["profile"],
+                "verdict": summary.get("verdict", ""),
+                "gap_score": row["gap_score"],
+                **{name: summary.get(name) for name in TOTAL_FIELDS},
+                **{s: counts.get(s, 0) if summary else "" for s in ("fail", "warn", "pass", "unknown", "error")},
+                "report": f"{row['dir']}/{summary['report']}" if summary.get("report") else "",
+            }
+        )
     return buffer.getvalue()
 
 
@@ -119,8 +147,13 @@ def _environment() -> jinja2.Environment:
         except (FileNotFoundError, OSError):
             raise jinja2.TemplateNotFound(name) from None
 
-    env = jinja2.Environment(loader=jinja2.FunctionLoader(load), autoescape=True,
-                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env = jinja2.Environment(
+        loader=jinja2.FunctionLoader(load),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     env.filters["num"] = lambda v: "–" if v is None else (f"{v:,}" if isinstance(v, int) else str(v))
     return env
 
@@ -164,13 +197,23 @@ def _csp_hash(text: str) -> str:
 def portfolio_html(portfolio: dict[str, Any]) -> str:
     """The self-contained HTML portfolio (inline CSS and script, pinned by hash in the CSP)."""
     tags = sorted({t for row in portfolio["tenants"] for t in row["tags"]})
-    return _environment().get_template("portfolio.html.j2").render(
-        p=portfolio, tags=tags, style=Markup(STYLE), script=Markup(FILTER_SCRIPT),  # noqa: S704 - constants
-        style_hash=_csp_hash(STYLE), script_hash=_csp_hash(FILTER_SCRIPT))
+    return (
+        _environment()
+        .get_template("portfolio.html.j2")
+        .render(
+            p=portfolio,
+            tags=tags,
+            style=Markup(STYLE),
+            script=Markup(FILTER_SCRIPT),  # noqa: S704 - constants
+            style_hash=_csp_hash(STYLE),
+            script_hash=_csp_hash(FILTER_SCRIPT),
+        )
+    )
 
 
-def write_portfolio(results: Iterable[TenantResult], output: Path,
-                    generated_at: datetime | None = None, selection: str | None = None) -> dict[str, Any]:
+def write_portfolio(
+    results: Iterable[TenantResult], output: Path, generated_at: datetime | None = None, selection: str | None = None
+) -> dict[str, Any]:
     """Write portfolio.json, portfolio.csv and portfolio.html into ``output`` (each atomically)."""
     portfolio = build_portfolio(results, generated_at, selection)
     html = portfolio_html(portfolio)

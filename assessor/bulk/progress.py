@@ -32,14 +32,18 @@ class LogProgress:
             tail = f": {result.reason}"
         else:
             tail = ""
-        print(f"[{self.finished_count}/{self.total}] {result.status} {result.key} ({result.duration_s:.1f} s){tail}",
-              file=self.stream, flush=True)
+        print(
+            f"[{self.finished_count}/{self.total}] {result.status} {result.key} ({result.duration_s:.1f} s){tail}",
+            file=self.stream,
+            flush=True,
+        )
 
     def __enter__(self) -> LogProgress:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         return None
 
 
@@ -49,10 +53,17 @@ class RichProgress:
     def __init__(self, total: int, stream: TextIO | None = None) -> None:
         self.console = Console(file=stream or sys.stderr)
         self._progress = Progress(
-            TextColumn("[bold]tenants"), BarColumn(), MofNCompleteColumn(),
-            TextColumn("[green]{task.fields[done]} done[/] [red]{task.fields[failed]} failed[/] "
-                       "{task.fields[running]} running"),
-            TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), console=self.console)
+            TextColumn("[bold]tenants"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn(
+                "[green]{task.fields[done]} done[/] [red]{task.fields[failed]} failed[/] {task.fields[running]} running"
+            ),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            console=self.console,
+        )
         self._task = self._progress.add_task("bulk", total=total, done=0, failed=0, running=0)
         self._counts = {"done": 0, "failed": 0, "running": 0}
 
@@ -64,8 +75,9 @@ class RichProgress:
         self._counts["running"] -= 1
         self._counts[result.status] += 1
         if result.status == "failed":
-            self._progress.console.print(f"[red]failed[/] {escape(result.key)}: {escape(result.reason or '')}",
-                                         highlight=False)
+            self._progress.console.print(
+                f"[red]failed[/] {escape(result.key)}: {escape(result.reason or '')}", highlight=False
+            )
         self._progress.advance(self._task)
         self._refresh()
 
@@ -77,8 +89,9 @@ class RichProgress:
         self._progress.start()
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self._progress.stop()
 
 

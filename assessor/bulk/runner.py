@@ -102,18 +102,27 @@ def _failure_reason(err: BaseException, timeout: float) -> str:
     return f"{type(err).__name__}: {err}"
 
 
-def _result(job: TenantJob, status: ResultStatus, reason: str | None, started: float,
-            summary: dict[str, Any]) -> TenantResult:
+def _result(
+    job: TenantJob, status: ResultStatus, reason: str | None, started: float, summary: dict[str, Any]
+) -> TenantResult:
     entry = job.row.entry
     name = entry.name or summary.get("display_name") or entry.label
     return TenantResult(
-        key=entry.key, name=name, tenant=entry.tenant, dir=job.directory.name, tags=list(entry.tags),
-        profile=entry.profile, status=status, reason=reason, duration_s=round(time.perf_counter() - started, 3),
-        finished_at=datetime.now(timezone.utc).isoformat(timespec="seconds"), summary=summary)
+        key=entry.key,
+        name=name,
+        tenant=entry.tenant,
+        dir=job.directory.name,
+        tags=list(entry.tags),
+        profile=entry.profile,
+        status=status,
+        reason=reason,
+        duration_s=round(time.perf_counter() - started, 3),
+        finished_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        summary=summary,
+    )
 
 
-async def assess_isolated(job: TenantJob, assess: Assess, schedule: Schedule,
-                          journal: StateJournal) -> TenantResult:
+async def assess_isolated(job: TenantJob, assess: Assess, schedule: Schedule, journal: StateJournal) -> TenantResult:
     """Assess one tenant; any failure of this tenant is recorded, never raised."""
     journal.record("start", job.key, dir=job.directory.name)
     started = time.perf_counter()
@@ -129,8 +138,13 @@ async def assess_isolated(job: TenantJob, assess: Assess, schedule: Schedule,
     return result
 
 
-async def run_jobs(jobs: Sequence[TenantJob], assess: Assess, schedule: Schedule, journal: StateJournal,
-                   progress: Progress | None = None) -> list[TenantResult]:
+async def run_jobs(
+    jobs: Sequence[TenantJob],
+    assess: Assess,
+    schedule: Schedule,
+    journal: StateJournal,
+    progress: Progress | None = None,
+) -> list[TenantResult]:
     """Assess every job with at most ``schedule.concurrency`` in flight; results in job order."""
     display = progress or NoProgress()
     results: dict[str, TenantResult] = {}

@@ -96,8 +96,12 @@ class StateJournal:
             os.write(self._fd, b"\n")  # a killed run left half a line: start on a fresh one
 
     def record(self, kind: EventKind, tenant: str | None = None, **data: Any) -> None:
-        line = json.dumps({"event": kind, "tenant": tenant, "at": _now(), **data}, ensure_ascii=False,
-                          separators=(",", ":"), default=str)
+        line = json.dumps(
+            {"event": kind, "tenant": tenant, "at": _now(), **data},
+            ensure_ascii=False,
+            separators=(",", ":"),
+            default=str,
+        )
         payload = (line + "\n").encode("utf-8")
         with self._lock:
             os.write(self._fd, payload)

@@ -108,8 +108,9 @@ def _validate(options: CollectOptions) -> None:
         raise UsageError("--tenant is required (a tenant id or a verified domain)")
     if not re.fullmatch(TENANT_ID_PATTERN, options.tenant):
         # it becomes part of request URLs (…/adminapi/beta/{tenant}/InvokeCommand): no separators, no '..'
-        raise UsageError(f"--tenant {options.tenant[:80]!r}: use the tenant id (GUID) or a verified domain "
-                         "such as contoso.com")
+        raise UsageError(
+            f"--tenant {options.tenant[:80]!r}: use the tenant id (GUID) or a verified domain such as contoso.com"
+        )
     if options.users_mode not in ("summary", "detail"):
         raise UsageError(f"--users must be summary or detail, not {options.users_mode!r}")
     if options.user_list_path is not None and options.users_mode != "detail":
@@ -153,8 +154,9 @@ def _skipped(reason: str, fix: str | None = None, source: str | None = None) -> 
     return {"provenance": {"status": "not_collected", "reason": reason, "fix": fix, "source": source}}
 
 
-async def _probe_section(conn: GraphConnection, options: CollectOptions,
-                         observed: dict[str, set[str]] | None = None) -> dict[str, Any]:
+async def _probe_section(
+    conn: GraphConnection, options: CollectOptions, observed: dict[str, set[str]] | None = None
+) -> dict[str, Any]:
     if options.probe_events_days is None:
         skipped = _skipped(
             "the audit-log probe was not requested (--probe-events DAYS)", None, "POST /security/auditLog/queries"
@@ -186,8 +188,9 @@ def _count_in_scope_observed(probe: dict[str, Any], observed: dict[str, set[str]
             obs["in_scope_users"] = len(accounts & in_scope)
 
 
-async def _bounded_exchange(options: CollectOptions, credential: TokenCredential,
-                            imported: ImportedSections) -> ExchangeResult:
+async def _bounded_exchange(
+    options: CollectOptions, credential: TokenCredential, imported: ImportedSections
+) -> ExchangeResult:
     """The Exchange part under the same --tenant-timeout as the Graph part; on expiry every section
     that was not imported is not_collected (timed out)."""
     try:
@@ -232,7 +235,8 @@ def _verify_tenant(result: GraphResult, options: CollectOptions) -> list[str]:
         raise CollectionError(
             f"collection refused for tenant {options.tenant}: the service answered for tenant {tenant.id} "
             f"({tenant.name or 'unnamed'}; domains {', '.join(tenant.domains[:3]) or 'none'}) — check "
-            "--graph-endpoint and which tenant the credential signs in to")
+            "--graph-endpoint and which tenant the credential signs in to"
+        )
     return []
 
 
@@ -351,8 +355,9 @@ async def collect(options: CollectOptions) -> Evidence:
         )
         # the probe mostly waits for the audit search service, Exchange is another API: run all alongside
         result, probe, exchange = await asyncio.gather(
-            collect_graph(conn, plan), _probe_section(conn, options, observed if intersect else None),
-            _bounded_exchange(options, credential, imported)
+            collect_graph(conn, plan),
+            _probe_section(conn, options, observed if intersect else None),
+            _bounded_exchange(options, credential, imported),
         )
         users_done = isinstance(result.outcomes.get("users"), Collected)
         if intersect and users_done and plan.in_scope_keys is not None:

@@ -48,7 +48,8 @@ def load_attestation(path: str | Path) -> Section[LogExport]:
     except ValidationError as err:
         raise EvidenceError(f"{p}: {describe_validation_error(err)}") from None
     return Section[LogExport].model_validate(
-        {"provenance": {"status": "imported", "file": p.name, "source": "attestation"}, "data": data})
+        {"provenance": {"status": "imported", "file": p.name, "source": "attestation"}, "data": data}
+    )
 
 
 def with_attestation(evidence: Evidence, path: str | Path) -> Evidence:

@@ -286,8 +286,11 @@ def _default(options: AuthOptions, cloud: CloudEndpoints) -> RedactedCredential:
     kwargs: dict[str, Any] = {"authority": cloud.authority_host, "additionally_allowed_tenants": ["*"]}
     if options.managed_identity_client_id:
         kwargs["managed_identity_client_id"] = options.managed_identity_client_id
-    return RedactedCredential(DefaultAzureCredential(**kwargs), _describe("DefaultAzureCredential", options, cloud),
-                              tenant=options.tenant or None)
+    return RedactedCredential(
+        DefaultAzureCredential(**kwargs),
+        _describe("DefaultAzureCredential", options, cloud),
+        tenant=options.tenant or None,
+    )
 
 
 def _token(options: AuthOptions, _cloud: CloudEndpoints) -> StaticTokenCredential:

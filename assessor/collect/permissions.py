@@ -141,7 +141,8 @@ class PreflightResult:
         """One line per missing permission, leaving out the sections in ``skip`` (not asked for)."""
         return [
             f"token lacks {m.permission} ({m.api}): evidence section {m.section} will not be collected"
-            for m in self.missing if m.section not in set(skip)
+            for m in self.missing
+            if m.section not in set(skip)
         ]
 
 

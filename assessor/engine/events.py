@@ -11,8 +11,9 @@ from assessor.knowledge import Knowledge
 from assessor.profiles import KNOWN_EVENTS, Profile
 
 
-def compute_events(evidence: Evidence, profile: Profile, kb: Knowledge, licensing: LicensingFigures,
-                   on: date) -> dict[str, EventFigures]:
+def compute_events(
+    evidence: Evidence, profile: Profile, kb: Knowledge, licensing: LicensingFigures, on: date
+) -> dict[str, EventFigures]:
     out: dict[str, EventFigures] = {}
     probe = evidence.audit_probe.data
     in_scope = licensing.users_in_scope
@@ -27,10 +28,15 @@ def compute_events(evidence: Evidence, profile: Profile, kb: Knowledge, licensin
             available = tier in ("standard", "premium")
         else:
             available = tier == "premium"
-        audited = (mailboxes_auditing(evidence, event.mailbox_action, event.logon_types, kb)
-                   if event.mailbox_action else None)
-        fig: dict[str, object] = {"required": name in profile.required_events, "tier_needed": needed,
-                                  "available": available, "audited_mailboxes": audited}
+        audited = (
+            mailboxes_auditing(evidence, event.mailbox_action, event.logon_types, kb) if event.mailbox_action else None
+        )
+        fig: dict[str, object] = {
+            "required": name in profile.required_events,
+            "tier_needed": needed,
+            "available": available,
+            "audited_mailboxes": audited,
+        }
         asked = [q for q in probe.queries if event.operation in q.operations] if probe is not None else []
         queried = any(q.error is None for q in asked)
         prov = evidence.audit_probe.provenance

@@ -84,8 +84,9 @@ def entra_level(skus: list[SubscribedSku], kb: Knowledge) -> str:
     return "free"
 
 
-def privileged_user_classes(evidence: Evidence, profile: Profile, index: PlanIndex | None,
-                            kb: Knowledge) -> dict[str, tuple[UserRecord | None, UserClass | None]]:
+def privileged_user_classes(
+    evidence: Evidence, profile: Profile, index: PlanIndex | None, kb: Knowledge
+) -> dict[str, tuple[UserRecord | None, UserClass | None]]:
     """Distinct enabled users holding a privileged role, with their class (None when unknowable)."""
     assert evidence.privileged.data is not None
     wanted = {r.template_id.lower() for r in profile.privileged_roles}
@@ -105,39 +106,60 @@ def _premium_skus(skus: list[SubscribedSku], kb: Knowledge) -> list[dict[str, ob
     rows = []
     for s in skus:
         if _sku_carries(s, kb.premium_plan_ids):
-            rows.append({
-                "sku_part_number": s.sku_part_number or s.sku_id,
-                "capability_status": s.capability_status,
-                "enabled_units": s.prepaid_units.enabled,
-                "consumed_units": s.consumed_units,
-                "unassigned": max(0, s.prepaid_units.enabled - s.consumed_units)
-                if s.capability_status in USABLE_SKU_STATES else 0,
-            })
+            rows.append(
+                {
+                    "sku_part_number": s.sku_part_number or s.sku_id,
+                    "capability_status": s.capability_status,
+                    "enabled_units": s.prepaid_units.enabled,
+                    "consumed_units": s.consumed_units,
+                    "unassigned": max(0, s.prepaid_units.enabled - s.consumed_units)
+                    if s.capability_status in USABLE_SKU_STATES
+                    else 0,
+                }
+            )
     return rows
 
 
-def _recommend(needed: int | None, unassigned: int | None, profile: Profile, evidence: Evidence,
-               kb: Knowledge, scope_label: str) -> Recommendation:
+def _recommend(
+    needed: int | None, unassigned: int | None, profile: Profile, evidence: Evidence, kb: Knowledge, scope_label: str
+) -> Recommendation:
     if needed is None:
-        return Recommendation(seats_needed=None, assign_unassigned=None, buy=None,
-                              text="Seats needed cannot be computed: licensing or user evidence is missing.")
+        return Recommendation(
+            seats_needed=None,
+            assign_unassigned=None,
+            buy=None,
+            text="Seats needed cannot be computed: licensing or user evidence is missing.",
+        )
     if needed == 0:
-        return Recommendation(seats_needed=0, assign_unassigned=0, buy=0,
-                              text=f"No Premium audit seats needed for {scope_label}.")
+        return Recommendation(
+            seats_needed=0, assign_unassigned=0, buy=0, text=f"No Premium audit seats needed for {scope_label}."
+        )
     free = min(needed, unassigned) if unassigned is not None else None
     buy = needed - free if free is not None else None
     gov = evidence.tenant.cloud in ("gcc", "gcc-high", "dod")
     options: list[dict[str, object]] = []
     if free:
-        options.append({"option": "assign", "seats": free, "cost": "none",
-                        "text": f"Assign {free} unassigned Premium-audit seat(s) already paid for."})
+        options.append(
+            {
+                "option": "assign",
+                "seats": free,
+                "cost": "none",
+                "text": f"Assign {free} unassigned Premium-audit seat(s) already paid for.",
+            }
+        )
     if buy:
         upgrade_parts = kb.purchase_options["premium_upgrade_gov" if gov else "premium_upgrade"]
         for kind, parts in (("add-on", kb.purchase_options["premium_addon"]), ("upgrade", upgrade_parts)):
             for part in parts:
                 sku = kb.sku_by_part_number(part)
-                options.append({"option": kind, "seats": buy, "sku_part_number": part,
-                                "display_name": sku.display_name if sku else part})
+                options.append(
+                    {
+                        "option": kind,
+                        "seats": buy,
+                        "sku_part_number": part,
+                        "display_name": sku.display_name if sku else part,
+                    }
+                )
     parts_txt = []
     if free:
         parts_txt.append(f"assign {free} unassigned seat(s) at no cost")
@@ -145,8 +167,13 @@ def _recommend(needed: int | None, unassigned: int | None, profile: Profile, evi
         parts_txt.append(f"buy {buy} seat(s) (E5 Compliance / Purview Suite add-on, or an E5/G5 upgrade)")
     if free is None:
         parts_txt.append("unassigned seats unknown")
-    return Recommendation(seats_needed=needed, assign_unassigned=free, buy=buy, options=options,
-                          text=f"{needed} {scope_label} lack Premium audit: " + "; then ".join(parts_txt) + ".")
+    return Recommendation(
+        seats_needed=needed,
+        assign_unassigned=free,
+        buy=buy,
+        options=options,
+        text=f"{needed} {scope_label} lack Premium audit: " + "; then ".join(parts_txt) + ".",
+    )
 
 
 def compute_licensing(evidence: Evidence, profile: Profile, kb: Knowledge) -> LicensingFigures:
@@ -161,9 +188,13 @@ def compute_licensing(evidence: Evidence, profile: Profile, kb: Knowledge) -> Li
         fig["premium_skus"] = premium_rows
         fig["premium_audit_seats_unassigned"] = sum(int(r["unassigned"]) for r in premium_rows)  # type: ignore[call-overload]
         fig["suspended_or_warning_skus"] = [
-            {"sku_part_number": s.sku_part_number or s.sku_id, "capability_status": s.capability_status,
-             "premium_audit": _sku_carries(s, kb.premium_plan_ids)}
-            for s in skus if s.capability_status in TROUBLED_SKU_STATES
+            {
+                "sku_part_number": s.sku_part_number or s.sku_id,
+                "capability_status": s.capability_status,
+                "premium_audit": _sku_carries(s, kb.premium_plan_ids),
+            }
+            for s in skus
+            if s.capability_status in TROUBLED_SKU_STATES
         ]
     if users is not None:
         c = users.counts
@@ -179,8 +210,11 @@ def compute_licensing(evidence: Evidence, profile: Profile, kb: Knowledge) -> Li
             lacking = [(uid, u) for uid, (u, k) in holders.items() if k is not None and not k.premium]
             fig["privileged_users_without_premium_audit"] = len(lacking)
             fig["privileged_without_premium"] = [
-                {"id": uid, "user_principal_name": u.user_principal_name if u else None,
-                 "display_name": u.display_name if u else None}
+                {
+                    "id": uid,
+                    "user_principal_name": u.user_principal_name if u else None,
+                    "display_name": u.display_name if u else None,
+                }
                 for uid, u in lacking
             ]
     unassigned = fig.get("premium_audit_seats_unassigned")
@@ -192,7 +226,12 @@ def compute_licensing(evidence: Evidence, profile: Profile, kb: Knowledge) -> Li
         label = "privileged users"
     else:
         needed, label = 0, "this profile (Premium not required)"
-    fig["recommendation"] = _recommend(needed if isinstance(needed, int) else None,  # type: ignore[arg-type]
-                                       unassigned if isinstance(unassigned, int) else None,
-                                       profile, evidence, kb, label)
+    fig["recommendation"] = _recommend(
+        needed if isinstance(needed, int) else None,  # type: ignore[arg-type]
+        unassigned if isinstance(unassigned, int) else None,
+        profile,
+        evidence,
+        kb,
+        label,
+    )
     return LicensingFigures.model_validate(fig)

@@ -39,8 +39,9 @@ def audited_actions(config: MailboxAuditConfiguration, logon_type: str, kb: Know
     return actions
 
 
-def missing_actions(config: MailboxAuditConfiguration, required: dict[str, list[str]],
-                    kb: Knowledge) -> dict[str, list[str]]:
+def missing_actions(
+    config: MailboxAuditConfiguration, required: dict[str, list[str]], kb: Knowledge
+) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     for lt, actions in required.items():
         have = audited_actions(config, lt, kb)
@@ -104,8 +105,9 @@ EXCHANGE_READ_FIX = "Exchange.ManageAsApp + Global Reader"
 MAILBOX_LIST_FIX = "collect Get-Mailbox again (or export it with examples/export-exchange-audit.ps1)"
 
 
-def unread_for_settings(evidence: Evidence, audit: AuditFigures, in_scope: int | None, *,
-                        ingestion: bool, partial: bool) -> list[tuple[str, str]]:
+def unread_for_settings(
+    evidence: Evidence, audit: AuditFigures, in_scope: int | None, *, ingestion: bool, partial: bool
+) -> list[tuple[str, str]]:
     """What a pass from mailbox settings alone also needs and the evidence lacks, as (what, fix):
     the ingestion switch (when ``ingestion``), the organisation-wide AuditDisabled switch, a mailbox
     list at all, and (when ``partial``) a mailbox for every in-scope user."""
@@ -117,10 +119,19 @@ def unread_for_settings(evidence: Evidence, audit: AuditFigures, in_scope: int |
     if not audit.user_mailboxes and in_scope:
         out.append((f"the evidence lists no user mailbox for {in_scope} in-scope users", MAILBOX_LIST_FIX))
     elif partial and in_scope and audit.user_mailboxes is not None and audit.user_mailboxes < in_scope:
-        out.append((f"only {audit.user_mailboxes} user mailboxes are in the evidence for {in_scope} in-scope users",
-                    "collect Get-Mailbox for every user mailbox (-ResultSize Unlimited), or run --probe-events"))
+        out.append(
+            (
+                f"only {audit.user_mailboxes} user mailboxes are in the evidence for {in_scope} in-scope users",
+                "collect Get-Mailbox for every user mailbox (-ResultSize Unlimited), or run --probe-events",
+            )
+        )
     if audit.org_audit_disabled is None:
         prov = ex.organization_config.provenance
-        out.append((f"the organisation-wide AuditDisabled switch was not read ({prov.reason}); when it is True no "
-                    "mailbox audits anything", prov.fix or EXCHANGE_READ_FIX))
+        out.append(
+            (
+                f"the organisation-wide AuditDisabled switch was not read ({prov.reason}); when it is True no "
+                "mailbox audits anything",
+                prov.fix or EXCHANGE_READ_FIX,
+            )
+        )
     return out

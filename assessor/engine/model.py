@@ -99,7 +99,8 @@ class WorkloadRetention(_M):
     users_short: int | None = None
     users_short_retrievable: int | None = None
     users_short_by_policy: int | None = Field(
-        None, description="Of users_short, those a retention policy shortens (fixable by editing policies)")
+        None, description="Of users_short, those a retention policy shortens (fixable by editing policies)"
+    )
     causes: list[str] = Field(default_factory=list)
 
 
@@ -135,12 +136,15 @@ class EventFigures(_M):
     audited_mailboxes: int | None = None
     observed_users: int | None = Field(None, description="Distinct accounts with the event in the probe window")
     observed_in_scope_users: int | None = Field(
-        None, description="Of those, in-scope users (--users detail); coverage is then exact")
+        None, description="Of those, in-scope users (--users detail); coverage is then exact"
+    )
     observed_records: int | None = None
     coverage_pct: float | None = Field(
-        None, description="Observed in-scope users ÷ in-scope users; null when not computable")
+        None, description="Observed in-scope users ÷ in-scope users; null when not computable"
+    )
     coverage_upper_bound: bool = Field(
-        False, description="Coverage from account counts alone (non-user accounts may be counted)")
+        False, description="Coverage from account counts alone (non-user accounts may be counted)"
+    )
     first_seen: datetime | None = None
     last_seen: datetime | None = None
     top_app_ids: list[dict[str, Any]] | None = None
@@ -182,8 +186,10 @@ class Report(_M):
     collection: list[CollectionEntry]
     evidence_sha256: str | None = Field(None, description="SHA-256 of the evidence content this report assessed")
     evidence_integrity: Literal["intact", "altered", "unsealed"] | None = Field(
-        None, description="intact: the evidence matches its seal; altered: it changed after collection; "
-                          "unsealed: it never had one (hand-made)")
+        None,
+        description="intact: the evidence matches its seal; altered: it changed after collection; "
+        "unsealed: it never had one (hand-made)",
+    )
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
@@ -205,5 +211,7 @@ def gaps_at_or_above(findings: Iterable[tuple[str, str]], fail_on: str) -> bool:
     from assessor.profiles import SEVERITY_ORDER
 
     threshold = SEVERITY_ORDER[fail_on]
-    return any(status in (Status.FAIL.value, Status.WARN.value) and SEVERITY_ORDER.get(severity, 0) >= threshold
-               for status, severity in findings)
+    return any(
+        status in (Status.FAIL.value, Status.WARN.value) and SEVERITY_ORDER.get(severity, 0) >= threshold
+        for status, severity in findings
+    )

@@ -26,9 +26,16 @@ if TYPE_CHECKING:
 
 CHECK_MODULES = ("audit", "licensing", "retention", "events", "export")
 SECTIONS = (
-    "skus", "users", "privileged", "audit_probe", "log_export",
-    "exchange.admin_audit_log_config", "exchange.organization_config", "exchange.bypass",
-    "exchange.mailboxes", "exchange.retention_policies",
+    "skus",
+    "users",
+    "privileged",
+    "audit_probe",
+    "log_export",
+    "exchange.admin_audit_log_config",
+    "exchange.organization_config",
+    "exchange.bypass",
+    "exchange.mailboxes",
+    "exchange.retention_policies",
 )
 FIGURE_GROUPS = ("licensing", "retention", "audit", "events")
 
@@ -110,6 +117,7 @@ def registry() -> tuple[RegisteredCheck, ...]:
     missing = [m.id for m in metas if m.id not in _FUNCTIONS]
     extra = sorted(set(_FUNCTIONS) - {m.id for m in metas})
     if missing or extra:
-        raise CatalogueError(f"catalogue and implementations disagree: no function for {missing}, "
-                             f"no catalogue entry for {extra}")
+        raise CatalogueError(
+            f"catalogue and implementations disagree: no function for {missing}, no catalogue entry for {extra}"
+        )
     return tuple(RegisteredCheck(meta=m, fn=_FUNCTIONS[m.id]) for m in metas)

@@ -52,8 +52,9 @@ def _policy_names_user(policy: RetentionPolicy, ids: set[str]) -> bool:
 
 
 def _active(policies: Iterable[RetentionPolicy]) -> list[RetentionPolicy]:
-    return sorted((p for p in policies if p.enabled and (p.mode or "").lower() != "pendingdeletion"),
-                  key=lambda p: p.priority)
+    return sorted(
+        (p for p in policies if p.enabled and (p.mode or "").lower() != "pendingdeletion"), key=lambda p: p.priority
+    )
 
 
 def unaccounted_names(evidence: Evidence, policies: list[RetentionPolicy]) -> list[str]:
@@ -76,8 +77,11 @@ def build_classes(evidence: Evidence, policies: list[RetentionPolicy], kb: Knowl
     if ten is None:
         # Without the add-on count, credit nobody with it: never more retention than proven.
         ten = 0
-    remaining = {"standard": c.in_scope - c.in_scope_premium, "premium": c.in_scope_premium - ten,
-                 "premium_ten_year": ten}
+    remaining = {
+        "standard": c.in_scope - c.in_scope_premium,
+        "premium": c.in_scope_premium - ten,
+        "premium_ten_year": ten,
+    }
     classes: list[RetentionClass] = []
     scoped = [p for p in policies if p.user_ids]
     if scoped:
@@ -106,8 +110,7 @@ def build_classes(evidence: Evidence, policies: list[RetentionPolicy], kb: Knowl
     classes[:0] = [
         RetentionClass("in-scope users on Audit (Standard)", remaining["standard"], False, False, frozenset()),
         RetentionClass("Premium-covered users", remaining["premium"], True, False, frozenset()),
-        RetentionClass("Premium users with the 10-year add-on", remaining["premium_ten_year"], True, True,
-                       frozenset()),
+        RetentionClass("Premium users with the 10-year add-on", remaining["premium_ten_year"], True, True, frozenset()),
     ]
     return [k for k in classes if k.count > 0]
 
@@ -120,8 +123,15 @@ def _matches(policy: RetentionPolicy, record_type: str, operation: str, klass: R
     return not (policy.user_ids and policy.name not in klass.named_by)
 
 
-def decide(record_type: str, operation: str, workload: str, klass: RetentionClass,
-           policies: list[RetentionPolicy], kb: Knowledge, on: date) -> Decision:
+def decide(
+    record_type: str,
+    operation: str,
+    workload: str,
+    klass: RetentionClass,
+    policies: list[RetentionPolicy],
+    kb: Knowledge,
+    on: date,
+) -> Decision:
     """The effective retention of one class's records of one record type and operation."""
     default = kb.premium_default_days(workload, on) if klass.premium else kb.standard_default_days(on)
     if not klass.premium:
@@ -132,8 +142,9 @@ def decide(record_type: str, operation: str, workload: str, klass: RetentionClas
     winner = matching[0]
     days = kb.duration_days(winner.retention_duration)
     if days is None:
-        raise EvidenceError(f"retention policy {winner.name!r}: unknown RetentionDuration "
-                            f"{winner.retention_duration!r}")
+        raise EvidenceError(
+            f"retention policy {winner.name!r}: unknown RetentionDuration {winner.retention_duration!r}"
+        )
     capped = False
     if winner.retention_duration in kb.ten_year.durations_needing_addon and not klass.ten_year:
         days, capped = min(days, kb.ten_year.days_without_addon), True
@@ -165,42 +176,56 @@ def _describe(decision: Decision, required: int, default_label: str) -> str:
         text += " is capped at one year without the 10-year add-on"
     if decision.shadowed is not None:
         s = decision.shadowed
-        text += (f" overrides the longer policy {s.name!r} (priority {s.priority}, {s.retention_duration}): "
-                 f"the highest-priority matching policy wins even when shorter")
+        text += (
+            f" overrides the longer policy {s.name!r} (priority {s.priority}, {s.retention_duration}): "
+            f"the highest-priority matching policy wins even when shorter"
+        )
     return text
 
 
 def compute_retention(evidence: Evidence, profile: Profile, kb: Knowledge, on: date) -> RetentionFigures:
-    required = RequiredRetention(searchable_days=profile.retention.searchable_days,
-                                 retrievable_days=profile.retention.retrievable_days)
+    required = RequiredRetention(
+        searchable_days=profile.retention.searchable_days, retrievable_days=profile.retention.retrievable_days
+    )
     empty = {w: WorkloadRetention() for w in WORKLOADS}
     users = evidence.users.data
     if users is None:
         prov = evidence.users.provenance
-        return RetentionFigures(required=required, workloads=empty,
-                                unavailable=f"users evidence not collected ({prov.reason})", fix=prov.fix)
+        return RetentionFigures(
+            required=required,
+            workloads=empty,
+            unavailable=f"users evidence not collected ({prov.reason})",
+            fix=prov.fix,
+        )
     counts = users.counts
     if counts.in_scope is None or counts.in_scope_premium is None:
-        return RetentionFigures(required=required, workloads=empty,
-                                unavailable="in-scope user counts are unknown", fix="User.Read.All")
+        return RetentionFigures(
+            required=required, workloads=empty, unavailable="in-scope user counts are unknown", fix="User.Read.All"
+        )
     section = evidence.exchange.retention_policies
     if counts.in_scope_premium == 0:
         policies: list[RetentionPolicy] = []  # custom policies apply to nobody: defaults decide
     elif section.data is None:
         prov = section.provenance
         return RetentionFigures(
-            required=required, workloads=empty, fix=prov.fix,
+            required=required,
+            workloads=empty,
+            fix=prov.fix,
             unavailable=f"retention policies not collected ({prov.reason}) while "
-                        f"{counts.in_scope_premium} Premium-covered users exist, whom custom policies govern")
+            f"{counts.in_scope_premium} Premium-covered users exist, whom custom policies govern",
+        )
     else:
         policies = _active(section.data.policies)
     missing = unaccounted_names(evidence, policies)
     if missing:
         shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
         return RetentionFigures(
-            required=required, workloads=empty, fix="User.Read.All",
+            required=required,
+            workloads=empty,
+            fix="User.Read.All",
             unavailable=f"users named by retention policies could not be looked up ({shown}), so whom those "
-                        "policies govern is unknown")
+            "policies govern is unknown",
+        )
     classes = build_classes(evidence, policies, kb)
     workloads: dict[str, WorkloadRetention] = {}
     overridden: dict[tuple[str, str], dict[str, object]] = {}
@@ -218,11 +243,17 @@ def compute_retention(evidence: Evidence, profile: Profile, kb: Knowledge, on: d
                 if d.capped and d.policy is not None:
                     capped.add(d.policy.name)
                 if d.shadowed is not None and d.policy is not None and d.days < required.searchable_days:
-                    overridden.setdefault((d.policy.name, d.shadowed.name), {
-                        "policy": d.policy.name, "priority": d.policy.priority, "days": d.days,
-                        "overrides": d.shadowed.name, "overridden_priority": d.shadowed.priority,
-                        "overridden_days": kb.duration_days(d.shadowed.retention_duration),
-                    })
+                    overridden.setdefault(
+                        (d.policy.name, d.shadowed.name),
+                        {
+                            "policy": d.policy.name,
+                            "priority": d.policy.priority,
+                            "days": d.days,
+                            "overrides": d.shadowed.name,
+                            "overridden_priority": d.shadowed.priority,
+                            "overridden_days": kb.duration_days(d.shadowed.retention_duration),
+                        },
+                    )
                 if worst is None or d.days < worst.days:
                     worst = d
             if worst is None:
@@ -239,9 +270,17 @@ def compute_retention(evidence: Evidence, profile: Profile, kb: Knowledge, on: d
             if worst.days < required.retrievable_days:
                 short_retrievable += klass.count
         workloads[workload] = WorkloadRetention(
-            effective_days_min=lo, effective_days_max=hi, users_short=short if classes else 0,
+            effective_days_min=lo,
+            effective_days_max=hi,
+            users_short=short if classes else 0,
             users_short_retrievable=short_retrievable if classes else 0,
-            users_short_by_policy=by_policy if classes else 0, causes=causes,
+            users_short_by_policy=by_policy if classes else 0,
+            causes=causes,
         )
-    return RetentionFigures(required=required, workloads=workloads, overridden_policies=list(overridden.values()),
-                            ten_year_without_addon=sorted(capped), policies_considered=len(policies))
+    return RetentionFigures(
+        required=required,
+        workloads=workloads,
+        overridden_policies=list(overridden.values()),
+        ten_year_without_addon=sorted(capped),
+        policies_considered=len(policies),
+    )

@@ -51,13 +51,14 @@ def _guard(compute: Callable[[], F], fallback: Callable[[str], F]) -> F:
 
 
 def compute_figures(evidence: Evidence, profile: Profile, kb: Knowledge, on: date) -> Figures:
-    licensing = _guard(lambda: compute_licensing(evidence, profile, kb),
-                       lambda e: LicensingFigures(error=e))
-    required = RequiredRetention(searchable_days=profile.retention.searchable_days,
-                                 retrievable_days=profile.retention.retrievable_days)
-    retention = _guard(lambda: compute_retention(evidence, profile, kb, on),
-                       lambda e: RetentionFigures(required=required,
-                                                  workloads={w: WorkloadRetention() for w in WORKLOADS}, error=e))
+    licensing = _guard(lambda: compute_licensing(evidence, profile, kb), lambda e: LicensingFigures(error=e))
+    required = RequiredRetention(
+        searchable_days=profile.retention.searchable_days, retrievable_days=profile.retention.retrievable_days
+    )
+    retention = _guard(
+        lambda: compute_retention(evidence, profile, kb, on),
+        lambda e: RetentionFigures(required=required, workloads={w: WorkloadRetention() for w in WORKLOADS}, error=e),
+    )
     audit = _guard(lambda: compute_audit(evidence, profile, kb), lambda e: AuditFigures(error=e))
     events = compute_events(evidence, profile, kb, licensing, on)
     return Figures(licensing=licensing, retention=retention, audit=audit, events=events)
@@ -81,8 +82,11 @@ def _figure_error(rc: RegisteredCheck, figures: Figures) -> Outcome | None:
     for group in rc.meta.figures:
         err = figures.error_of(group)
         if err:
-            return Outcome(Status.ERROR, f"The {group} figures could not be computed: {err}",
-                           evidence={"figure_group": group, "error": err})
+            return Outcome(
+                Status.ERROR,
+                f"The {group} figures could not be computed: {err}",
+                evidence={"figure_group": group, "error": err},
+            )
     return None
 
 
@@ -105,13 +109,21 @@ def run_check(rc: RegisteredCheck, ctx: CheckContext) -> Outcome:
 def _finding(rc: RegisteredCheck, outcome: Outcome, profile: Profile) -> Finding:
     setting = profile.checks.get(rc.meta.id)
     return Finding(
-        check_id=rc.meta.id, title=rc.meta.title, area=rc.meta.area, status=outcome.status,
-        severity=setting.severity if setting else rc.meta.severity, message=outcome.message,
+        check_id=rc.meta.id,
+        title=rc.meta.title,
+        area=rc.meta.area,
+        status=outcome.status,
+        severity=setting.severity if setting else rc.meta.severity,
+        message=outcome.message,
         evidence=outcome.evidence,
         remediation=(outcome.remediation or rc.meta.remediation)
-        if outcome.status in (Status.FAIL, Status.WARN, Status.UNKNOWN, Status.ERROR, Status.MANUAL) else None,
-        references=list(rc.meta.references), controls=list(setting.controls) if setting else [],
-        rationale=rc.meta.rationale, permissions=list(rc.meta.permissions), fix=outcome.fix,
+        if outcome.status in (Status.FAIL, Status.WARN, Status.UNKNOWN, Status.ERROR, Status.MANUAL)
+        else None,
+        references=list(rc.meta.references),
+        controls=list(setting.controls) if setting else [],
+        rationale=rc.meta.rationale,
+        permissions=list(rc.meta.permissions),
+        fix=outcome.fix,
         caused_by=outcome.caused_by,
     )
 
@@ -142,8 +154,9 @@ def _integrity(evidence: Evidence) -> dict[str, str]:
     return {"evidence_sha256": actual, "evidence_integrity": state}
 
 
-def evaluate(evidence: Evidence, profile: Profile, on: date, generated_at: datetime,
-             kb: Knowledge | None = None) -> Report:
+def evaluate(
+    evidence: Evidence, profile: Profile, on: date, generated_at: datetime, kb: Knowledge | None = None
+) -> Report:
     """Assess `evidence` against `profile` as of `on`. `generated_at` is stamped, never read from a clock."""
     kb = kb or load_knowledge()
     figures = compute_figures(evidence, profile, kb, on)
@@ -153,11 +166,18 @@ def evaluate(evidence: Evidence, profile: Profile, on: date, generated_at: datet
     report = Report(
         tenant=evidence.tenant.model_dump(mode="json", exclude={"provenance"}),
         profile=ProfileRef(id=profile.id, name=profile.name, framework=profile.framework, as_of=profile.as_of),
-        generated_at=generated_at, assessment_date=on, tool_version=__version__,
+        generated_at=generated_at,
+        assessment_date=on,
+        tool_version=__version__,
         verdict=_verdict(findings),  # type: ignore[arg-type]
         summary={s.value: summary.get(s.value, 0) for s in Status},
-        findings=findings, licensing=figures.licensing, retention=figures.retention, audit=figures.audit,
-        events=figures.events, collection=collection_log(evidence), **_integrity(evidence),
+        findings=findings,
+        licensing=figures.licensing,
+        retention=figures.retention,
+        audit=figures.audit,
+        events=figures.events,
+        collection=collection_log(evidence),
+        **_integrity(evidence),
     )
     doc = report.model_dump(mode="json", by_alias=True)
     safe = printable_tree(doc)

@@ -132,8 +132,10 @@ class Knowledge(_KB):
 
     @property
     def entra_plan_ids(self) -> dict[str, frozenset[str]]:
-        return {"p1": frozenset(p.id for p in self.service_plans.entra_p1),
-                "p2": frozenset(p.id for p in self.service_plans.entra_p2)}
+        return {
+            "p1": frozenset(p.id for p in self.service_plans.entra_p1),
+            "p2": frozenset(p.id for p in self.service_plans.entra_p2),
+        }
 
     def duration_days(self, name: str) -> int | None:
         table = {k.lower(): v for k, v in self.retention_durations.days.items()}

@@ -6,8 +6,15 @@ from tabulate import tabulate
 
 from assessor.engine.model import Report, Status
 
-ORDER = {Status.FAIL: 0, Status.ERROR: 1, Status.UNKNOWN: 2, Status.WARN: 3, Status.MANUAL: 4, Status.PASS: 5,
-         Status.NOT_APPLICABLE: 6}
+ORDER = {
+    Status.FAIL: 0,
+    Status.ERROR: 1,
+    Status.UNKNOWN: 2,
+    Status.WARN: 3,
+    Status.MANUAL: 4,
+    Status.PASS: 5,
+    Status.NOT_APPLICABLE: 6,
+}
 
 
 def _fmt(value: object) -> str:
@@ -26,22 +33,31 @@ def render_console(report: Report, width: int = 100) -> str:
         ["Audit tier", _fmt(lic.audit_tier)],
         ["In-scope users", _fmt(lic.users_in_scope)],
         ["…without Audit (Premium)", _fmt(lic.users_without_premium_audit)],
-        ["Privileged users without Premium", f"{_fmt(lic.privileged_users_without_premium_audit)} of "
-                                             f"{_fmt(lic.privileged_users)}"],
+        [
+            "Privileged users without Premium",
+            f"{_fmt(lic.privileged_users_without_premium_audit)} of {_fmt(lic.privileged_users)}",
+        ],
         ["Unassigned Premium seats", _fmt(lic.premium_audit_seats_unassigned)],
         ["UAL ingestion enabled", _fmt(aud.ual_ingestion_enabled)],
         ["Mailboxes missing MailItemsAccessed", _fmt(aud.mailboxes_missing_mailitemsaccessed)],
         ["Audit bypass accounts", _fmt(aud.bypass_mailboxes)],
     ]
     for workload, w in ret.workloads.items():
-        figures.append([f"Retention {workload} (min days / users short of {ret.required.searchable_days})",
-                        f"{_fmt(w.effective_days_min)} / {_fmt(w.users_short)}"])
+        figures.append(
+            [
+                f"Retention {workload} (min days / users short of {ret.required.searchable_days})",
+                f"{_fmt(w.effective_days_min)} / {_fmt(w.users_short)}",
+            ]
+        )
     rows = []
     for f in sorted(report.findings, key=lambda f: (ORDER[f.status], f.check_id)):
         message = f.message if len(f.message) <= width else f.message[: width - 1] + "…"
         rows.append([f.check_id, f.status.value.upper(), f.severity, message])
-    parts = ["\n".join(head), tabulate(figures, tablefmt="simple"),
-             tabulate(rows, headers=["Check", "Status", "Severity", "Finding"], tablefmt="simple")]
+    parts = [
+        "\n".join(head),
+        tabulate(figures, tablefmt="simple"),
+        tabulate(rows, headers=["Check", "Status", "Severity", "Finding"], tablefmt="simple"),
+    ]
     if lic.recommendation:
         parts.append("Licensing: " + lic.recommendation.text)
     return "\n\n".join(parts) + "\n"

@@ -22,8 +22,22 @@ from assessor.report.view import build_view
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 COLUMNS = (
-    "tenant", "profile", "assessment_date", "check_id", "title", "area", "status", "severity", "message",
-    "evidence", "remediation", "fix", "controls", "references", "in_catalogue", "result_missing",
+    "tenant",
+    "profile",
+    "assessment_date",
+    "check_id",
+    "title",
+    "area",
+    "status",
+    "severity",
+    "message",
+    "evidence",
+    "remediation",
+    "fix",
+    "controls",
+    "references",
+    "in_catalogue",
+    "result_missing",
 )
 
 
@@ -57,9 +71,22 @@ class CsvRenderer(Renderer):
         for row in view.rows:
             f = row.finding
             values = (
-                view.tenant_name, report.profile.id, report.assessment_date.isoformat(), f.check_id, f.title, f.area,
-                f.status.value, f.severity, f.message, f.evidence, f.remediation, f.fix, "; ".join(f.controls),
-                "; ".join(f.references), row.meta is not None, row.missing,
+                view.tenant_name,
+                report.profile.id,
+                report.assessment_date.isoformat(),
+                f.check_id,
+                f.title,
+                f.area,
+                f.status.value,
+                f.severity,
+                f.message,
+                f.evidence,
+                f.remediation,
+                f.fix,
+                "; ".join(f.controls),
+                "; ".join(f.references),
+                row.meta is not None,
+                row.missing,
             )
             writer.writerow([neutralise(_cell(x)) for x in values])
         return buf.getvalue()

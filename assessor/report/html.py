@@ -113,21 +113,41 @@ def summary_tiles(report: Report) -> list[Tile]:
     short_users = [w.users_short for w in ret.workloads.values() if w.users_short is not None]
     ual = aud.ual_ingestion_enabled
     return [
-        Tile("Audit log ingestion", "unknown" if ual is None else ("on" if ual else "OFF"),
-             "unified audit log", None if ual is None else not ual),
-        Tile("Privileged users without Premium audit",
-             _of(lic.privileged_users_without_premium_audit, lic.privileged_users), "need the longest retention",
-             _positive(lic.privileged_users_without_premium_audit)),
-        Tile("Mailboxes missing MailItemsAccessed",
-             _of(aud.mailboxes_missing_mailitemsaccessed, aud.user_mailboxes), "user mailboxes",
-             _positive(aud.mailboxes_missing_mailitemsaccessed)),
-        Tile("Shortest effective retention", "unknown" if shortest is None else f"{shortest[0]:,} days",
-             (f"{shortest[1]} · {ret.required.searchable_days} required" if shortest
-              else f"{ret.required.searchable_days} days required"),
-             _positive(max(short_users) if short_users else None)),
+        Tile(
+            "Audit log ingestion",
+            "unknown" if ual is None else ("on" if ual else "OFF"),
+            "unified audit log",
+            None if ual is None else not ual,
+        ),
+        Tile(
+            "Privileged users without Premium audit",
+            _of(lic.privileged_users_without_premium_audit, lic.privileged_users),
+            "need the longest retention",
+            _positive(lic.privileged_users_without_premium_audit),
+        ),
+        Tile(
+            "Mailboxes missing MailItemsAccessed",
+            _of(aud.mailboxes_missing_mailitemsaccessed, aud.user_mailboxes),
+            "user mailboxes",
+            _positive(aud.mailboxes_missing_mailitemsaccessed),
+        ),
+        Tile(
+            "Shortest effective retention",
+            "unknown" if shortest is None else f"{shortest[0]:,} days",
+            (
+                f"{shortest[1]} · {ret.required.searchable_days} required"
+                if shortest
+                else f"{ret.required.searchable_days} days required"
+            ),
+            _positive(max(short_users) if short_users else None),
+        ),
         Tile("Unassigned Premium seats", _of(lic.premium_audit_seats_unassigned, None), "paid, usable today", None),
-        Tile("Accounts bypassing audit", _of(aud.bypass_mailboxes, None), "invisible in mailbox logs",
-             _positive(aud.bypass_mailboxes)),
+        Tile(
+            "Accounts bypassing audit",
+            _of(aud.bypass_mailboxes, None),
+            "invisible in mailbox logs",
+            _positive(aud.bypass_mailboxes),
+        ),
     ]
 
 
@@ -135,16 +155,31 @@ def coverage_donuts(view: ReportView) -> list[Donut]:
     report = view.report
     lic = report.licensing
     applies = {r.finding.check_id: r.status != Status.NOT_APPLICABLE for r in view.rows}
-    in_scope_covered = (lic.users_in_scope - lic.users_without_premium_audit
-                        if lic.users_in_scope is not None and lic.users_without_premium_audit is not None else None)
-    priv_covered = (lic.privileged_users - lic.privileged_users_without_premium_audit
-                    if lic.privileged_users is not None and lic.privileged_users_without_premium_audit is not None
-                    else None)
+    in_scope_covered = (
+        lic.users_in_scope - lic.users_without_premium_audit
+        if lic.users_in_scope is not None and lic.users_without_premium_audit is not None
+        else None
+    )
+    priv_covered = (
+        lic.privileged_users - lic.privileged_users_without_premium_audit
+        if lic.privileged_users is not None and lic.privileged_users_without_premium_audit is not None
+        else None
+    )
     return [
-        Donut("In-scope users", lic.users_in_scope, in_scope_covered, lic.users_without_premium_audit,
-              required=applies.get("LIC-02", True)),
-        Donut("Privileged users", lic.privileged_users, priv_covered, lic.privileged_users_without_premium_audit,
-              required=applies.get("LIC-03", True)),
+        Donut(
+            "In-scope users",
+            lic.users_in_scope,
+            in_scope_covered,
+            lic.users_without_premium_audit,
+            required=applies.get("LIC-02", True),
+        ),
+        Donut(
+            "Privileged users",
+            lic.privileged_users,
+            priv_covered,
+            lic.privileged_users_without_premium_audit,
+            required=applies.get("LIC-03", True),
+        ),
     ]
 
 
@@ -160,19 +195,33 @@ def retention_chart(ret: RetentionFigures) -> RetentionChart:
     bars = []
     for i, (name, w) in enumerate(ret.workloads.items()):
         lo, hi = w.effective_days_min, w.effective_days_max
-        bars.append(RetentionBar(
-            workload=name, y=28 + i * RET_ROW, min_days=lo, max_days=hi if hi is not None else lo,
-            users_short=w.users_short, users_short_retrievable=w.users_short_retrievable,
-            x_min=x(lo or 0), x_max=x(hi if hi is not None else (lo or 0)),
-            clipped=(hi or lo or 0) > domain,
-        ))
+        bars.append(
+            RetentionBar(
+                workload=name,
+                y=28 + i * RET_ROW,
+                min_days=lo,
+                max_days=hi if hi is not None else lo,
+                users_short=w.users_short,
+                users_short_retrievable=w.users_short_retrievable,
+                x_min=x(lo or 0),
+                x_max=x(hi if hi is not None else (lo or 0)),
+                clipped=(hi or lo or 0) > domain,
+            )
+        )
     steps = [30, 90, 180, 365, 730, 1095, 1825, 3650]
     ticks = tuple((d, x(d)) for d in steps if d <= domain)
     return RetentionChart(
-        width=RET_W, height=28 + RET_ROW * len(bars) + 26, x0=x0, x1=x1,
-        searchable_days=req.searchable_days, retrievable_days=req.retrievable_days,
-        x_searchable=x(req.searchable_days), x_retrievable=x(req.retrievable_days), bars=tuple(bars),
-        ticks=ticks, unavailable=ret.unavailable or ret.error,
+        width=RET_W,
+        height=28 + RET_ROW * len(bars) + 26,
+        x0=x0,
+        x1=x1,
+        searchable_days=req.searchable_days,
+        retrievable_days=req.retrievable_days,
+        x_searchable=x(req.searchable_days),
+        x_retrievable=x(req.retrievable_days),
+        bars=tuple(bars),
+        ticks=ticks,
+        unavailable=ret.unavailable or ret.error,
     )
 
 
@@ -189,14 +238,23 @@ def _csp_hash(text: str) -> str:
 def render_html(view: ReportView) -> str:
     css = read_resource("report.css")
     js = read_resource("report.js")
-    csp = (f"default-src 'none'; style-src {_csp_hash(css)}; script-src {_csp_hash(js)}; img-src data:; "
-           "base-uri 'none'; form-action 'none'")
+    csp = (
+        f"default-src 'none'; style-src {_csp_hash(css)}; script-src {_csp_hash(js)}; img-src data:; "
+        "base-uri 'none'; form-action 'none'"
+    )
     template = environment(autoescape=True).get_template("report.html.j2")
     return template.render(
-        v=view, r=view.report, css=Markup(css), js=Markup(js), csp=csp,  # noqa: S704 - our own packaged files
+        v=view,
+        r=view.report,
+        css=Markup(css),
+        js=Markup(js),
+        csp=csp,  # noqa: S704 - our own packaged files
         donuts=coverage_donuts(view),
-        tiles=summary_tiles(view.report), retention=retention_chart(view.report.retention),
-        mini_bar=mini_bar, donut_r=DONUT_R, math=math,
+        tiles=summary_tiles(view.report),
+        retention=retention_chart(view.report.retention),
+        mini_bar=mini_bar,
+        donut_r=DONUT_R,
+        math=math,
     )
 
 

@@ -38,8 +38,11 @@ def _details(row: Row) -> str:
 
 def _testcase(suite: ET.Element, row: Row, classname: str) -> tuple[str | None, ET.Element]:
     f = row.finding
-    case = ET.SubElement(suite, "testcase", {"classname": classname + "." + f.area,
-                                             "name": xml_text(f"{f.check_id} {f.title}"), "time": "0"})
+    case = ET.SubElement(
+        suite,
+        "testcase",
+        {"classname": classname + "." + f.area, "name": xml_text(f"{f.check_id} {f.title}"), "time": "0"},
+    )
     kind: str | None = None
     if f.status in (Status.FAIL, Status.WARN):
         kind = "failure"
@@ -58,24 +61,38 @@ def _testcase(suite: ET.Element, row: Row, classname: str) -> tuple[str | None, 
 def build_junit(view: ReportView) -> ET.Element:
     report = view.report
     root = ET.Element("testsuites", {"name": "assessor"})
-    suite = ET.SubElement(root, "testsuite", {
-        "name": xml_text(f"{report.profile.id} · {view.tenant_name}"),
-        "timestamp": report.generated_at.strftime("%Y-%m-%dT%H:%M:%S"),
-        "hostname": xml_text(str(report.tenant.get("default_domain") or report.tenant.get("id") or "tenant")),
-    })
+    suite = ET.SubElement(
+        root,
+        "testsuite",
+        {
+            "name": xml_text(f"{report.profile.id} · {view.tenant_name}"),
+            "timestamp": report.generated_at.strftime("%Y-%m-%dT%H:%M:%S"),
+            "hostname": xml_text(str(report.tenant.get("default_domain") or report.tenant.get("id") or "tenant")),
+        },
+    )
     props = ET.SubElement(suite, "properties")
-    for name, value in (("profile", report.profile.id), ("tenant", view.tenant_name), ("verdict", view.verdict),
-                        ("assessment_date", report.assessment_date.isoformat()),
-                        ("tool_version", report.tool_version), ("evidence_sha256", report.evidence_sha256 or ""),
-                        ("evidence_integrity", report.evidence_integrity or "")):
+    for name, value in (
+        ("profile", report.profile.id),
+        ("tenant", view.tenant_name),
+        ("verdict", view.verdict),
+        ("assessment_date", report.assessment_date.isoformat()),
+        ("tool_version", report.tool_version),
+        ("evidence_sha256", report.evidence_sha256 or ""),
+        ("evidence_integrity", report.evidence_integrity or ""),
+    ):
         ET.SubElement(props, "property", {"name": name, "value": xml_text(value)})
     tally = {"failure": 0, "error": 0, "skipped": 0}
     for row in view.rows:
         kind, _ = _testcase(suite, row, "assessor." + report.profile.id)
         if kind:
             tally[kind] += 1
-    counts = {"tests": str(len(view.rows)), "failures": str(tally["failure"]), "errors": str(tally["error"]),
-              "skipped": str(tally["skipped"]), "time": "0"}
+    counts = {
+        "tests": str(len(view.rows)),
+        "failures": str(tally["failure"]),
+        "errors": str(tally["error"]),
+        "skipped": str(tally["skipped"]),
+        "time": "0",
+    }
     suite.attrib.update(counts)
     root.attrib.update({k: v for k, v in counts.items() if k != "skipped"})
     return root

@@ -49,8 +49,9 @@ def command(value: Any) -> str:
 
 def table(headers: Sequence[str], rows: Iterable[Sequence[Any]], align: Sequence[str] | None = None) -> str:
     body = [[c if isinstance(c, str) else number(c) for c in row] for row in rows]
-    return tabulate(body, headers=list(headers), tablefmt="github", disable_numparse=True,
-                    colalign=list(align) if align else None)
+    return tabulate(
+        body, headers=list(headers), tablefmt="github", disable_numparse=True, colalign=list(align) if align else None
+    )
 
 
 def _tables(view: ReportView) -> dict[str, str]:
@@ -58,56 +59,118 @@ def _tables(view: ReportView) -> dict[str, str]:
     lic, ret = r.licensing, r.retention
     findings = table(
         ["Status", "Severity", "Check", "Title", "Finding"],
-        ([f"{row.symbol} {row.label}", row.finding.severity, row.finding.check_id, md(row.finding.title),
-          md(row.finding.message)] for row in sorted(view.rows, key=lambda x: (x.status_rank, x.position))),
+        (
+            [
+                f"{row.symbol} {row.label}",
+                row.finding.severity,
+                row.finding.check_id,
+                md(row.finding.title),
+                md(row.finding.message),
+            ]
+            for row in sorted(view.rows, key=lambda x: (x.status_rank, x.position))
+        ),
     )
-    figures = table(["Figure", "Value"], [
-        ["Audit tier", md(lic.audit_tier or "unknown")],
-        ["Users (all / in scope)", f"{number(lic.users_total)} / {number(lic.users_in_scope)}"],
-        ["In-scope users without Audit (Premium)", number(lic.users_without_premium_audit)],
-        ["Privileged users without Audit (Premium)",
-         f"{number(lic.privileged_users_without_premium_audit)} of {number(lic.privileged_users)}"],
-        ["Unassigned Premium-audit seats", number(lic.premium_audit_seats_unassigned)],
-        ["Entra ID level", md(lic.entra or "unknown")],
-    ], align=["left", "right"])
-    options = table(["Option", "Seats", "Licence", "Per seat / month", "Per month", "Per year"], [
-        ["assign unused seats" if o.no_cost else o.option, number(o.seats),
-         "already paid for" if o.no_cost else f"{md(o.display_name or o.sku_part_number)} ({md(o.sku_part_number)})",
-         "—" if o.no_cost else format_money(o.price_per_seat_month, o.currency),
-         "no cost" if o.no_cost else format_money(o.monthly, o.currency),
-         "no cost" if o.no_cost else format_money(o.annual, o.currency)]
-        for o in view.options
-    ], align=["left", "right", "left", "right", "right", "right"]) if view.options else ""
+    figures = table(
+        ["Figure", "Value"],
+        [
+            ["Audit tier", md(lic.audit_tier or "unknown")],
+            ["Users (all / in scope)", f"{number(lic.users_total)} / {number(lic.users_in_scope)}"],
+            ["In-scope users without Audit (Premium)", number(lic.users_without_premium_audit)],
+            [
+                "Privileged users without Audit (Premium)",
+                f"{number(lic.privileged_users_without_premium_audit)} of {number(lic.privileged_users)}",
+            ],
+            ["Unassigned Premium-audit seats", number(lic.premium_audit_seats_unassigned)],
+            ["Entra ID level", md(lic.entra or "unknown")],
+        ],
+        align=["left", "right"],
+    )
+    options = (
+        table(
+            ["Option", "Seats", "Licence", "Per seat / month", "Per month", "Per year"],
+            [
+                [
+                    "assign unused seats" if o.no_cost else o.option,
+                    number(o.seats),
+                    "already paid for"
+                    if o.no_cost
+                    else f"{md(o.display_name or o.sku_part_number)} ({md(o.sku_part_number)})",
+                    "—" if o.no_cost else format_money(o.price_per_seat_month, o.currency),
+                    "no cost" if o.no_cost else format_money(o.monthly, o.currency),
+                    "no cost" if o.no_cost else format_money(o.annual, o.currency),
+                ]
+                for o in view.options
+            ],
+            align=["left", "right", "left", "right", "right", "right"],
+        )
+        if view.options
+        else ""
+    )
     retention = table(
         ["Workload", "Shortest (days)", "Longest (days)", "Users short of searchable", "Users short of retrievable"],
-        ([name, number(w.effective_days_min), number(w.effective_days_max), number(w.users_short),
-          number(w.users_short_retrievable)] for name, w in ret.workloads.items()),
+        (
+            [
+                name,
+                number(w.effective_days_min),
+                number(w.effective_days_max),
+                number(w.users_short),
+                number(w.users_short_retrievable),
+            ]
+            for name, w in ret.workloads.items()
+        ),
         align=["left", "right", "right", "right", "right"],
     )
-    events = table(["Event", "Required", "Available", "Configured (mailboxes)", "Observed (users)", "Coverage"], [
-        [e.name, "yes" if e.required else "no",
-         "unknown" if e.available is None else ("yes" if e.available else f"no (needs {e.tier_needed})"),
-         "unknown" if e.audited_mailboxes is None else f"{number(e.audited_mailboxes)} of {number(e.user_mailboxes)}",
-         (("at least " if e.lower_bound else "") + number(e.observed_users)) if e.observed_users is not None
-         else ("not probed" if not e.probed else "unknown"),
-         e.coverage_text]
-        for e in view.events
-    ], align=["left", "left", "left", "right", "right", "right"])
+    events = table(
+        ["Event", "Required", "Available", "Configured (mailboxes)", "Observed (users)", "Coverage"],
+        [
+            [
+                e.name,
+                "yes" if e.required else "no",
+                "unknown" if e.available is None else ("yes" if e.available else f"no (needs {e.tier_needed})"),
+                "unknown"
+                if e.audited_mailboxes is None
+                else f"{number(e.audited_mailboxes)} of {number(e.user_mailboxes)}",
+                (("at least " if e.lower_bound else "") + number(e.observed_users))
+                if e.observed_users is not None
+                else ("not probed" if not e.probed else "unknown"),
+                e.coverage_text,
+            ]
+            for e in view.events
+        ],
+        align=["left", "left", "left", "right", "right", "right"],
+    )
     app_ids = "\n\n".join(
         f"**{md(e.name)}** ({number(e.distinct_app_ids)} distinct client AppIds"
         f"{'; the probe hit the record limit' if e.lower_bound else ''}):\n\n"
-        + table(["Client AppId", "Records", "Share"],
-                ([code(a), number(n), f"{share:.1f} %"] for a, n, share in e.top_app_ids),
-                align=["left", "right", "right"])
-        for e in view.events if e.top_app_ids
+        + table(
+            ["Client AppId", "Records", "Share"],
+            ([code(a), number(n), f"{share:.1f} %"] for a, n, share in e.top_app_ids),
+            align=["left", "right", "right"],
+        )
+        for e in view.events
+        if e.top_app_ids
     )
-    collection = table(["Evidence", "Status", "Source", "Why not / fix"], [
-        [code(c.section), c.status.replace("_", " "), md(c.source or c.file or "—"),
-         md(" ".join(x for x in (c.reason, f"Fix: {c.fix}" if c.fix else None) if x) or "—")]
-        for c in r.collection
-    ])
-    return {"findings": findings, "figures": figures, "options": options, "retention": retention,
-            "events": events, "app_ids": app_ids, "collection": collection}
+    collection = table(
+        ["Evidence", "Status", "Source", "Why not / fix"],
+        [
+            [
+                code(c.section),
+                c.status.replace("_", " "),
+                md(c.source or c.file or "—"),
+                md(" ".join(x for x in (c.reason, f"Fix: {c.fix}" if c.fix else None) if x) or "—"),
+            ]
+            for c in r.collection
+        ],
+    )
+    return {
+        "findings": findings,
+        "figures": figures,
+        "options": options,
+        "retention": retention,
+        "events": events,
+        "app_ids": app_ids,
+        "collection": collection,
+    }
 
 
 def render_markdown(view: ReportView) -> str:
@@ -115,8 +178,9 @@ def render_markdown(view: ReportView) -> str:
     env.filters.setdefault("md", md)
     env.filters.setdefault("code", code)
     template = env.get_template("report.md.j2")
-    return template.render(v=view, r=view.report, t=_tables(view), md=md, code=code, command=command,
-                           cjson=compact_json)
+    return template.render(
+        v=view, r=view.report, t=_tables(view), md=md, code=code, command=command, cjson=compact_json
+    )
 
 
 class MarkdownRenderer(Renderer):

@@ -51,14 +51,10 @@ def _currency(value: Any, where: str) -> str:
 def parse_prices(doc: Any) -> dict[str, Any]:
     """Validate a price-list document; raise UsageError with one line saying what to fix."""
     if not isinstance(doc, dict) or not isinstance(doc.get("skus"), dict) or not doc["skus"]:
-        raise UsageError(
-            "--prices: expected a mapping with 'skus: {SKU_PART_NUMBER: price per seat per month}'"
-        )
+        raise UsageError("--prices: expected a mapping with 'skus: {SKU_PART_NUMBER: price per seat per month}'")
     unknown = sorted(set(doc) - {"currency", "as_of", "source", "skus"})
     if unknown:
-        raise UsageError(
-            f"--prices: unknown key(s) {', '.join(unknown)} (allowed: currency, as_of, source, skus)"
-        )
+        raise UsageError(f"--prices: unknown key(s) {', '.join(unknown)} (allowed: currency, as_of, source, skus)")
     default = _currency(doc["currency"], "currency") if "currency" in doc else None
     skus: dict[str, dict[str, Any]] = {}
     for part, entry in doc["skus"].items():
@@ -96,8 +92,7 @@ def load_prices(path: Path) -> dict[str, Any]:
         doc = json.loads(text) if path.suffix.lower() == ".json" else safe_load_bounded(text)
     except (ValueError, yaml.YAMLError) as err:
         raise UsageError(
-            f"--prices: {path} is not valid {'JSON' if path.suffix == '.json' else 'YAML'}: "
-            f"{str(err).splitlines()[0]}"
+            f"--prices: {path} is not valid {'JSON' if path.suffix == '.json' else 'YAML'}: {str(err).splitlines()[0]}"
         ) from None
     return parse_prices(doc)
 

@@ -84,9 +84,7 @@ IDENTITY_KEYS = frozenset(
         "mailboxes",
     }
 )
-GENERIC_LABELS = frozenset(
-    {"onmicrosoft", "mail", "www", "com", "org", "net", "gov", "mil", "example", "microsoft"}
-)
+GENERIC_LABELS = frozenset({"onmicrosoft", "mail", "www", "com", "org", "net", "gov", "mil", "example", "microsoft"})
 MIN_LABEL = 4
 MIN_NAME = 3
 
@@ -111,9 +109,7 @@ class Pseudonymizer:
         self._compiled: tuple[tuple[int, int], re.Pattern[str]] | None = None
 
     def token(self, kind: str, value: str) -> str:
-        digest = hmac.new(
-            self._key, f"{kind}:{value.strip().casefold()}".encode(), hashlib.sha256
-        ).hexdigest()
+        digest = hmac.new(self._key, f"{kind}:{value.strip().casefold()}".encode(), hashlib.sha256).hexdigest()
         return f"{kind}-{digest[:10]}"
 
     def identity(self, value: str) -> str:

@@ -60,14 +60,24 @@ def _result(view: ReportView, row: Row, rule_index: dict[str, int]) -> dict[str,
         "level": level_for(f.severity),
         "kind": "fail",
         "message": {"text": text},
-        "locations": [{"logicalLocations": [{
-            "name": f.check_id,
-            "fullyQualifiedName": f"{view.tenant_name}/{f.area}/{f.check_id}",
-            "kind": "resource",
-        }]}],
+        "locations": [
+            {
+                "logicalLocations": [
+                    {
+                        "name": f.check_id,
+                        "fullyQualifiedName": f"{view.tenant_name}/{f.area}/{f.check_id}",
+                        "kind": "resource",
+                    }
+                ]
+            }
+        ],
         "partialFingerprints": {"assessorCheck/v1": _fingerprint(view.report, f)},
-        "properties": {"status": f.status.value, "severity": f.severity, "evidence": f.evidence,
-                       "controls": list(f.controls)},
+        "properties": {
+            "status": f.status.value,
+            "severity": f.severity,
+            "evidence": f.evidence,
+            "controls": list(f.controls),
+        },
     }
     if f.check_id in rule_index:
         result["ruleIndex"] = rule_index[f.check_id]
@@ -95,29 +105,35 @@ def build_sarif(view: ReportView) -> dict[str, Any]:
     return {
         "$schema": SARIF_SCHEMA,
         "version": SARIF_VERSION,
-        "runs": [{
-            "tool": {"driver": {
-                "name": "assessor",
-                "fullName": "Microsoft 365 audit-log assessor",
-                "version": report.tool_version,
-                "informationUri": INFORMATION_URI,
-                "rules": [_rule(m) for m in metas],
-            }},
-            "automationDetails": {"id": f"assessor/{report.profile.id}/{report.assessment_date.isoformat()}"},
-            "invocations": [{
-                "executionSuccessful": True,
-                "endTimeUtc": report.generated_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                "toolExecutionNotifications": notes,
-            }],
-            "results": results,
-            "properties": {
-                "tenant": view.tenant_name,
-                "profile": report.profile.id,
-                "verdict": view.verdict,
-                "summary": view.counts,
-                "pseudonymized": view.pseudonymized,
-            },
-        }],
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "assessor",
+                        "fullName": "Microsoft 365 audit-log assessor",
+                        "version": report.tool_version,
+                        "informationUri": INFORMATION_URI,
+                        "rules": [_rule(m) for m in metas],
+                    }
+                },
+                "automationDetails": {"id": f"assessor/{report.profile.id}/{report.assessment_date.isoformat()}"},
+                "invocations": [
+                    {
+                        "executionSuccessful": True,
+                        "endTimeUtc": report.generated_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                        "toolExecutionNotifications": notes,
+                    }
+                ],
+                "results": results,
+                "properties": {
+                    "tenant": view.tenant_name,
+                    "profile": report.profile.id,
+                    "verdict": view.verdict,
+                    "summary": view.counts,
+                    "pseudonymized": view.pseudonymized,
+                },
+            }
+        ],
     }
 
 

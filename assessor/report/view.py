@@ -50,9 +50,7 @@ STATUS_SYMBOL: dict[Status, str] = {
 }
 # Areas whose fixes are settings changes: no licence to buy.
 SETTINGS_AREAS = frozenset({"audit", "events"})
-MISSING_RESULT = (
-    "No result for this catalogue check in the report: it was not evaluated, so it counts as an error."
-)
+MISSING_RESULT = "No result for this catalogue check in the report: it was not evaluated, so it counts as an error."
 
 
 @dataclass(frozen=True)
@@ -201,8 +199,7 @@ class ReportView:
     @property
     def events(self) -> list[EventRow]:
         probed = any(
-            c.section == "audit_probe" and c.status in ("collected", "imported")
-            for c in self.report.collection
+            c.section == "audit_probe" and c.status in ("collected", "imported") for c in self.report.collection
         )
         return [
             EventRow(
@@ -221,8 +218,10 @@ class ReportView:
                 lower_bound=e.lower_bound,
                 first_seen=e.first_seen.isoformat() if e.first_seen else None,
                 last_seen=e.last_seen.isoformat() if e.last_seen else None,
-                top_app_ids=tuple((str(a.get("app_id")), int(a.get("count") or 0), float(a.get("share_pct") or 0.0))
-                                  for a in (e.top_app_ids or [])),
+                top_app_ids=tuple(
+                    (str(a.get("app_id")), int(a.get("count") or 0), float(a.get("share_pct") or 0.0))
+                    for a in (e.top_app_ids or [])
+                ),
                 distinct_app_ids=e.distinct_app_ids,
             )
             for name, e in self.report.events.items()
@@ -274,9 +273,7 @@ def catalogue_rows(report: Report, catalogue: Sequence[CheckMeta] | None = None)
     rows: list[Row] = []
     for meta in metas:
         found = by_id.pop(meta.id, None)
-        rows.append(
-            Row(finding=found or _missing_finding(meta), meta=meta, missing=found is None, position=len(rows))
-        )
+        rows.append(Row(finding=found or _missing_finding(meta), meta=meta, missing=found is None, position=len(rows)))
     for f in report.findings:
         if f.check_id in by_id and by_id[f.check_id] is f:
             rows.append(Row(finding=f, meta=None, position=len(rows)))

@@ -72,8 +72,13 @@ from assessor.sandbox.spec import SandboxTenant, SpecError, load_spec, rescale
 DAY = timedelta(days=1)
 MAX_QUERIES = 10_000
 FinalStatus = Literal["succeeded", "failed", "cancelled"]
-UNEMULATED_FILTERS = ("keywordFilter", "ipAddressFilters", "objectIdFilters", "userPrincipalNameFilters",
-                      "administrativeUnitIdFilters")
+UNEMULATED_FILTERS = (
+    "keywordFilter",
+    "ipAddressFilters",
+    "objectIdFilters",
+    "userPrincipalNameFilters",
+    "administrativeUnitIdFilters",
+)
 _MULTIPLIER = 1_000_003  # prime: spreads AppIds over records, exact shares over each weight cycle
 
 
@@ -217,8 +222,9 @@ def _in_scope_segments(tenant: SandboxTenant) -> list[tuple[str, int, int]]:
     mailbox = load_knowledge().mailbox_plan_ids
     out = []
     for seg in tenant.segments:
-        has_mailbox = any(p["servicePlanId"].lower() in mailbox and p["capabilityStatus"] == "Enabled"
-                          for p in seg.assigned_plans)
+        has_mailbox = any(
+            p["servicePlanId"].lower() in mailbox and p["capabilityStatus"] == "Enabled" for p in seg.assigned_plans
+        )
         if seg.spec.enabled and seg.spec.type == "Member" and has_mailbox and seg.spec.count:
             out.append((seg.spec.name, seg.start, seg.stop))
     return out
@@ -229,8 +235,9 @@ def _plan(tenant: SandboxTenant, name: str, op: OperationSpec) -> OperationPlan:
     unknown = [s for s in op.segments if s not in known]
     if unknown:
         raise SpecError(f"{tenant.name}: audit_log.operations.{name}: unknown segment(s) {', '.join(unknown)}")
-    ranges = tuple((start, stop) for seg, start, stop in _in_scope_segments(tenant)
-                   if not op.segments or seg in op.segments)
+    ranges = tuple(
+        (start, stop) for seg, start, stop in _in_scope_segments(tenant) if not op.segments or seg in op.segments
+    )
     offsets, total = [], 0
     for start, stop in ranges:
         offsets.append(total)
@@ -360,8 +367,10 @@ def _record_type_filters(body: Mapping[str, Any]) -> list[str]:
     for value in _string_list(body, "recordTypeFilters"):
         canonical = canonical_record_type(value)
         if canonical is None:
-            raise QueryError("BadRequest", f"Requested value '{value}' was not found in enum "
-                             "'microsoft.graph.security.auditLogRecordType'.")
+            raise QueryError(
+                "BadRequest",
+                f"Requested value '{value}' was not found in enum 'microsoft.graph.security.auditLogRecordType'.",
+            )
         out[canonical] = None
     return list(out)
 
@@ -412,9 +421,21 @@ def _new_query(request: SandboxRequest, body: Mapping[str, Any]) -> StoredQuery:
     limit = log.spec.record_count_limit
     total = offset if limit is None else min(offset, limit)
     echo = {k: v for k, v in body.items() if not k.startswith("@")}
-    return StoredQuery(str(uuid.uuid4()), request.tenant.tenant.id, time.monotonic(), echo, start, end, days,
-                       slices, total, limit is not None and offset > limit, log.spec.query_seconds,
-                       final, log.spec.page_size)
+    return StoredQuery(
+        str(uuid.uuid4()),
+        request.tenant.tenant.id,
+        time.monotonic(),
+        echo,
+        start,
+        end,
+        days,
+        slices,
+        total,
+        limit is not None and offset > limit,
+        log.spec.query_seconds,
+        final,
+        log.spec.page_size,
+    )
 
 
 # --------------------------------------------------------------------------- representations
@@ -520,10 +541,12 @@ def _list(request: SandboxRequest, _m: re.Match[str]) -> SandboxResponse:
     _global_only(request)
     with _QUERIES_LOCK:
         mine = [q for q in _QUERIES.values() if q.tenant_id == request.tenant.tenant.id]
-    return SandboxResponse.json({
-        "@odata.context": f"{request.base_url}/$metadata#security/auditLog/queries",
-        "value": [_query_json(request, q) for q in mine],
-    })
+    return SandboxResponse.json(
+        {
+            "@odata.context": f"{request.base_url}/$metadata#security/auditLog/queries",
+            "value": [_query_json(request, q) for q in mine],
+        }
+    )
 
 
 def _get(request: SandboxRequest, m: re.Match[str]) -> SandboxResponse:
@@ -551,8 +574,10 @@ def _records(request: SandboxRequest, m: re.Match[str]) -> SandboxResponse:
     query = _stored(request, m["id"])
     status = query.status()
     if status != "succeeded":
-        raise QueryError("BadRequest", f"The audit log query has not succeeded (status '{status}'); records "
-                         "are available once it has.")
+        raise QueryError(
+            "BadRequest",
+            f"The audit log query has not succeeded (status '{status}'); records are available once it has.",
+        )
     token = request.query.get("$skiptoken")
     start = decode_skiptoken(request.tenant.tenant, token, query.id) if token else 0
     stop = min(start + _page_size(request, query), query.total)
@@ -580,5 +605,12 @@ def register() -> None:
 
 register()
 
-__all__ = ["AuditLogSpec", "OperationSpec", "audit_log_of", "canonical_record_type", "expected_users", "register",
-           "with_audit_log"]
+__all__ = [
+    "AuditLogSpec",
+    "OperationSpec",
+    "audit_log_of",
+    "canonical_record_type",
+    "expected_users",
+    "register",
+    "with_audit_log",
+]

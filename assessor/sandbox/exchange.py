@@ -170,8 +170,10 @@ class ExchangeOrg:
     def _in_scope(self, segment: Segment) -> bool:
         if not segment.spec.enabled or segment.spec.type != "Member":
             return False
-        return any(p["capabilityStatus"] == "Enabled" and p["servicePlanId"].lower() in self._mailbox_plans
-                   for p in segment.assigned_plans)
+        return any(
+            p["capabilityStatus"] == "Enabled" and p["servicePlanId"].lower() in self._mailbox_plans
+            for p in segment.assigned_plans
+        )
 
     def _mailbox_ranges(self) -> list[_Range]:
         out: list[_Range] = []
@@ -189,12 +191,16 @@ class ExchangeOrg:
         for group in self.spec.customised:
             seg = segments.get(group.segment)
             if seg is None:
-                raise SpecError(f"{self.tenant.name}: exchange.customised: segment {group.segment!r} has no "
-                                "mailboxes (unknown, disabled, guest, or without an Exchange plan)")
+                raise SpecError(
+                    f"{self.tenant.name}: exchange.customised: segment {group.segment!r} has no "
+                    "mailboxes (unknown, disabled, guest, or without an Exchange plan)"
+                )
             begin = cursor.get(group.segment, 0)
             if begin + group.count > seg.spec.count:
-                raise SpecError(f"{self.tenant.name}: exchange.customised: more customised mailboxes than "
-                                f"segment {group.segment!r} has")
+                raise SpecError(
+                    f"{self.tenant.name}: exchange.customised: more customised mailboxes than "
+                    f"segment {group.segment!r} has"
+                )
             cursor[group.segment] = begin + group.count
             out.setdefault(group.segment, []).append(_Custom(begin, begin + group.count, group))
         return out
@@ -220,8 +226,10 @@ class ExchangeOrg:
 
     def audit_settings(self, group: CustomisedGroupSpec | None) -> dict[str, Any]:
         default_set = [lt for lt in LOGON_TYPES if group is None or group.customised(lt) is None]
-        out: dict[str, Any] = {"AuditEnabled": True if group is None else group.audit_enabled,
-                               "DefaultAuditSet": default_set}
+        out: dict[str, Any] = {
+            "AuditEnabled": True if group is None else group.audit_enabled,
+            "DefaultAuditSet": default_set,
+        }
         for lt in LOGON_TYPES:
             custom = None if group is None else group.customised(lt)
             out[f"Audit{lt}"] = list(custom) if custom is not None else list(self._defaults[lt])
@@ -235,23 +243,33 @@ class ExchangeOrg:
         user_index = r.user_start + index - r.start
         user = self.tenant.user(user_index)
         group = self.group_of(r.segment.spec.name, user_index - r.segment.start)
-        return self._mailbox_row(user["userPrincipalName"], user["displayName"], user["id"], "UserMailbox",
-                                 self.audit_settings(group))
+        return self._mailbox_row(
+            user["userPrincipalName"], user["displayName"], user["id"], "UserMailbox", self.audit_settings(group)
+        )
 
     def _shared_mailbox(self, i: int) -> dict[str, Any]:
         upn = f"shared.{i:04d}@{self.tenant.spec.default_domain}"
-        return self._mailbox_row(upn, f"Shared Mailbox {i}", _guid(self.tenant.id, upn), "SharedMailbox",
-                                 self.audit_settings(None))
+        return self._mailbox_row(
+            upn, f"Shared Mailbox {i}", _guid(self.tenant.id, upn), "SharedMailbox", self.audit_settings(None)
+        )
 
-    def _mailbox_row(self, upn: str, display: str, object_id: str, kind: str,
-                     audit: dict[str, Any]) -> dict[str, Any]:
+    def _mailbox_row(self, upn: str, display: str, object_id: str, kind: str, audit: dict[str, Any]) -> dict[str, Any]:
         alias = upn.split("@", 1)[0]
         return {
-            "Identity": alias, "Name": alias, "Alias": alias, "DisplayName": display,
-            "UserPrincipalName": upn, "PrimarySmtpAddress": upn, "ExternalDirectoryObjectId": object_id,
-            "Guid": _guid(self.tenant.id, "mbx/" + upn), "RecipientType": "UserMailbox",
-            "RecipientTypeDetails": kind, "IsDirSynced": False, "AuditLogAgeLimit": "90.00:00:00",
-            "WhenCreated": "2024-01-15T09:00:00Z", **audit,
+            "Identity": alias,
+            "Name": alias,
+            "Alias": alias,
+            "DisplayName": display,
+            "UserPrincipalName": upn,
+            "PrimarySmtpAddress": upn,
+            "ExternalDirectoryObjectId": object_id,
+            "Guid": _guid(self.tenant.id, "mbx/" + upn),
+            "RecipientType": "UserMailbox",
+            "RecipientTypeDetails": kind,
+            "IsDirSynced": False,
+            "AuditLogAgeLimit": "90.00:00:00",
+            "WhenCreated": "2024-01-15T09:00:00Z",
+            **audit,
         }
 
     # ---- bypass associations
@@ -263,32 +281,58 @@ class ExchangeOrg:
     def association(self, index: int) -> dict[str, Any]:
         if index >= self.user_mailboxes:
             name = self.spec.bypass[index - self.user_mailboxes]
-            return {"Identity": name, "Name": name, "AuditBypassEnabled": True,
-                    "Guid": _guid(self.tenant.id, "bypass/" + name)}
+            return {
+                "Identity": name,
+                "Name": name,
+                "AuditBypassEnabled": True,
+                "Guid": _guid(self.tenant.id, "bypass/" + name),
+            }
         row = self.mailbox(index)
-        return {"Identity": row["Identity"], "Name": row["Name"], "Guid": _guid(self.tenant.id, "bp/" + row["Name"]),
-                "AuditBypassEnabled": row["ExternalDirectoryObjectId"] in self.bypassed_users}
+        return {
+            "Identity": row["Identity"],
+            "Name": row["Name"],
+            "Guid": _guid(self.tenant.id, "bp/" + row["Name"]),
+            "AuditBypassEnabled": row["ExternalDirectoryObjectId"] in self.bypassed_users,
+        }
 
     # ---- singletons and policies
 
     def admin_audit_log_config(self, compliance: bool) -> dict[str, Any]:
         # Security & Compliance PowerShell always reports False here (DOMAIN.md): read it from Exchange.
-        return {"Identity": "Admin Audit Log Settings", "Name": "Admin Audit Log Settings",
-                "AdminAuditLogEnabled": True,
-                "UnifiedAuditLogIngestionEnabled": False if compliance else self.spec.ingestion_enabled}
+        return {
+            "Identity": "Admin Audit Log Settings",
+            "Name": "Admin Audit Log Settings",
+            "AdminAuditLogEnabled": True,
+            "UnifiedAuditLogIngestionEnabled": False if compliance else self.spec.ingestion_enabled,
+        }
 
     def organization_config(self) -> dict[str, Any]:
-        return {"Identity": self.tenant.spec.domains[0], "Name": self.tenant.spec.domains[0],
-                "DisplayName": self.tenant.spec.display_name, "AuditDisabled": self.spec.audit_disabled,
-                "IsDehydrated": False}
+        return {
+            "Identity": self.tenant.spec.domains[0],
+            "Name": self.tenant.spec.domains[0],
+            "DisplayName": self.tenant.spec.display_name,
+            "AuditDisabled": self.spec.audit_disabled,
+            "IsDehydrated": False,
+        }
 
     def retention_policies(self) -> list[dict[str, Any]]:
-        return [{
-            "Name": p.name, "Identity": p.name, "Guid": _guid(self.tenant.id, "ret/" + p.name),
-            "Priority": p.priority, "RetentionDuration": p.retention_duration, "RecordTypes": p.record_types,
-            "Operations": p.operations, "UserIds": p.user_ids, "Enabled": p.enabled, "Mode": p.mode,
-            "Description": p.description, "WhenCreatedUTC": "2024-03-01T10:00:00Z",
-        } for p in self.spec.retention_policies]
+        return [
+            {
+                "Name": p.name,
+                "Identity": p.name,
+                "Guid": _guid(self.tenant.id, "ret/" + p.name),
+                "Priority": p.priority,
+                "RetentionDuration": p.retention_duration,
+                "RecordTypes": p.record_types,
+                "Operations": p.operations,
+                "UserIds": p.user_ids,
+                "Enabled": p.enabled,
+                "Mode": p.mode,
+                "Description": p.description,
+                "WhenCreatedUTC": "2024-03-01T10:00:00Z",
+            }
+            for p in self.spec.retention_policies
+        ]
 
 
 def _guid(tenant_id: str, key: str) -> str:
@@ -322,18 +366,28 @@ def _injected(org: ExchangeOrg, request: SandboxRequest, api: str, cmdlet: str) 
             _FAULT_HITS[key] = hits + 1
         headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
         code = fault.code or {429: "TooManyRequests", 401: "Unauthorized", 403: "Forbidden"}.get(
-            fault.status, "InternalServerError")
-        return exchange_error(fault.status, code, fault.message or f"Injected {fault.status} for {cmdlet}.",
-                              headers=headers)
+            fault.status, "InternalServerError"
+        )
+        return exchange_error(
+            fault.status, code, fault.message or f"Injected {fault.status} for {cmdlet}.", headers=headers
+        )
     return None
 
 
 def _denied(status: int, cmdlet: str) -> SandboxResponse:
     if status == 401:
-        return exchange_error(401, "Unauthorized", "The access token is invalid or was not issued for this "
-                              "resource.", headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
-    return exchange_error(403, "Forbidden", f"The role assigned to the application isn't supported in this "
-                          f"scenario, or it lacks the permission to run {cmdlet}.")
+        return exchange_error(
+            401,
+            "Unauthorized",
+            "The access token is invalid or was not issued for this resource.",
+            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        )
+    return exchange_error(
+        403,
+        "Forbidden",
+        f"The role assigned to the application isn't supported in this "
+        f"scenario, or it lacks the permission to run {cmdlet}.",
+    )
 
 
 def reset_faults() -> None:
@@ -344,16 +398,23 @@ def reset_faults() -> None:
 # --------------------------------------------------------------------------- HTTP
 
 
-def exchange_error(status: int, code: str, message: str, *, exception: str = "Exception",
-                   headers: dict[str, str] | None = None) -> SandboxResponse:
+def exchange_error(
+    status: int, code: str, message: str, *, exception: str = "Exception", headers: dict[str, str] | None = None
+) -> SandboxResponse:
     detail = f"Ex{status:04X}|Microsoft.Exchange.Management.{exception}|{message}"
-    body = {"error": {
-        "code": code, "message": message,
-        "details": [{"code": "Context", "target": "", "message": detail}],
-        "innererror": {"message": message, "type": "Microsoft.Exchange.Admin.OData.Core.ODataServiceException",
-                       "stacktrace": "", "internalexception": {"message": message, "type": exception,
-                                                               "stacktrace": ""}},
-    }}
+    body = {
+        "error": {
+            "code": code,
+            "message": message,
+            "details": [{"code": "Context", "target": "", "message": detail}],
+            "innererror": {
+                "message": message,
+                "type": "Microsoft.Exchange.Admin.OData.Core.ODataServiceException",
+                "stacktrace": "",
+                "internalexception": {"message": message, "type": exception, "stacktrace": ""},
+            },
+        }
+    }
     return SandboxResponse.json(body, status, headers)
 
 
@@ -371,8 +432,9 @@ def _parse_call(request: SandboxRequest) -> _Call | SandboxResponse:
     name = cmd.get("CmdletName") if isinstance(cmd, dict) else None
     params = cmd.get("Parameters", {}) if isinstance(cmd, dict) else None
     if not isinstance(name, str) or not isinstance(params, dict):
-        return exchange_error(400, "BadRequest", "The request body must be "
-                              '{"CmdletInput":{"CmdletName":…,"Parameters":{…}}}.')
+        return exchange_error(
+            400, "BadRequest", 'The request body must be {"CmdletInput":{"CmdletName":…,"Parameters":{…}}}.'
+        )
     return _Call(name, params)
 
 
@@ -380,7 +442,7 @@ def _split(path: str, prefix: str) -> str | None:
     """The tenant segment of ``{prefix}/{tenant}/InvokeCommand``, or None."""
     if not path.lower().startswith(prefix.lower()):
         return None
-    rest = path[len(prefix):].strip("/").split("/")
+    rest = path[len(prefix) :].strip("/").split("/")
     if len(rest) == 2 and rest[1].lower() == "invokecommand":
         return rest[0]
     return None
@@ -425,8 +487,12 @@ def _serve(request: SandboxRequest, prefix: str, api: str) -> SandboxResponse:
     table = _EXCHANGE_CMDLETS if api == "exchange" else _COMPLIANCE_CMDLETS
     source = table.get(call.cmdlet.lower())
     if source is None:
-        return exchange_error(400, "BadRequest", f"The term '{call.cmdlet}' is not recognized as a name of a "
-                              "cmdlet.", exception="CommandNotFoundException")
+        return exchange_error(
+            400,
+            "BadRequest",
+            f"The term '{call.cmdlet}' is not recognized as a name of a cmdlet.",
+            exception="CommandNotFoundException",
+        )
     return _page(request, org, source(org, call.parameters), f"{prefix}/{tenant_key}")
 
 
@@ -452,9 +518,11 @@ def _result_size(params: dict[str, Any]) -> int | None:
 def _capped(total: int, params: dict[str, Any]) -> tuple[int, tuple[str, ...]]:
     size = _result_size(params)
     if size is not None and total > size:
-        return size, (f"WARNING: By default, only the first {size} items are returned. Use the ResultSize "
-                      "parameter to specify the number of items returned. To return all items, specify "
-                      "\"-ResultSize Unlimited\".",)
+        return size, (
+            f"WARNING: By default, only the first {size} items are returned. Use the ResultSize "
+            "parameter to specify the number of items returned. To return all items, specify "
+            '"-ResultSize Unlimited".',
+        )
     return total, ()
 
 
@@ -483,8 +551,9 @@ _EXCHANGE_CMDLETS = {
     "get-mailbox": _get_mailbox,
 }
 _COMPLIANCE_CMDLETS = {
-    "get-unifiedauditlogretentionpolicy": lambda org, _p: _Source(len(org.retention_policies()),
-                                                                  org.retention_policies().__getitem__),
+    "get-unifiedauditlogretentionpolicy": lambda org, _p: _Source(
+        len(org.retention_policies()), org.retention_policies().__getitem__
+    ),
     "get-adminauditlogconfig": lambda org, _p: _single(org.admin_audit_log_config(True)),
 }
 
@@ -518,8 +587,7 @@ def _page(request: SandboxRequest, org: ExchangeOrg, source: _Source, tenant_pat
     doc["value"] = [_select(source.row(i), select) for i in range(start, stop)]
     if stop < source.total:
         query = {"$skiptoken": str(stop), **({"$select": ",".join(select)} if select else {})}
-        doc["@odata.nextLink"] = (f"{request.base_url}{request.path}?"
-                                  + "&".join(f"{k}={v}" for k, v in query.items()))
+        doc["@odata.nextLink"] = f"{request.base_url}{request.path}?" + "&".join(f"{k}={v}" for k, v in query.items())
     body = json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
     return SandboxResponse(200, body, "application/json; odata.metadata=minimal; charset=utf-8")
 

@@ -72,19 +72,23 @@ def template(spec: FleetSpec, index: int) -> dict[str, Any]:
         "display_name": f"Fleet Customer {index:04d}",
         "domains": [f"{name}.onmicrosoft.com", f"{name}.example"],
         "default_domain": f"{name}.example",
-        "skus": [{"part": "SPE_E5", "units": e5 + no_audit + index % 4},
-                 {"part": "SPE_E3", "units": e3 + admins + 5}],
+        "skus": [{"part": "SPE_E5", "units": e5 + no_audit + index % 4}, {"part": "SPE_E3", "units": e3 + admins + 5}],
         "users": [
             {"name": "admins", "count": admins, "licenses": [{"sku": "SPE_E3"}]},
             {"name": "e5", "count": e5, "licenses": [{"sku": "SPE_E5"}]},
-            {"name": "e5-no-audit", "count": no_audit,
-             "licenses": [{"sku": "SPE_E5", "disabled_plans": ["M365_ADVANCED_AUDITING"]}]},
+            {
+                "name": "e5-no-audit",
+                "count": no_audit,
+                "licenses": [{"sku": "SPE_E5", "disabled_plans": ["M365_ADVANCED_AUDITING"]}],
+            },
             {"name": "e3", "count": e3, "licenses": [{"sku": "SPE_E3"}]},
             {"name": "unlicensed", "count": 1},
             {"name": "guests", "count": 1, "type": "Guest"},
         ],
-        "roles": [{"role": "Global Administrator", "users": ["admins[0]", "e5[0]"]},
-                  {"role": "Exchange Administrator", "users": ["admins[1]"]}],
+        "roles": [
+            {"role": "Global Administrator", "users": ["admins[0]", "e5[0]"]},
+            {"role": "Exchange Administrator", "users": ["admins[1]"]},
+        ],
     }
 
 
@@ -94,8 +98,16 @@ def fleet_tenant(spec: FleetSpec, index: int) -> SandboxTenant:
 
 def _fault_overrides(spec: FleetSpec, kind: FailureKind | None) -> dict[str, Any]:
     if kind == "401":
-        return {"errors": [ErrorSpec(path="/", status=401, code="InvalidAuthenticationToken",
-                                     message="Access token validation failure. Invalid audience.")]}
+        return {
+            "errors": [
+                ErrorSpec(
+                    path="/",
+                    status=401,
+                    code="InvalidAuthenticationToken",
+                    message="Access token validation failure. Invalid audience.",
+                )
+            ]
+        }
     if kind == "403":
         return {"errors": [ErrorSpec(path="/", status=403)]}
     if kind == "timeout":
@@ -125,8 +137,13 @@ def manifest_rows(spec: FleetSpec, base_url: str | None = None, exchange: bool =
             yield {"sandbox": spec.name(index), "name": f"Fleet Customer {index:04d}", "tags": tags}
             continue
         tenant_id = str(uuid.uuid5(_NAMESPACE, f"{spec.prefix}/{index}"))
-        row: dict[str, Any] = {"id": tenant_id, "name": f"Fleet Customer {index:04d}", "tags": tags,
-                               "auth": {"mode": "token"}, "graph_endpoint": f"{base_url}/{tenant_id}/v1.0"}
+        row: dict[str, Any] = {
+            "id": tenant_id,
+            "name": f"Fleet Customer {index:04d}",
+            "tags": tags,
+            "auth": {"mode": "token"},
+            "graph_endpoint": f"{base_url}/{tenant_id}/v1.0",
+        }
         if exchange:
             row["exchange_endpoint"] = f"{base_url}/{tenant_id}/adminapi/beta"
             row["compliance_endpoint"] = f"{base_url}/{tenant_id}/compliance/adminapi/beta"

@@ -289,8 +289,10 @@ class SandboxServer:
 
     def exchange_endpoints(self, tenant: str) -> dict[str, str]:
         """The Exchange and compliance admin API base URLs of a served tenant (``…/adminapi/beta``)."""
-        return {"exchange_endpoint": f"{self.api_url(tenant, 'adminapi')}/beta",
-                "compliance_endpoint": f"{self.api_url(tenant, 'compliance')}/adminapi/beta"}
+        return {
+            "exchange_endpoint": f"{self.api_url(tenant, 'adminapi')}/beta",
+            "compliance_endpoint": f"{self.api_url(tenant, 'compliance')}/adminapi/beta",
+        }
 
     @staticmethod
     def _slow(state: TenantState, path: str) -> None:
@@ -403,11 +405,18 @@ def serve(
                 flush=True,
             )
             ex = server.exchange_endpoints(tenant.id)
-            print(f"  --exchange-endpoint {ex['exchange_endpoint']}  --compliance-endpoint "
-                  f"{ex['compliance_endpoint']}", file=stream, flush=True)
+            print(
+                f"  --exchange-endpoint {ex['exchange_endpoint']}  --compliance-endpoint {ex['compliance_endpoint']}",
+                file=stream,
+                flush=True,
+            )
         if len(server.tenants) == 1:
-            print(f"  (the only tenant also answers at {server.base_url}/v1.0, {server.base_url}/adminapi/beta and "
-                  f"{server.base_url}/compliance/adminapi/beta)", file=stream, flush=True)
+            print(
+                f"  (the only tenant also answers at {server.base_url}/v1.0, {server.base_url}/adminapi/beta and "
+                f"{server.base_url}/compliance/adminapi/beta)",
+                file=stream,
+                flush=True,
+            )
         print(
             "Any bearer token is accepted (e.g. ASSESSOR_GRAPH_TOKEN=sandbox, ASSESSOR_EXCHANGE_TOKEN=sandbox, "
             "ASSESSOR_COMPLIANCE_TOKEN=sandbox). Ctrl-C stops.",

@@ -12,13 +12,24 @@ import yaml
 from assessor.cli import main
 
 
-def fleet_manifest(path: Path, count: int, *, failing: float = 0.0, latency_ms: int = 0, stall: float = 20.0,
-                   extra: list[dict[str, Any]] | None = None) -> Path:
+def fleet_manifest(
+    path: Path,
+    count: int,
+    *,
+    failing: float = 0.0,
+    latency_ms: int = 0,
+    stall: float = 20.0,
+    extra: list[dict[str, Any]] | None = None,
+) -> Path:
     rows = [{"sandbox": f"fleet-{i:04d}", "tags": ["fleet", f"group-{i % 3}"]} for i in range(count)]
-    doc = {"version": 1,
-           "sandbox": {"latency_ms": latency_ms, "fleet": {"count": count, "failing": failing, "stall_seconds": stall,
-                                                           "users": 12}},
-           "tenants": [*(extra or []), *rows]}
+    doc = {
+        "version": 1,
+        "sandbox": {
+            "latency_ms": latency_ms,
+            "fleet": {"count": count, "failing": failing, "stall_seconds": stall, "users": 12},
+        },
+        "tenants": [*(extra or []), *rows],
+    }
     path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
     return path
 

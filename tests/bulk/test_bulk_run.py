@@ -23,8 +23,13 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_failing_tenants_are_isolated(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    manifest = fleet_manifest(tmp_path / "m.yaml", 8, failing=0.5, stall=30,
-                              extra=[{"sandbox": "contoso", "name": "Contoso", "tags": ["gold"]}])
+    manifest = fleet_manifest(
+        tmp_path / "m.yaml",
+        8,
+        failing=0.5,
+        stall=30,
+        extra=[{"sandbox": "contoso", "name": "Contoso", "tags": ["gold"]}],
+    )
     out = tmp_path / "out"
     started = time.monotonic()
     code = run_cli("bulk", str(manifest), "--output", str(out), "--concurrency", "8", "--tenant-timeout", "4")
@@ -62,16 +67,20 @@ def test_only_tags_and_refusing_a_used_output(tmp_path: Path) -> None:
     out = tmp_path / "out"
     assert run_cli("bulk", str(manifest), "--output", str(out), "--only", "group-1", "--format", "json") == 0
     doc = portfolio(out)
-    assert [r["key"] for r in doc["tenants"]] == ["sandbox:fleet-0001", "sandbox:fleet-0004"] or \
-        sorted(r["key"] for r in doc["tenants"]) == ["sandbox:fleet-0001", "sandbox:fleet-0004"]
+    assert [r["key"] for r in doc["tenants"]] == ["sandbox:fleet-0001", "sandbox:fleet-0004"] or sorted(
+        r["key"] for r in doc["tenants"]
+    ) == ["sandbox:fleet-0001", "sandbox:fleet-0004"]
     assert not list(out.rglob("report.html"))
     assert run_cli("bulk", str(manifest), "--output", str(out)) == 2
 
 
 def test_manifest_error_is_one_line_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bad = tmp_path / "m.csv"
-    bad.write_text("domain,auth,client_id,secret_env\ncontoso.com,secret,11111111-1111-1111-1111-111111111111,"
-                   "NOT_SET_ANYWHERE_42\n", encoding="utf-8")
+    bad.write_text(
+        "domain,auth,client_id,secret_env\ncontoso.com,secret,11111111-1111-1111-1111-111111111111,"
+        "NOT_SET_ANYWHERE_42\n",
+        encoding="utf-8",
+    )
     assert run_cli("bulk", str(bad), "--output", str(tmp_path / "out")) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "tenant 1 (line 2), field auth.secret_env" in err
@@ -104,8 +113,9 @@ def test_resume_after_sigkill_loses_none_and_repeats_none(tmp_path: Path) -> Non
     assert 3 <= len(first) < count, "killed mid-run"
     in_flight = {e.tenant for e in read_events(state) if e.kind == "start"} - set(first)
     stamps = {key: (tenant_dir(out, key) / "evidence.json").stat().st_mtime_ns for key in first}
-    resumed = subprocess.run([*cmd[:-2], "--concurrency", "8", "--resume"], env=env, capture_output=True, text=True,
-                             timeout=120)
+    resumed = subprocess.run(
+        [*cmd[:-2], "--concurrency", "8", "--resume"], env=env, capture_output=True, text=True, timeout=120
+    )
     assert resumed.returncode == 0, resumed.stderr
     done = completions(state)
     assert set(done) == {f"sandbox:fleet-{i:04d}" for i in range(count)}, "no tenant lost"
@@ -121,12 +131,11 @@ def test_resume_after_sigkill_loses_none_and_repeats_none(tmp_path: Path) -> Non
 def _events_after_last_run(state: Path) -> list:
     events = list(read_events(state))
     last_run = max(i for i, e in enumerate(events) if e.kind == "run")
-    return events[last_run + 1:]
+    return events[last_run + 1 :]
 
 
 def test_merge_of_shards_equals_a_single_run(tmp_path: Path) -> None:
-    manifest = fleet_manifest(tmp_path / "m.yaml", 9, failing=0.12,
-                              extra=[{"sandbox": "contoso", "tags": ["gold"]}])
+    manifest = fleet_manifest(tmp_path / "m.yaml", 9, failing=0.12, extra=[{"sandbox": "contoso", "tags": ["gold"]}])
     args = ["--date", "2026-11-25", "--format", "json,html"]
     single = tmp_path / "single"
     assert run_cli("bulk", str(manifest), "--output", str(single), *args) == 3
@@ -138,7 +147,9 @@ def test_merge_of_shards_equals_a_single_run(tmp_path: Path) -> None:
     merged = tmp_path / "merged"
     assert run_cli("merge", *map(str, shards), "--output", str(merged)) == 3
     assert comparable(portfolio(merged)) == comparable(portfolio(single))
-    assert (merged / "portfolio.csv").read_text(encoding="utf-8") == (single / "portfolio.csv").read_text(encoding="utf-8")
+    assert (merged / "portfolio.csv").read_text(encoding="utf-8") == (single / "portfolio.csv").read_text(
+        encoding="utf-8"
+    )
     for row in portfolio(merged)["tenants"]:
         assert (merged / row["dir"] / "result.json").is_file()
         if row["status"] == "done":

@@ -18,18 +18,48 @@ CHROMIUM = Path("/usr/bin/chromium")
 HOSTILE = '<img src=x onerror="alert(1)"><script>alert(2)</script>'
 
 
-def _result(key: str, *, status: str = "done", users: int | None = 0, fails: int = 0, tags: tuple[str, ...] = (),
-            name: str | None = None, reason: str | None = None) -> TenantResult:
+def _result(
+    key: str,
+    *,
+    status: str = "done",
+    users: int | None = 0,
+    fails: int = 0,
+    tags: tuple[str, ...] = (),
+    name: str | None = None,
+    reason: str | None = None,
+) -> TenantResult:
     checks: dict[str, Any] = {f"LIC-0{i + 1}": {"status": "fail", "severity": "high"} for i in range(fails)}
     checks["AUD-01"] = {"status": "pass", "severity": "high"}
-    summary = {} if status == "failed" else {
-        "verdict": "fail" if fails else "pass", "counts": {"fail": fails, "pass": 1}, "checks": checks,
-        "users_in_scope": 100, "users_without_premium_audit": users, "privileged_users_without_premium_audit": 1,
-        "premium_audit_seats_unassigned": 3, "seats_to_buy": 2, "seats_to_assign": 3, "report": "report.html",
-        "at_or_above_fail_on": False}
-    return TenantResult(key=key, name=name or key, tenant=key, dir=key, tags=list(tags), profile="baseline",
-                        status=status, reason=reason, duration_s=1.0, finished_at="2026-11-25T12:00:00+00:00",  # type: ignore[arg-type]
-                        summary=summary)
+    summary = (
+        {}
+        if status == "failed"
+        else {
+            "verdict": "fail" if fails else "pass",
+            "counts": {"fail": fails, "pass": 1},
+            "checks": checks,
+            "users_in_scope": 100,
+            "users_without_premium_audit": users,
+            "privileged_users_without_premium_audit": 1,
+            "premium_audit_seats_unassigned": 3,
+            "seats_to_buy": 2,
+            "seats_to_assign": 3,
+            "report": "report.html",
+            "at_or_above_fail_on": False,
+        }
+    )
+    return TenantResult(
+        key=key,
+        name=name or key,
+        tenant=key,
+        dir=key,
+        tags=list(tags),
+        profile="baseline",
+        status=status,
+        reason=reason,
+        duration_s=1.0,
+        finished_at="2026-11-25T12:00:00+00:00",  # type: ignore[arg-type]
+        summary=summary,
+    )
 
 
 def _results() -> list[TenantResult]:
@@ -45,7 +75,12 @@ def _results() -> list[TenantResult]:
 def test_totals_and_largest_gaps_first() -> None:
     doc = build_portfolio(_results())
     assert [r["key"] for r in doc["tenants"]] == [
-        "big.example", "same-users-more-fails.example", "small.example", "unknown.example", "broken.example"]
+        "big.example",
+        "same-users-more-fails.example",
+        "small.example",
+        "unknown.example",
+        "broken.example",
+    ]
     totals = doc["totals"]
     assert totals["tenants"] == 5 and totals["assessed"] == 4 and totals["failed"] == 1
     assert totals["users_without_premium_audit"] == 60 and totals["users_without_premium_audit_unknown"] == 1
@@ -55,8 +90,11 @@ def test_totals_and_largest_gaps_first() -> None:
 
 
 def test_hostile_names_are_escaped_and_defused() -> None:
-    results = [_result("evil.example", name=HOSTILE), _result("formula.example", name="=HYPERLINK(\"http://x\")"),
-               _result("bad.example", status="failed", reason=HOSTILE)]
+    results = [
+        _result("evil.example", name=HOSTILE),
+        _result("formula.example", name='=HYPERLINK("http://x")'),
+        _result("bad.example", status="failed", reason=HOSTILE),
+    ]
     doc = build_portfolio(results)
     html = portfolio_html(doc)
     assert "<script>alert" not in html and "<img src=x" not in html and "&lt;script&gt;" in html

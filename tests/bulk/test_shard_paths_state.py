@@ -29,7 +29,8 @@ def test_shards_cover_every_tenant_exactly_once(count: int) -> None:
 def test_shard_is_stable_and_order_independent() -> None:
     assert [shard_of(k, 5) for k in KEYS] == [shard_of(k, 5) for k in KEYS]
     assert partition(list(reversed(KEYS)), list(reversed(KEYS)), Shard(1, 4)) == list(
-        reversed(partition(KEYS, KEYS, Shard(1, 4))))
+        reversed(partition(KEYS, KEYS, Shard(1, 4)))
+    )
     assert shard_of("Contoso.COM", 9) == shard_of("contoso.com", 9)
 
 
@@ -43,8 +44,22 @@ def test_parse_shard() -> None:
     assert parse_shard(" 2 / 5 ") == Shard(2, 5)
 
 
-@pytest.mark.parametrize("key", ["../../x", "..", "/etc/passwd", "a/../../b", "C:\\win", ".hidden", "", "portfolio.json",
-                                 "sandbox:contoso", "x" * 500, "\x00nul"])
+@pytest.mark.parametrize(
+    "key",
+    [
+        "../../x",
+        "..",
+        "/etc/passwd",
+        "a/../../b",
+        "C:\\win",
+        ".hidden",
+        "",
+        "portfolio.json",
+        "sandbox:contoso",
+        "x" * 500,
+        "\x00nul",
+    ],
+)
 def test_tenant_dir_never_escapes(tmp_path: Path, key: str) -> None:
     path = tenant_dir(tmp_path, key)
     assert path.parent == tmp_path.resolve()

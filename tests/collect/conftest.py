@@ -26,6 +26,7 @@ def server() -> Iterator[SandboxServer]:
 def make_server() -> Iterator[Callable[..., SandboxServer]]:
     """A fresh server with its own faults: ``make_server(["contoso"], throttle=..., errors=...)``."""
     with ExitStack() as stack:
+
         def factory(tenants: list[Any], **faults: Any) -> SandboxServer:
             return stack.enter_context(SandboxServer(tenants, **faults))
 

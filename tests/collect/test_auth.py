@@ -31,11 +31,17 @@ def pem_certificate(path: Path, password: bytes | None) -> Path:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "assessor-test")])
     now = dt.datetime.now(dt.timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now)
-            .not_valid_after(now + dt.timedelta(days=1)).sign(key, hashes.SHA256()))
-    encryption = (serialization.BestAvailableEncryption(password) if password
-                  else serialization.NoEncryption())
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + dt.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    encryption = serialization.BestAvailableEncryption(password) if password else serialization.NoEncryption()
     key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption)
     path.write_bytes(key_pem + cert.public_bytes(serialization.Encoding.PEM))
     return path
@@ -43,8 +49,10 @@ def pem_certificate(path: Path, password: bytes | None) -> Path:
 
 @pytest.mark.parametrize("mode", [m for m in AUTH_MODES if m not in ("secret", "certificate", "token")])
 def test_interactive_and_ambient_modes_construct_offline(mode: str) -> None:
-    credential = build_credential(AuthOptions(mode=mode, tenant=TENANT, client_id=CLIENT),  # type: ignore[arg-type]
-                                  cloud_endpoints("gcc-high"))
+    credential = build_credential(
+        AuthOptions(mode=mode, tenant=TENANT, client_id=CLIENT),  # type: ignore[arg-type]
+        cloud_endpoints("gcc-high"),
+    )
     assert callable(credential.get_token)
     assert "login.microsoftonline.us" in repr(credential) or mode in ("azure-cli", "managed-identity")
 
@@ -71,16 +79,17 @@ def test_missing_secret_names_the_variable_not_a_value() -> None:
     with pytest.raises(UsageError, match="AZURE_CLIENT_SECRET"):
         build_credential(options, cloud_endpoints("global"))
     with pytest.raises(UsageError, match="client id"):
-        build_credential(AuthOptions(mode="secret", tenant=TENANT, environ={"AZURE_CLIENT_SECRET": SECRET}),
-                         cloud_endpoints("global"))
+        build_credential(
+            AuthOptions(mode="secret", tenant=TENANT, environ={"AZURE_CLIENT_SECRET": SECRET}),
+            cloud_endpoints("global"),
+        )
 
 
 @pytest.mark.parametrize("password", [None, b"pfx-password-123"])
 def test_certificate_pem_with_optional_password(tmp_path: Path, password: bytes | None) -> None:
     cert = pem_certificate(tmp_path / "app.pem", password)
     environ = {"AZURE_CLIENT_CERTIFICATE_PASSWORD": password.decode()} if password else {}
-    options = AuthOptions(mode="certificate", tenant=TENANT, client_id=CLIENT, certificate_path=cert,
-                          environ=environ)
+    options = AuthOptions(mode="certificate", tenant=TENANT, client_id=CLIENT, certificate_path=cert, environ=environ)
     credential = build_credential(options, cloud_endpoints("dod"))
     assert str(cert) in repr(credential)
     if password:
@@ -89,16 +98,24 @@ def test_certificate_pem_with_optional_password(tmp_path: Path, password: bytes 
 
 def test_certificate_with_wrong_password_is_a_usage_error(tmp_path: Path) -> None:
     cert = pem_certificate(tmp_path / "app.pem", b"right")
-    options = AuthOptions(mode="certificate", tenant=TENANT, client_id=CLIENT, certificate_path=cert,
-                          environ={"AZURE_CLIENT_CERTIFICATE_PASSWORD": "wrong-password-xyz"})
+    options = AuthOptions(
+        mode="certificate",
+        tenant=TENANT,
+        client_id=CLIENT,
+        certificate_path=cert,
+        environ={"AZURE_CLIENT_CERTIFICATE_PASSWORD": "wrong-password-xyz"},
+    )
     with pytest.raises(UsageError) as err:
         build_credential(options, cloud_endpoints("global"))
     assert "wrong-password-xyz" not in str(err.value)
 
 
 def test_token_mode_chooses_the_token_by_resource() -> None:
-    environ = {"ASSESSOR_GRAPH_TOKEN": "g-token", "ASSESSOR_EXCHANGE_TOKEN": "x-token",
-               "ASSESSOR_COMPLIANCE_TOKEN": "c-token"}
+    environ = {
+        "ASSESSOR_GRAPH_TOKEN": "g-token",
+        "ASSESSOR_EXCHANGE_TOKEN": "x-token",
+        "ASSESSOR_COMPLIANCE_TOKEN": "c-token",
+    }
     credential = build_credential(AuthOptions(mode="token", environ=environ), cloud_endpoints("global"))
     for cloud in CLOUDS.values():
         assert credential.get_token(cloud.graph_scope).token == "g-token"
@@ -133,8 +150,12 @@ def test_secret_absent_from_evidence_and_logs(caplog: pytest.LogCaptureFixture) 
     caplog.set_level(logging.DEBUG)
     token = "Bearer-material-" + SECRET
     with SandboxServer(["contoso"]) as server:
-        options = CollectOptions(tenant="contoso.com", graph_endpoint=server.graph_url("contoso"), no_exchange=True,
-                                 auth=AuthOptions(mode="token", environ={"ASSESSOR_GRAPH_TOKEN": token}))
+        options = CollectOptions(
+            tenant="contoso.com",
+            graph_endpoint=server.graph_url("contoso"),
+            no_exchange=True,
+            auth=AuthOptions(mode="token", environ={"ASSESSOR_GRAPH_TOKEN": token}),
+        )
         evidence = collect_sync(options)
     assert evidence.users.provenance.status == "collected"
     assert SECRET not in json.dumps(evidence_to_dict(evidence)) and SECRET not in caplog.text
@@ -155,7 +176,11 @@ def test_sync_credentials_are_called_off_the_event_loop() -> None:
             return AccessToken("t", 2_000_000_000)
 
     with SandboxServer(["contoso"]) as server:
-        options = CollectOptions(tenant="contoso.com", graph_endpoint=server.graph_url("contoso"), no_exchange=True,
-                                 credential=RecordingCredential())  # type: ignore[arg-type]
+        options = CollectOptions(
+            tenant="contoso.com",
+            graph_endpoint=server.graph_url("contoso"),
+            no_exchange=True,
+            credential=RecordingCredential(),
+        )  # type: ignore[arg-type]
         assert collect_sync(options).users.provenance.status == "collected"
     assert threads and threading.main_thread().name not in threads

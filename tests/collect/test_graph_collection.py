@@ -50,8 +50,11 @@ def test_detail_mode_follows_every_page(server: SandboxServer) -> None:
     server.reset_stats()
     evidence = run(server, "fabrikam", users_mode="detail")
     assert evidence.users.data.counts.total == 4500
-    pages = [r for r in server.log.snapshot(server.state("fabrikam").tenant.id) if "/users?" in r.path
-             or "$skiptoken" in r.path]
+    pages = [
+        r
+        for r in server.log.snapshot(server.state("fabrikam").tenant.id)
+        if "/users?" in r.path or "$skiptoken" in r.path
+    ]
     assert len(pages) == 5  # ceil(4500 / 999)
     assert all(r.status == 200 for r in pages)
 
@@ -102,12 +105,19 @@ def test_directory_roles_fallback(make_server) -> None:
 
 
 def test_forbidden_sections_are_not_collected_with_the_permission_named(make_server) -> None:
-    errors = [ErrorSpec(path="/subscribedSkus", status=403), ErrorSpec(path="/users", status=403),
-              ErrorSpec(path="/roleManagement/", status=403), ErrorSpec(path="/directoryRoles", status=403)]
+    errors = [
+        ErrorSpec(path="/subscribedSkus", status=403),
+        ErrorSpec(path="/users", status=403),
+        ErrorSpec(path="/roleManagement/", status=403),
+        ErrorSpec(path="/directoryRoles", status=403),
+    ]
     server = make_server(["gov"], errors=errors)  # overrides replace the spec's own errors
     evidence = run(server, "gov")
-    for section, permission in (("privileged", "RoleManagement.Read.Directory"),
-                                ("skus", "LicenseAssignment.Read.All"), ("users", "User.Read.All")):
+    for section, permission in (
+        ("privileged", "RoleManagement.Read.Directory"),
+        ("skus", "LicenseAssignment.Read.All"),
+        ("users", "User.Read.All"),
+    ):
         prov = evidence.section(section).provenance
         assert prov.status == "not_collected", section
         assert permission in prov.reason and permission in prov.fix
@@ -166,8 +176,9 @@ def test_all_requests_timing_out_is_a_collection_error(make_server) -> None:
 
 def test_nothing_readable_is_a_collection_error() -> None:
     token = StaticTokenCredential({"graph": "x"})
-    options = CollectOptions(tenant="t", graph_endpoint="http://127.0.0.1:9/v1.0", credential=token,
-                             no_exchange=True, request_timeout=2)
+    options = CollectOptions(
+        tenant="t", graph_endpoint="http://127.0.0.1:9/v1.0", credential=token, no_exchange=True, request_timeout=2
+    )
     with pytest.raises(CollectionError, match="could not be reached"):
         collect_sync(options)
 
@@ -176,7 +187,7 @@ def test_evidence_validates_saves_and_carries_no_token(server: SandboxServer, tm
     evidence = run(server, "contoso")
     path = tmp_path / "evidence.json"
     save_evidence(evidence, path)
-    assert load_evidence(path) .users.data.counts.in_scope == 197
+    assert load_evidence(path).users.data.counts.in_scope == 197
     text = path.read_text()
     assert "sandbox-token" not in text
     doc = evidence_to_dict(evidence)
@@ -219,9 +230,12 @@ def test_all_counts_throttled_beyond_the_budget_is_not_collected(make_server) ->
 def test_refused_count_queries_fall_back_to_enumeration(make_server, server: SandboxServer, via: str) -> None:
     """A service that refuses `$count` with advanced filters (400) still gets exact figures."""
     expected = counts(run(server, "contoso"))
-    refusing = make_server(["contoso"], errors=[ErrorSpec(path="/users/$count", status=400,
-                                                          code="Request_UnsupportedQuery",
-                                                          message="Unsupported query.")])
+    refusing = make_server(
+        ["contoso"],
+        errors=[
+            ErrorSpec(path="/users/$count", status=400, code="Request_UnsupportedQuery", message="Unsupported query.")
+        ],
+    )
     evidence = run(refusing, "contoso", count_via=via)
     assert counts(evidence) == expected
     assert evidence.users.provenance.status == "collected"
@@ -240,8 +254,10 @@ def test_forbidden_counts_do_not_fall_back(make_server) -> None:
 @pytest.mark.parametrize("status", [400, 404, 501])
 def test_service_without_batch_gets_the_counts_one_by_one(make_server, server: SandboxServer, status: int) -> None:
     expected = counts(run(server, "contoso"))
-    no_batch = make_server(["contoso"], errors=[ErrorSpec(path="/$batch", status=status, code="BadRequest",
-                                                          message="Batching is not supported.")])
+    no_batch = make_server(
+        ["contoso"],
+        errors=[ErrorSpec(path="/$batch", status=status, code="BadRequest", message="Batching is not supported.")],
+    )
     no_batch.reset_stats()
     evidence = run(no_batch, "contoso")
     assert counts(evidence) == expected
@@ -249,10 +265,18 @@ def test_service_without_batch_gets_the_counts_one_by_one(make_server, server: S
     assert "one by one instead of in $batch" in " ".join(evidence.meta.notes)
     singles = [r for r in no_batch.log.snapshot() if r.path.split("?")[0].endswith("/users/$count")]
     assert len(singles) == len(COUNT_FIELDS)
+
     # role holders' licences are looked up one by one too, with the same result as through $batch
     def holders(ev) -> list[tuple]:
-        return sorted((h.principal_id, h.role_template_id, tuple(sorted(a.sku_id for a in h.user.assigned_licenses))
-                       if h.user else None) for h in ev.privileged.data.holders)
+        return sorted(
+            (
+                h.principal_id,
+                h.role_template_id,
+                tuple(sorted(a.sku_id for a in h.user.assigned_licenses)) if h.user else None,
+            )
+            for h in ev.privileged.data.holders
+        )
+
     assert evidence.privileged.provenance.status == "collected"
     assert holders(evidence) == holders(run(server, "contoso"))
 
@@ -260,10 +284,20 @@ def test_service_without_batch_gets_the_counts_one_by_one(make_server, server: S
 def test_an_endpoint_answering_for_another_tenant_is_refused(server: SandboxServer) -> None:
     """--tenant gov against contoso's endpoint: one customer's figures must never be filed as another's."""
     gov = server.state("gov").tenant.id
-    options = CollectOptions(tenant=gov, auth=AuthOptionsForTest(mode="token"), graph_endpoint=server.graph_url("contoso"),
-                             credential=StaticTokenCredential({"graph": "t"}), no_exchange=True)
+    options = CollectOptions(
+        tenant=gov,
+        auth=AuthOptionsForTest(mode="token"),
+        graph_endpoint=server.graph_url("contoso"),
+        credential=StaticTokenCredential({"graph": "t"}),
+        no_exchange=True,
+    )
     with pytest.raises(CollectionError, match=r"answered for tenant 8b4e2f10-3c7d-4a51-9e26-5f0c1a7d3b42"):
         collect_sync(options)
-    by_domain = CollectOptions(tenant="CONTOSO.com", auth=AuthOptionsForTest(mode="token"), graph_endpoint=server.graph_url("contoso"),
-                               credential=StaticTokenCredential({"graph": "t"}), no_exchange=True)
+    by_domain = CollectOptions(
+        tenant="CONTOSO.com",
+        auth=AuthOptionsForTest(mode="token"),
+        graph_endpoint=server.graph_url("contoso"),
+        credential=StaticTokenCredential({"graph": "t"}),
+        no_exchange=True,
+    )
     assert collect_sync(by_domain).tenant.id == "8b4e2f10-3c7d-4a51-9e26-5f0c1a7d3b42"

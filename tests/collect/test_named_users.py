@@ -23,14 +23,28 @@ def _tenant() -> SandboxTenant:
     spec = load_spec("contoso")
     exchange = dict(spec.extensions.get("exchange") or {})
     exchange["retention_policies"] = [
-        {"name": "Named 7 days", "priority": 1, "retention_duration": "SevenDays",
-         "user_ids": [TEN_YEAR_USER, STANDARD_USER, GHOST]},
-        {"name": "Exchange one year", "priority": 2, "retention_duration": "TwelveMonths",
-         "record_types": ["ExchangeItem"]},
+        {
+            "name": "Named 7 days",
+            "priority": 1,
+            "retention_duration": "SevenDays",
+            "user_ids": [TEN_YEAR_USER, STANDARD_USER, GHOST],
+        },
+        {
+            "name": "Exchange one year",
+            "priority": 2,
+            "retention_duration": "TwelveMonths",
+            "record_types": ["ExchangeItem"],
+        },
     ]
-    return SandboxTenant(spec.model_copy(update={
-        "name": "contoso-named", "id": "8b4e2f10-3c7d-4a51-9e26-5f0c1a7d3b99",
-        "extensions": {**spec.extensions, "exchange": exchange}}))
+    return SandboxTenant(
+        spec.model_copy(
+            update={
+                "name": "contoso-named",
+                "id": "8b4e2f10-3c7d-4a51-9e26-5f0c1a7d3b99",
+                "extensions": {**spec.extensions, "exchange": exchange},
+            }
+        )
+    )
 
 
 @pytest.fixture(scope="module")
@@ -46,8 +60,12 @@ def test_named_users_resolved_and_only_premium_ones_shortened(server: SandboxSer
     assert users is not None
     assert {u.user_principal_name for u in users.named} == {TEN_YEAR_USER, STANDARD_USER}
     assert users.unresolved_names == [GHOST]
-    report = evaluate(evidence, load_profile("baseline"), on=date(2026, 11, 25),
-                      generated_at=datetime(2026, 11, 25, tzinfo=timezone.utc))
+    report = evaluate(
+        evidence,
+        load_profile("baseline"),
+        on=date(2026, 11, 25),
+        generated_at=datetime(2026, 11, 25, tzinfo=timezone.utc),
+    )
     # the E3 user gets the Standard default whatever the policy says; only the Premium one is cut to 7 days
     for workload in ("Exchange", "SharePoint", "Other"):
         w = report.retention.workloads[workload]
@@ -63,14 +81,22 @@ def test_a_user_named_by_upn_and_by_object_id_counts_once() -> None:
     exchange = dict(spec.extensions["exchange"])
     exchange["retention_policies"] = [
         {"name": "By UPN", "priority": 1, "retention_duration": "SevenDays", "user_ids": [TEN_YEAR_USER]},
-        {"name": "By id", "priority": 2, "retention_duration": "SevenDays",
-         "user_ids": [object_id, TEN_YEAR_USER.upper()]},
+        {
+            "name": "By id",
+            "priority": 2,
+            "retention_duration": "SevenDays",
+            "user_ids": [object_id, TEN_YEAR_USER.upper()],
+        },
     ]
     tenant = SandboxTenant(spec.model_copy(update={"extensions": {**spec.extensions, "exchange": exchange}}))
     with SandboxServer([tenant]) as srv:
         evidence = collect_sync(collect_options(srv, "contoso-named", **srv.exchange_endpoints("contoso-named")))
     users = evidence.users.data
     assert users is not None and [u.id for u in users.named] == [object_id]
-    report = evaluate(evidence, load_profile("baseline"), on=date(2026, 11, 25),
-                      generated_at=datetime(2026, 11, 25, tzinfo=timezone.utc))
+    report = evaluate(
+        evidence,
+        load_profile("baseline"),
+        on=date(2026, 11, 25),
+        generated_at=datetime(2026, 11, 25, tzinfo=timezone.utc),
+    )
     assert report.retention.workloads["Exchange"].users_short == 1

@@ -29,8 +29,13 @@ def test_required_permissions_cover_every_graph_section() -> None:
 
 
 def test_preflight_names_missing_roles() -> None:
-    token = jwt({"aud": "https://graph.microsoft.com", "idtyp": "app",
-                 "roles": ["Organization.Read.All", "User.Read.All", "LicenseAssignment.Read.All"]})
+    token = jwt(
+        {
+            "aud": "https://graph.microsoft.com",
+            "idtyp": "app",
+            "roles": ["Organization.Read.All", "User.Read.All", "LicenseAssignment.Read.All"],
+        }
+    )
     result = preflight(token)
     assert result is not None and result.app_only
     missing = {m.section for m in result.missing}
@@ -52,7 +57,9 @@ def test_non_jwt_and_delegated_tokens_are_not_judged() -> None:
 def test_preflight_notes_land_in_the_evidence() -> None:
     token = jwt({"idtyp": "app", "roles": ["User.Read.All"]})
     with SandboxServer(["contoso"]) as server:
-        options = collect_options(server, "contoso", no_exchange=True, credential=StaticTokenCredential({"graph": token}))
+        options = collect_options(
+            server, "contoso", no_exchange=True, credential=StaticTokenCredential({"graph": token})
+        )
         evidence = collect_sync(options)
     assert any("preflight" in n and "RoleManagement.Read.Directory" in n for n in evidence.meta.notes)
 
@@ -60,10 +67,19 @@ def test_preflight_notes_land_in_the_evidence() -> None:
 def test_preflight_speaks_of_the_probe_only_when_it_was_asked_for() -> None:
     token = jwt({"idtyp": "app", "roles": ["User.Read.All"]})
     with SandboxServer(["contoso"]) as server:
-        plain = collect_sync(collect_options(server, "contoso", no_exchange=True,
-                                             credential=StaticTokenCredential({"graph": token})))
-        probing = collect_sync(collect_options(server, "contoso", no_exchange=True, probe_events_days=1,
-                                               probe_timeout=5.0, credential=StaticTokenCredential({"graph": token})))
+        plain = collect_sync(
+            collect_options(server, "contoso", no_exchange=True, credential=StaticTokenCredential({"graph": token}))
+        )
+        probing = collect_sync(
+            collect_options(
+                server,
+                "contoso",
+                no_exchange=True,
+                probe_events_days=1,
+                probe_timeout=5.0,
+                credential=StaticTokenCredential({"graph": token}),
+            )
+        )
     assert not any("audit_probe" in n for n in plain.meta.notes if n.startswith("preflight"))
     assert any("audit_probe" in n for n in probing.meta.notes if n.startswith("preflight"))
 
@@ -85,8 +101,13 @@ def test_app_only_credentials_are_preflighted_too(monkeypatch) -> None:  # type:
 
     monkeypatch.setattr(collect_module, "build_credential", lambda auth, cloud: AppCredential())
     with SandboxServer(["contoso"]) as server:
-        options = collect_options(server, "contoso", no_exchange=True, credential=None,
-                                  auth=AuthOptions(mode="secret", client_id="00000000-0000-0000-0000-000000000001"))
+        options = collect_options(
+            server,
+            "contoso",
+            no_exchange=True,
+            credential=None,
+            auth=AuthOptions(mode="secret", client_id="00000000-0000-0000-0000-000000000001"),
+        )
         evidence = collect_sync(options)
     assert any(n.startswith("preflight") and "RoleManagement.Read.Directory" in n for n in evidence.meta.notes)
 
@@ -95,8 +116,12 @@ def test_exchange_token_without_manage_as_app_is_noted() -> None:
     graph = jwt({"idtyp": "app", "roles": ["Directory.Read.All"]})
     exchange = jwt({"idtyp": "app", "roles": ["full_access_as_app"]})
     with SandboxServer(["contoso"]) as server:
-        options = collect_options(server, "contoso", credential=StaticTokenCredential(
-            {"graph": graph, "exchange": exchange, "compliance": exchange}), **server.exchange_endpoints("contoso"))
+        options = collect_options(
+            server,
+            "contoso",
+            credential=StaticTokenCredential({"graph": graph, "exchange": exchange, "compliance": exchange}),
+            **server.exchange_endpoints("contoso"),
+        )
         evidence = collect_sync(options)
     notes = [n for n in evidence.meta.notes if n.startswith("preflight")]
     assert any("Exchange.ManageAsApp" in n and "exchange.mailboxes" in n for n in notes), notes

@@ -41,8 +41,10 @@ def test_next_link_to_another_host_gets_no_token() -> None:
 
     async def go() -> None:
         cred = StaticTokenCredential({"graph": SECRET})
-        conn = connect(cred, GraphSettings(base_url=f"http://127.0.0.1:{port}/v1.0",
-                                           scopes=("https://graph.microsoft.com/.default",)))
+        conn = connect(
+            cred,
+            GraphSettings(base_url=f"http://127.0.0.1:{port}/v1.0", scopes=("https://graph.microsoft.com/.default",)),
+        )
         try:
             first = await get_json_page(conn, conn.client.users.to_get_request_information(), "GET /users")
             link = first["@odata.nextLink"]

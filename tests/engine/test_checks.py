@@ -41,13 +41,21 @@ def test_aud01_paths(mixed: dict[str, Any], e3: dict[str, Any]) -> None:
 
 def test_aud01_inferred_from_probe_records(mixed: dict[str, Any]) -> None:
     mixed["exchange"]["admin_audit_log_config"] = not_collected()
-    mixed["audit_probe"] = {"provenance": {"status": "collected", "source": "probe"}, "data": {
-        "window_start": "2026-11-18T00:00:00Z", "window_end": "2026-11-25T00:00:00Z", "total_records": 40,
-        "queries": [{"id": "q1", "status": "succeeded", "operations": ["MailItemsAccessed"]}],
-        "operations": {"MailItemsAccessed": {"records": 40, "distinct_users": 4}}}}
+    mixed["audit_probe"] = {
+        "provenance": {"status": "collected", "source": "probe"},
+        "data": {
+            "window_start": "2026-11-18T00:00:00Z",
+            "window_end": "2026-11-25T00:00:00Z",
+            "total_records": 40,
+            "queries": [{"id": "q1", "status": "succeeded", "operations": ["MailItemsAccessed"]}],
+            "operations": {"MailItemsAccessed": {"records": 40, "distinct_users": 4}},
+        },
+    }
     assert status(mixed, "AUD-01") == "pass"
-    mixed["exchange"]["admin_audit_log_config"] = {"provenance": {"status": "collected"},
-                                                   "data": {"unified_audit_log_ingestion_enabled": True}}
+    mixed["exchange"]["admin_audit_log_config"] = {
+        "provenance": {"status": "collected"},
+        "data": {"unified_audit_log_ingestion_enabled": True},
+    }
     mixed["audit_probe"]["data"]["total_records"] = 0
     mixed["audit_probe"]["data"]["operations"] = {}
     f = finding(assess_doc(mixed, ALL), "AUD-01")
@@ -151,7 +159,9 @@ def test_lic03_privileged_on_e3(mixed: dict[str, Any]) -> None:
 
 def test_lic03_pass_and_unknown(mixed: dict[str, Any]) -> None:
     holders = mixed["privileged"]["data"]["holders"]
-    mixed["privileged"]["data"]["holders"] = [h for h in holders if "E5" in (h.get("user") or {}).get("display_name", "")]
+    mixed["privileged"]["data"]["holders"] = [
+        h for h in holders if "E5" in (h.get("user") or {}).get("display_name", "")
+    ]
     assert status(mixed, "LIC-03") == "pass"
     mixed["privileged"]["data"]["holders"][0]["user"] = None  # licences of a holder unreadable
     assert status(mixed, "LIC-03") == "unknown"
@@ -173,8 +183,9 @@ def test_lic04_unassigned_seats_and_suspended(mixed: dict[str, Any], gov: dict[s
 def test_lic05_paths(mixed: dict[str, Any]) -> None:
     assert status(mixed, "LIC-05") == "pass"
     for s in mixed["skus"]["data"]:
-        s["service_plans"] = [p for p in s["service_plans"]
-                              if p["service_plan_name"] not in ("AAD_PREMIUM", "AAD_PREMIUM_P2")]
+        s["service_plans"] = [
+            p for p in s["service_plans"] if p["service_plan_name"] not in ("AAD_PREMIUM", "AAD_PREMIUM_P2")
+        ]
     assert status(mixed, "LIC-05") == "fail"
     mixed["skus"] = not_collected()
     assert status(mixed, "LIC-05") == "unknown"
@@ -217,8 +228,10 @@ def test_ret03_paths(mixed: dict[str, Any], e3: dict[str, Any]) -> None:
     long = profile_with(retention={"searchable_days": 180, "retrievable_days": 913})
     assert status(e3, "RET-03") == "not_applicable"
     assert status(e3, "RET-03", long) == "unknown"  # export evidence not collected
-    e3["log_export"] = {"provenance": {"status": "imported", "file": "attest.json"},
-                        "data": {"siem_attested": True, "siem_retention_days": 1000}}
+    e3["log_export"] = {
+        "provenance": {"status": "imported", "file": "attest.json"},
+        "data": {"siem_attested": True, "siem_retention_days": 1000},
+    }
     assert status(e3, "RET-03", long) == "pass"
     e3["log_export"]["data"]["siem_retention_days"] = 400
     assert status(e3, "RET-03", long) == "fail"
@@ -228,8 +241,19 @@ def test_ret04_paths(e3: dict[str, Any]) -> None:
     assert status(e3, "RET-04") == "pass"  # P1: 30 days meets 30
     long = profile_with(entra_log_days=90)
     assert status(e3, "RET-04", long) == "unknown"
-    e3["log_export"] = {"provenance": {"status": "collected"}, "data": {"entra_diagnostic_settings": [
-        {"name": "la", "destinations": ["workspace"], "categories": ["SignInLogs", "AuditLogs"], "retention_days": 365}]}}
+    e3["log_export"] = {
+        "provenance": {"status": "collected"},
+        "data": {
+            "entra_diagnostic_settings": [
+                {
+                    "name": "la",
+                    "destinations": ["workspace"],
+                    "categories": ["SignInLogs", "AuditLogs"],
+                    "retention_days": 365,
+                }
+            ]
+        },
+    }
     assert status(e3, "RET-04", long) == "pass"
     e3["log_export"]["data"]["entra_diagnostic_settings"][0]["categories"] = ["AuditLogs"]
     assert status(e3, "RET-04", long) == "fail"
@@ -239,11 +263,16 @@ def test_ret04_paths(e3: dict[str, Any]) -> None:
 
 
 def probe(ops: dict[str, tuple[int, int]]) -> dict[str, Any]:
-    return {"provenance": {"status": "collected", "source": "POST /security/auditLog/queries"}, "data": {
-        "window_start": "2026-11-18T00:00:00Z", "window_end": "2026-11-25T00:00:00Z",
-        "total_records": sum(r for r, _ in ops.values()),
-        "queries": [{"id": "q", "status": "succeeded", "operations": list(ops)}],
-        "operations": {op: {"records": r, "distinct_users": u} for op, (r, u) in ops.items()}}}
+    return {
+        "provenance": {"status": "collected", "source": "POST /security/auditLog/queries"},
+        "data": {
+            "window_start": "2026-11-18T00:00:00Z",
+            "window_end": "2026-11-25T00:00:00Z",
+            "total_records": sum(r for r, _ in ops.values()),
+            "queries": [{"id": "q", "status": "succeeded", "operations": list(ops)}],
+            "operations": {op: {"records": r, "distinct_users": u} for op, (r, u) in ops.items()},
+        },
+    }
 
 
 @pytest.mark.parametrize(("check_id", "event"), [("EVT-01", "MailItemsAccessed"), ("EVT-02", "Send")])
@@ -269,8 +298,9 @@ def test_evt01_fails_for_customised_mailboxes(mixed: dict[str, Any]) -> None:
     assert f.status.value == "fail" and f.message.startswith("16 of 505")
 
 
-@pytest.mark.parametrize(("check_id", "event"), [("EVT-03", "SearchQueryInitiatedExchange"),
-                                                 ("EVT-04", "SearchQueryInitiatedSharePoint")])
+@pytest.mark.parametrize(
+    ("check_id", "event"), [("EVT-03", "SearchQueryInitiatedExchange"), ("EVT-04", "SearchQueryInitiatedSharePoint")]
+)
 def test_search_events(e3: dict[str, Any], check_id: str, event: str) -> None:
     e3["exchange"]["admin_audit_log_config"]["data"]["unified_audit_log_ingestion_enabled"] = True
     assert status(e3, check_id) == "not_applicable"  # baseline does not ask for search events

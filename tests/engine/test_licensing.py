@@ -20,8 +20,14 @@ def _skus(doc: dict[str, Any]) -> list[SubscribedSku]:
 
 def _e5_user(doc: dict[str, Any], disabled: list[str] | None = None, enabled: bool = True) -> UserRecord:
     e5 = next(s for s in doc["skus"]["data"] if s["sku_part_number"] == "SPE_E5")
-    return UserRecord.model_validate({"id": "u1", "account_enabled": enabled, "user_type": "Member",
-                                      "assigned_licenses": [{"sku_id": e5["sku_id"], "disabled_plans": disabled or []}]})
+    return UserRecord.model_validate(
+        {
+            "id": "u1",
+            "account_enabled": enabled,
+            "user_type": "Member",
+            "assigned_licenses": [{"sku_id": e5["sku_id"], "disabled_plans": disabled or []}],
+        }
+    )
 
 
 def test_disabled_plans_remove_premium(mixed: dict[str, Any]) -> None:
@@ -60,7 +66,8 @@ def test_warning_sku_still_counts_but_is_flagged(mixed: dict[str, Any]) -> None:
     report = assess_doc(mixed, "baseline")
     assert report.licensing.audit_tier == "premium"
     assert {"sku_part_number": "SPE_E5", "capability_status": "Warning", "premium_audit": True} in (
-        report.licensing.suspended_or_warning_skus or [])
+        report.licensing.suspended_or_warning_skus or []
+    )
     assert "SPE_E5 (Warning)" in finding(report, "LIC-04").message
 
 

@@ -10,8 +10,9 @@ from support import assess_doc, finding
 from assessor.profiles import load_profile
 
 BASE = load_profile("baseline")
-YEAR = BASE.model_copy(update={"retention": BASE.retention.model_copy(update={"searchable_days": 365,
-                                                                                "retrievable_days": 365})})
+YEAR = BASE.model_copy(
+    update={"retention": BASE.retention.model_copy(update={"searchable_days": 365, "retrievable_days": 365})}
+)
 
 
 def with_policies(doc: dict[str, Any], policies: list[dict[str, Any]]) -> dict[str, Any]:
@@ -45,16 +46,19 @@ def test_seven_day_priority_one_wins_over_one_year(mixed: dict[str, Any]) -> Non
 
 
 def test_non_premium_users_ignore_custom_policies(e3: dict[str, Any]) -> None:
-    doc = with_policies(e3, [{"name": "short", "priority": 1, "retention_duration": "SevenDays",
-                              "record_types": ["ExchangeItem"]}])
+    doc = with_policies(
+        e3, [{"name": "short", "priority": 1, "retention_duration": "SevenDays", "record_types": ["ExchangeItem"]}]
+    )
     report = assess_doc(doc, "baseline")
     assert report.retention.workloads["Exchange"].effective_days_min == 180
     assert report.retention.policies_considered == 0
 
 
 def test_record_type_scoping(mixed: dict[str, Any]) -> None:
-    doc = with_policies(mixed, [{"name": "teams 7d", "priority": 1, "retention_duration": "SevenDays",
-                                 "record_types": ["MicrosoftTeams"]}])
+    doc = with_policies(
+        mixed,
+        [{"name": "teams 7d", "priority": 1, "retention_duration": "SevenDays", "record_types": ["MicrosoftTeams"]}],
+    )
     report = assess_doc(doc, "baseline")
     assert report.retention.workloads["Exchange"].users_short == 0
     assert report.retention.workloads["Other"].effective_days_min == 7
@@ -64,16 +68,35 @@ def test_record_type_scoping(mixed: dict[str, Any]) -> None:
 
 
 def test_operation_scoped_policy_only_shortens_those_operations(mixed: dict[str, Any]) -> None:
-    doc = with_policies(mixed, [{"name": "mia 30d", "priority": 1, "retention_duration": "OneMonth",
-                                 "record_types": ["ExchangeItemAggregated"], "operations": ["MailItemsAccessed"]}])
+    doc = with_policies(
+        mixed,
+        [
+            {
+                "name": "mia 30d",
+                "priority": 1,
+                "retention_duration": "OneMonth",
+                "record_types": ["ExchangeItemAggregated"],
+                "operations": ["MailItemsAccessed"],
+            }
+        ],
+    )
     report = assess_doc(doc, "baseline")
     assert report.retention.workloads["Exchange"].effective_days_min == 30
     assert report.retention.workloads["SharePoint"].users_short == 0
 
 
 def test_policy_scoped_to_named_user(mixed: dict[str, Any]) -> None:
-    doc = with_policies(mixed, [{"name": "counsel 7d", "priority": 1, "retention_duration": "SevenDays",
-                                 "user_ids": ["COUNSEL@contoso.example"]}])
+    doc = with_policies(
+        mixed,
+        [
+            {
+                "name": "counsel 7d",
+                "priority": 1,
+                "retention_duration": "SevenDays",
+                "user_ids": ["COUNSEL@contoso.example"],
+            }
+        ],
+    )
     report = assess_doc(doc, "baseline")
     for workload in ("Exchange", "SharePoint", "Other"):
         w = report.retention.workloads[workload]
@@ -84,19 +107,32 @@ def test_policy_scoped_to_named_user(mixed: dict[str, Any]) -> None:
 
 def test_user_scoped_policy_for_non_premium_named_user_is_ignored(mixed: dict[str, Any]) -> None:
     mixed["users"]["data"]["named"][0]["assigned_licenses"][0]["disabled_plans"] = [
-        "2f442157-a11c-46b9-ae5b-6e39ff4e5849"]
+        "2f442157-a11c-46b9-ae5b-6e39ff4e5849"
+    ]
     mixed["users"]["data"]["counts"]["in_scope_premium"] = 96
-    doc = with_policies(mixed, [{"name": "counsel 7d", "priority": 1, "retention_duration": "SevenDays",
-                                 "user_ids": ["counsel@contoso.example"]}])
+    doc = with_policies(
+        mixed,
+        [
+            {
+                "name": "counsel 7d",
+                "priority": 1,
+                "retention_duration": "SevenDays",
+                "user_ids": ["counsel@contoso.example"],
+            }
+        ],
+    )
     report = assess_doc(doc, "baseline")
     assert report.retention.workloads["Exchange"].users_short == 0
 
 
 def test_ten_years_without_addon_is_capped_to_one_year(mixed: dict[str, Any]) -> None:
-    doc = with_policies(mixed, [{"name": "all ten years", "priority": 1, "retention_duration": "TenYears",
-                                 "record_types": ["ExchangeItem"]}])
-    long = BASE.model_copy(update={"retention": BASE.retention.model_copy(update={"searchable_days": 730,
-                                                                                    "retrievable_days": 730})})
+    doc = with_policies(
+        mixed,
+        [{"name": "all ten years", "priority": 1, "retention_duration": "TenYears", "record_types": ["ExchangeItem"]}],
+    )
+    long = BASE.model_copy(
+        update={"retention": BASE.retention.model_copy(update={"searchable_days": 730, "retrievable_days": 730})}
+    )
     report = assess_doc(doc, long)
     assert report.retention.ten_year_without_addon == ["all ten years"]
     assert report.retention.workloads["Exchange"].effective_days_max == 365
@@ -126,8 +162,10 @@ def test_standard_default_was_90_days_before_2023_10_17(e3: dict[str, Any]) -> N
 
 
 def test_unresolved_policy_users_make_retention_unknown(mixed: dict[str, Any]) -> None:
-    doc = with_policies(mixed, [{"name": "vip 7d", "priority": 1, "retention_duration": "SevenDays",
-                                 "user_ids": ["vip@contoso.example"]}])
+    doc = with_policies(
+        mixed,
+        [{"name": "vip 7d", "priority": 1, "retention_duration": "SevenDays", "user_ids": ["vip@contoso.example"]}],
+    )
     report = assess_doc(doc, "baseline")
     assert report.retention.unavailable is not None and "vip@contoso.example" in report.retention.unavailable
     assert report.retention.workloads["Exchange"].effective_days_min is None
@@ -138,22 +176,44 @@ def test_unresolved_policy_users_make_retention_unknown(mixed: dict[str, Any]) -
 
 
 def _give_counsel_the_ten_year_addon(doc: dict[str, Any]) -> None:
-    doc["skus"]["data"].append({
-        "sku_id": "c2e41e49-e2a2-4c55-832a-cf13ffba1d6a", "sku_part_number": "10_ALR_ADDON",
-        "capability_status": "Enabled", "applies_to": "User", "consumed_units": 1,
-        "prepaid_units": {"enabled": 5},
-        "service_plans": [{"service_plan_id": "7d16094b-4db8-41ff-a182-372a90a85407",
-                           "service_plan_name": "10_ALR", "provisioning_status": "Success", "applies_to": "User"}]})
+    doc["skus"]["data"].append(
+        {
+            "sku_id": "c2e41e49-e2a2-4c55-832a-cf13ffba1d6a",
+            "sku_part_number": "10_ALR_ADDON",
+            "capability_status": "Enabled",
+            "applies_to": "User",
+            "consumed_units": 1,
+            "prepaid_units": {"enabled": 5},
+            "service_plans": [
+                {
+                    "service_plan_id": "7d16094b-4db8-41ff-a182-372a90a85407",
+                    "service_plan_name": "10_ALR",
+                    "provisioning_status": "Success",
+                    "applies_to": "User",
+                }
+            ],
+        }
+    )
     doc["users"]["data"]["named"][0]["assigned_licenses"].append(
-        {"sku_id": "c2e41e49-e2a2-4c55-832a-cf13ffba1d6a", "disabled_plans": []})
+        {"sku_id": "c2e41e49-e2a2-4c55-832a-cf13ffba1d6a", "disabled_plans": []}
+    )
 
 
 def test_named_addon_holder_when_the_addon_count_is_unknown(mixed: dict[str, Any]) -> None:
     """A `$count` that failed (null) must not turn a named add-on holder into an inconsistency."""
     _give_counsel_the_ten_year_addon(mixed)
     mixed["users"]["data"]["counts"]["in_scope_premium_ten_year"] = None
-    doc = with_policies(mixed, [{"name": "counsel 10y", "priority": 1, "retention_duration": "TenYears",
-                                 "user_ids": ["counsel@contoso.example"]}])
+    doc = with_policies(
+        mixed,
+        [
+            {
+                "name": "counsel 10y",
+                "priority": 1,
+                "retention_duration": "TenYears",
+                "user_ids": ["counsel@contoso.example"],
+            }
+        ],
+    )
     report = assess_doc(doc, YEAR)
     for cid in ("RET-01", "RET-02"):
         assert finding(report, cid).status.value != "error", finding(report, cid).message

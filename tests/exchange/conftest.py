@@ -40,10 +40,12 @@ def plan_for(server: SandboxServer, tenant: str, **kw: Any) -> ExchangePlan:
     state = server.state(tenant)
     cloud = cloud_endpoints(state.tenant.cloud)
     return ExchangePlan(
-        tenant=state.tenant.id, cloud=cloud,
+        tenant=state.tenant.id,
+        cloud=cloud,
         exchange_endpoint=server.api_url(tenant, "adminapi") + "/beta",
         compliance_endpoint=server.api_url(tenant, "compliance") + "/adminapi/beta",
-        retry=kw.pop("retry", FAST_RETRY), **kw,
+        retry=kw.pop("retry", FAST_RETRY),
+        **kw,
     )
 
 

@@ -47,8 +47,11 @@ async def _pages(client: ExchangeClient, cmdlet: str, params: dict[str, Any], se
 def test_paging_follows_next_links_and_honours_select(server: SandboxServer, make_plan: Any) -> None:
     client = _client(make_plan(server, "contoso"), page_size=20)
     server.reset_stats()
-    pages = asyncio.run(_pages(client, "Get-Mailbox", {"RecipientTypeDetails": "UserMailbox",
-                                                       "ResultSize": "Unlimited"}, MAILBOX_SELECT))
+    pages = asyncio.run(
+        _pages(
+            client, "Get-Mailbox", {"RecipientTypeDetails": "UserMailbox", "ResultSize": "Unlimited"}, MAILBOX_SELECT
+        )
+    )
     assert [len(p) for p in pages][:-1] == [20] * (len(pages) - 1)
     assert sum(len(p) for p in pages) == 197 and len(pages) == math.ceil(197 / 20)
     assert all(set(row) == set(MAILBOX_SELECT) for page in pages for row in page)
@@ -63,12 +66,16 @@ def test_result_size_default_is_capped_with_a_warning(server: SandboxServer, mak
 
 
 @pytest.mark.parametrize("retry_after", [0, 1])
-def test_429_then_success_honours_retry_after(server: SandboxServer, make_plan: Any, make_variant: Any,
-                                              retry_after: int) -> None:
+def test_429_then_success_honours_retry_after(
+    server: SandboxServer, make_plan: Any, make_variant: Any, retry_after: int
+) -> None:
     name = f"throttled{retry_after}"
-    tenant = make_variant("contoso", name, f"11111111-0000-4000-8000-00000000000{retry_after}",
-                          faults=[{"cmdlet": "Get-OrganizationConfig", "status": 429, "times": 2,
-                                   "retry_after": retry_after}])
+    tenant = make_variant(
+        "contoso",
+        name,
+        f"11111111-0000-4000-8000-00000000000{retry_after}",
+        faults=[{"cmdlet": "Get-OrganizationConfig", "status": 429, "times": 2, "retry_after": retry_after}],
+    )
     server.add_tenant(tenant)
     client = _client(make_plan(server, name))
     started = time.perf_counter()
@@ -84,11 +91,18 @@ def test_429_then_success_honours_retry_after(server: SandboxServer, make_plan: 
     assert time.perf_counter() - started >= 2 * retry_after
 
 
-def test_5xx_is_retried_then_budget_exhaustion_is_typed(server: SandboxServer, make_plan: Any,
-                                                       make_variant: Any) -> None:
-    tenant = make_variant("contoso", "flaky", "22222222-0000-4000-8000-000000000001",
-                          faults=[{"cmdlet": "Get-AdminAuditLogConfig", "status": 503, "times": 1},
-                                  {"cmdlet": "Get-OrganizationConfig", "status": 429, "retry_after": 60}])
+def test_5xx_is_retried_then_budget_exhaustion_is_typed(
+    server: SandboxServer, make_plan: Any, make_variant: Any
+) -> None:
+    tenant = make_variant(
+        "contoso",
+        "flaky",
+        "22222222-0000-4000-8000-000000000001",
+        faults=[
+            {"cmdlet": "Get-AdminAuditLogConfig", "status": 503, "times": 1},
+            {"cmdlet": "Get-OrganizationConfig", "status": 429, "retry_after": 60},
+        ],
+    )
     server.add_tenant(tenant)
 
     async def run(cmdlet: str) -> list[Any]:
@@ -145,8 +159,11 @@ def test_compliance_regional_redirect_is_followed_and_kept(server: SandboxServer
 
 def test_timeouts_are_retried_then_typed(make_plan: Any) -> None:
     with SandboxServer(["contoso"], latency_ms=400) as slow:
-        client = _client(make_plan(slow, "contoso"), request_timeout=0.1,
-                         retry=RetryPolicy(max_retries=1, backoff_base=0.01, max_total_wait=1.0))
+        client = _client(
+            make_plan(slow, "contoso"),
+            request_timeout=0.1,
+            retry=RetryPolicy(max_retries=1, backoff_base=0.01, max_total_wait=1.0),
+        )
 
         async def run() -> list[Any]:
             async with client:
@@ -188,9 +205,11 @@ def test_redirect_policy() -> None:
 
 
 def test_error_bodies_and_retry_after_parsing() -> None:
-    detail = b'{"error":{"code":"InternalServerError","message":"outer","details":[{"code":"Context",' \
-             b'"target":"","message":"Ex6F9304|Microsoft.Exchange.Configuration.Tasks.ManagementObjectNotFound' \
-             b'Exception|The operation couldn\'t be performed."}]}}'
+    detail = (
+        b'{"error":{"code":"InternalServerError","message":"outer","details":[{"code":"Context",'
+        b'"target":"","message":"Ex6F9304|Microsoft.Exchange.Configuration.Tasks.ManagementObjectNotFound'
+        b"Exception|The operation couldn't be performed.\"}]}}"
+    )
     assert parse_error_body(detail) == ("InternalServerError", "The operation couldn't be performed.")
     inner = b'{"error":{"code":"X","message":"m","innererror":{"internalexception":{"message":"deep"}}}}'
     assert parse_error_body(inner) == ("X", "deep")

@@ -77,8 +77,7 @@ def test_detail_mode_keeps_every_deviating_mailbox(server: SandboxServer, make_p
     assert len(legacy["sample"]) == 12 and len(default["sample"]) == 3
 
 
-def test_denied_apis_are_not_collected_with_the_exact_role(server: SandboxServer, make_plan: Any,
-                                                           tokens: Any) -> None:
+def test_denied_apis_are_not_collected_with_the_exact_role(server: SandboxServer, make_plan: Any, tokens: Any) -> None:
     sections = collect(server, make_plan, "gov", tokens)
     for name in SECTIONS:
         prov = sections[name]["provenance"]
@@ -122,15 +121,20 @@ def test_skipped_sections_are_not_requested(server: SandboxServer, make_plan: An
     assert server.stats("contoso")["requests"] == 2
 
 
-@pytest.mark.parametrize("fault, expected", [
-    ({"cmdlet": "Get-Mailbox", "status": 500}, "answered 500"),
-    ({"cmdlet": "Get-Mailbox", "status": 429, "retry_after": 0}, "still failing after 3 retries"),
-])
-def test_persistent_failure_marks_only_that_section(server: SandboxServer, make_plan: Any, make_variant: Any,
-                                                    tokens: Any, fault: dict[str, Any], expected: str) -> None:
+@pytest.mark.parametrize(
+    "fault, expected",
+    [
+        ({"cmdlet": "Get-Mailbox", "status": 500}, "answered 500"),
+        ({"cmdlet": "Get-Mailbox", "status": 429, "retry_after": 0}, "still failing after 3 retries"),
+    ],
+)
+def test_persistent_failure_marks_only_that_section(
+    server: SandboxServer, make_plan: Any, make_variant: Any, tokens: Any, fault: dict[str, Any], expected: str
+) -> None:
     name = f"broken{fault['status']}"
-    server.add_tenant(make_variant("contoso", name, f"33333333-0000-4000-8000-000000000{fault['status']}",
-                                   faults=[fault]))
+    server.add_tenant(
+        make_variant("contoso", name, f"33333333-0000-4000-8000-000000000{fault['status']}", faults=[fault])
+    )
     sections = collect(server, make_plan, name, tokens)
     prov = sections["mailboxes"]["provenance"]
     assert prov["status"] == "not_collected" and expected in prov["reason"] and prov["fix"] is None

@@ -14,8 +14,14 @@ from assessor.sandbox.spec import SpecError, load_tenant
 AUTH = {"Authorization": "Bearer sandbox"}
 
 
-def invoke(server: SandboxServer, cmdlet: str, params: dict[str, Any] | None = None, query: str = "",
-           tenant: str = "contoso", path_tenant: str | None = None) -> httpx.Response:
+def invoke(
+    server: SandboxServer,
+    cmdlet: str,
+    params: dict[str, Any] | None = None,
+    query: str = "",
+    tenant: str = "contoso",
+    path_tenant: str | None = None,
+) -> httpx.Response:
     base = server.exchange_endpoints(tenant)["exchange_endpoint"]
     key = path_tenant or server.state(tenant).tenant.id
     body = {"CmdletInput": {"CmdletName": cmdlet, "Parameters": params or {}}}
@@ -57,13 +63,16 @@ def test_mailboxes_derive_from_in_scope_users() -> None:
     assert not any(u.startswith(("leavers.", "unlicensed.", "o365-suspended.", "partners.")) for u in upns)
 
 
-@pytest.mark.parametrize("exchange, message", [
-    ({"customised": [{"segment": "leavers", "count": 1, "audit_owner": []}]}, "segment 'leavers' has no mailboxes"),
-    ({"customised": [{"segment": "admins", "count": 5, "audit_owner": []}]}, "more customised mailboxes than"),
-    ({"deny": 500}, "exchange.deny"),
-    ({"bypass_users": ["partners[0]"]}, r"'partners\[0\]' has no mailbox"),
-    ({"unknown": 1}, "exchange.unknown"),
-])
+@pytest.mark.parametrize(
+    "exchange, message",
+    [
+        ({"customised": [{"segment": "leavers", "count": 1, "audit_owner": []}]}, "segment 'leavers' has no mailboxes"),
+        ({"customised": [{"segment": "admins", "count": 5, "audit_owner": []}]}, "more customised mailboxes than"),
+        ({"deny": 500}, "exchange.deny"),
+        ({"bypass_users": ["partners[0]"]}, r"'partners\[0\]' has no mailbox"),
+        ({"unknown": 1}, "exchange.unknown"),
+    ],
+)
 def test_bad_exchange_specs_are_spec_errors(exchange: dict[str, Any], message: str) -> None:
     tenant = load_tenant("contoso")
     spec = tenant.spec.model_copy(update={"extensions": {"exchange": exchange}})

@@ -38,14 +38,34 @@ def run(*args: str) -> int:
 def endpoint_args(server: SandboxServer, tenant: str) -> list[str]:
     ex = server.exchange_endpoints(tenant)
     state = server.state(tenant).tenant
-    return ["--tenant", state.id, "--cloud", state.cloud, "--auth", "token",
-            "--graph-endpoint", server.graph_url(tenant), "--exchange-endpoint", ex["exchange_endpoint"],
-            "--compliance-endpoint", ex["compliance_endpoint"]]
+    return [
+        "--tenant",
+        state.id,
+        "--cloud",
+        state.cloud,
+        "--auth",
+        "token",
+        "--graph-endpoint",
+        server.graph_url(tenant),
+        "--exchange-endpoint",
+        ex["exchange_endpoint"],
+        "--compliance-endpoint",
+        ex["compliance_endpoint"],
+    ]
 
 
 def assess(server: SandboxServer, tenant: str, out: Path, *extra: str) -> dict[str, Any]:
-    code = run("assess", *endpoint_args(server, tenant), "--format", "json", "--output", str(out),
-               "--date", "2026-11-25", *extra)
+    code = run(
+        "assess",
+        *endpoint_args(server, tenant),
+        "--format",
+        "json",
+        "--output",
+        str(out),
+        "--date",
+        "2026-11-25",
+        *extra,
+    )
     assert code == 0
     return json.loads((out / "report.json").read_text(encoding="utf-8"))
 
@@ -95,8 +115,7 @@ def test_collect_with_imports_as_file_list(live: SandboxServer, tmp_path: Path) 
     assert exchange["mailboxes"]["provenance"]["file"] == "Mailbox.json"
 
 
-def test_bad_import_is_one_line_exit_2(live: SandboxServer, tmp_path: Path,
-                                       capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_import_is_one_line_exit_2(live: SandboxServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bad = tmp_path / "Mailbox.json"
     bad.write_text('[{"UserPrincipalName": "a@b", "RecipientTypeDetails": "UserMailbox"}]', encoding="utf-8")
     live.reset_stats()

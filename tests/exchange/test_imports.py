@@ -59,8 +59,14 @@ def test_import_script_exports_exactly_the_files_import_reads() -> None:
         assert f"{prop} " in script or f"{prop}=" in script, prop
 
 
-async def _rows(server: SandboxServer, plan: Any, cmdlet: str, select: tuple[str, ...], api: str = "exchange",
-                params: dict[str, Any] | None = None) -> list[Any]:
+async def _rows(
+    server: SandboxServer,
+    plan: Any,
+    cmdlet: str,
+    select: tuple[str, ...],
+    api: str = "exchange",
+    params: dict[str, Any] | None = None,
+) -> list[Any]:
     from assessor.collect.auth import StaticTokenCredential
 
     settings = plan.exchange_settings() if api == "exchange" else plan.compliance_settings()
@@ -79,8 +85,9 @@ def test_round_trip_equals_collected(server: SandboxServer, make_plan: Any, toke
             "bypass": await _rows(server, plan, "Get-MailboxAuditBypassAssociation", BYPASS_SELECT),
             # without the RecipientTypeDetails filter: shared mailboxes are in the file and must be skipped
             "mailboxes": await _rows(server, plan, "Get-Mailbox", MAILBOX_SELECT),
-            "retention": await _rows(server, plan, "Get-UnifiedAuditLogRetentionPolicy", RETENTION_SELECT,
-                                     "compliance", {}),
+            "retention": await _rows(
+                server, plan, "Get-UnifiedAuditLogRetentionPolicy", RETENTION_SELECT, "compliance", {}
+            ),
         }
 
     rows = asyncio.run(exports())
@@ -107,45 +114,102 @@ def _write(tmp_path: Path, name: str, content: Any) -> Path:
     return path
 
 
-MAILBOX = {"UserPrincipalName": "a@contoso.com", "RecipientTypeDetails": "UserMailbox", "AuditEnabled": True,
-           "DefaultAuditSet": ["Owner", "Delegate", "Admin"], "AuditOwner": ["Update"], "AuditDelegate": [],
-           "AuditAdmin": []}
-POLICY = {"Name": "p", "Priority": 1, "RetentionDuration": "SevenDays", "RecordTypes": ["ExchangeItem"],
-          "Operations": [], "UserIds": [], "Enabled": True, "Mode": "Enforce", "Description": ""}
+MAILBOX = {
+    "UserPrincipalName": "a@contoso.com",
+    "RecipientTypeDetails": "UserMailbox",
+    "AuditEnabled": True,
+    "DefaultAuditSet": ["Owner", "Delegate", "Admin"],
+    "AuditOwner": ["Update"],
+    "AuditDelegate": [],
+    "AuditAdmin": [],
+}
+POLICY = {
+    "Name": "p",
+    "Priority": 1,
+    "RetentionDuration": "SevenDays",
+    "RecordTypes": ["ExchangeItem"],
+    "Operations": [],
+    "UserIds": [],
+    "Enabled": True,
+    "Mode": "Enforce",
+    "Description": "",
+}
 
 
-@pytest.mark.parametrize("name, content, message", [
-    ("Mailbox.json", [MAILBOX, {**MAILBOX, "AuditOwner": ["Update", 3]}],
-     "Mailbox.json: [1].AuditOwner[1]: expected a string, found a number (enum numbers are ambiguous"),
-    ("Mailbox.json", [{k: v for k, v in MAILBOX.items() if k != "AuditEnabled"}],
-     "Mailbox.json: [0].AuditEnabled: missing"),
-    ("Mailbox.json", [{**MAILBOX, "DefaultAuditSet": ["Owner", "Boss"]}],
-     "Mailbox.json: [0].DefaultAuditSet[1]: unknown logon type 'Boss'"),
-    ("AdminAuditLogConfig.json", [{"UnifiedAuditLogIngestionEnabled": "yes"}],
-     "AdminAuditLogConfig.json: UnifiedAuditLogIngestionEnabled: expected true or false"),
-    ("OrganizationConfig.json", [{"AuditDisabled": False}, {"AuditDisabled": True}],
-     "OrganizationConfig.json: (document): expected exactly one object, found 2"),
-    ("UnifiedAuditLogRetentionPolicy.json", [POLICY, {**POLICY, "Name": "q"}],
-     "UnifiedAuditLogRetentionPolicy.json: Priority: Value error, two retention policies share priority 1"),
-    ("UnifiedAuditLogRetentionPolicy.json", [{**POLICY, "RetentionDuration": "Forever"}],
-     "UnifiedAuditLogRetentionPolicy.json: [0].RetentionDuration: unknown value 'Forever'"),
-    ("UnifiedAuditLogRetentionPolicy.json", [{**POLICY, "RetentionDuration": 3}],
-     "UnifiedAuditLogRetentionPolicy.json: [0].RetentionDuration: expected a non-empty string, found a number"),
-    ("UnifiedAuditLogRetentionPolicy.json", [{**POLICY, "Priority": 0}],
-     "UnifiedAuditLogRetentionPolicy.json: [0].Priority: Input should be greater than or equal to 1"),
-    ("MailboxAuditBypassAssociation.json", [{"Identity": "x", "AuditBypassEnabled": None}],
-     "MailboxAuditBypassAssociation.json: [0].AuditBypassEnabled: expected true or false, found null"),
-    ("Mailbox.json", '[{"UserPrincipalName": "a"', "Mailbox.json: not valid JSON (line 1"),
-    ("Mailbox.json", "   ", "Mailbox.json: the file is empty"),
-    ("export.json", [{"Something": 1}], "export.json: cannot tell which cmdlet this export is from"),
-    ("Mailbox.json", "42", "Mailbox.json: expected a JSON object or array of objects, found int"),
-    # a row repeated (two exports pasted together) would be counted twice
-    ("Mailbox.json", [MAILBOX, {**MAILBOX, "UserPrincipalName": "b@contoso.com"}, {**MAILBOX, "UserPrincipalName": "A@contoso.com"}],
-     "Mailbox.json: [2].Identity: mailbox 'A@contoso.com' appears more than once"),
-    ("MailboxAuditBypassAssociation.json", [{"Identity": "svc", "AuditBypassEnabled": True},
-                                            {"Identity": "svc", "AuditBypassEnabled": True}],
-     "MailboxAuditBypassAssociation.json: [1].Identity: association 'svc' appears more than once"),
-])
+@pytest.mark.parametrize(
+    "name, content, message",
+    [
+        (
+            "Mailbox.json",
+            [MAILBOX, {**MAILBOX, "AuditOwner": ["Update", 3]}],
+            "Mailbox.json: [1].AuditOwner[1]: expected a string, found a number (enum numbers are ambiguous",
+        ),
+        (
+            "Mailbox.json",
+            [{k: v for k, v in MAILBOX.items() if k != "AuditEnabled"}],
+            "Mailbox.json: [0].AuditEnabled: missing",
+        ),
+        (
+            "Mailbox.json",
+            [{**MAILBOX, "DefaultAuditSet": ["Owner", "Boss"]}],
+            "Mailbox.json: [0].DefaultAuditSet[1]: unknown logon type 'Boss'",
+        ),
+        (
+            "AdminAuditLogConfig.json",
+            [{"UnifiedAuditLogIngestionEnabled": "yes"}],
+            "AdminAuditLogConfig.json: UnifiedAuditLogIngestionEnabled: expected true or false",
+        ),
+        (
+            "OrganizationConfig.json",
+            [{"AuditDisabled": False}, {"AuditDisabled": True}],
+            "OrganizationConfig.json: (document): expected exactly one object, found 2",
+        ),
+        (
+            "UnifiedAuditLogRetentionPolicy.json",
+            [POLICY, {**POLICY, "Name": "q"}],
+            "UnifiedAuditLogRetentionPolicy.json: Priority: Value error, two retention policies share priority 1",
+        ),
+        (
+            "UnifiedAuditLogRetentionPolicy.json",
+            [{**POLICY, "RetentionDuration": "Forever"}],
+            "UnifiedAuditLogRetentionPolicy.json: [0].RetentionDuration: unknown value 'Forever'",
+        ),
+        (
+            "UnifiedAuditLogRetentionPolicy.json",
+            [{**POLICY, "RetentionDuration": 3}],
+            "UnifiedAuditLogRetentionPolicy.json: [0].RetentionDuration: expected a non-empty string, found a number",
+        ),
+        (
+            "UnifiedAuditLogRetentionPolicy.json",
+            [{**POLICY, "Priority": 0}],
+            "UnifiedAuditLogRetentionPolicy.json: [0].Priority: Input should be greater than or equal to 1",
+        ),
+        (
+            "MailboxAuditBypassAssociation.json",
+            [{"Identity": "x", "AuditBypassEnabled": None}],
+            "MailboxAuditBypassAssociation.json: [0].AuditBypassEnabled: expected true or false, found null",
+        ),
+        ("Mailbox.json", '[{"UserPrincipalName": "a"', "Mailbox.json: not valid JSON (line 1"),
+        ("Mailbox.json", "   ", "Mailbox.json: the file is empty"),
+        ("export.json", [{"Something": 1}], "export.json: cannot tell which cmdlet this export is from"),
+        ("Mailbox.json", "42", "Mailbox.json: expected a JSON object or array of objects, found int"),
+        # a row repeated (two exports pasted together) would be counted twice
+        (
+            "Mailbox.json",
+            [
+                MAILBOX,
+                {**MAILBOX, "UserPrincipalName": "b@contoso.com"},
+                {**MAILBOX, "UserPrincipalName": "A@contoso.com"},
+            ],
+            "Mailbox.json: [2].Identity: mailbox 'A@contoso.com' appears more than once",
+        ),
+        (
+            "MailboxAuditBypassAssociation.json",
+            [{"Identity": "svc", "AuditBypassEnabled": True}, {"Identity": "svc", "AuditBypassEnabled": True}],
+            "MailboxAuditBypassAssociation.json: [1].Identity: association 'svc' appears more than once",
+        ),
+    ],
+)
 def test_malformed_imports_name_file_and_field(tmp_path: Path, name: str, content: Any, message: str) -> None:
     path = _write(tmp_path, name, content)
     with pytest.raises(EvidenceError) as err:

@@ -34,8 +34,11 @@ class Options:
 
 
 def test_no_exchange_with_imports(tokens: Any) -> None:
-    options = Options(tenant="contoso.com", no_exchange=True,
-                      imports=(EXPORT / "Mailbox.json", EXPORT / "UnifiedAuditLogRetentionPolicy.json"))
+    options = Options(
+        tenant="contoso.com",
+        no_exchange=True,
+        imports=(EXPORT / "Mailbox.json", EXPORT / "UnifiedAuditLogRetentionPolicy.json"),
+    )
     result = asyncio.run(exchange_evidence(options, tokens, read_imports(options)))
     ex = ExchangeEvidence.model_validate(result.sections)
     assert ex.mailboxes.provenance.status == "imported" and ex.mailboxes.provenance.file == "Mailbox.json"
@@ -43,14 +46,17 @@ def test_no_exchange_with_imports(tokens: Any) -> None:
     for name in ("admin_audit_log_config", "organization_config", "bypass"):
         prov = getattr(ex, name).provenance
         assert prov.status == "not_collected" and prov.reason == NO_EXCHANGE_REASON and prov.fix == EXCHANGE_FIX
-    assert result.notes == ["exchange: mailboxes imported from Mailbox.json",
-                            "exchange: retention_policies imported from UnifiedAuditLogRetentionPolicy.json"]
+    assert result.notes == [
+        "exchange: mailboxes imported from Mailbox.json",
+        "exchange: retention_policies imported from UnifiedAuditLogRetentionPolicy.json",
+    ]
 
 
 def test_imports_win_and_the_rest_is_collected(server: SandboxServer, tokens: Any) -> None:
     tenant = server.state("contoso").tenant.id
-    options = Options(tenant=tenant, imports=(EXPORT / "UnifiedAuditLogRetentionPolicy.json",),
-                      **server.exchange_endpoints("contoso"))
+    options = Options(
+        tenant=tenant, imports=(EXPORT / "UnifiedAuditLogRetentionPolicy.json",), **server.exchange_endpoints("contoso")
+    )
     server.reset_stats()
     result = asyncio.run(exchange_evidence(options, tokens, read_imports(options)))
     assert list(result.sections) == list(SECTIONS)

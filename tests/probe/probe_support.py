@@ -37,13 +37,29 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
     return asyncio.run(coro)
 
 
-def probe(server: SandboxServer, tenant: str, operations: list[str] | None = None, days: int = 7,
-          cloud: str = "global", timeout: float = 30.0, keep_records: Path | None = None,
-          **settings: Any) -> Section[AuditProbe]:
+def probe(
+    server: SandboxServer,
+    tenant: str,
+    operations: list[str] | None = None,
+    days: int = 7,
+    cloud: str = "global",
+    timeout: float = 30.0,
+    keep_records: Path | None = None,
+    **settings: Any,
+) -> Section[AuditProbe]:
     options = ProbeSettings(poll=FAST_POLL, **settings)
     client = graph_client(server.graph_url(tenant))
-    return run(probe_events(client, cloud=cloud, operations=operations or EVENTS, days=days, timeout=timeout,
-                            keep_records=keep_records, settings=options))
+    return run(
+        probe_events(
+            client,
+            cloud=cloud,
+            operations=operations or EVENTS,
+            days=days,
+            timeout=timeout,
+            keep_records=keep_records,
+            settings=options,
+        )
+    )
 
 
 def audit_requests(server: SandboxServer) -> list[str]:

@@ -13,8 +13,15 @@ def _at(text: str) -> datetime:
 
 def test_first_and_last_seen_across_formats() -> None:
     tally = OperationTally(track_app_ids=False)
-    for raw in ["2024-01-02T00:00:00Z", "2024-01-01T00:00:00.500Z", "2024-01-03T00:00:00+01:00",
-                "2024-01-01T00:00:01Z", "2024-01-02T23:30:00Z", None, "not a time"]:
+    for raw in [
+        "2024-01-02T00:00:00Z",
+        "2024-01-01T00:00:00.500Z",
+        "2024-01-03T00:00:00+01:00",
+        "2024-01-01T00:00:01Z",
+        "2024-01-02T23:30:00Z",
+        None,
+        "not a time",
+    ]:
         tally.add({"createdDateTime": raw})
     assert tally.bounds() == (_at("2024-01-01T00:00:00.500"), _at("2024-01-02T23:30:00"))
     assert tally.records == 7

@@ -22,10 +22,18 @@ from probe.probe_support import EVENTS, audit_requests, probe
 DAYS = 7
 FAST = {"query_seconds": 0.2}
 # contoso: 197 in-scope users; the spec's fractions 0.9 / 0.75 / 0.1 / 0.0 give exactly these users.
-CONTOSO_USERS = {"MailItemsAccessed": 177, "Send": 147, "SearchQueryInitiatedSharePoint": 19,
-                 "SearchQueryInitiatedExchange": 0}
-CONTOSO_PER_DAY = {"MailItemsAccessed": 12, "Send": 4, "SearchQueryInitiatedSharePoint": 2,
-                   "SearchQueryInitiatedExchange": 0}
+CONTOSO_USERS = {
+    "MailItemsAccessed": 177,
+    "Send": 147,
+    "SearchQueryInitiatedSharePoint": 19,
+    "SearchQueryInitiatedExchange": 0,
+}
+CONTOSO_PER_DAY = {
+    "MailItemsAccessed": 12,
+    "Send": 4,
+    "SearchQueryInitiatedSharePoint": 2,
+    "SearchQueryInitiatedExchange": 0,
+}
 
 
 def contoso(**overrides: Any) -> Any:
@@ -168,8 +176,10 @@ def test_one_failing_query_leaves_the_others_counted(serve: Any) -> None:
     assert failed.error is not None and "status 'failed'" in failed.error and failed.fix
     assert "Send" not in data.operations
     assert data.operations["MailItemsAccessed"].distinct_users == CONTOSO_USERS["MailItemsAccessed"]
-    assert data.operations["SearchQueryInitiatedSharePoint"].distinct_users == CONTOSO_USERS[
-        "SearchQueryInitiatedSharePoint"]
+    assert (
+        data.operations["SearchQueryInitiatedSharePoint"].distinct_users
+        == CONTOSO_USERS["SearchQueryInitiatedSharePoint"]
+    )
     assert data.total_records == sum(o.records for o in data.operations.values())
     assert all(q.error is None for op, q in by_op.items() if op != "Send")
     # the report: the failed event is unknown with its query's reason; the others are judged

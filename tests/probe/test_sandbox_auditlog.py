@@ -62,8 +62,11 @@ def test_filters(serve: Any) -> None:
     assert first["value"][0]["auditLogRecordType"] == "exchangeItemAggregated"
     unemulated = httpx.post(_queries(server, "contoso"), json={**WINDOW, "keywordFilter": "x"}, headers=HEADERS)
     assert unemulated.status_code == 400 and "keywordFilter" in unemulated.text
-    backwards = httpx.post(_queries(server, "contoso"), headers=HEADERS, json={
-        "filterStartDateTime": WINDOW["filterEndDateTime"], "filterEndDateTime": WINDOW["filterStartDateTime"]})
+    backwards = httpx.post(
+        _queries(server, "contoso"),
+        headers=HEADERS,
+        json={"filterStartDateTime": WINDOW["filterEndDateTime"], "filterEndDateTime": WINDOW["filterStartDateTime"]},
+    )
     assert backwards.status_code == 400
 
 
@@ -84,17 +87,25 @@ def test_records_are_deterministic(serve: Any) -> None:
 
 
 def test_a_million_record_query_costs_the_server_no_memory(serve: Any) -> None:
-    tenant = with_audit_log("contoso", query_seconds=0, page_size=1000, operations={
-        "MailItemsAccessed": {"record_type": "ExchangeItemAggregated", "users": 1.0, "per_user_per_day": 1000}})
+    tenant = with_audit_log(
+        "contoso",
+        query_seconds=0,
+        page_size=1000,
+        operations={
+            "MailItemsAccessed": {"record_type": "ExchangeItemAggregated", "users": 1.0, "per_user_per_day": 1000}
+        },
+    )
     server = serve(tenant)
     tracemalloc.start()
     try:
         created = _create(server, "contoso")
         total = httpx.get(f"{_queries(server, 'contoso')}/{created['id']}", headers=HEADERS).json()[
-            "approximateReturnedRecordCount"]
+            "approximateReturnedRecordCount"
+        ]
         token = encode_skiptoken(tenant, total - 10, created["id"])
-        last = httpx.get(f"{_queries(server, 'contoso')}/{created['id']}/records",
-                         params={"$skiptoken": token}, headers=HEADERS).json()
+        last = httpx.get(
+            f"{_queries(server, 'contoso')}/{created['id']}/records", params={"$skiptoken": token}, headers=HEADERS
+        ).json()
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
@@ -112,8 +123,10 @@ def test_spec_errors_are_named() -> None:
 
 
 def test_users_follow_the_spec_segments() -> None:
-    tenant = with_audit_log("contoso", operations={
-        "Send": {"record_type": "exchangeItem", "segments": ["admins", "e5-staff"], "users": 0.5}})
+    tenant = with_audit_log(
+        "contoso",
+        operations={"Send": {"record_type": "exchangeItem", "segments": ["admins", "e5-staff"], "users": 0.5}},
+    )
     assert expected_users(tenant, "Send") == (4 + 30) // 2
     plan = audit_log_of(tenant).plan("send")
     assert plan is not None

@@ -18,8 +18,15 @@ from probe.probe_support import audit_requests
 def _options(server: Any, tenant: str, cloud: str, **extra: Any) -> CollectOptions:
     state = server.state(tenant).tenant
     token = StaticTokenCredential({"graph": "sandbox"})
-    return CollectOptions(tenant=state.id, cloud=cloud, graph_endpoint=server.graph_url(tenant), credential=token,
-                          no_exchange=True, collector="sandbox", **extra)
+    return CollectOptions(
+        tenant=state.id,
+        cloud=cloud,
+        graph_endpoint=server.graph_url(tenant),
+        credential=token,
+        no_exchange=True,
+        collector="sandbox",
+        **extra,
+    )
 
 
 def test_collect_in_gcc_high_makes_no_audit_search_call(serve: Any) -> None:
@@ -43,10 +50,31 @@ def test_collect_without_probe_days_does_not_probe(serve: Any) -> None:
 
 def test_cli_assess_sandbox_reports_observed_users(tmp_path: Path) -> None:
     records = tmp_path / "records.jsonl"
-    res = subprocess.run([sys.executable, "-m", "assessor", "assess", "--sandbox", "contoso", "--profile",
-                          "cisa-aa23-193a", "--probe-events", "2", "--keep-records", str(records), "--format",
-                          "json", "--output", str(tmp_path / "out")],
-                         capture_output=True, text=True, cwd=ROOT, timeout=120, check=False)
+    res = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "assessor",
+            "assess",
+            "--sandbox",
+            "contoso",
+            "--profile",
+            "cisa-aa23-193a",
+            "--probe-events",
+            "2",
+            "--keep-records",
+            str(records),
+            "--format",
+            "json",
+            "--output",
+            str(tmp_path / "out"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+        check=False,
+    )
     assert res.returncode in (0, 1), res.stderr
     report = json.loads((tmp_path / "out" / "report.json").read_text())
     events = report["events"]
@@ -60,9 +88,29 @@ def test_cli_assess_sandbox_reports_observed_users(tmp_path: Path) -> None:
 
 
 def test_detail_mode_counts_observed_in_scope_users_exactly(tmp_path: Path) -> None:
-    res = subprocess.run([sys.executable, "-m", "assessor", "assess", "--sandbox", "contoso", "--users", "detail",
-                          "--probe-events", "2", "--format", "json", "--output", str(tmp_path / "out")],
-                         capture_output=True, text=True, cwd=ROOT, timeout=120, check=False)
+    res = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "assessor",
+            "assess",
+            "--sandbox",
+            "contoso",
+            "--users",
+            "detail",
+            "--probe-events",
+            "2",
+            "--format",
+            "json",
+            "--output",
+            str(tmp_path / "out"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+        check=False,
+    )
     assert res.returncode in (0, 1), res.stderr
     events = json.loads((tmp_path / "out" / "report.json").read_text())["events"]
     mia = events["MailItemsAccessed"]

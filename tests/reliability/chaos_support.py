@@ -65,9 +65,14 @@ class ChaosRun:
 
 
 def _options(server: SandboxServer, name: str, detail: bool, overrides: Mapping[str, Any]) -> Any:
-    values: dict[str, Any] = {"users_mode": "detail" if detail else "summary", "request_timeout": REQUEST_TIMEOUT,
-                              "tenant_timeout": TENANT_TIMEOUT, "retry": FAST_RETRY,
-                              **server.exchange_endpoints(name), **overrides}
+    values: dict[str, Any] = {
+        "users_mode": "detail" if detail else "summary",
+        "request_timeout": REQUEST_TIMEOUT,
+        "tenant_timeout": TENANT_TIMEOUT,
+        "retry": FAST_RETRY,
+        **server.exchange_endpoints(name),
+        **overrides,
+    }
     return collect_options(server, name, **values)
 
 
@@ -118,14 +123,22 @@ def false_passes(report: Report, true_report: Report) -> list[str]:
 def wrong_findings(report: Report, true_report: Report) -> list[str]:
     """Findings that are neither the fault-free status nor unknown/error."""
     true = statuses(true_report)
-    return [f"{cid}: {status} (truth {true[cid]})" for cid, status in statuses(report).items()
-            if status != true[cid] and status not in UNDECIDED]
+    return [
+        f"{cid}: {status} (truth {true[cid]})"
+        for cid, status in statuses(report).items()
+        if status != true[cid] and status not in UNDECIDED
+    ]
 
 
 def passes_on_missing_evidence(report: Report, evidence: Evidence) -> list[str]:
     needs = {rc.meta.id: rc.meta.needs for rc in registry()}
-    return [f"{f.check_id} needs {name}" for f in report.findings if f.status.value == "pass"
-            for name in needs[f.check_id] if evidence.section(name).data is None]
+    return [
+        f"{f.check_id} needs {name}"
+        for f in report.findings
+        if f.status.value == "pass"
+        for name in needs[f.check_id]
+        if evidence.section(name).data is None
+    ]
 
 
 def _leaves(value: Any, path: str = "", declared_unknown: bool = False) -> Iterator[tuple[str, Any]]:
@@ -146,8 +159,11 @@ def wrong_figures(report: Report, true_report: Report) -> list[str]:
     for group in FIGURE_GROUPS:
         got = dict(_leaves(got_all[group], group))
         want = dict(_leaves(want_all[group], group))
-        out += [f"{path}={value!r} (truth {want.get(path)!r})" for path, value in got.items()
-                if value is not None and value != want.get(path)]
+        out += [
+            f"{path}={value!r} (truth {want.get(path)!r})"
+            for path, value in got.items()
+            if value is not None and value != want.get(path)
+        ]
     return out
 
 
@@ -173,14 +189,21 @@ def _differs(got: Any, want: Any) -> bool:
 
 def wrong_sections(evidence: Evidence, true_evidence: Evidence) -> list[str]:
     """Sections marked collected whose data differs from the fault-free data."""
-    return [name for name in evidence.sections() if evidence.section(name).provenance.status == "collected"
-            and _differs(_data(evidence, name), _data(true_evidence, name))]
+    return [
+        name
+        for name in evidence.sections()
+        if evidence.section(name).provenance.status == "collected"
+        and _differs(_data(evidence, name), _data(true_evidence, name))
+    ]
 
 
 def unexplained(evidence: Evidence) -> list[str]:
     """not_collected sections without a reason."""
-    return [name for name, s in evidence.sections().items()
-            if s.provenance.status == "not_collected" and not (s.provenance.reason or "").strip()]
+    return [
+        name
+        for name, s in evidence.sections().items()
+        if s.provenance.status == "not_collected" and not (s.provenance.reason or "").strip()
+    ]
 
 
 def untruths(run: ChaosRun, detail: bool = True) -> list[str]:

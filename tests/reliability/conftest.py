@@ -13,12 +13,15 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     terminalreporter.section("reliability figures")
     kinds = ", ".join(f"{k} {v}" for k, v in sorted(FIGURES.injected.items()))
     if FIGURES.runs:
-        terminalreporter.write_line(f"fault tests: {FIGURES.runs} chaos runs, {sum(FIGURES.injected.values())} "
-                                    f"faults injected ({kinds}); false passes {FIGURES.false_passes}, "
-                                    f"untruths {FIGURES.untruths}")
+        terminalreporter.write_line(
+            f"fault tests: {FIGURES.runs} chaos runs, {sum(FIGURES.injected.values())} "
+            f"faults injected ({kinds}); false passes {FIGURES.false_passes}, "
+            f"untruths {FIGURES.untruths}"
+        )
     if FIGURES.auth_modes:
         modes = ", ".join(sorted(FIGURES.auth_modes))
-        terminalreporter.write_line(f"secrets (credential modes failing offline: {modes}): canary hits "
-                                    f"{sum(FIGURES.auth_modes.values())}")
+        terminalreporter.write_line(
+            f"secrets (credential modes failing offline: {modes}): canary hits {sum(FIGURES.auth_modes.values())}"
+        )
     for line in FIGURES.lines:
         terminalreporter.write_line(line)

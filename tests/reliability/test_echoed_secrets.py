@@ -32,8 +32,15 @@ class _Echo(BaseHTTPRequestHandler):
         if length:
             self.rfile.read(length)
         auth = self.headers.get("Authorization", "")
-        body = json.dumps({"error": {"code": "Forbidden", "message": f"Denied for {auth}",
-                                     "details": [{"message": f"token {auth.split()[-1] if auth else ''} refused"}]}})
+        body = json.dumps(
+            {
+                "error": {
+                    "code": "Forbidden",
+                    "message": f"Denied for {auth}",
+                    "details": [{"message": f"token {auth.split()[-1] if auth else ''} refused"}],
+                }
+            }
+        )
         data = body.encode()
         self.send_response(403)
         self.send_header("Content-Type", "application/json")
@@ -61,23 +68,36 @@ def _no_canary(text: str, where: str) -> None:
 
 def test_echoed_exchange_token_reaches_no_output(echo: str) -> None:
     with SandboxServer([load_tenant("contoso")]) as sandbox:
-        options = collect_options(sandbox, "contoso", credential=StaticTokenCredential(CANARIES),
-                                  exchange_endpoint=f"{echo}/adminapi/beta",
-                                  compliance_endpoint=f"{echo}/compliance/adminapi/beta")
+        options = collect_options(
+            sandbox,
+            "contoso",
+            credential=StaticTokenCredential(CANARIES),
+            exchange_endpoint=f"{echo}/adminapi/beta",
+            compliance_endpoint=f"{echo}/compliance/adminapi/beta",
+        )
         evidence = asyncio.run(collect(options))
     assert evidence.exchange.mailboxes.provenance.status == "not_collected"
     assert "403" in (evidence.exchange.mailboxes.provenance.reason or "")
     _no_canary(json.dumps(evidence_to_dict(evidence)), "evidence")
-    report = evaluate(evidence, load_profile("cisa-scuba"), on=evidence.meta.collected_at.date(),  # type: ignore[union-attr]
-                      generated_at=evidence.meta.collected_at)  # type: ignore[arg-type]
+    report = evaluate(
+        evidence,
+        load_profile("cisa-scuba"),
+        on=evidence.meta.collected_at.date(),  # type: ignore[union-attr]
+        generated_at=evidence.meta.collected_at,
+    )  # type: ignore[arg-type]
     for name, renderer in RENDERERS.items():
         _no_canary(renderer().render(report, RenderOptions()), name)
 
 
 def test_echoed_graph_token_reaches_no_error_text(echo: str) -> None:
     with SandboxServer([load_tenant("contoso")]) as sandbox:
-        options = collect_options(sandbox, "contoso", credential=StaticTokenCredential(CANARIES),
-                                  graph_endpoint=f"{echo}/v1.0", no_exchange=True)
+        options = collect_options(
+            sandbox,
+            "contoso",
+            credential=StaticTokenCredential(CANARIES),
+            graph_endpoint=f"{echo}/v1.0",
+            no_exchange=True,
+        )
     with pytest.raises(CollectionError) as err:
         asyncio.run(collect(options))
     assert "403" in str(err.value)

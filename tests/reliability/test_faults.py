@@ -51,22 +51,27 @@ CASES = [
     Case("http_503", ("/roleManagement", "/directoryRoles"), "privileged", "503", ("LIC-03",), ("privileged_users",)),
     Case("http_504", ("/users",), "users", "504", ("RET-01",), ("users_total",)),
     Case("reset", (EXCHANGE,), "exchange.mailboxes", "could not be reached", ("AUD-01", "AUD-02", "AUD-04")),
-    Case("timeout", ("/subscribedSkus",), "skus", "timed out", ("LIC-01",), ("audit_tier",),
-         {"timeout_seconds": 1.0}),
+    Case("timeout", ("/subscribedSkus",), "skus", "timed out", ("LIC-01",), ("audit_tier",), {"timeout_seconds": 1.0}),
     Case("malformed_json", ("/subscribedSkus",), "skus", "unexpected", ("LIC-01",), ("audit_tier",)),
     Case("truncated_page", ("/users",), "users", "users", ("RET-01",), ("users_total", "users_in_scope")),
     Case("truncated_page", (EXCHANGE,), "exchange.admin_audit_log_config", "no 'value' array", ("AUD-01",)),
-    Case("truncated_page", ("/roleManagement", "/directoryRoles"), "privileged", "without a value array",
-         ("LIC-03",), ("privileged_users",)),
+    Case(
+        "truncated_page",
+        ("/roleManagement", "/directoryRoles"),
+        "privileged",
+        "without a value array",
+        ("LIC-03",),
+        ("privileged_users",),
+    ),
     Case("loop_next_link", ("/users",), "users", "loop", ("RET-01",), ("users_total", "users_in_scope")),
     Case("loop_next_link", (EXCHANGE,), "exchange.mailboxes", "loop", ("AUD-04",)),
     # a role-assignable group whose members cannot be read: the holder list would be partial
-    Case("http_500", ("/groups",), "privileged", "members of a role-assignable group", ("LIC-03",),
-         ("privileged_users",)),
+    Case(
+        "http_500", ("/groups",), "privileged", "members of a role-assignable group", ("LIC-03",), ("privileged_users",)
+    ),
     Case("truncated_page", ("/groups",), "privileged", "without a value array", ("LIC-03",), ("privileged_users",)),
     Case("http_500", ("/adminapi/beta",), "exchange.retention_policies", "500", ("RET-01", "RET-02")),
-    Case("malformed_json", ("/$batch",), "privileged", "malformed batch response", ("LIC-03",),
-         ("privileged_users",)),
+    Case("malformed_json", ("/$batch",), "privileged", "malformed batch response", ("LIC-03",), ("privileged_users",)),
 ]
 
 
@@ -98,8 +103,11 @@ def test_slow_responses_change_nothing() -> None:
     _check_bounded_and_truthful(run)
     assert run.evidence is not None
     assert run.injected["slow"] > 5
-    assert all(s.provenance.status == "collected" for n, s in run.evidence.sections().items()
-               if n not in ("audit_probe", "log_export"))
+    assert all(
+        s.provenance.status == "collected"
+        for n, s in run.evidence.sections().items()
+        if n not in ("audit_probe", "log_export")
+    )
 
 
 def test_token_expiring_mid_run() -> None:
@@ -134,8 +142,9 @@ def test_summary_mode_batch_throttled() -> None:
 @pytest.mark.parametrize("seed", range(1, 7))
 def test_every_fault_at_random(seed: int) -> None:
     """All kinds at once, 30% of requests, expiring token on odd seeds: the tool only ever knows less."""
-    config = ChaosConfig.uniform(0.3, seed=seed, timeout_seconds=1.0, slow_seconds=0.02,
-                                 expire_after=40 if seed % 2 else None)
+    config = ChaosConfig.uniform(
+        0.3, seed=seed, timeout_seconds=1.0, slow_seconds=0.02, expire_after=40 if seed % 2 else None
+    )
     run = run_chaos(config)
     assert run.seconds < BOUND_SECONDS
     assert sum(run.injected.values()) > 0
@@ -158,8 +167,9 @@ def test_seeds_that_found_bugs(seed: int) -> None:
 
 
 def _kinds(seed: int, rates: float = 0.5) -> list[int]:
-    server = SandboxServer([load_tenant("contoso")], chaos=Chaos(ChaosConfig.uniform(rates, seed=seed,
-                                                                                     slow_seconds=0, timeout_seconds=0)))
+    server = SandboxServer(
+        [load_tenant("contoso")], chaos=Chaos(ChaosConfig.uniform(rates, seed=seed, slow_seconds=0, timeout_seconds=0))
+    )
     headers = {"Authorization": "Bearer x"}
     tenant = server.state("contoso").tenant.id
     return [server.dispatch("GET", f"/{tenant}/v1.0/subscribedSkus?i={i}", headers, b"").status for i in range(60)]
@@ -182,15 +192,27 @@ def test_chaos_selects_tenants_and_validates_rates() -> None:
 # --------------------------------------------------------------------------- the audit-log probe
 
 
-@pytest.mark.parametrize(("kind", "rate", "reason"), [("loop_next_link", 1.0, "paging loop"),
-                                                      ("truncated_page", 1.0, "without a 'value' list"),
-                                                      ("http_500", 0.3, "500")])
+@pytest.mark.parametrize(
+    ("kind", "rate", "reason"),
+    [
+        ("loop_next_link", 1.0, "paging loop"),
+        ("truncated_page", 1.0, "without a 'value' list"),
+        ("http_500", 0.3, "500"),
+    ],
+)
 def test_probe_faults_leave_observations_unknown(kind: str, rate: float, reason: str) -> None:
     """The audit search (create, poll, record pages) under faults: no partial observation counts."""
     config = ChaosConfig.only(kind, rate, seed=1, paths=("/security",))
     with SandboxServer([load_tenant("contoso")], chaos=Chaos(config)) as server:
-        options = collect_options(server, "contoso", no_exchange=True, probe_events_days=7, probe_timeout=8.0,
-                                  request_timeout=0.5, retry=FAST_RETRY)
+        options = collect_options(
+            server,
+            "contoso",
+            no_exchange=True,
+            probe_events_days=7,
+            probe_timeout=8.0,
+            request_timeout=0.5,
+            retry=FAST_RETRY,
+        )
         evidence = asyncio.run(asyncio.wait_for(collect(options), BOUND_SECONDS))
     prov, probe = evidence.audit_probe.provenance, evidence.audit_probe.data
     if prov.status == "not_collected":  # every query failed

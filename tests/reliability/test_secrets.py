@@ -33,8 +33,21 @@ from assessor.sandbox.fleet import FleetSpec, add_fleet, manifest_rows
 from .chaos_support import FIGURES
 
 CANARY = "SECRET-CANARY-7f3a9c2e5b1d"
-LOGGERS = ("", "assessor", "azure", "azure.identity", "azure.core", "msal", "httpx", "httpcore", "kiota_http",
-           "kiota_abstractions", "msgraph", "msgraph_core", "urllib3")
+LOGGERS = (
+    "",
+    "assessor",
+    "azure",
+    "azure.identity",
+    "azure.core",
+    "msal",
+    "httpx",
+    "httpcore",
+    "kiota_http",
+    "kiota_abstractions",
+    "msgraph",
+    "msgraph_core",
+    "urllib3",
+)
 TENANT = "8b4e2f10-3c7d-4a51-9e26-5f0c1a7d3b42"
 CLIENT = "11111111-2222-4333-8444-555555555555"
 CLOSED_AUTHORITY = "127.0.0.1:9"  # nothing listens: sign-in fails at once, no network leaves the host
@@ -50,8 +63,11 @@ def canary_jwt(resource: str) -> str:
     return f"{_b64({'alg': 'RS256', 'typ': 'JWT'})}.{_b64(claims)}.{CANARY}-{resource}"
 
 
-TOKENS = {"ASSESSOR_GRAPH_TOKEN": canary_jwt("graph"), "ASSESSOR_EXCHANGE_TOKEN": canary_jwt("exchange"),
-          "ASSESSOR_COMPLIANCE_TOKEN": canary_jwt("compliance")}
+TOKENS = {
+    "ASSESSOR_GRAPH_TOKEN": canary_jwt("graph"),
+    "ASSESSOR_EXCHANGE_TOKEN": canary_jwt("exchange"),
+    "ASSESSOR_COMPLIANCE_TOKEN": canary_jwt("compliance"),
+}
 
 
 @dataclass
@@ -86,8 +102,14 @@ def run(*args: str) -> int:
 
 def endpoints(server: SandboxServer, tenant: str) -> list[str]:
     ex = server.exchange_endpoints(tenant)
-    return ["--graph-endpoint", server.graph_url(tenant), "--exchange-endpoint", ex["exchange_endpoint"],
-            "--compliance-endpoint", ex["compliance_endpoint"]]
+    return [
+        "--graph-endpoint",
+        server.graph_url(tenant),
+        "--exchange-endpoint",
+        ex["exchange_endpoint"],
+        "--compliance-endpoint",
+        ex["compliance_endpoint"],
+    ]
 
 
 # --------------------------------------------------------------------------- token mode, end to end
@@ -100,18 +122,47 @@ def token_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.mark.usefixtures("token_env")
-def test_token_mode_end_to_end_leaves_no_trace(tmp_path: Path, debug_logs: pytest.LogCaptureFixture,
-                                               capsys: pytest.CaptureFixture[str]) -> None:
+def test_token_mode_end_to_end_leaves_no_trace(
+    tmp_path: Path, debug_logs: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+) -> None:
     scan = Scan()
     chaos = Chaos(ChaosConfig.uniform(0.3, seed=11, timeout_seconds=0.5, slow_seconds=0.01, expire_after=25))
     with SandboxServer([load_tenant("contoso")]) as clean, SandboxServer([load_tenant("contoso")], chaos=chaos) as bad:
-        code = run("assess", "--tenant", TENANT, "--auth", "token", *endpoints(clean, TENANT), "--format",
-                   "html,md,json,csv,sarif,junit", "--output", str(tmp_path / "reports"), "--date", "2026-11-25")
+        code = run(
+            "assess",
+            "--tenant",
+            TENANT,
+            "--auth",
+            "token",
+            *endpoints(clean, TENANT),
+            "--format",
+            "html,md,json,csv,sarif,junit",
+            "--output",
+            str(tmp_path / "reports"),
+            "--date",
+            "2026-11-25",
+        )
         assert code in (0, 1)
-        run("collect", "--tenant", TENANT, "--auth", "token", *endpoints(clean, TENANT),
-            "--output", str(tmp_path / "evidence.json"))
-        chaos_code = run("collect", "--tenant", TENANT, "--auth", "token", *endpoints(bad, TENANT),
-                         "--output", str(tmp_path / "chaos-evidence.json"))
+        run(
+            "collect",
+            "--tenant",
+            TENANT,
+            "--auth",
+            "token",
+            *endpoints(clean, TENANT),
+            "--output",
+            str(tmp_path / "evidence.json"),
+        )
+        chaos_code = run(
+            "collect",
+            "--tenant",
+            TENANT,
+            "--auth",
+            "token",
+            *endpoints(bad, TENANT),
+            "--output",
+            str(tmp_path / "chaos-evidence.json"),
+        )
     assert chaos_code in (0, 3) and sum(chaos.injected.values()) > 0
     assert len(list((tmp_path / "reports").iterdir())) >= 6
     scan.tree(tmp_path)
@@ -120,26 +171,42 @@ def test_token_mode_end_to_end_leaves_no_trace(tmp_path: Path, debug_logs: pytes
     scan.text("stderr", out.err)
     scan.text("logs", debug_logs.text)
     scan.text("log records", "\n".join(repr(r.__dict__) for r in debug_logs.records))
-    FIGURES.lines.append(f"secrets (token mode end to end): {scan.scanned} outputs scanned, "
-                         f"{len(debug_logs.records)} DEBUG log records, canary hits {len(scan.hits)}")
-    print(f"\nSECRETS token mode: {scan.scanned} outputs scanned, {len(debug_logs.records)} DEBUG records, "
-          f"canary hits {len(scan.hits)}")
+    FIGURES.lines.append(
+        f"secrets (token mode end to end): {scan.scanned} outputs scanned, "
+        f"{len(debug_logs.records)} DEBUG log records, canary hits {len(scan.hits)}"
+    )
+    print(
+        f"\nSECRETS token mode: {scan.scanned} outputs scanned, {len(debug_logs.records)} DEBUG records, "
+        f"canary hits {len(scan.hits)}"
+    )
     assert len(debug_logs.records) > 20, "DEBUG logging was really captured"
     assert scan.hits == []
 
 
 @pytest.mark.usefixtures("token_env")
-def test_bulk_with_token_rows_leaves_no_trace(tmp_path: Path, debug_logs: pytest.LogCaptureFixture,
-                                              capsys: pytest.CaptureFixture[str]) -> None:
+def test_bulk_with_token_rows_leaves_no_trace(
+    tmp_path: Path, debug_logs: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+) -> None:
     spec = FleetSpec(12, users=12, failing=0.25, stall_seconds=30)
     chaos = Chaos(ChaosConfig.uniform(0.2, seed=5, timeout_seconds=0.5, slow_seconds=0.01))
     with SandboxServer(chaos=chaos) as server:
         add_fleet(server, spec)
         manifest = tmp_path / "fleet.yaml"
-        manifest.write_text(yaml.safe_dump({"version": 1, "tenants": list(manifest_rows(spec, server.base_url))}),
-                            encoding="utf-8")
-        code = run("bulk", str(manifest), "--output", str(tmp_path / "out"), "--concurrency", "6",
-                   "--tenant-timeout", "5", "--format", "json,html,csv,sarif")
+        manifest.write_text(
+            yaml.safe_dump({"version": 1, "tenants": list(manifest_rows(spec, server.base_url))}), encoding="utf-8"
+        )
+        code = run(
+            "bulk",
+            str(manifest),
+            "--output",
+            str(tmp_path / "out"),
+            "--concurrency",
+            "6",
+            "--tenant-timeout",
+            "5",
+            "--format",
+            "json,html,csv,sarif",
+        )
     assert code == 3, "the fleet's broken tenants fail"
     scan = Scan()
     scan.tree(tmp_path / "out")
@@ -194,8 +261,16 @@ def _mode_args(mode: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> li
         return ["--auth", "secret", "--client-id", CLIENT, "--secret-file", str(secret)]
     if mode == "certificate":
         monkeypatch.setenv("CANARY_CERT_PASSWORD", CANARY + "-pw")
-        return ["--auth", "certificate", "--client-id", CLIENT, "--certificate", str(_pem(tmp_path)),
-                "--certificate-password-env", "CANARY_CERT_PASSWORD"]
+        return [
+            "--auth",
+            "certificate",
+            "--client-id",
+            CLIENT,
+            "--certificate",
+            str(_pem(tmp_path)),
+            "--certificate-password-env",
+            "CANARY_CERT_PASSWORD",
+        ]
     if mode in ("secret", "device-code", "browser"):
         return ["--auth", mode, "--client-id", CLIENT]
     return ["--auth", mode]
@@ -206,12 +281,23 @@ MODES = ("secret", "secret-file", "certificate", "device-code", "browser", "azur
 
 @pytest.mark.usefixtures("offline_sign_in")
 @pytest.mark.parametrize("mode", MODES)
-def test_credential_modes_fail_without_leaking(mode: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                               debug_logs: pytest.LogCaptureFixture,
-                                               capsys: pytest.CaptureFixture[str]) -> None:
+def test_credential_modes_fail_without_leaking(
+    mode: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    debug_logs: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     with SandboxServer([load_tenant("contoso")]) as server:
-        code = run("collect", "--tenant", TENANT, *_mode_args(mode, tmp_path, monkeypatch),
-                   *endpoints(server, TENANT), "--output", str(tmp_path / "evidence.json"))
+        code = run(
+            "collect",
+            "--tenant",
+            TENANT,
+            *_mode_args(mode, tmp_path, monkeypatch),
+            *endpoints(server, TENANT),
+            "--output",
+            str(tmp_path / "evidence.json"),
+        )
     out = capsys.readouterr()
     assert code == 3, out.err
     assert out.err.count("\n") == 1 and "Traceback" not in out.err

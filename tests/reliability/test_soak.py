@@ -53,8 +53,11 @@ class Soak:
 
 
 def _manifest(path: Path, spec: FleetSpec) -> Path:
-    doc = {"version": 1, "sandbox": {"fleet": {"count": spec.count, "users": spec.users}},
-           "tenants": [{"sandbox": name} for name in spec.names()]}
+    doc = {
+        "version": 1,
+        "sandbox": {"fleet": {"count": spec.count, "users": spec.users}},
+        "tenants": [{"sandbox": name} for name in spec.names()],
+    }
     path.write_text(yaml.safe_dump(doc), encoding="utf-8")
     return path
 
@@ -69,6 +72,7 @@ def _resolver(server: SandboxServer) -> Any:
 
 def _guarded(pipeline: TenantPipeline, crashes: list[str]) -> Any:
     """The bulk pipeline, noting any exception that is not a typed tool error or a timeout (a crash)."""
+
     async def assess(job: TenantJob) -> dict[str, Any]:
         try:
             return await pipeline(job)
@@ -94,8 +98,9 @@ def bulk_scan(out: Path, chaos: ChaosConfig | None, spec: FleetSpec) -> Soak:
     started = time.perf_counter()
     with server, StateJournal(out / STATE_FILE) as journal:
         pipeline = TenantPipeline(settings, load_profiles(manifest), _resolver(server))
-        soak.results = asyncio.run(run_jobs(jobs, _guarded(pipeline, soak.crashes),
-                                            Schedule(CONCURRENCY, TENANT_TIMEOUT), journal))
+        soak.results = asyncio.run(
+            run_jobs(jobs, _guarded(pipeline, soak.crashes), Schedule(CONCURRENCY, TENANT_TIMEOUT), journal)
+        )
     soak.seconds = time.perf_counter() - started
     write_portfolio(soak.results, out)
     soak.injected = engine.injected if engine is not None else Counter()
@@ -135,8 +140,11 @@ def false_passes(chaos_out: Path, chaos: Soak, truth_out: Path, truth: Soak) -> 
         if r.status != "done":
             continue
         true = _statuses(truth_out, truth_by_key[_same_class(r.key)])
-        out += [f"{r.key} {cid} (truth {true[cid]})" for cid, s in _statuses(chaos_out, r).items()
-                if s == "pass" and true[cid] != "pass"]
+        out += [
+            f"{r.key} {cid} (truth {true[cid]})"
+            for cid, s in _statuses(chaos_out, r).items()
+            if s == "pass" and true[cid] != "pass"
+        ]
     return out
 
 
@@ -144,8 +152,9 @@ def false_passes(chaos_out: Path, chaos: Soak, truth_out: Path, truth: Soak) -> 
 def scans(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Soak, Path, Soak]]:
     base = tmp_path_factory.mktemp("soak")
     truth = bulk_scan(base / "truth", None, FleetSpec(FLEET_PERIOD, users=USERS))
-    chaos = bulk_scan(base / "chaos", CHAOS, FleetSpec(TENANTS, users=USERS, failing=FLEET_FAILING,
-                                                       stall_seconds=TENANT_TIMEOUT * 3))
+    chaos = bulk_scan(
+        base / "chaos", CHAOS, FleetSpec(TENANTS, users=USERS, failing=FLEET_FAILING, stall_seconds=TENANT_TIMEOUT * 3)
+    )
     yield base / "chaos", chaos, base / "truth", truth
 
 
@@ -156,12 +165,16 @@ def test_soak_200_tenants_in_chaos_mode(scans: tuple[Path, Soak, Path, Soak]) ->
     reasons = Counter(_reason_kind(r.reason or "") for r in failed)
     lost = lost_outputs(out, soak.results)
     wrong = false_passes(out, soak, truth_out, truth)
-    FIGURES.lines.append(f"soak: {TENANTS} tenants, {len(done)} completed, {len(failed)} failed {dict(reasons)}, "
-                         f"{len(soak.crashes)} crashes, {len(lost)} lost outputs, {len(wrong)} false passes, "
-                         f"{sum(soak.injected.values())} faults injected in {soak.seconds:.0f} s")
-    print(f"\nSOAK {TENANTS} tenants, concurrency {CONCURRENCY}, {soak.seconds:.1f} s: completed {len(done)}, "
-          f"failed {len(failed)} {dict(reasons)}, crashes {len(soak.crashes)}, lost outputs {len(lost)}, "
-          f"false passes {len(wrong)}; faults injected {sum(soak.injected.values())} {dict(sorted(soak.injected.items()))}")
+    FIGURES.lines.append(
+        f"soak: {TENANTS} tenants, {len(done)} completed, {len(failed)} failed {dict(reasons)}, "
+        f"{len(soak.crashes)} crashes, {len(lost)} lost outputs, {len(wrong)} false passes, "
+        f"{sum(soak.injected.values())} faults injected in {soak.seconds:.0f} s"
+    )
+    print(
+        f"\nSOAK {TENANTS} tenants, concurrency {CONCURRENCY}, {soak.seconds:.1f} s: completed {len(done)}, "
+        f"failed {len(failed)} {dict(reasons)}, crashes {len(soak.crashes)}, lost outputs {len(lost)}, "
+        f"false passes {len(wrong)}; faults injected {sum(soak.injected.values())} {dict(sorted(soak.injected.items()))}"
+    )
     assert len(soak.results) == TENANTS
     assert all(r.status == "done" for r in truth.results), "the fault-free scan completes every tenant"
     broken = set(failing_names(FleetSpec(TENANTS, failing=FLEET_FAILING)))
@@ -188,7 +201,10 @@ def test_fleet_data_repeats_with_the_truth_period() -> None:
     spec = FleetSpec(TENANTS, users=USERS)
 
     def data(i: int) -> dict[str, Any]:
-        return {k: v for k, v in template(spec, i).items() if k not in ("id", "name", "display_name", "domains",
-                                                                        "default_domain")}
+        return {
+            k: v
+            for k, v in template(spec, i).items()
+            if k not in ("id", "name", "display_name", "domains", "default_domain")
+        }
 
     assert all(data(i) == data(i + FLEET_PERIOD) for i in range(TENANTS - FLEET_PERIOD))

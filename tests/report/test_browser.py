@@ -76,15 +76,18 @@ class Page:
 
     def statuses(self) -> list[str]:
         return self.page.eval_on_selector_all(
-            "#findings-table tbody tr", "rows => rows.map(r => r.getAttribute('data-status'))")
+            "#findings-table tbody tr", "rows => rows.map(r => r.getAttribute('data-status'))"
+        )
 
     def visible_checks(self) -> list[str]:
         return self.page.eval_on_selector_all(
-            "#findings-table tbody tr:not([hidden])", "rows => rows.map(r => r.getAttribute('data-check'))")
+            "#findings-table tbody tr:not([hidden])", "rows => rows.map(r => r.getAttribute('data-check'))"
+        )
 
     def checks(self) -> list[str]:
         return self.page.eval_on_selector_all(
-            "#findings-table tbody tr", "rows => rows.map(r => r.getAttribute('data-check'))")
+            "#findings-table tbody tr", "rows => rows.map(r => r.getAttribute('data-check'))"
+        )
 
 
 def _write(report: Report, tmp_path: Path, name: str = "report.html") -> Path:
@@ -93,8 +96,9 @@ def _write(report: Report, tmp_path: Path, name: str = "report.html") -> Path:
     return path
 
 
-def test_report_loads_sorts_filters_and_screenshots(browser: Any, tmp_path: Path,
-                                                    report_for: Callable[[str, str], Report]) -> None:
+def test_report_loads_sorts_filters_and_screenshots(
+    browser: Any, tmp_path: Path, report_for: Callable[[str, str], Report]
+) -> None:
     report = report_for("mixed-e5-e3-priority-trap", "cisa-aa23-193a")
     p = Page(browser, _write(report, tmp_path))
     page = p.page

@@ -34,12 +34,21 @@ def empty() -> Report:
     return Report(
         tenant={"id": None, "name": None, "cloud": "global"},
         profile=ProfileRef(id="baseline", name="Microsoft baseline", framework="test", as_of="2026-11"),
-        generated_at=datetime(2026, 11, 25, 12, tzinfo=timezone.utc), assessment_date=date(2026, 11, 25),
-        tool_version="0.0.0", verdict="pass", summary={}, findings=[],
+        generated_at=datetime(2026, 11, 25, 12, tzinfo=timezone.utc),
+        assessment_date=date(2026, 11, 25),
+        tool_version="0.0.0",
+        verdict="pass",
+        summary={},
+        findings=[],
         licensing=LicensingFigures(error="KeyError: 'skus'"),
-        retention=RetentionFigures(required=RequiredRetention(searchable_days=180, retrievable_days=180),
-                                   workloads={"Exchange": WorkloadRetention()}, unavailable="not collected"),
-        audit=AuditFigures(), events={}, collection=[],
+        retention=RetentionFigures(
+            required=RequiredRetention(searchable_days=180, retrievable_days=180),
+            workloads={"Exchange": WorkloadRetention()},
+            unavailable="not collected",
+        ),
+        audit=AuditFigures(),
+        events={},
+        collection=[],
     )
 
 

@@ -8,22 +8,36 @@ from support import assess_doc, example
 
 from assessor.report import RENDERERS, RenderOptions
 
-APPS = [("00000002-0000-0ff1-ce00-000000000000", 450), ("d3590ed6-52b3-4102-aeff-aad2292ab01c", 350),
-        ("27922004-5251-4030-b22d-91ecd9a37ea4", 200)]
+APPS = [
+    ("00000002-0000-0ff1-ce00-000000000000", 450),
+    ("d3590ed6-52b3-4102-aeff-aad2292ab01c", 350),
+    ("27922004-5251-4030-b22d-91ecd9a37ea4", 200),
+]
 
 
 def probed(in_scope_users: int | None) -> dict[str, Any]:
     doc = example("e3-standard-ingestion-off")
     doc["exchange"]["admin_audit_log_config"]["data"]["unified_audit_log_ingestion_enabled"] = True
-    mia: dict[str, Any] = {"records": 1000, "distinct_users": 200, "distinct_app_ids": 3,
-                           "first_seen": "2026-11-18T08:00:00Z", "last_seen": "2026-11-24T18:00:00Z",
-                           "top_app_ids": [{"app_id": a, "count": n} for a, n in APPS]}
+    mia: dict[str, Any] = {
+        "records": 1000,
+        "distinct_users": 200,
+        "distinct_app_ids": 3,
+        "first_seen": "2026-11-18T08:00:00Z",
+        "last_seen": "2026-11-24T18:00:00Z",
+        "top_app_ids": [{"app_id": a, "count": n} for a, n in APPS],
+    }
     if in_scope_users is not None:
         mia["in_scope_users"] = in_scope_users
-    doc["audit_probe"] = {"provenance": {"status": "collected", "source": "probe"}, "data": {
-        "window_start": "2026-11-18T00:00:00Z", "window_end": "2026-11-25T00:00:00Z", "total_records": 1000,
-        "queries": [{"id": "q1", "status": "succeeded", "operations": ["MailItemsAccessed"]}],
-        "operations": {"MailItemsAccessed": mia}}}
+    doc["audit_probe"] = {
+        "provenance": {"status": "collected", "source": "probe"},
+        "data": {
+            "window_start": "2026-11-18T00:00:00Z",
+            "window_end": "2026-11-25T00:00:00Z",
+            "total_records": 1000,
+            "queries": [{"id": "q1", "status": "succeeded", "operations": ["MailItemsAccessed"]}],
+            "operations": {"MailItemsAccessed": mia},
+        },
+    }
     return doc
 
 

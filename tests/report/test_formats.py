@@ -21,8 +21,12 @@ from assessor.report.sarif import level_for
 
 # OASIS SARIF 2.1.0 (errata01) JSON schema, as published by the standard
 SCHEMA = json.loads((Path(__file__).parent / "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
-CASES = [("mixed-e5-e3-priority-trap", "cisa-aa23-193a"), ("mixed-e5-e3-priority-trap", "omb-m-21-31-el2"),
-         ("gcc-high-no-exchange", "cisa-scuba"), ("e3-standard-ingestion-off", "baseline")]
+CASES = [
+    ("mixed-e5-e3-priority-trap", "cisa-aa23-193a"),
+    ("mixed-e5-e3-priority-trap", "omb-m-21-31-el2"),
+    ("gcc-high-no-exchange", "cisa-scuba"),
+    ("e3-standard-ingestion-off", "baseline"),
+]
 
 
 def render(fmt: str, report: Report, options: RenderOptions | None = None) -> str:
@@ -30,8 +34,9 @@ def render(fmt: str, report: Report, options: RenderOptions | None = None) -> st
 
 
 @pytest.mark.parametrize(("evidence", "profile"), CASES)
-def test_sarif_validates_against_the_2_1_0_schema(evidence: str, profile: str,
-                                                   report_for: Callable[[str, str], Report]) -> None:
+def test_sarif_validates_against_the_2_1_0_schema(
+    evidence: str, profile: str, report_for: Callable[[str, str], Report]
+) -> None:
     report = report_for(evidence, profile)
     doc = json.loads(render("sarif", report))
     jsonschema.validators.validator_for(SCHEMA)(SCHEMA, format_checker=jsonschema.FormatChecker()).validate(doc)
@@ -48,8 +53,13 @@ def test_sarif_validates_against_the_2_1_0_schema(evidence: str, profile: str,
 
 
 def test_sarif_levels_follow_severity() -> None:
-    assert [level_for(s) for s in ("critical", "high", "medium", "low", "info")] == \
-        ["error", "error", "warning", "note", "note"]
+    assert [level_for(s) for s in ("critical", "high", "medium", "low", "info")] == [
+        "error",
+        "error",
+        "warning",
+        "note",
+        "note",
+    ]
 
 
 def test_sarif_schema_rejects_what_sarif_forbids(report_for: Callable[[str, str], Report]) -> None:
@@ -65,8 +75,9 @@ def test_sarif_schema_rejects_what_sarif_forbids(report_for: Callable[[str, str]
 
 
 @pytest.mark.parametrize(("evidence", "profile"), CASES)
-def test_junit_has_one_testcase_per_catalogue_check(evidence: str, profile: str,
-                                                     report_for: Callable[[str, str], Report]) -> None:
+def test_junit_has_one_testcase_per_catalogue_check(
+    evidence: str, profile: str, report_for: Callable[[str, str], Report]
+) -> None:
     report = report_for(evidence, profile)
     root = ET.fromstring(render("junit", report))
     suite = root.find("testsuite")
@@ -74,8 +85,14 @@ def test_junit_has_one_testcase_per_catalogue_check(evidence: str, profile: str,
     cases = suite.findall("testcase")
     assert [c.get("name", "").split(" ")[0] for c in cases] == [m.id for m in load_catalogue()]
     by_id = {f.check_id: f for f in report.findings}
-    expected_child = {Status.FAIL: "failure", Status.WARN: "failure", Status.ERROR: "error",
-                      Status.UNKNOWN: "error", Status.NOT_APPLICABLE: "skipped", Status.MANUAL: "skipped"}
+    expected_child = {
+        Status.FAIL: "failure",
+        Status.WARN: "failure",
+        Status.ERROR: "error",
+        Status.UNKNOWN: "error",
+        Status.NOT_APPLICABLE: "skipped",
+        Status.MANUAL: "skipped",
+    }
     for case in cases:
         f = by_id[case.get("name", "").split(" ")[0]]
         children = [child.tag for child in case]
@@ -85,11 +102,10 @@ def test_junit_has_one_testcase_per_catalogue_check(evidence: str, profile: str,
     assert suite.get("tests") == str(len(cases))
     assert suite.get("failures") == str(sum(f.status in (Status.FAIL, Status.WARN) for f in report.findings))
     assert suite.get("errors") == str(sum(f.status in (Status.ERROR, Status.UNKNOWN) for f in report.findings))
-    assert suite.get("skipped") == str(
-        sum(f.status in (Status.NOT_APPLICABLE, Status.MANUAL) for f in report.findings))
+    assert suite.get("skipped") == str(sum(f.status in (Status.NOT_APPLICABLE, Status.MANUAL) for f in report.findings))
 
 
-@pytest.mark.parametrize("value", ["=1+1", "+1", "-1", "@SUM(A1)", "\t=1", "\r=1", "  =HYPERLINK(\"x\")"])
+@pytest.mark.parametrize("value", ["=1+1", "+1", "-1", "@SUM(A1)", "\t=1", "\r=1", '  =HYPERLINK("x")'])
 def test_csv_neutralises_formula_triggers(value: str) -> None:
     assert neutralise(value) == "'" + value
 
@@ -114,8 +130,16 @@ def test_markdown_escapes_html_and_table_syntax() -> None:
 
 def test_markdown_has_every_section(report_for: Callable[[str, str], Report]) -> None:
     text = render("md", report_for("mixed-e5-e3-priority-trap", "cisa-aa23-193a"))
-    for heading in ("## The biggest gaps", "## Fix first", "## Findings", "## Licensing", "## Retention",
-                    "## Events", "## Each check in detail", "## Collection log"):
+    for heading in (
+        "## The biggest gaps",
+        "## Fix first",
+        "## Findings",
+        "## Licensing",
+        "## Retention",
+        "## Events",
+        "## Each check in detail",
+        "## Collection log",
+    ):
         assert heading in text
     for meta in load_catalogue():
         assert f"### {meta.id} ·" in text

@@ -12,9 +12,18 @@ from assessor.report.prices import parse_prices
 from assessor.report.pseudonymize import pseudonymize_report
 
 MINE = ("html", "md", "csv", "sarif", "junit")
-PRICES = parse_prices({"currency": "EUR", "source": "test quote", "as_of": "2026-11",
-                       "skus": {"SPE_E5": 54.75, "ENTERPRISEPREMIUM": "35.70",
-                                "INFORMATION_PROTECTION_COMPLIANCE": {"per_seat_month": 10.3}}})
+PRICES = parse_prices(
+    {
+        "currency": "EUR",
+        "source": "test quote",
+        "as_of": "2026-11",
+        "skus": {
+            "SPE_E5": 54.75,
+            "ENTERPRISEPREMIUM": "35.70",
+            "INFORMATION_PROTECTION_COMPLIANCE": {"per_seat_month": 10.3},
+        },
+    }
+)
 CASES = {
     # case name: (evidence, profile, pseudonymise, prices, formats)
     "mixed-aa23": ("mixed-e5-e3-priority-trap", "cisa-aa23-193a", False, None, MINE),
@@ -31,8 +40,9 @@ def _params() -> list[tuple[str, str]]:
 
 
 @pytest.mark.parametrize(("case", "fmt"), _params())
-def test_golden(case: str, fmt: str, report_for: Callable[[str, str], Report],
-                golden: Callable[[str, str], None]) -> None:
+def test_golden(
+    case: str, fmt: str, report_for: Callable[[str, str], Report], golden: Callable[[str, str], None]
+) -> None:
     evidence, profile, pseudo, prices, _ = CASES[case]
     report = report_for(evidence, profile)
     if pseudo:

@@ -19,7 +19,9 @@ from assessor.report.csv_report import FORMULA_TRIGGERS
 def hostile() -> Report:
     report = assess_doc(hostile_doc(), "cisa-aa23-193a")
     assert report.tenant["name"].startswith(SCRIPT)
-    assert any(SCRIPT in (u.get("user_principal_name") or "") for u in report.licensing.privileged_without_premium or [])
+    assert any(
+        SCRIPT in (u.get("user_principal_name") or "") for u in report.licensing.privileged_without_premium or []
+    )
     return report
 
 

@@ -21,24 +21,35 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_parse_prices_accepts_plain_and_detailed_entries() -> None:
-    prices = parse_prices({"currency": "EUR", "skus": {"SPE_E5": 54.75,
-                                                       "INFORMATION_PROTECTION_COMPLIANCE":
-                                                           {"per_seat_month": "10.30", "currency": "USD"}}})
+    prices = parse_prices(
+        {
+            "currency": "EUR",
+            "skus": {
+                "SPE_E5": 54.75,
+                "INFORMATION_PROTECTION_COMPLIANCE": {"per_seat_month": "10.30", "currency": "USD"},
+            },
+        }
+    )
     assert prices["skus"]["SPE_E5"] == {"per_seat_month": Decimal("54.75"), "currency": "EUR"}
     assert prices["skus"]["INFORMATION_PROTECTION_COMPLIANCE"]["currency"] == "USD"
 
 
-@pytest.mark.parametrize("doc", [
-    {}, {"skus": {}}, {"skus": {"SPE_E5": 1}},  # no currency
-    {"currency": "euro", "skus": {"SPE_E5": 1}},
-    {"currency": "EUR", "skus": {"SPE_E5": -1}},
-    {"currency": "EUR", "skus": {"SPE_E5": "lots"}},
-    {"currency": "EUR", "skus": {"SPE_E5": True}},
-    {"currency": "EUR", "skus": {"SPE_E5": {"price": 3}}},
-    {"currency": "EUR", "skus": {"SPE E5 <x>": 3}},
-    {"currency": "EUR", "skus": {"SPE_E5": 3}, "discount": 0.1},
-    ["SPE_E5", 3],
-])
+@pytest.mark.parametrize(
+    "doc",
+    [
+        {},
+        {"skus": {}},
+        {"skus": {"SPE_E5": 1}},  # no currency
+        {"currency": "euro", "skus": {"SPE_E5": 1}},
+        {"currency": "EUR", "skus": {"SPE_E5": -1}},
+        {"currency": "EUR", "skus": {"SPE_E5": "lots"}},
+        {"currency": "EUR", "skus": {"SPE_E5": True}},
+        {"currency": "EUR", "skus": {"SPE_E5": {"price": 3}}},
+        {"currency": "EUR", "skus": {"SPE E5 <x>": 3}},
+        {"currency": "EUR", "skus": {"SPE_E5": 3}, "discount": 0.1},
+        ["SPE_E5", 3],
+    ],
+)
 def test_parse_prices_rejects_bad_lists(doc: object) -> None:
     with pytest.raises(UsageError, match=r"^--prices: "):
         parse_prices(doc)
@@ -81,8 +92,19 @@ def test_no_price_list_means_no_prices(report_for: Callable[[str, str], Report])
 def test_cli_prices(tmp_path: Path) -> None:
     prices = tmp_path / "prices.yaml"
     prices.write_text("currency: EUR\nskus:\n  SPE_E5: 54.75\n", encoding="utf-8")
-    base = ["assess", "--evidence", str(ROOT / "examples/mixed-e5-e3-priority-trap.json"), "--profile",
-            "omb-m-21-31-el2", "--date", "2026-11-25", "--format", "md", "--output", str(tmp_path / "o")]
+    base = [
+        "assess",
+        "--evidence",
+        str(ROOT / "examples/mixed-e5-e3-priority-trap.json"),
+        "--profile",
+        "omb-m-21-31-el2",
+        "--date",
+        "2026-11-25",
+        "--format",
+        "md",
+        "--output",
+        str(tmp_path / "o"),
+    ]
     result = CliRunner().invoke(cli, [*base, "--prices", str(prices)])
     assert result.exit_code == 0, result.output
     assert "21,900.00 EUR" in (tmp_path / "o" / "report.md").read_text(encoding="utf-8")

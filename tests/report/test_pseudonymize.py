@@ -16,8 +16,17 @@ from assessor.report.pseudonymize import KEY_ENV, Pseudonymizer, pseudonymize_re
 ROOT = Path(__file__).resolve().parents[2]
 KEY = b"k1"
 # Every personal or organisation name in the example evidence that reaches a report.
-NAMES = ("Contoso", "contoso", "ceo-admin", "mail-admin", "counsel@", "Global Admin (E3)", "Exchange Admin (E3)",
-         "b1e2c3d4-0000-4000-8000-0000000c0501", "00000000-0000-4000-8000-000000000b01")
+NAMES = (
+    "Contoso",
+    "contoso",
+    "ceo-admin",
+    "mail-admin",
+    "counsel@",
+    "Global Admin (E3)",
+    "Exchange Admin (E3)",
+    "b1e2c3d4-0000-4000-8000-0000000c0501",
+    "00000000-0000-4000-8000-000000000b01",
+)
 NORTHWIND = ("Northwind", "northwind", "svc-backup", "svc-archiver")
 
 
@@ -61,8 +70,9 @@ def test_pseudonyms_are_stable_per_key_and_differ_between_keys(mixed_report: Rep
 
 def test_structure_and_decisions_are_untouched(mixed_report: Report) -> None:
     p = pseudonymize_report(mixed_report, KEY)
-    assert [(f.check_id, f.status, f.severity, f.references, f.controls) for f in p.findings] == \
-        [(f.check_id, f.status, f.severity, f.references, f.controls) for f in mixed_report.findings]
+    assert [(f.check_id, f.status, f.severity, f.references, f.controls) for f in p.findings] == [
+        (f.check_id, f.status, f.severity, f.references, f.controls) for f in mixed_report.findings
+    ]
     assert p.summary == mixed_report.summary and p.verdict == mixed_report.verdict
     assert p.licensing.recommendation == mixed_report.licensing.recommendation  # SKU names are not people
     assert p.licensing.premium_skus == mixed_report.licensing.premium_skus
@@ -88,9 +98,20 @@ def test_cli_pseudonymises_every_file(tmp_path: Path, monkeypatch: pytest.Monkey
 
     monkeypatch.setenv(KEY_ENV, "cli-key")
     out = tmp_path / "out"
-    args = ["assess", "--evidence", str(ROOT / "examples/mixed-e5-e3-priority-trap.json"), "--profile",
-            "cisa-aa23-193a", "--date", "2026-11-25", "--format", "console,html,md,json,csv,sarif,junit",
-            "--output", str(out), "--pseudonymize"]
+    args = [
+        "assess",
+        "--evidence",
+        str(ROOT / "examples/mixed-e5-e3-priority-trap.json"),
+        "--profile",
+        "cisa-aa23-193a",
+        "--date",
+        "2026-11-25",
+        "--format",
+        "console,html,md,json,csv,sarif,junit",
+        "--output",
+        str(out),
+        "--pseudonymize",
+    ]
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
     assert not [n for n in NAMES if n in result.stdout]

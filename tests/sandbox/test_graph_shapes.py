@@ -11,8 +11,10 @@ from assessor.sandbox.server import SandboxServer
 
 from .conftest import AUTH, EVENTUAL
 
-IN_SCOPE = ("accountEnabled eq true and userType eq 'Member' and assignedPlans/any(a:a/servicePlanId eq "
-            "efb87545-963c-4e0d-99df-69c6916d9eb0 and a/capabilityStatus eq 'Enabled')")
+IN_SCOPE = (
+    "accountEnabled eq true and userType eq 'Member' and assignedPlans/any(a:a/servicePlanId eq "
+    "efb87545-963c-4e0d-99df-69c6916d9eb0 and a/capabilityStatus eq 'Enabled')"
+)
 
 
 def assert_graph_error(response: httpx.Response, status: int, code: str) -> dict:
@@ -27,8 +29,11 @@ def assert_graph_error(response: httpx.Response, status: int, code: str) -> dict
 
 def test_bearer_token_is_required(http: httpx.Client, contoso_url: str) -> None:
     assert_graph_error(http.get(f"{contoso_url}/organization"), 401, "InvalidAuthenticationToken")
-    assert_graph_error(http.get(f"{contoso_url}/organization", headers={"Authorization": "Basic abc"}), 401,
-                       "InvalidAuthenticationToken")
+    assert_graph_error(
+        http.get(f"{contoso_url}/organization", headers={"Authorization": "Basic abc"}),
+        401,
+        "InvalidAuthenticationToken",
+    )
 
 
 def test_organization_shape(http: httpx.Client, contoso_url: str) -> None:
@@ -57,14 +62,20 @@ def test_select_leaves_unselected_properties_absent(http: httpx.Client, contoso_
 
 @pytest.mark.parametrize("top", ["0", "1000", "abc"])
 def test_top_is_bounded(http: httpx.Client, contoso_url: str, top: str) -> None:
-    assert_graph_error(http.get(f"{contoso_url}/users", params={"$top": top}, headers=AUTH), 400,
-                       "Request_BadRequest")
+    assert_graph_error(http.get(f"{contoso_url}/users", params={"$top": top}, headers=AUTH), 400, "Request_BadRequest")
 
 
-@pytest.mark.parametrize("flt", ["startswith(displayName,'a')", "accountEnabled gt true", "mail eq 'x'",
-                                 "assignedPlans/all(a:a/servicePlanId eq 1)", "userType eq"])
-def test_unsupported_filters_answer_request_unsupported_query(http: httpx.Client, contoso_url: str,
-                                                             flt: str) -> None:
+@pytest.mark.parametrize(
+    "flt",
+    [
+        "startswith(displayName,'a')",
+        "accountEnabled gt true",
+        "mail eq 'x'",
+        "assignedPlans/all(a:a/servicePlanId eq 1)",
+        "userType eq",
+    ],
+)
+def test_unsupported_filters_answer_request_unsupported_query(http: httpx.Client, contoso_url: str, flt: str) -> None:
     response = http.get(f"{contoso_url}/users/$count", params={"$filter": flt}, headers=EVENTUAL)
     assert_graph_error(response, 400, "Request_UnsupportedQuery")
 
@@ -75,15 +86,17 @@ def test_count_needs_consistency_level(http: httpx.Client, contoso_url: str) -> 
     ok = http.get(f"{contoso_url}/users/$count", params={"$filter": IN_SCOPE}, headers=EVENTUAL)
     assert ok.headers["content-type"].startswith("text/plain")
     assert ok.text == "197"
-    assert_graph_error(http.get(f"{contoso_url}/users", params={"$count": "true"}, headers=AUTH), 400,
-                       "Request_BadRequest")
+    assert_graph_error(
+        http.get(f"{contoso_url}/users", params={"$count": "true"}, headers=AUTH), 400, "Request_BadRequest"
+    )
 
 
 def test_advanced_filters_on_lists_need_count_and_eventual(http: httpx.Client, contoso_url: str) -> None:
     plain = http.get(f"{contoso_url}/users", params={"$filter": IN_SCOPE}, headers=AUTH)
     assert_graph_error(plain, 400, "Request_UnsupportedQuery")
-    ok = http.get(f"{contoso_url}/users", params={"$filter": IN_SCOPE, "$count": "true", "$top": "999"},
-                  headers=EVENTUAL).json()
+    ok = http.get(
+        f"{contoso_url}/users", params={"$filter": IN_SCOPE, "$count": "true", "$top": "999"}, headers=EVENTUAL
+    ).json()
     assert ok["@odata.count"] == 197 == len(ok["value"])
     simple = http.get(f"{contoso_url}/users", params={"$filter": "userType eq 'Guest'"}, headers=AUTH).json()
     assert len(simple["value"]) == 12
@@ -107,8 +120,9 @@ def test_paging_across_many_pages_with_opaque_skiptoken(http: httpx.Client, shar
 
 
 def test_user_lookup_and_license_details(http: httpx.Client, contoso_url: str) -> None:
-    user = http.get(f"{contoso_url}/users/e5-no-audit.000000@contoso.com",
-                    params={"$select": "id,assignedLicenses"}, headers=AUTH).json()
+    user = http.get(
+        f"{contoso_url}/users/e5-no-audit.000000@contoso.com", params={"$select": "id,assignedLicenses"}, headers=AUTH
+    ).json()
     assert user["assignedLicenses"][0]["disabledPlans"]
     details = http.get(f"{contoso_url}/users/{user['id']}/licenseDetails", headers=AUTH).json()["value"]
     statuses = {p["servicePlanName"]: p["provisioningStatus"] for p in details[0]["servicePlans"]}
@@ -118,13 +132,16 @@ def test_user_lookup_and_license_details(http: httpx.Client, contoso_url: str) -
 
 
 def test_role_assignments_expand_principals_of_each_type(http: httpx.Client, contoso_url: str) -> None:
-    body = http.get(f"{contoso_url}/roleManagement/directory/roleAssignments", params={"$expand": "principal"},
-                    headers=AUTH).json()
+    body = http.get(
+        f"{contoso_url}/roleManagement/directory/roleAssignments", params={"$expand": "principal"}, headers=AUTH
+    ).json()
     types = {a["principal"]["@odata.type"] for a in body["value"]}
     assert types == {"#microsoft.graph.user", "#microsoft.graph.group", "#microsoft.graph.servicePrincipal"}
-    only = http.get(f"{contoso_url}/roleManagement/directory/roleAssignments",
-                    params={"$filter": "roleDefinitionId eq '62e90394-69f5-4237-9190-012177145e10'"},
-                    headers=AUTH).json()["value"]
+    only = http.get(
+        f"{contoso_url}/roleManagement/directory/roleAssignments",
+        params={"$filter": "roleDefinitionId eq '62e90394-69f5-4237-9190-012177145e10'"},
+        headers=AUTH,
+    ).json()["value"]
     assert len(only) == 3 and all("principal" not in a for a in only)
 
 
@@ -133,8 +150,9 @@ def test_directory_roles_fallback_shape(http: httpx.Client, contoso_url: str) ->
     exchange = next(r for r in roles if r["displayName"] == "Exchange Administrator")
     members = http.get(f"{contoso_url}/directoryRoles/{exchange['id']}/members", headers=AUTH).json()["value"]
     assert {m["@odata.type"] for m in members} == {"#microsoft.graph.user", "#microsoft.graph.group"}
-    assert_graph_error(http.get(f"{contoso_url}/directoryRoles", params={"$top": "1"}, headers=AUTH), 400,
-                       "Request_UnsupportedQuery")
+    assert_graph_error(
+        http.get(f"{contoso_url}/directoryRoles", params={"$top": "1"}, headers=AUTH), 400, "Request_UnsupportedQuery"
+    )
 
 
 def test_batch_shape_statuses_and_base64_counts(http: httpx.Client, contoso_url: str) -> None:
@@ -150,8 +168,7 @@ def test_batch_shape_statuses_and_base64_counts(http: httpx.Client, contoso_url:
     assert by_id["b"]["status"] == 400 and by_id["b"]["body"]["error"]["code"] == "Request_UnsupportedQuery"
     assert by_id["c"]["body"]["value"][0]["displayName"] == "Contoso Ltd"
     too_many = [{"id": str(i), "method": "GET", "url": "/organization"} for i in range(21)]
-    assert_graph_error(http.post(f"{contoso_url}/$batch", json={"requests": too_many}, headers=AUTH), 400,
-                       "BadRequest")
+    assert_graph_error(http.post(f"{contoso_url}/$batch", json={"requests": too_many}, headers=AUTH), 400, "BadRequest")
 
 
 def test_unknown_segments_and_tenants(http: httpx.Client, shared_server: SandboxServer) -> None:

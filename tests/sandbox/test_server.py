@@ -20,8 +20,10 @@ from .conftest import AUTH, EVENTUAL
 
 def test_one_process_serves_several_tenants() -> None:
     with SandboxServer(["contoso", "gov"]) as server, httpx.Client() as http:
-        names = {http.get(f"{server.graph_url(t)}/organization", headers=AUTH).json()["value"][0]["displayName"]
-                 for t in ("contoso", "gov")}
+        names = {
+            http.get(f"{server.graph_url(t)}/organization", headers=AUTH).json()["value"][0]["displayName"]
+            for t in ("contoso", "gov")
+        }
         assert names == {"Contoso Ltd", "Agency (GCC High)"}
         assert server.graph_url("contoso").endswith("/8b4e2f10-3c7d-4a51-9e26-5f0c1a7d3b42/v1.0")
 
@@ -39,8 +41,10 @@ def test_throttle_first_n_with_retry_after() -> None:
 def test_batch_items_can_be_throttled_individually() -> None:
     throttle = ThrottleSpec(first=1, retry_after=0, paths=["/users/$count"])
     with SandboxServer(["contoso"], throttle=throttle) as server, httpx.Client() as http:
-        items = [{"id": str(i), "method": "GET", "url": "/users/$count", "headers": {"ConsistencyLevel": "eventual"}}
-                 for i in range(3)]
+        items = [
+            {"id": str(i), "method": "GET", "url": "/users/$count", "headers": {"ConsistencyLevel": "eventual"}}
+            for i in range(3)
+        ]
         body = http.post(f"{server.graph_url('contoso')}/$batch", json={"requests": items}, headers=AUTH).json()
         statuses = sorted(r["status"] for r in body["responses"])
         assert statuses == [200, 200, 429]
@@ -49,8 +53,10 @@ def test_batch_items_can_be_throttled_individually() -> None:
 
 
 def test_forced_errors_per_endpoint_and_times() -> None:
-    errors = [ErrorSpec(path="/subscribedSkus", status=503, code="ServiceUnavailable", times=1),
-              ErrorSpec(path="/roleManagement/", status=403)]
+    errors = [
+        ErrorSpec(path="/subscribedSkus", status=503, code="ServiceUnavailable", times=1),
+        ErrorSpec(path="/roleManagement/", status=403),
+    ]
     with SandboxServer(["contoso"], errors=errors) as server, httpx.Client() as http:
         url = server.graph_url("contoso")
         assert http.get(f"{url}/subscribedSkus", headers=AUTH).status_code == 503
@@ -103,10 +109,15 @@ def test_dispatch_seam_for_other_apis() -> None:
         assert httpx.get(f"{server.base_url}/contoso/nothing/x", headers=AUTH).status_code == 404
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("3", ThrottleSpec(first=3)), ("first:2", ThrottleSpec(first=2)), ("0.25", ThrottleSpec(every=4)),
-    ("every=5,retry_after=0", ThrottleSpec(every=5, retry_after=0)),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("3", ThrottleSpec(first=3)),
+        ("first:2", ThrottleSpec(first=2)),
+        ("0.25", ThrottleSpec(every=4)),
+        ("every=5,retry_after=0", ThrottleSpec(every=5, retry_after=0)),
+    ],
+)
 def test_throttle_option_parsing(text: str, expected: ThrottleSpec) -> None:
     assert parse_throttle(text) == expected
 
@@ -139,14 +150,38 @@ def test_one_tenant_answers_at_the_bare_api_roots(tmp_path) -> None:  # type: ig
 
     with SandboxServer(["contoso"]) as server:
         tenant = server.tenants[0]
-        env = {**os.environ, "ASSESSOR_GRAPH_TOKEN": "t", "ASSESSOR_EXCHANGE_TOKEN": "t",
-               "ASSESSOR_COMPLIANCE_TOKEN": "t"}
+        env = {
+            **os.environ,
+            "ASSESSOR_GRAPH_TOKEN": "t",
+            "ASSESSOR_EXCHANGE_TOKEN": "t",
+            "ASSESSOR_COMPLIANCE_TOKEN": "t",
+        }
         out = tmp_path / "e.json"
         res = subprocess.run(
-            [sys.executable, "-m", "assessor", "collect", "--tenant", tenant.id, "--auth", "token",
-             "--graph-endpoint", f"{server.base_url}/v1.0", "--exchange-endpoint", f"{server.base_url}/adminapi/beta",
-             "--compliance-endpoint", f"{server.base_url}/compliance/adminapi/beta", "--output", str(out)],
-            capture_output=True, text=True, env=env, timeout=120, check=False)
+            [
+                sys.executable,
+                "-m",
+                "assessor",
+                "collect",
+                "--tenant",
+                tenant.id,
+                "--auth",
+                "token",
+                "--graph-endpoint",
+                f"{server.base_url}/v1.0",
+                "--exchange-endpoint",
+                f"{server.base_url}/adminapi/beta",
+                "--compliance-endpoint",
+                f"{server.base_url}/compliance/adminapi/beta",
+                "--output",
+                str(out),
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+            check=False,
+        )
         with SandboxServer(["contoso", "fabrikam"]) as two:  # with two tenants the prefix is needed
             r = httpx.get(f"{two.base_url}/v1.0/organization", headers=AUTH)
             assert r.status_code == 400 and r.json()["error"]["code"] == "InvalidTenant"

@@ -28,8 +28,15 @@ def test_contoso_is_small_mixed_and_deterministic() -> None:
 def test_users_are_graph_shaped_and_resolvable() -> None:
     tenant = load_tenant("contoso")
     user = tenant.user(40)
-    assert set(user) >= {"id", "userPrincipalName", "displayName", "accountEnabled", "userType",
-                         "assignedLicenses", "assignedPlans"}
+    assert set(user) >= {
+        "id",
+        "userPrincipalName",
+        "displayName",
+        "accountEnabled",
+        "userType",
+        "assignedLicenses",
+        "assignedPlans",
+    }
     assert tenant.user_by_id(user["id"])["id"] == user["id"]
     assert tenant.user_by_id(user["userPrincipalName"].upper())["id"] == user["id"]
     assert tenant.user_by_id("00000000-0000-4000-8000-000000000000") is None
@@ -64,20 +71,36 @@ def test_rescaling_keeps_role_holders() -> None:
 def test_reserved_keys_pass_through() -> None:
     spec = load_spec("contoso")
     assert "exchange" in spec.extensions and "audit_log" in spec.extensions
-    raw = {"id": "11111111-2222-4333-8444-555555555555", "name": "t", "display_name": "T", "domains": ["t.com"],
-           "default_domain": "t.com", "exchange": {"anything": [1, 2]}, "audit_log": {"x": 1}}
+    raw = {
+        "id": "11111111-2222-4333-8444-555555555555",
+        "name": "t",
+        "display_name": "T",
+        "domains": ["t.com"],
+        "default_domain": "t.com",
+        "exchange": {"anything": [1, 2]},
+        "audit_log": {"x": 1},
+    }
     assert parse_spec(raw).extensions == {"exchange": {"anything": [1, 2]}, "audit_log": {"x": 1}}
 
 
-@pytest.mark.parametrize("change, message", [
-    ({"skus": [{"part": "NOT_A_SKU", "units": 1}]}, "unknown SKU"),
-    ({"users": [{"name": "a", "count": 1, "licenses": [{"sku": "SPE_E5"}]}]}, "does not hold"),
-    ({"roles": [{"role": "Global Administrator", "users": ["nobody[0]"]}]}, "names no user segment"),
-    ({"unexpected": 1}, "unexpected"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"skus": [{"part": "NOT_A_SKU", "units": 1}]}, "unknown SKU"),
+        ({"users": [{"name": "a", "count": 1, "licenses": [{"sku": "SPE_E5"}]}]}, "does not hold"),
+        ({"roles": [{"role": "Global Administrator", "users": ["nobody[0]"]}]}, "names no user segment"),
+        ({"unexpected": 1}, "unexpected"),
+    ],
+)
 def test_bad_specs_are_rejected_with_a_clear_message(change: dict, message: str) -> None:
-    raw = {"id": "11111111-2222-4333-8444-555555555555", "name": "t", "display_name": "T", "domains": ["t.com"],
-           "default_domain": "t.com", **change}
+    raw = {
+        "id": "11111111-2222-4333-8444-555555555555",
+        "name": "t",
+        "display_name": "T",
+        "domains": ["t.com"],
+        "default_domain": "t.com",
+        **change,
+    }
     from assessor.sandbox.spec import SandboxTenant
 
     with pytest.raises(SpecError, match=message):

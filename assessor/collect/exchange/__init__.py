@@ -30,8 +30,22 @@ from assessor.collect.exchange.imports import ImportedSections, import_exchange
 from assessor.collect.exchange.run import exchange_evidence, read_imports
 
 __all__ = [
-    "COMPLIANCE_FIX", "EXCHANGE_FIX", "SECTIONS", "ExchangeAuthError", "ExchangeClient", "ExchangeError",
-    "ExchangePermissionError", "ExchangePlan", "ExchangeResult", "ExchangeSettings", "ExchangeThrottledError",
-    "ImportedSections", "RetryPolicy", "collect_exchange", "exchange_evidence", "import_exchange", "read_imports",
+    "COMPLIANCE_FIX",
+    "EXCHANGE_FIX",
+    "SECTIONS",
+    "ExchangeAuthError",
+    "ExchangeClient",
+    "ExchangeError",
+    "ExchangePermissionError",
+    "ExchangePlan",
+    "ExchangeResult",
+    "ExchangeSettings",
+    "ExchangeThrottledError",
+    "ImportedSections",
+    "RetryPolicy",
+    "collect_exchange",
+    "exchange_evidence",
+    "import_exchange",
+    "read_imports",
     "skipped_sections",
 ]

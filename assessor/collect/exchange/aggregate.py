@@ -152,5 +152,7 @@ class BypassAggregator:
         add_rows(self.add, rows, where)
 
     def result(self) -> dict[str, Any]:
-        return {"total_associations": self.total,
-                "bypassed": [{"identity": name} for name in sorted(self.bypassed, key=str.lower)]}
+        return {
+            "total_associations": self.total,
+            "bypassed": [{"identity": name} for name in sorted(self.bypassed, key=str.lower)],
+        }

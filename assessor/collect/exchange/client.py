@@ -193,8 +193,9 @@ class ClientStats:
 class ExchangeClient:
     """Runs cmdlets through InvokeCommand, streaming the rows of every page."""
 
-    def __init__(self, settings: ExchangeSettings, credential: TokenSource,
-                 http: httpx.AsyncClient | None = None) -> None:
+    def __init__(
+        self, settings: ExchangeSettings, credential: TokenSource, http: httpx.AsyncClient | None = None
+    ) -> None:
         self.settings = settings
         self._credential = credential
         self._owns_http = http is None
@@ -232,8 +233,9 @@ class ExchangeClient:
         url = f"{self._base}/{self.settings.tenant}/InvokeCommand"
         return f"{url}?{urlencode({'$select': ','.join(select)}, safe='$,')}" if select else url
 
-    async def pages(self, cmdlet: str, parameters: Mapping[str, Any] | None = None,
-                    select: Sequence[str] = ()) -> AsyncIterator[list[Any]]:
+    async def pages(
+        self, cmdlet: str, parameters: Mapping[str, Any] | None = None, select: Sequence[str] = ()
+    ) -> AsyncIterator[list[Any]]:
         """Every page of a cmdlet's output (the `value` arrays), following `@odata.nextLink`."""
         body = json.dumps({"CmdletInput": {"CmdletName": cmdlet, "Parameters": dict(parameters or {})}}).encode()
         # The next page is requested as soon as its link is known, so the caller's work on this
@@ -249,8 +251,9 @@ class ExchangeClient:
                 link = self._next_link(cmdlet, doc)
                 if link is not None:
                     if link in seen:
-                        raise ExchangeProtocolError(cmdlet, self._base, 200, None,
-                                                    "@odata.nextLink repeats a page already read (a paging loop)")
+                        raise ExchangeProtocolError(
+                            cmdlet, self._base, 200, None, "@odata.nextLink repeats a page already read (a paging loop)"
+                        )
                     seen.add(link)
                     pending = asyncio.ensure_future(self._post(cmdlet, link, body))
                 yield values
@@ -270,14 +273,16 @@ class ExchangeClient:
         self.stats.rows += len(values)
         return values
 
-    async def rows(self, cmdlet: str, parameters: Mapping[str, Any] | None = None,
-                   select: Sequence[str] = ()) -> AsyncIterator[Any]:
+    async def rows(
+        self, cmdlet: str, parameters: Mapping[str, Any] | None = None, select: Sequence[str] = ()
+    ) -> AsyncIterator[Any]:
         async for page in self.pages(cmdlet, parameters, select):
             for row in page:
                 yield row
 
-    async def invoke(self, cmdlet: str, parameters: Mapping[str, Any] | None = None,
-                     select: Sequence[str] = ()) -> list[Any]:
+    async def invoke(
+        self, cmdlet: str, parameters: Mapping[str, Any] | None = None, select: Sequence[str] = ()
+    ) -> list[Any]:
         """All rows of a cmdlet (only for cmdlets with small output)."""
         return [row async for row in self.rows(cmdlet, parameters, select)]
 
@@ -291,8 +296,9 @@ class ExchangeClient:
             raise ExchangeProtocolError(cmdlet, self._base, 200, None, "@odata.nextLink is not a URL")
         here, there = urlsplit(self._base), urlsplit(link)
         if (there.scheme, there.netloc.lower()) != (here.scheme, here.netloc.lower()):
-            raise ExchangeProtocolError(cmdlet, self._base, 200, None,
-                                        f"@odata.nextLink points to another host ({there.netloc}); not followed")
+            raise ExchangeProtocolError(
+                cmdlet, self._base, 200, None, f"@odata.nextLink points to another host ({there.netloc}); not followed"
+            )
         return link
 
     # ---- one POST with token, retries and redirects
@@ -326,12 +332,23 @@ class ExchangeClient:
         try:
             return await self._http.post(url, content=body, headers=headers)
         except httpx.TimeoutException as err:
-            self._budget_transport(cmdlet, attempt, ExchangeTimeoutError(
-                cmdlet, self._base, None, None,
-                f"no answer within {self.settings.request_timeout:g} s ({type(err).__name__})"))
+            self._budget_transport(
+                cmdlet,
+                attempt,
+                ExchangeTimeoutError(
+                    cmdlet,
+                    self._base,
+                    None,
+                    None,
+                    f"no answer within {self.settings.request_timeout:g} s ({type(err).__name__})",
+                ),
+            )
         except httpx.TransportError as err:
-            self._budget_transport(cmdlet, attempt, ExchangeNetworkError(
-                cmdlet, self._base, None, None, f"could not be reached ({type(err).__name__})"))
+            self._budget_transport(
+                cmdlet,
+                attempt,
+                ExchangeNetworkError(cmdlet, self._base, None, None, f"could not be reached ({type(err).__name__})"),
+            )
         await asyncio.sleep(self._backoff(attempt))
         return None
 
@@ -341,7 +358,7 @@ class ExchangeClient:
             raise error
 
     def _backoff(self, attempt: int) -> float:
-        return float(min(self.settings.retry.backoff_base * 2 ** attempt, self.settings.retry.max_wait_per_retry))
+        return float(min(self.settings.retry.backoff_base * 2**attempt, self.settings.retry.max_wait_per_retry))
 
     def _take(self, seconds: float) -> bool:
         if seconds > self._wait_left:
@@ -358,29 +375,40 @@ class ExchangeClient:
         if attempt >= policy.max_retries or wait > policy.max_wait_per_retry or not self._take(wait):
             code, message = parse_error_body(response.content)
             raise ExchangeThrottledError(
-                cmdlet, self._base, response.status_code, code,
+                cmdlet,
+                self._base,
+                response.status_code,
+                code,
                 f"still failing after {attempt} retries ({self.stats.waited:g} s waited"
                 f"{f', asked to wait {wait:g} s more' if retry_after is not None else ''})"
-                f"{': ' + message if message else ''}")
+                f"{': ' + message if message else ''}",
+            )
         if wait > 0:
             await asyncio.sleep(wait)
 
     def _follow_redirect(self, cmdlet: str, url: str, response: httpx.Response, hops: int) -> str:
         location = response.headers.get("Location")
         if not location or hops > self.settings.max_redirects:
-            raise ExchangeProtocolError(cmdlet, self._base, response.status_code, None,
-                                        "redirect without a location, or too many redirects")
+            raise ExchangeProtocolError(
+                cmdlet, self._base, response.status_code, None, "redirect without a location, or too many redirects"
+            )
         target = str(httpx.URL(url).join(location))
         if not _redirect_allowed(self.settings.base_url, target):
-            raise ExchangeProtocolError(cmdlet, self._base, response.status_code, None,
-                                        f"redirect to {urlsplit(target).netloc} refused (not the configured "
-                                        "host or one of its regional subdomains)")
+            raise ExchangeProtocolError(
+                cmdlet,
+                self._base,
+                response.status_code,
+                None,
+                f"redirect to {urlsplit(target).netloc} refused (not the configured "
+                "host or one of its regional subdomains)",
+            )
         marker = f"/{self.settings.tenant}/InvokeCommand".lower()
         path = urlsplit(target).path
         cut = path.lower().rfind(marker)
         if cut < 0:
-            raise ExchangeProtocolError(cmdlet, self._base, response.status_code, None,
-                                        "redirect does not point to an InvokeCommand URL")
+            raise ExchangeProtocolError(
+                cmdlet, self._base, response.status_code, None, "redirect does not point to an InvokeCommand URL"
+            )
         parts = urlsplit(target)
         self._base = f"{parts.scheme}://{parts.netloc}{path[:cut]}"
         self.stats.redirects += 1
@@ -408,8 +436,9 @@ class ExchangeClient:
                     token = await asyncio.to_thread(self._credential.get_token, self.settings.scope)
                 except AzureError as err:  # a refused token, or a sign-in endpoint that cannot be reached
                     first = (err.message or type(err).__name__).splitlines()[0][:200]
-                    raise ExchangeAuthError(cmdlet, self._base, None, None,
-                                            f"no access token for {self.settings.scope} ({first})") from None
+                    raise ExchangeAuthError(
+                        cmdlet, self._base, None, None, f"no access token for {self.settings.scope} ({first})"
+                    ) from None
                 self._token = (token.token, float(token.expires_on))
             return self._token[0]
 
@@ -418,18 +447,21 @@ class ExchangeClient:
         status = response.status_code
         text = message or response.reason_phrase or "error"
         kind: type[ExchangeError] = {401: ExchangeAuthError, 403: ExchangePermissionError}.get(
-            status, ExchangeCommandError)
+            status, ExchangeCommandError
+        )
         return kind(cmdlet, self._base, status, code, text)
 
     def _decode(self, cmdlet: str, response: httpx.Response) -> dict[str, Any]:
         try:
             doc = response.json()
         except (json.JSONDecodeError, UnicodeDecodeError):
-            raise ExchangeProtocolError(cmdlet, self._base, response.status_code, None,
-                                        "the answer is not JSON") from None
+            raise ExchangeProtocolError(
+                cmdlet, self._base, response.status_code, None, "the answer is not JSON"
+            ) from None
         if not isinstance(doc, dict):
-            raise ExchangeProtocolError(cmdlet, self._base, response.status_code, None,
-                                        "the answer is not a JSON object")
+            raise ExchangeProtocolError(
+                cmdlet, self._base, response.status_code, None, "the answer is not a JSON object"
+            )
         return doc
 
 

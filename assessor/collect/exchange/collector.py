@@ -62,8 +62,7 @@ from assessor.evidence import (
 )
 
 EXCHANGE_FIX = "Exchange.ManageAsApp (application) + Global Reader (Entra role)"
-COMPLIANCE_FIX = ("Purview Organization Configuration role (it can also delete policies; "
-                  "no read-only role works)")
+COMPLIANCE_FIX = "Purview Organization Configuration role (it can also delete policies; no read-only role works)"
 SECTIONS = ("admin_audit_log_config", "organization_config", "bypass", "mailboxes", "retention_policies")
 CMDLETS = {
     "admin_audit_log_config": "Get-AdminAuditLogConfig",
@@ -95,16 +94,36 @@ class ExchangePlan:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
 
     def exchange_settings(self) -> ExchangeSettings:
-        base = (validate_endpoint(self.exchange_endpoint, "--exchange-endpoint") if self.exchange_endpoint
-                else self.cloud.exchange_url)
-        return ExchangeSettings(base, self.tenant, self.cloud.exchange_scope, "Exchange admin API",
-                                self.page_size, self.request_timeout, retry=self.retry)
+        base = (
+            validate_endpoint(self.exchange_endpoint, "--exchange-endpoint")
+            if self.exchange_endpoint
+            else self.cloud.exchange_url
+        )
+        return ExchangeSettings(
+            base,
+            self.tenant,
+            self.cloud.exchange_scope,
+            "Exchange admin API",
+            self.page_size,
+            self.request_timeout,
+            retry=self.retry,
+        )
 
     def compliance_settings(self) -> ExchangeSettings:
-        base = (validate_endpoint(self.compliance_endpoint, "--compliance-endpoint") if self.compliance_endpoint
-                else self.cloud.compliance_url)
-        return ExchangeSettings(base, self.tenant, self.cloud.compliance_scope, "Security & Compliance admin API",
-                                self.page_size, self.request_timeout, retry=self.retry)
+        base = (
+            validate_endpoint(self.compliance_endpoint, "--compliance-endpoint")
+            if self.compliance_endpoint
+            else self.cloud.compliance_url
+        )
+        return ExchangeSettings(
+            base,
+            self.tenant,
+            self.cloud.compliance_scope,
+            "Security & Compliance admin API",
+            self.page_size,
+            self.request_timeout,
+            retry=self.retry,
+        )
 
 
 @dataclass
@@ -117,14 +136,23 @@ class ExchangeResult:
 # --------------------------------------------------------------------------- not collected
 
 
-def not_collected_section(section: str, reason: str, fix: str | None, source: str | None = None,
-                          at: datetime | None = None) -> dict[str, Any]:
-    return {"provenance": {"status": "not_collected", "reason": reason, "fix": fix,
-                           "source": source or CMDLETS[section], "at": at}}
+def not_collected_section(
+    section: str, reason: str, fix: str | None, source: str | None = None, at: datetime | None = None
+) -> dict[str, Any]:
+    return {
+        "provenance": {
+            "status": "not_collected",
+            "reason": reason,
+            "fix": fix,
+            "source": source or CMDLETS[section],
+            "at": at,
+        }
+    }
 
 
-def skipped_sections(reason: str, fix: str | None = None,
-                     sections: tuple[str, ...] = SECTIONS) -> dict[str, dict[str, Any]]:
+def skipped_sections(
+    reason: str, fix: str | None = None, sections: tuple[str, ...] = SECTIONS
+) -> dict[str, dict[str, Any]]:
     """Every listed section not_collected for one reason (e.g. ``--no-exchange``)."""
     return {s: not_collected_section(s, reason, fix if fix is not None else fix_for(s)) for s in sections}
 
@@ -132,8 +160,7 @@ def skipped_sections(reason: str, fix: str | None = None,
 def _failure_section(section: str, error: ExchangeError, source: str, at: datetime) -> dict[str, Any]:
     fix = fix_for(section)
     if isinstance(error, ExchangePermissionError):
-        return not_collected_section(section, f"permission missing: {error.describe()}; needs {fix}", fix, source,
-                                     at)
+        return not_collected_section(section, f"permission missing: {error.describe()}; needs {fix}", fix, source, at)
     if isinstance(error, ExchangeAuthError):
         return not_collected_section(section, f"not authenticated: {error.describe()}", fix, source, at)
     return not_collected_section(section, error.describe(), None, source, at)
@@ -165,8 +192,7 @@ async def read_organization_config(client: ExchangeClient, _detail: bool) -> dic
 
 async def read_bypass(client: ExchangeClient, _detail: bool) -> dict[str, Any]:
     agg = BypassAggregator()
-    async for page in client.pages("Get-MailboxAuditBypassAssociation", {"ResultSize": "Unlimited"},
-                                   BYPASS_SELECT):
+    async for page in client.pages("Get-MailboxAuditBypassAssociation", {"ResultSize": "Unlimited"}, BYPASS_SELECT):
         agg.add_all(page, "value")
     return agg.result()
 
@@ -214,13 +240,21 @@ async def read_section(section: str, client: ExchangeClient, detail: bool = Fals
     except ExchangeError as err:
         return _failure_section(section, err, _source(section, client), at)
     except FieldError as err:
-        return not_collected_section(section, f"{CMDLETS[section]} answered an unexpected object: {err}", None,
-                                     _source(section, client), at)
+        return not_collected_section(
+            section, f"{CMDLETS[section]} answered an unexpected object: {err}", None, _source(section, client), at
+        )
     except ValidationError as err:
-        return not_collected_section(section, f"{CMDLETS[section]} answer is inconsistent: "
-                                     f"{describe_validation_error(err)}", None, _source(section, client), at)
-    return {"provenance": {"status": "collected", "source": _source(section, client), "at": at},
-            "data": validated.model_dump(mode="json")}
+        return not_collected_section(
+            section,
+            f"{CMDLETS[section]} answer is inconsistent: {describe_validation_error(err)}",
+            None,
+            _source(section, client),
+            at,
+        )
+    return {
+        "provenance": {"status": "collected", "source": _source(section, client), "at": at},
+        "data": validated.model_dump(mode="json"),
+    }
 
 
 # --------------------------------------------------------------------------- orchestration
@@ -230,8 +264,10 @@ def _unavailable(plan: ExchangePlan, credential: TokenSource, api: str) -> str |
     """Why an API cannot be called at all (no network is needed to know), else None."""
     override = plan.exchange_endpoint if api == "exchange" else plan.compliance_endpoint
     if plan.cloud.name == "china" and not override:
-        return (f"the {'Exchange' if api == 'exchange' else 'Security & Compliance'} admin API is not supported "
-                "for the china cloud (21Vianet) by this tool; use --import with exported JSON")
+        return (
+            f"the {'Exchange' if api == 'exchange' else 'Security & Compliance'} admin API is not supported "
+            "for the china cloud (21Vianet) by this tool; use --import with exported JSON"
+        )
     if _missing_token(credential, api):
         var = "ASSESSOR_EXCHANGE_TOKEN" if api == "exchange" else "ASSESSOR_COMPLIANCE_TOKEN"
         return f"no {api} token: --auth token was given without {var}"
@@ -253,13 +289,15 @@ def _stats_note(api: str, client: ExchangeClient) -> str:
     return text
 
 
-async def collect_exchange(credential: TokenSource, plan: ExchangePlan,
-                           http: httpx.AsyncClient | None = None) -> ExchangeResult:
+async def collect_exchange(
+    credential: TokenSource, plan: ExchangePlan, http: httpx.AsyncClient | None = None
+) -> ExchangeResult:
     """Collect every section not in ``plan.skip``; never raises for an API failure."""
     result = ExchangeResult(sections={})
     own_http = http is None
-    shared = http or httpx.AsyncClient(timeout=httpx.Timeout(plan.request_timeout, connect=10.0),
-                                       follow_redirects=False, verify=shared_tls_context())
+    shared = http or httpx.AsyncClient(
+        timeout=httpx.Timeout(plan.request_timeout, connect=10.0), follow_redirects=False, verify=shared_tls_context()
+    )
     clients: list[tuple[str, ExchangeClient]] = []
     tasks: dict[str, Awaitable[dict[str, Any]]] = {}
     try:

@@ -26,13 +26,29 @@ from assessor.knowledge import load_knowledge
 LOGON_TYPES = ("Owner", "Delegate", "Admin")
 USER_MAILBOX = "UserMailbox"
 # Property lists sent as $select (only what the assessment reads).
-MAILBOX_SELECT = ("UserPrincipalName", "RecipientTypeDetails", "AuditEnabled", "DefaultAuditSet",
-                  "AuditOwner", "AuditDelegate", "AuditAdmin")
+MAILBOX_SELECT = (
+    "UserPrincipalName",
+    "RecipientTypeDetails",
+    "AuditEnabled",
+    "DefaultAuditSet",
+    "AuditOwner",
+    "AuditDelegate",
+    "AuditAdmin",
+)
 BYPASS_SELECT = ("Identity", "Name", "AuditBypassEnabled")
 ADMIN_AUDIT_SELECT = ("UnifiedAuditLogIngestionEnabled",)
 ORG_CONFIG_SELECT = ("AuditDisabled",)
-RETENTION_SELECT = ("Name", "Priority", "RetentionDuration", "RecordTypes", "Operations", "UserIds",
-                    "Enabled", "Mode", "Description")
+RETENTION_SELECT = (
+    "Name",
+    "Priority",
+    "RetentionDuration",
+    "RecordTypes",
+    "Operations",
+    "UserIds",
+    "Enabled",
+    "Mode",
+    "Description",
+)
 
 
 @dataclass(eq=False)
@@ -73,8 +89,14 @@ class Row:
 def _kind(value: Any) -> str:
     if value is None:
         return "null"
-    return {bool: "a boolean", int: "a number", float: "a number", str: "a string", list: "an array",
-            dict: "an object"}.get(type(value), type(value).__name__)
+    return {
+        bool: "a boolean",
+        int: "a number",
+        float: "a number",
+        str: "a string",
+        list: "an array",
+        dict: "an object",
+    }.get(type(value), type(value).__name__)
 
 
 def as_bool(value: Any, field: str) -> bool:
@@ -117,8 +139,11 @@ def as_str_list(value: Any, field: str) -> list[str]:
     out: list[str] = []
     for i, item in enumerate(value):
         if isinstance(item, bool) or not isinstance(item, str):
-            hint = " (enum numbers are ambiguous: export names, e.g. with examples/export-exchange-audit.ps1)" \
-                if isinstance(item, int) else ""
+            hint = (
+                " (enum numbers are ambiguous: export names, e.g. with examples/export-exchange-audit.ps1)"
+                if isinstance(item, int)
+                else ""
+            )
             raise FieldError(f"{field}[{i}]", f"expected a string, found {_kind(item)}{hint}")
         if item.strip():
             out.append(item.strip())
@@ -225,8 +250,10 @@ def mailbox_settings(raw: Any) -> MailboxSettings:
     """Get-Mailbox → the audit properties (AuditEnabled, DefaultAuditSet, AuditOwner/Delegate/Admin)."""
     row = Row(raw)
     enabled = as_bool(row.require("AuditEnabled"), "AuditEnabled")
-    default = [_canonical_logon_type(v, f"DefaultAuditSet[{i}]")
-               for i, v in enumerate(as_str_list(row.require("DefaultAuditSet"), "DefaultAuditSet"))]
+    default = [
+        _canonical_logon_type(v, f"DefaultAuditSet[{i}]")
+        for i, v in enumerate(as_str_list(row.require("DefaultAuditSet"), "DefaultAuditSet"))
+    ]
     return MailboxSettings(
         audit_enabled=enabled,
         default_audit_set=tuple(lt for lt in LOGON_TYPES if lt in default),
@@ -255,6 +282,5 @@ def retention_policy(raw: Any) -> dict[str, Any]:
         "user_ids": as_str_list(row.get("UserIds"), "UserIds"),
         "enabled": True if enabled is None else as_bool(enabled, "Enabled"),
         "mode": None if mode in (None, "") else as_text(mode, "Mode"),
-        "description": None if description in (None, "") else as_text(description, "Description",
-                                                                        allow_empty=True),
+        "description": None if description in (None, "") else as_text(description, "Description", allow_empty=True),
     }

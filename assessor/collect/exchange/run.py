@@ -26,8 +26,10 @@ from assessor.collect.exchange.collector import (
 )
 from assessor.collect.exchange.imports import ImportedSections, import_exchange
 
-NO_EXCHANGE_REASON = ("skipped: --no-exchange was given (the same settings can be imported: run "
-                      "examples/export-exchange-audit.ps1 and pass its files with --import)")
+NO_EXCHANGE_REASON = (
+    "skipped: --no-exchange was given (the same settings can be imported: run "
+    "examples/export-exchange-audit.ps1 and pass its files with --import)"
+)
 
 
 def read_imports(options: Any) -> ImportedSections:
@@ -45,14 +47,20 @@ def _retry(options: Any) -> RetryPolicy:
 
 def plan_for(options: Any, skip: frozenset[str]) -> ExchangePlan:
     return ExchangePlan(
-        tenant=options.tenant, cloud=options.endpoints(), exchange_endpoint=options.exchange_endpoint,
-        compliance_endpoint=options.compliance_endpoint, detail=options.users_mode == "detail", skip=skip,
-        request_timeout=options.request_timeout, retry=_retry(options),
+        tenant=options.tenant,
+        cloud=options.endpoints(),
+        exchange_endpoint=options.exchange_endpoint,
+        compliance_endpoint=options.compliance_endpoint,
+        detail=options.users_mode == "detail",
+        skip=skip,
+        request_timeout=options.request_timeout,
+        retry=_retry(options),
     )
 
 
-async def exchange_evidence(options: Any, credential: TokenSource,
-                            imported: ImportedSections | None = None) -> ExchangeResult:
+async def exchange_evidence(
+    options: Any, credential: TokenSource, imported: ImportedSections | None = None
+) -> ExchangeResult:
     """All five Exchange sections for ``ExchangeEvidence`` (imported ones win over collection)."""
     imported = imported or ImportedSections({}, {})
     sections: dict[str, dict[str, Any]] = dict(imported.sections)

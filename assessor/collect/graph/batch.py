@@ -119,8 +119,10 @@ async def _send_one(conn: GraphConnection, item: BatchRequest) -> BatchResult:
         raw = await send_bytes(conn.adapter, info)
     except APIError as exc:
         inner = getattr(exc, "error", None)
-        error = {"code": getattr(inner, "code", None), "message": getattr(inner, "message", None)
-                 or exc.primary_message}
+        error = {
+            "code": getattr(inner, "code", None),
+            "message": getattr(inner, "message", None) or exc.primary_message,
+        }
         return BatchResult(item.id, exc.response_status_code or 500, {}, {"error": error})
     try:
         return BatchResult(item.id, 200, {"Content-Type": "application/json"}, json.loads(raw or b"null"))

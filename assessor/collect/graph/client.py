@@ -144,8 +144,9 @@ def connect(credential: TokenCredential, settings: GraphSettings) -> GraphConnec
     # The token goes only to the Graph host itself: a next link (or a guessed one) that points
     # anywhere else is requested without it.
     graph_host = urlsplit(settings.base_url).hostname or ""
-    auth = AzureIdentityAuthenticationProvider(_non_blocking(credential), scopes=list(settings.scopes),
-                                               allowed_hosts=[graph_host] if graph_host else [])
+    auth = AzureIdentityAuthenticationProvider(
+        _non_blocking(credential), scopes=list(settings.scopes), allowed_hosts=[graph_host] if graph_host else []
+    )
     adapter = GraphRequestAdapter(auth, client=http)
     client = GraphServiceClient(request_adapter=adapter)
     client.request_adapter.base_url = settings.base_url.rstrip("/")

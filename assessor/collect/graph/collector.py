@@ -48,8 +48,10 @@ class GraphResult:
     connection_notes: list[str] = field(default_factory=list)
 
     def notes(self) -> list[str]:
-        return [*(f"graph: {n}" for n in self.connection_notes),
-                *(f"{name}: {note}" for name, o in self.outcomes.items() for note in o.notes)]
+        return [
+            *(f"graph: {n}" for n in self.connection_notes),
+            *(f"{name}: {note}" for name, o in self.outcomes.items() for note in o.notes),
+        ]
 
 
 def _holder_roles(outcome: Collected[Any] | NotCollected) -> dict[str, list[str]]:
@@ -89,8 +91,10 @@ async def _summary(
         return counts_outcome(run)
     details = await _details(conn, replace(plan, user_list_path=None), skus_task, roles_task)
     first = next(iter(refused.values()))
-    note = (f"$count queries refused ({', '.join(refused)}: {first.describe()}); the figures come from "
-            "enumerating users instead")
+    note = (
+        f"$count queries refused ({', '.join(refused)}: {first.describe()}); the figures come from "
+        "enumerating users instead"
+    )
     if isinstance(details, Collected):
         return Collected(details.data, details.source, (note, *details.notes))
     return replace(details, notes=(note, *details.notes))

@@ -48,8 +48,9 @@ async def collect_organization(conn: GraphConnection, cloud: str) -> Collected[T
     verified = [d for d in (org.get("verifiedDomains") or []) if isinstance(d, dict) and d.get("name")]
     domains = [str(d["name"]) for d in verified]
     default = next((str(d["name"]) for d in verified if d.get("isDefault")), None)
-    tenant = Tenant(id=str(org["id"]), name=org.get("displayName"), domains=domains, default_domain=default,
-                    cloud=cloud)  # type: ignore[arg-type]
+    tenant = Tenant(
+        id=str(org["id"]), name=org.get("displayName"), domains=domains, default_domain=default, cloud=cloud
+    )  # type: ignore[arg-type]
     return Collected(tenant, ORG_ENDPOINT)
 
 

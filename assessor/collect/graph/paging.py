@@ -27,7 +27,10 @@ class LinkGuard:
             if first is not None:
                 if str(first) in self._firsts:
                     raise GraphFailure(
-                        self.endpoint, 200, None, "the page stream came back to a page already read (a paging loop)",
+                        self.endpoint,
+                        200,
+                        None,
+                        "the page stream came back to a page already read (a paging loop)",
                         "protocol",
                     )
                 self._firsts.add(str(first))

@@ -202,7 +202,6 @@ def counts_outcome(run: CountRun) -> Collected[Users] | NotCollected:
     return Collected(Users(mode="summary", counts=counts), source, notes)
 
 
-
 # --------------------------------------------------------------------------- detail mode
 
 
@@ -323,8 +322,13 @@ class PageLoopGuard:
             return
         first = str(_get(models[0], "id", "id"))
         if first in self._firsts:
-            raise GraphFailure(LIST_ENDPOINT, 200, None, "the page stream came back to a page already read "
-                               "(an @odata.nextLink loop)", "protocol")
+            raise GraphFailure(
+                LIST_ENDPOINT,
+                200,
+                None,
+                "the page stream came back to a page already read (an @odata.nextLink loop)",
+                "protocol",
+            )
         self._firsts.add(first)
 
 
@@ -332,8 +336,13 @@ def shortfall(server_count: int | None, enumerated: int) -> GraphFailure | None:
     """A stream that ended with fewer users than its @odata.count (beyond 0.1% drift) is incomplete."""
     if server_count is None or server_count - enumerated <= server_count // 1000:
         return None
-    return GraphFailure(LIST_ENDPOINT, 200, None, f"the page stream ended after {enumerated} users while "
-                        f"@odata.count said {server_count}: a page was cut short", "protocol")
+    return GraphFailure(
+        LIST_ENDPOINT,
+        200,
+        None,
+        f"the page stream ended after {enumerated} users while @odata.count said {server_count}: a page was cut short",
+        "protocol",
+    )
 
 
 @dataclass
@@ -454,9 +463,7 @@ async def fetch_users(
     failed answers by id (their status tells a missing user, 404, from a denied or failed read)."""
     unique = sorted({i.lower(): i for i in sorted(ids)}.values())  # user ids and UPNs are case-insensitive
     select = ",".join(USER_SELECT)
-    requests = [
-        BatchRequest(str(n), f"/users/{quote(uid, safe='@')}?$select={select}") for n, uid in enumerate(unique)
-    ]
+    requests = [BatchRequest(str(n), f"/users/{quote(uid, safe='@')}?$select={select}") for n, uid in enumerate(unique)]
     if not requests:
         return {}, {}
     answers = await send_batch(conn, requests)

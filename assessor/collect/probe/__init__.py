@@ -17,7 +17,17 @@ from assessor.collect.probe.probe import (
 from assessor.collect.probe.service import PollPolicy
 
 __all__ = [
-    "AUDIT_SEARCH_CLOUDS", "DEFAULT_TIMEOUT", "PollPolicy", "ProbeError", "ProbeForbidden", "ProbeHttpError",
-    "ProbeSettings", "ProbeTimeout", "QueryEnded", "all_event_operations", "operations_for", "permission_for",
+    "AUDIT_SEARCH_CLOUDS",
+    "DEFAULT_TIMEOUT",
+    "PollPolicy",
+    "ProbeError",
+    "ProbeForbidden",
+    "ProbeHttpError",
+    "ProbeSettings",
+    "ProbeTimeout",
+    "QueryEnded",
+    "all_event_operations",
+    "operations_for",
+    "permission_for",
     "probe_events",
 ]

@@ -114,8 +114,7 @@ class OperationTally:
             distinct_users=len(self.users),
             first_seen=first,
             last_seen=last,
-            top_app_ids=[AppIdCount(app_id=a, count=n) for a, n in apps.most_common(top)] if apps is not None
-            else [],
+            top_app_ids=[AppIdCount(app_id=a, count=n) for a, n in apps.most_common(top)] if apps is not None else [],
             distinct_app_ids=len(apps) if apps is not None else None,
         )
 

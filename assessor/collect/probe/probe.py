@@ -128,8 +128,10 @@ def _record_types(operations: Sequence[str], kb: Knowledge) -> tuple[str, ...]:
 
 def _check_days(days: int) -> None:
     if not 1 <= days <= MAX_DAYS:
-        raise UsageError(f"--probe-events: DAYS must be between 1 and {MAX_DAYS} (the audit log keeps at most "
-                         f"180 days for most users), not {days}")
+        raise UsageError(
+            f"--probe-events: DAYS must be between 1 and {MAX_DAYS} (the audit log keeps at most "
+            f"180 days for most users), not {days}"
+        )
 
 
 # --------------------------------------------------------------------------- sections
@@ -148,7 +150,9 @@ def _outside_global(cloud: str, at: datetime) -> Section[AuditProbe]:
         f"the Purview audit search API (/security/auditLog/queries) exists only in the Global cloud; this "
         f"tenant is in {cloud}, so the log was not probed",
         "search the audit log in the Purview portal or with Search-UnifiedAuditLog and attach the result",
-        at, source="none (not called outside the Global cloud)")
+        at,
+        source="none (not called outside the Global cloud)",
+    )
 
 
 # --------------------------------------------------------------------------- the run
@@ -168,8 +172,9 @@ class _QueryRun:
         self.state = state
 
 
-async def _run_query(client: GraphServiceClient, run: _QueryRun, settings: ProbeSettings, sink: RecordSink,
-                     progress: _Progress) -> None:
+async def _run_query(
+    client: GraphServiceClient, run: _QueryRun, settings: ProbeSettings, sink: RecordSink, progress: _Progress
+) -> None:
     run.state = await create_query(client, run.request, run.permission)
     progress.update(run.state, run.request.operations)
 
@@ -185,8 +190,14 @@ async def _run_query(client: GraphServiceClient, run: _QueryRun, settings: Probe
             progress.pages += 1
 
 
-async def _run_all(client: GraphServiceClient, runs: list[_QueryRun], settings: ProbeSettings, sink: RecordSink,
-                   progress: _Progress, timeout: float) -> None:
+async def _run_all(
+    client: GraphServiceClient,
+    runs: list[_QueryRun],
+    settings: ProbeSettings,
+    sink: RecordSink,
+    progress: _Progress,
+    timeout: float,
+) -> None:
     """Run the queries concurrently and independently, all bounded by ``timeout``: one query failing
     (say, a workload the app has no AuditLogsQuery permission for) does not void the others."""
     tasks = {asyncio.ensure_future(_run_query(client, run, settings, sink, progress)): run for run in runs}
@@ -201,7 +212,8 @@ async def _run_all(client: GraphServiceClient, runs: list[_QueryRun], settings: 
             status = run.state.status if run.state else "not created"
             run.error = ProbeTimeout(
                 f"the audit search did not finish within the probe timeout of {timeout:g} s (query status {status!r})",
-                "raise --probe-timeout, or shorten --probe-events DAYS")
+                "raise --probe-timeout, or shorten --probe-events DAYS",
+            )
             continue
         exc = task.exception()
         if isinstance(exc, ProbeError):
@@ -210,23 +222,38 @@ async def _run_all(client: GraphServiceClient, runs: list[_QueryRun], settings: 
             raise exc
 
 
-def _requests(operations: list[str], start: datetime, end: datetime, settings: ProbeSettings,
-              kb: Knowledge) -> list[QueryRequest]:
+def _requests(
+    operations: list[str], start: datetime, end: datetime, settings: ProbeSettings, kb: Knowledge
+) -> list[QueryRequest]:
     groups = [operations] if settings.combine else [[op] for op in operations]
-    return [QueryRequest(tuple(g), start, end, _record_types(g, kb) if settings.record_type_filters else (),
-                         settings.display_name) for g in groups]
+    return [
+        QueryRequest(
+            tuple(g), start, end, _record_types(g, kb) if settings.record_type_filters else (), settings.display_name
+        )
+        for g in groups
+    ]
 
 
 def _probe(start: datetime, end: datetime, runs: list[_QueryRun], top: int) -> AuditProbe:
-    queries = [ProbeQuery(id=r.state.id if r.state else None, status=r.state.status if r.state else "not created",
-                          operations=list(r.request.operations),
-                          record_count_limit_exceeded=r.state.record_count_limit_exceeded if r.state else None,
-                          error=r.error.reason if r.error else None, fix=r.error.fix if r.error else None)
-               for r in runs]
+    queries = [
+        ProbeQuery(
+            id=r.state.id if r.state else None,
+            status=r.state.status if r.state else "not created",
+            operations=list(r.request.operations),
+            record_count_limit_exceeded=r.state.record_count_limit_exceeded if r.state else None,
+            error=r.error.reason if r.error else None,
+            fix=r.error.fix if r.error else None,
+        )
+        for r in runs
+    ]
     whole = [r.tally for r in runs if r.error is None]
-    return AuditProbe(window_start=start, window_end=end, queries=queries,
-                      total_records=sum(t.total for t in whole),
-                      operations={op: obs for t in whole for op, obs in t.observations(top).items()})
+    return AuditProbe(
+        window_start=start,
+        window_end=end,
+        queries=queries,
+        total_records=sum(t.total for t in whole),
+        operations={op: obs for t in whole for op, obs in t.observations(top).items()},
+    )
 
 
 async def probe_events(
@@ -260,8 +287,10 @@ async def probe_events(
     if not ops:
         return not_collected("the profile requires no audit events, so there was nothing to probe", None, end)
     progress = _Progress()
-    runs = [_QueryRun(r, permission_for(r.operations, knowledge), ProbeTally(r.operations))
-            for r in _requests(ops, start, end, settings, knowledge)]
+    runs = [
+        _QueryRun(r, permission_for(r.operations, knowledge), ProbeTally(r.operations))
+        for r in _requests(ops, start, end, settings, knowledge)
+    ]
     with RecordSink(keep_records) as sink:
         await _run_all(client, runs, settings, sink, progress, timeout)
         failed = [r.error for r in runs if r.error is not None]

@@ -81,8 +81,10 @@ def _api_failure(exc: APIError, endpoint: str, permission: str) -> ProbeError:
     message = (getattr(inner, "message", None) or exc.primary_message or type(exc).__name__).splitlines()[0][:300]
     answered = f"{endpoint} answered {status}{' ' + code if code else ''}: {message}"
     if status in (401, 403):
-        return ProbeForbidden(f"permission missing: {answered}; needs {permission}",
-                              f"grant the Microsoft Graph application permission {permission} (admin consent)")
+        return ProbeForbidden(
+            f"permission missing: {answered}; needs {permission}",
+            f"grant the Microsoft Graph application permission {permission} (admin consent)",
+        )
     return ProbeHttpError(answered)
 
 
@@ -98,8 +100,9 @@ def translate(exc: BaseException, endpoint: str, permission: str) -> ProbeError:
         return ProbeHttpError(f"{endpoint} could not be reached ({type(exc).__name__})")
     if isinstance(exc, AzureError):  # a refused token, or an unreachable sign-in endpoint
         first = (exc.message or type(exc).__name__).splitlines()[0][:200]
-        return ProbeForbidden(f"no access token for {endpoint} ({first})",
-                              f"check the credential (it needs {permission})")
+        return ProbeForbidden(
+            f"no access token for {endpoint} ({first})", f"check the credential (it needs {permission})"
+        )
     if isinstance(exc, (ValueError, KeyError, TypeError)):
         return ProbeHttpError(f"{endpoint} answered something unexpected ({type(exc).__name__}: {str(exc)[:200]})")
     raise exc
@@ -156,13 +159,22 @@ async def create_query(client: GraphServiceClient, request: QueryRequest, permis
 
 async def get_query(client: GraphServiceClient, query_id: str, permission: str) -> QueryState:
     endpoint = GET_QUERY.format(id=query_id)
-    query = await _call(lambda: client.security.audit_log.queries.by_audit_log_query_id(query_id).get(),
-                        endpoint, permission, idempotent=True)
+    query = await _call(
+        lambda: client.security.audit_log.queries.by_audit_log_query_id(query_id).get(),
+        endpoint,
+        permission,
+        idempotent=True,
+    )
     return QueryState(query_id, _status(query), query.is_record_count_limit_exceeded if query else None)
 
 
-async def wait_until_succeeded(client: GraphServiceClient, state: QueryState, poll: PollPolicy, permission: str,
-                               on_status: Callable[[QueryState], None]) -> QueryState:
+async def wait_until_succeeded(
+    client: GraphServiceClient,
+    state: QueryState,
+    poll: PollPolicy,
+    permission: str,
+    on_status: Callable[[QueryState], None],
+) -> QueryState:
     """Poll with back-off until the query succeeds; raise :class:`QueryEnded` on a terminal failure.
 
     The caller bounds the total time (the probe timeout cancels this coroutine).
@@ -170,8 +182,10 @@ async def wait_until_succeeded(client: GraphServiceClient, state: QueryState, po
     delays = poll.delays()
     while state.status != "succeeded":
         if state.status in TERMINAL_FAILURES:
-            raise QueryEnded(f"audit log query {state.id} ended with status {state.status!r}",
-                             "run the probe again; if it keeps failing, search the log in the Purview portal")
+            raise QueryEnded(
+                f"audit log query {state.id} ended with status {state.status!r}",
+                "run the probe again; if it keeps failing, search the log in the Purview portal",
+            )
         await asyncio.sleep(next(delays))
         state = await get_query(client, state.id, permission)
         on_status(state)
@@ -224,8 +238,9 @@ def _decode_page(raw: bytes | None, endpoint: str) -> tuple[list[dict[str, Any]]
     return page["value"], link if isinstance(link, str) and link else None
 
 
-async def record_pages(client: GraphServiceClient, query_id: str, permission: str,
-                       page_size: int | None = None) -> AsyncGenerator[list[dict[str, Any]], None]:
+async def record_pages(
+    client: GraphServiceClient, query_id: str, permission: str, page_size: int | None = None
+) -> AsyncGenerator[list[dict[str, Any]], None]:
     """Yield each page of the query's records, following ``@odata.nextLink``.
 
     The next page is requested before the current one is decoded (from a peek at the raw bytes,
@@ -243,7 +258,8 @@ async def record_pages(client: GraphServiceClient, query_id: str, permission: st
         return asyncio.ensure_future(_call(send, endpoint, permission, idempotent=True))
 
     pending: asyncio.Future[bytes | None] | None = fetch(
-        builder.to_get_request_information(RequestConfiguration(query_parameters=params) if page_size else None))
+        builder.to_get_request_information(RequestConfiguration(query_parameters=params) if page_size else None)
+    )
     seen: set[int] = set()
     origin = _origin(str(adapter.base_url))
     try:

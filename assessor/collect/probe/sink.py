@@ -49,8 +49,9 @@ class RecordSink:
         os.replace(self._tmp, self.path)
         self._tmp = None
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         if self._fh is not None:
             self._fh.close()
             self._fh = None
