@@ -203,7 +203,7 @@ def portfolio_html(portfolio: dict[str, Any]) -> str:
         .render(
             p=portfolio,
             tags=tags,
-            style=Markup(STYLE),
+            style=Markup(STYLE),  # noqa: S704 - constants
             script=Markup(FILTER_SCRIPT),  # noqa: S704 - constants
             style_hash=_csp_hash(STYLE),
             script_hash=_csp_hash(FILTER_SCRIPT),
