@@ -129,9 +129,9 @@ def long_retention_backed(ctx: CheckContext) -> Outcome:
         return Outcome(
             Status.PASS,
             f"Purview keeps less than {need} days for some users, but an attested export "
-            f"keeps logs {ctx.evidence.log_export.data.siem_retention_days} days.",
+            f"keeps logs {ctx.evidence.log_export.data.siem_retention_days} days.",  # type: ignore[union-attr]
             ev,
-        )  # type: ignore[union-attr]
+        )
     if covered is None:
         prov = ctx.evidence.log_export.provenance
         return Outcome(

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Install everything the test suite needs (a venv with the project and its test extra, and
-# Debian's chromium for the browser test), then run the whole suite.
+# Install everything the test suite needs (a venv with the project and its test and dev extras,
+# and Debian's chromium for the browser test), check format, lint and types, then run the whole suite.
 # Usage: bash scripts/test.sh [pytest args…]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,7 +19,12 @@ fi
 PY="${PYTHON:-python3}"
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null
-.venv/bin/python -m pip install -q -e '.[test]'
+.venv/bin/python -m pip install -q -e '.[test,dev]'
+
+# The rails before the tests: formatting, lint and types are enforced here, so CI enforces them.
+.venv/bin/ruff format --check --quiet . || { echo "scripts/test.sh: ruff format --check failed (run: .venv/bin/ruff format .)" >&2; exit 1; }
+.venv/bin/ruff check --quiet . || { echo "scripts/test.sh: ruff check failed" >&2; exit 1; }
+.venv/bin/mypy || { echo "scripts/test.sh: mypy failed" >&2; exit 1; }
 
 # pytest exits 5 when it collects no tests: that is a failure here, never a silent pass.
 set +e

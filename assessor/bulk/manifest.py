@@ -24,12 +24,12 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from assessor.collect.auth import AuthOptions
+from assessor.collect.auth import AuthMode, AuthOptions
 from assessor.collect.clouds import CLOUD_NAMES, validate_endpoint
 from assessor.errors import AssessorError, ManifestError
 from assessor.evidence import GUID
@@ -103,11 +103,11 @@ class AuthRef(_Model):
             raise ValueError("auth mode multi-tenant-app needs certificate_path, secret_env or secret_file")
         return self
 
-    def credential_kind(self) -> str:
+    def credential_kind(self) -> AuthMode:
         """The ``--auth`` mode of the collector this reference becomes."""
         if self.mode == "multi-tenant-app":
             return "certificate" if self.certificate_path is not None else "secret"
-        return self.mode
+        return cast(AuthMode, self.mode)
 
     def to_options(self, tenant: str, environ: Mapping[str, str] | None = None) -> AuthOptions:
         """The collector's :class:`AuthOptions` for ``tenant`` (per-tenant authority for multi-tenant apps)."""
@@ -119,7 +119,7 @@ class AuthRef(_Model):
         return AuthOptions(
             mode=self.credential_kind(),
             tenant=tenant,
-            client_id=self.client_id,  # type: ignore[arg-type]
+            client_id=self.client_id,
             secret_file=self.secret_file,
             certificate_path=self.certificate_path,
             managed_identity_client_id=self.managed_identity_client_id,

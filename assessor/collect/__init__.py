@@ -246,7 +246,7 @@ def _tenant(result: GraphResult, options: CollectOptions, notes: list[str], at: 
     if isinstance(org, Collected):
         return org.data.model_copy(update={"provenance": origin})  # type: ignore[no-any-return]
     notes.append(f"tenant: organization not collected ({org.reason}); tenant id taken from --tenant")
-    return Tenant(id=options.tenant, cloud=options.cloud, provenance=origin)  # type: ignore[arg-type]
+    return Tenant(id=options.tenant, cloud=options.cloud, provenance=origin)
 
 
 def _endpoints(options: CollectOptions, graph_url: str) -> dict[str, str]:

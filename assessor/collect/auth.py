@@ -69,7 +69,8 @@ class RedactedCredential:
     def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
         if self._tenant and "tenant_id" not in kwargs:
             kwargs["tenant_id"] = self._tenant
-        return self._inner.get_token(*scopes, **kwargs)
+        token: AccessToken = self._inner.get_token(*scopes, **kwargs)
+        return token
 
     def close(self) -> None:
         closer = getattr(self._inner, "close", None)

@@ -227,7 +227,7 @@ def compute_licensing(evidence: Evidence, profile: Profile, kb: Knowledge) -> Li
     else:
         needed, label = 0, "this profile (Premium not required)"
     fig["recommendation"] = _recommend(
-        needed if isinstance(needed, int) else None,  # type: ignore[arg-type]
+        needed if isinstance(needed, int) else None,
         unassigned if isinstance(unassigned, int) else None,
         profile,
         evidence,

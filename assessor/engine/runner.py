@@ -169,7 +169,7 @@ def evaluate(
         generated_at=generated_at,
         assessment_date=on,
         tool_version=__version__,
-        verdict=_verdict(findings),  # type: ignore[arg-type]
+        verdict=_verdict(findings),
         summary={s.value: summary.get(s.value, 0) for s in Status},
         findings=findings,
         licensing=figures.licensing,

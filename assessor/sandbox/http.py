@@ -31,7 +31,7 @@ class Headers(Mapping[str, str]):
     def __len__(self) -> int:
         return len(self._items)
 
-    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+    def get(self, key: str, default: Any = None) -> Any:
         return self._items.get(key.lower(), default)
 
 

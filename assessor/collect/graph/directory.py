@@ -50,7 +50,7 @@ async def collect_organization(conn: GraphConnection, cloud: str) -> Collected[T
     default = next((str(d["name"]) for d in verified if d.get("isDefault")), None)
     tenant = Tenant(
         id=str(org["id"]), name=org.get("displayName"), domains=domains, default_domain=default, cloud=cloud
-    )  # type: ignore[arg-type]
+    )
     return Collected(tenant, ORG_ENDPOINT)
 
 

@@ -184,7 +184,7 @@ async def resolve_holders(conn: GraphConnection, assignments: list[Assignment]) 
     holders = [
         RoleHolder(
             principal_id=a.principal_id,
-            principal_type=a.principal_type,  # type: ignore[arg-type]
+            principal_type=a.principal_type,
             role_template_id=a.role_template_id,
             role_name=names.get(a.role_template_id),
             user=users.get(a.principal_id) if a.principal_type == "user" else None,
@@ -220,7 +220,7 @@ async def collect_privileged(
         failure = failure_from(exc, "POST /$batch (role holder users)", conn.settings.request_timeout)
         return not_collected_from(failure, "User.Read.All", endpoint)
     all_notes = tuple(n for n in [fallback_note, *notes] if n)
-    return Collected(PrivilegedRoles(source=source, holders=holders), endpoint, all_notes)  # type: ignore[arg-type]
+    return Collected(PrivilegedRoles(source=source, holders=holders), endpoint, all_notes)
 
 
 def _both_failed(first: GraphFailure, second: GraphFailure) -> NotCollected:
