@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from assessor.engine.context import CheckContext
 from assessor.engine.mailbox import EXCHANGE_READ_FIX, missing_actions, unread_for_settings
 from assessor.engine.model import Outcome, Status
@@ -15,7 +17,7 @@ def ual_ingestion_enabled(ctx: CheckContext) -> Outcome:
     enabled = ctx.figures.audit.ual_ingestion_enabled
     probe = ctx.evidence.audit_probe.data
     observed = probe.total_records if probe is not None else None
-    ev = {"ual_ingestion_enabled": enabled, "probe_records": observed}
+    ev: dict[str, object] = {"ual_ingestion_enabled": enabled, "probe_records": observed}
     if enabled is False:
         return Outcome(Status.FAIL, "Unified audit log ingestion is disabled: no activity is being recorded.", ev)
     if enabled is True:
@@ -29,20 +31,31 @@ def ual_ingestion_enabled(ctx: CheckContext) -> Outcome:
                 ev,
             )
         return Outcome(Status.PASS, "Unified audit log ingestion is enabled.", ev)
-    if observed:
-        return Outcome(
-            Status.PASS,
-            f"Ingestion setting unread, but {observed} audit records arrived in the probe "
-            "window: ingestion is evidently on.",
-            ev,
-        )
     prov = ctx.evidence.exchange.admin_audit_log_config.provenance
+    if observed:
+        newest = _newest_record(ctx)
+        ev["newest_record"] = newest.isoformat() if newest else None
+        until = f" until {newest.isoformat()}" if newest else ""
+        return Outcome(
+            Status.UNKNOWN,
+            f"Ingestion setting not collected ({prov.reason}); {observed} audit records in the probe window "
+            f"show ingestion was on{until}, not that it is on now: switching it off leaves older records "
+            "behind, and records arrive up to a day late.",
+            ev,
+            fix=prov.fix or EXCHANGE_READ_FIX,
+        )
     return Outcome(
         Status.UNKNOWN,
         f"Ingestion setting not collected ({prov.reason}) and no probe records to infer it from.",
         ev,
         fix=prov.fix or EXCHANGE_READ_FIX,
     )
+
+
+def _newest_record(ctx: CheckContext) -> datetime | None:
+    probe = ctx.evidence.audit_probe.data
+    seen = [o.last_seen for o in probe.operations.values() if o.last_seen] if probe is not None else []
+    return max(seen) if seen else None
 
 
 def _silent_default_events(ctx: CheckContext) -> list[str]:

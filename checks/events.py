@@ -103,11 +103,41 @@ def _event(ctx: CheckContext, name: str) -> Outcome:
             "and search the log in Purview for the operation.",
             ev,
         )
-    cov = f" ({fig.coverage_pct}% of in-scope users)" if fig.coverage_pct is not None else ""
+    cov = _coverage(fig.coverage_pct, fig.coverage_upper_bound)
     bound = " at least" if fig.lower_bound else ""
-    audited = "audited by mailbox settings" if fig.audited_mailboxes is not None else "(mailbox settings not read)"
-    return Outcome(
-        Status.PASS, f"{name} is available, {audited}, and observed for{bound} {fig.observed_users} users{cov}.", ev
+    seen = f"observed for{bound} {fig.observed_users} users{cov}"
+    gaps = _settings_gaps(ctx, fig.audited_mailboxes)
+    if gaps:
+        return Outcome(
+            Status.UNKNOWN,
+            f"{name} is available and {seen}, but {'; '.join(t for t, _ in gaps)}. Records prove the event "
+            "is logged for the accounts seen, not for the others, and not that it still is.",
+            ev,
+            fix=gaps[0][1],
+        )
+    return Outcome(Status.PASS, f"{name} is available, audited by mailbox settings, and {seen}.", ev)
+
+
+def _coverage(pct: float | None, upper_bound: bool) -> str:
+    if pct is None:
+        return " (coverage of in-scope users not computable)"
+    return f" ({'at most ' if upper_bound else ''}{pct}% of in-scope users)"
+
+
+def _settings_gaps(ctx: CheckContext, audited: int | None) -> list[tuple[str, str]]:
+    """What a pass needs beyond observed records: the whole mailbox list with its settings and the
+    ingestion switch as it is now (records show only that it was on until the newest of them)."""
+    if audited is None:
+        prov = ctx.evidence.exchange.mailboxes.provenance
+        return [
+            (
+                f"the mailbox audit settings were not read ({prov.reason}), so mailboxes that do not audit "
+                "it cannot be ruled out",
+                prov.fix or "Exchange.ManageAsApp + Global Reader",
+            )
+        ]
+    return unread_for_settings(
+        ctx.evidence, ctx.figures.audit, ctx.figures.licensing.users_in_scope, ingestion=True, partial=True
     )
 
 

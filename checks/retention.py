@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from assessor.engine.context import CheckContext
+from assessor.engine.mailbox import EXCHANGE_READ_FIX
 from assessor.engine.model import Outcome, Status
 from assessor.engine.registry import check
 
@@ -22,6 +23,33 @@ def _unavailable(ctx: CheckContext) -> Outcome | None:
     return None
 
 
+def _records_written(ctx: CheckContext, what: str, ev: dict[str, object]) -> Outcome | None:
+    """Retention needs records: with ingestion off nothing is written, so nothing is retained; with
+    ingestion unread, a retention pass would rest on an unknown (AUD-01 decides it). ``what`` says
+    what the settings alone would achieve."""
+    enabled = ctx.figures.audit.ual_ingestion_enabled
+    if enabled is True:
+        return None
+    if enabled is False:
+        return Outcome(
+            Status.FAIL,
+            f"{what}, but unified audit log ingestion is disabled (AUD-01): no records are being written, so "
+            "none are retained.",
+            ev,
+            remediation="Set-AdminAuditLogConfig -UnifiedAuditLogIngestionEnabled $true (Exchange Online PowerShell)",
+            caused_by="AUD-01",
+        )
+    prov = ctx.evidence.exchange.admin_audit_log_config.provenance
+    return Outcome(
+        Status.UNKNOWN,
+        f"{what}, but whether records are written at all is not known: the ingestion setting was not "
+        f"read ({prov.reason}), and records are retained only if they are written (AUD-01).",
+        ev,
+        fix=prov.fix or EXCHANGE_READ_FIX,
+        caused_by="AUD-01",
+    )
+
+
 def _workloads_meet(ctx: CheckContext, workloads: tuple[str, ...], what: str) -> Outcome:
     early = _unavailable(ctx)
     if early:
@@ -36,17 +64,10 @@ def _workloads_meet(ctx: CheckContext, workloads: tuple[str, ...], what: str) ->
         "overridden_policies": r.overridden_policies,
     }
     short = {w: v for w, v in rows.items() if v.users_short}
-    if not short and ctx.figures.audit.ual_ingestion_enabled is False:
-        return Outcome(
-            Status.FAIL,
-            f"{what}: the policies would keep records at least {need} days, but unified "
-            "audit log ingestion is disabled (AUD-01): no records are being written, so none are "
-            "retained.",
-            ev,
-            remediation="Set-AdminAuditLogConfig -UnifiedAuditLogIngestionEnabled $true (Exchange Online PowerShell)",
-            caused_by="AUD-01",
-        )
     if not short:
+        unwritten = _records_written(ctx, f"{what}: the policies would keep records at least {need} days", ev)
+        if unwritten is not None:
+            return unwritten
         return Outcome(
             Status.PASS,
             f"{what}: every in-scope user's records are retained at least {need} days "
@@ -118,6 +139,9 @@ def long_retention_backed(ctx: CheckContext) -> Outcome:
     in_tenant_short = sum(w.users_short_retrievable or 0 for w in r.workloads.values())
     ev["users_short_of_retrievable"] = in_tenant_short
     if in_tenant_short == 0:
+        unwritten = _records_written(ctx, f"Purview would keep every in-scope user's records {need} days", ev)
+        if unwritten is not None:
+            return unwritten
         return Outcome(
             Status.PASS,
             f"Every in-scope user's records are kept {need} days in Purview (10-year add-on and policies).",
@@ -126,6 +150,9 @@ def long_retention_backed(ctx: CheckContext) -> Outcome:
     covered = _export_covers(ctx, need)
     ev["export_covers"] = covered
     if covered:
+        unwritten = _records_written(ctx, "An attested export would keep the logs", ev)
+        if unwritten is not None:
+            return unwritten
         return Outcome(
             Status.PASS,
             f"Purview keeps less than {need} days for some users, but an attested export "

@@ -39,7 +39,8 @@ def test_aud01_paths(mixed: dict[str, Any], e3: dict[str, Any]) -> None:
     assert f.status.value == "unknown" and f.fix == "Some.Permission"
 
 
-def test_aud01_inferred_from_probe_records(mixed: dict[str, Any]) -> None:
+def test_aud01_records_show_the_past_not_the_present(mixed: dict[str, Any]) -> None:
+    """Records show ingestion was on until the newest of them, not that it is on now: unknown."""
     mixed["exchange"]["admin_audit_log_config"] = not_collected()
     mixed["audit_probe"] = {
         "provenance": {"status": "collected", "source": "probe"},
@@ -48,10 +49,14 @@ def test_aud01_inferred_from_probe_records(mixed: dict[str, Any]) -> None:
             "window_end": "2026-11-25T00:00:00Z",
             "total_records": 40,
             "queries": [{"id": "q1", "status": "succeeded", "operations": ["MailItemsAccessed"]}],
-            "operations": {"MailItemsAccessed": {"records": 40, "distinct_users": 4}},
+            "operations": {
+                "MailItemsAccessed": {"records": 40, "distinct_users": 4, "last_seen": "2026-11-24T22:00:00Z"}
+            },
         },
     }
-    assert status(mixed, "AUD-01") == "pass"
+    f = finding(assess_doc(mixed, ALL), "AUD-01")
+    assert f.status.value == "unknown" and "on until 2026-11-24T22:00:00" in f.message
+    assert f.fix == "Some.Permission"
     mixed["exchange"]["admin_audit_log_config"] = {
         "provenance": {"status": "collected"},
         "data": {"unified_audit_log_ingestion_enabled": True},
@@ -232,6 +237,9 @@ def test_ret03_paths(mixed: dict[str, Any], e3: dict[str, Any]) -> None:
         "provenance": {"status": "imported", "file": "attest.json"},
         "data": {"siem_attested": True, "siem_retention_days": 1000},
     }
+    f = finding(assess_doc(e3, long), "RET-03")  # ingestion is off: nothing is written to export
+    assert f.status.value == "fail" and f.caused_by == "AUD-01"
+    e3["exchange"]["admin_audit_log_config"]["data"]["unified_audit_log_ingestion_enabled"] = True
     assert status(e3, "RET-03", long) == "pass"
     e3["log_export"]["data"]["siem_retention_days"] = 400
     assert status(e3, "RET-03", long) == "fail"
@@ -421,12 +429,15 @@ def test_no_pass_from_an_empty_mailbox_list(e3: dict[str, Any], check_id: str) -
     assert f.status.value == "unknown" and "no user mailbox" in f.message
 
 
-def test_records_in_the_log_pass_evt_even_without_settings(e3: dict[str, Any]) -> None:
-    """What the log shows is proof: observed records pass EVT-01 without Exchange settings."""
+def test_records_in_the_log_never_stand_in_for_unread_settings(e3: dict[str, Any]) -> None:
+    """Records prove the event flows for the accounts seen, not for the others: without the mailbox
+    settings (or the ingestion switch) EVT-01 is unknown with the observed coverage, never pass."""
     for name in ("admin_audit_log_config", "organization_config", "mailboxes"):
         e3["exchange"][name] = not_collected()
     e3["audit_probe"] = probe({"MailItemsAccessed": (50, 20)})
-    assert status(e3, "EVT-01") == "pass"
+    f = finding(assess_doc(e3, ALL), "EVT-01")
+    assert f.status.value == "unknown" and "observed for 20 users" in f.message and "% of in-scope users" in f.message
+    assert "mailbox audit settings were not read" in f.message
 
 
 def test_a_partial_mailbox_list_is_not_a_pass(e3: dict[str, Any]) -> None:
