@@ -20,9 +20,17 @@ from contextlib import contextmanager
 from datetime import datetime
 from itertools import pairwise
 from pathlib import Path
-from typing import IO, Annotated, Any, Generic, Literal, TypeVar
+from typing import IO, Annotated, Any, ClassVar, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    ValidationError,
+    model_serializer,
+    model_validator,
+)
 from pydantic_core import to_json
 
 from assessor.errors import EvidenceError
@@ -37,6 +45,21 @@ NonNegative = Annotated[int, Field(ge=0)]
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class _Later(_Model):
+    """A model with optional fields added after evidence was first sealed: left out of the serialised
+    document while unset (None), so evidence sealed before they existed keeps its digest."""
+
+    LATER: ClassVar[frozenset[str]] = frozenset()
+
+    @model_serializer(mode="wrap")
+    def _without_unset_later(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        out: dict[str, Any] = handler(self)
+        for name in self.LATER:
+            if out.get(name, 0) is None:
+                del out[name]
+        return out
 
 
 # --------------------------------------------------------------------------- provenance
@@ -149,11 +172,13 @@ class UserRecord(_Model):
     assigned_licenses: list[AssignedLicense] = Field(default_factory=list)
 
 
-class UserCounts(_Model):
+class UserCounts(_Later):
     """Aggregated user figures. In-scope = enabled member with an enabled Exchange Online plan.
 
     Counts are whole or absent (None): a partial count is never stored as if it were whole.
     """
+
+    LATER: ClassVar[frozenset[str]] = frozenset({"in_scope_expanded"})
 
     total: NonNegative | None = None
     enabled_members: NonNegative | None = None
@@ -162,6 +187,11 @@ class UserCounts(_Model):
     in_scope_premium: NonNegative | None = Field(None, description="in-scope users covered by Audit (Premium)")
     in_scope_premium_ten_year: NonNegative | None = Field(
         None, description="in-scope, Premium-covered users who also hold the 10-year retention add-on"
+    )
+    in_scope_expanded: NonNegative | None = Field(
+        None,
+        description="in-scope users whose licences carry the expanded Standard events (E3/G3 or E5 level); "
+        "absent: inferred from the tenant's subscriptions where they decide it",
     )
 
     @model_validator(mode="after")
@@ -172,6 +202,12 @@ class UserCounts(_Model):
         for bigger, smaller in pairwise(known):
             if smaller > bigger:
                 raise ValueError("user counts are inconsistent (a subset is larger than its superset)")
+        expanded = self.in_scope_expanded
+        if expanded is not None and (
+            (self.in_scope is not None and expanded > self.in_scope)
+            or (self.in_scope_premium is not None and expanded < self.in_scope_premium)
+        ):
+            raise ValueError("in_scope_expanded must lie between in_scope_premium and in_scope")
         return self
 
 
@@ -240,12 +276,14 @@ class MailboxAuditBypass(_Model):
         return self
 
 
-class MailboxAuditConfiguration(_Model):
+class MailboxAuditConfiguration(_Later):
     """A group of user mailboxes that share exactly the same audit settings.
 
     Tenants have few distinct configurations, so grouping is exact and small: any required
     action set can be evaluated per group and counted once per mailbox.
     """
+
+    LATER: ClassVar[frozenset[str]] = frozenset({"licence"})
 
     audit_enabled: bool
     default_audit_set: list[LogonType] = Field(default_factory=list)
@@ -254,6 +292,12 @@ class MailboxAuditConfiguration(_Model):
     audit_admin: list[str] = Field(default_factory=list)
     count: Annotated[int, Field(ge=1)]
     sample: list[str] = Field(default_factory=list, description="A few mailbox identities of this group")
+    licence: Literal["premium", "expanded", "basic"] | None = Field(
+        None,
+        description="The audit licence level of the group's users where known: premium (E5 level), expanded "
+        "(E3/G3 level: the expanded Standard events), basic (no documented default actions); absent: "
+        "inferred from the tenant's licensing where that decides it",
+    )
 
     def actions(self, logon_type: str) -> list[str]:
         return {"Owner": self.audit_owner, "Delegate": self.audit_delegate, "Admin": self.audit_admin}[logon_type]

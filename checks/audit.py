@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from assessor.engine.context import CheckContext
-from assessor.engine.mailbox import EXCHANGE_READ_FIX, missing_actions, unread_for_settings
+from assessor.engine.mailbox import EXCHANGE_READ_FIX, licence_of, missing_actions, unread_for_settings
 from assessor.engine.model import Outcome, Status
 from assessor.engine.registry import check
 
@@ -105,6 +105,7 @@ def mailbox_actions_audited(ctx: CheckContext) -> Outcome:
         "missing_by_action": fig.missing_by_action,
         "required_actions": fig.required_actions,
         "mailboxes_audit_disabled": fig.mailboxes_audit_disabled,
+        "mailboxes_not_searchable": fig.mailboxes_not_searchable,
         "org_audit_disabled": fig.org_audit_disabled,
     }
     if fig.org_audit_disabled:
@@ -121,13 +122,27 @@ def mailbox_actions_audited(ctx: CheckContext) -> Outcome:
             for lt, actions in sorted((fig.missing_by_action or {}).items())
         ]
         configs = ctx.evidence.exchange.mailboxes.data.configurations if ctx.evidence.exchange.mailboxes.data else []
-        lacking = [c for c in configs if missing_actions(c, fig.required_actions, ctx.kb)]
+        lacking = [
+            c for c in configs if missing_actions(c, fig.required_actions, ctx.kb, licence_of(c, ctx.evidence, ctx.kb))
+        ]
         ev["sample_mailboxes"] = [s for c in lacking for s in c.sample][:SAMPLE]  # type: ignore[assignment]
         return Outcome(
             Status.FAIL,
             f"{missing} of {fig.user_mailboxes} user mailboxes do not audit every required "
             f"action; missing per logon type — {'; '.join(parts)}.",
             ev,
+        )
+    hidden = fig.mailboxes_not_searchable or 0
+    doubtful = fig.mailboxes_defaults_unconfirmed or 0
+    if hidden:
+        return Outcome(
+            Status.FAIL,
+            f"{hidden} of {fig.user_mailboxes} user mailboxes have AuditEnabled False while their users lack "
+            "E5-level licences: Learn says audit searches return such mailboxes' records only when auditing "
+            "was explicitly enabled on the mailbox, so nothing done in them can be found.",
+            ev,
+            remediation="Set-Mailbox -Identity <mbx> -AuditEnabled $true for each (if it already shows True, set "
+            "it False and then True again); or give the users E5-level audit licensing.",
         )
     in_scope = ctx.figures.licensing.users_in_scope
     unread = unread_for_settings(ctx.evidence, fig, in_scope, ingestion=False, partial=False)
@@ -137,6 +152,16 @@ def mailbox_actions_audited(ctx: CheckContext) -> Outcome:
             f"No listed user mailbox lacks a required action, but {'; '.join(t for t, _ in unread)}.",
             ev,
             fix=unread[0][1],
+        )
+    if doubtful:
+        skus = ", ".join(ctx.figures.licensing.basic_mailbox_skus or []) or "unknown SKUs"
+        return Outcome(
+            Status.UNKNOWN,
+            f"{doubtful} user mailboxes report no audit actions and rely on Microsoft's defaults, which apply "
+            f"only for licences that have them (E3/E5 level); the tenant also assigns SKUs without them ({skus}) "
+            "and the evidence does not say which users hold which.",
+            ev,
+            fix="collect with --users detail (per-user licences), or export Get-Mailbox with its audit lists",
         )
     listed = fig.user_mailboxes or 0
     if in_scope and listed < in_scope:
@@ -149,10 +174,20 @@ def mailbox_actions_audited(ctx: CheckContext) -> Outcome:
             ev,
         )
     if fig.mailboxes_audit_disabled:
+        unsure = fig.mailboxes_audit_disabled_licence_unknown or 0
+        why = (
+            f" For {unsure} of them the evidence does not show whether their users hold E5-level licences; "
+            "without them, audit searches do not return their records."
+            if unsure
+            else ""
+        )
         return Outcome(
             Status.WARN,
-            f"All mailboxes list the required actions, but {fig.mailboxes_audit_disabled} have AuditEnabled False.",
+            f"All mailboxes list the required actions, but {fig.mailboxes_audit_disabled} have AuditEnabled "
+            f"False.{why}",
             ev,
+            remediation="Set-Mailbox -Identity <mbx> -AuditEnabled $true (if it already shows True, set it False "
+            "and then True again).",
         )
     return Outcome(
         Status.PASS, f"All {fig.user_mailboxes} user mailboxes audit the required actions for every logon type.", ev

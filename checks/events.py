@@ -35,9 +35,17 @@ def _event(ctx: CheckContext, name: str) -> Outcome:
             "PowerShell), then verify records arrive with a Purview audit search.",
             caused_by="AUD-01",
         )
-    if fig.audited_mailboxes is not None and user_mailboxes and fig.audited_mailboxes < user_mailboxes:
-        missing = user_mailboxes - fig.audited_mailboxes
+    unconfirmed = fig.audited_mailboxes_unconfirmed or 0
+    if fig.audited_mailboxes is not None and user_mailboxes and fig.audited_mailboxes + unconfirmed < user_mailboxes:
+        missing = user_mailboxes - fig.audited_mailboxes - unconfirmed
+        hidden = fig.mailboxes_not_searchable or 0
         default_note = "" if event.default_on else " It is off by default and must be added to AuditOwner."
+        if hidden:
+            default_note += (
+                f" Of them, {hidden} do list it but have AuditEnabled False while their users lack E5-level "
+                "licences, so audit searches do not return their records (Set-Mailbox -AuditEnabled $true; "
+                "if it already shows True, set it False and True again)."
+            )
         scope = (
             f"for every logon type ({', '.join(event.logon_types)})"
             if len(event.logon_types) > 1
@@ -55,6 +63,16 @@ def _event(ctx: CheckContext, name: str) -> Outcome:
             ev,
             caused_by="AUD-04" if "AUD-04" in ctx.profile.checks else None,
         )
+    lacking = fig.users_without_event_licence
+    if lacking:
+        return Outcome(
+            Status.FAIL,
+            f"{lacking} in-scope users hold no licence that carries {name} on {ctx.on.isoformat()}: "
+            + _licence_reason(ctx, fig.tier_needed),
+            ev,
+            remediation=_licence_fix(ctx, fig.tier_needed),
+            caused_by="LIC-02" if fig.tier_needed == "premium" and "LIC-02" in ctx.profile.checks else None,
+        )
     if fig.probe_unavailable is not None:
         prov = ctx.evidence.audit_probe.provenance
         probe = ctx.evidence.audit_probe.data
@@ -66,7 +84,16 @@ def _event(ctx: CheckContext, name: str) -> Outcome:
             ev,
             fix=(failed[0].fix if failed else None) or prov.fix or "AuditLogsQuery.Read.All (Global cloud only)",
         )
+    doubt = _licence_doubt(ctx, fig.users_without_event_licence, unconfirmed, name)
     if fig.observed_users is None:
+        if doubt and fig.audited_mailboxes is not None:
+            return Outcome(
+                Status.UNKNOWN,
+                f"{name} is available and in the audit settings of {fig.audited_mailboxes} user mailboxes, "
+                f"but {doubt[0]}.",
+                ev,
+                fix=doubt[1],
+            )
         if fig.audited_mailboxes is None:
             prov = ctx.evidence.exchange.mailboxes.provenance
             return Outcome(
@@ -107,6 +134,8 @@ def _event(ctx: CheckContext, name: str) -> Outcome:
     bound = " at least" if fig.lower_bound else ""
     seen = f"observed for{bound} {fig.observed_users} users{cov}"
     gaps = _settings_gaps(ctx, fig.audited_mailboxes)
+    if doubt:
+        gaps.append(doubt)
     if gaps:
         return Outcome(
             Status.UNKNOWN,
@@ -159,3 +188,39 @@ def search_exchange(ctx: CheckContext) -> Outcome:
 @check("EVT-04")
 def search_sharepoint(ctx: CheckContext) -> Outcome:
     return _event(ctx, "SearchQueryInitiatedSharePoint")
+
+
+def _licence_reason(ctx: CheckContext, tier_needed: str) -> str:
+    if tier_needed == "premium":
+        return "on this date the event is logged only for users with Audit (Premium) (E5 level)."
+    skus = ctx.figures.licensing.basic_mailbox_skus or []
+    held = f" (assigned here: {', '.join(skus)})" if skus else ""
+    return (
+        "it is logged for users with E3/E5 (G3/G5) level licences; nothing documents it for Business plans, "
+        f"F1/F3, Exchange Online plans alone or A1{held}."
+    )
+
+
+def _licence_doubt(ctx: CheckContext, lacking: int | None, unconfirmed: int, name: str) -> tuple[str, str] | None:
+    """Why a pass would rest on licences the evidence does not show (as what, fix)."""
+    if lacking is None:
+        skus = ", ".join(ctx.figures.licensing.basic_mailbox_skus or []) or "unknown SKUs"
+        return (
+            f"whether every in-scope user's licence carries {name} is not known: the tenant assigns SKUs that "
+            f"give a mailbox without it ({skus})",
+            "collect with --users detail (per-user licences), or import users with in_scope_expanded",
+        )
+    if unconfirmed:
+        return (
+            f"{unconfirmed} mailboxes that audit {name} have AuditEnabled False and the evidence does not say "
+            "whether their users hold E5-level licences (without them, audit searches do not return their records)",
+            "Set-Mailbox -AuditEnabled $true on those mailboxes, or collect per-user licences (--users detail)",
+        )
+    return None
+
+
+def _licence_fix(ctx: CheckContext, tier_needed: str) -> str:
+    rec = ctx.figures.licensing.recommendation
+    if tier_needed == "premium" and rec is not None:
+        return rec.text
+    return "Give these users an E3/E5 (G3/G5) level licence, or Audit (Premium), so the event is logged for them."

@@ -19,7 +19,7 @@ def compute_events(
     in_scope = licensing.users_in_scope
     for name in KNOWN_EVENTS:
         event = kb.events[name]
-        needed = event.tier_needed(on)
+        needed = event.tier_needed(on, evidence.tenant.cloud)
         tier = licensing.audit_tier
         available: bool | None
         if tier is None:
@@ -28,14 +28,17 @@ def compute_events(
             available = tier in ("standard", "premium")
         else:
             available = tier == "premium"
-        audited = (
+        auditing = (
             mailboxes_auditing(evidence, event.mailbox_action, event.logon_types, kb) if event.mailbox_action else None
         )
         fig: dict[str, object] = {
             "required": name in profile.required_events,
             "tier_needed": needed,
             "available": available,
-            "audited_mailboxes": audited,
+            "audited_mailboxes": auditing.audited if auditing else None,
+            "audited_mailboxes_unconfirmed": auditing.unconfirmed if auditing else None,
+            "mailboxes_not_searchable": auditing.not_searchable if auditing else None,
+            "users_without_event_licence": _users_without(needed, licensing),
         }
         asked = [q for q in probe.queries if event.operation in q.operations] if probe is not None else []
         queried = any(q.error is None for q in asked)
@@ -70,3 +73,10 @@ def compute_events(
             # more accounts than in-scope users: coverage is not computable without --users detail
         out[name] = EventFigures.model_validate(fig)
     return out
+
+
+def _users_without(needed: str, licensing: LicensingFigures) -> int | None:
+    """In-scope users whose licences do not carry the event: availability is per user licence."""
+    if needed == "premium":
+        return licensing.users_without_premium_audit
+    return licensing.users_without_expanded_events

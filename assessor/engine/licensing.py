@@ -25,6 +25,7 @@ class UserClass:
     in_scope: bool
     premium: bool
     ten_year: bool
+    expanded: bool = False  # the expanded Standard events and documented default actions (E3/G3 or E5 level)
 
 
 class PlanIndex:
@@ -36,6 +37,9 @@ class PlanIndex:
             for s in skus
             if s.capability_status in USABLE_SKU_STATES
         }
+
+    def usable_skus(self, user: UserRecord) -> set[str]:
+        return {lic.sku_id.lower() for lic in user.assigned_licenses if lic.sku_id.lower() in self.plans_by_sku}
 
     def enabled_plans(self, user: UserRecord) -> set[str]:
         plans: set[str] = set()
@@ -58,7 +62,53 @@ def classify(user: UserRecord, index: PlanIndex, kb: Knowledge) -> UserClass:
         in_scope=is_enabled_member(user) and bool(plans & kb.mailbox_plan_ids),
         premium=premium,
         ten_year=premium and bool(plans & kb.ten_year_plan_ids),
+        expanded=premium or any(_expanded_level(sku, index, kb) for sku in index.usable_skus(user)),
     )
+
+
+def _expanded_level(sku_id: str, index: PlanIndex, kb: Knowledge) -> bool:
+    """E3/G3 level by SKU, or an E5-level SKU (one that carries the Premium plan, even where the
+    assignment switches that plan off: the user still holds an E5-level licence)."""
+    return sku_id in kb.expanded_event_sku_ids or bool(
+        index.plans_by_sku.get(sku_id, frozenset()) & kb.premium_plan_ids
+    )
+
+
+def basic_mailbox_skus(skus: list[SubscribedSku], kb: Knowledge) -> list[str]:
+    """Usable, assigned SKUs that give a mailbox but neither Premium nor the expanded events
+    (Business plans, F1/F3, Exchange Online Plan 1/2 alone, A1 …): their users' mailboxes have no
+    documented MailItemsAccessed or Send default."""
+    return sorted(
+        s.sku_part_number or s.sku_id
+        for s in skus
+        if s.capability_status in USABLE_SKU_STATES
+        and s.consumed_units > 0
+        and _sku_carries(s, kb.mailbox_plan_ids)
+        and not _sku_carries(s, kb.premium_plan_ids)
+        and s.sku_id.lower() not in kb.expanded_event_sku_ids
+    )
+
+
+def users_without_expanded_events(evidence: Evidence, kb: Knowledge) -> int | None:
+    """In-scope users whose licences carry neither Premium nor the expanded Standard events: from the
+    evidence's count, else from per-user records, else 0 when the tenant holds no SKU that could leave
+    a user without them (None: not decidable from this evidence)."""
+    users, skus = evidence.users.data, evidence.skus.data
+    if users is None or users.counts.in_scope is None:
+        return None
+    if users.counts.in_scope_expanded is not None:
+        return users.counts.in_scope - users.counts.in_scope_expanded
+    if skus is None:
+        return None
+    if users.records is not None and users.mode == "detail":
+        index = PlanIndex(skus)
+        classes = [classify(u, index, kb) for u in users.records]
+        scoped = [k for k in classes if k.in_scope]
+        if len(scoped) == users.counts.in_scope:
+            return sum(1 for k in scoped if not k.expanded)
+    if users.counts.in_scope == users.counts.in_scope_premium or not basic_mailbox_skus(skus, kb):
+        return 0
+    return None
 
 
 def _sku_carries(sku: SubscribedSku, plan_ids: frozenset[str]) -> bool:
@@ -203,6 +253,9 @@ def compute_licensing(evidence: Evidence, profile: Profile, kb: Knowledge) -> Li
         if c.in_scope is not None and c.in_scope_premium is not None:
             fig["users_without_premium_audit"] = c.in_scope - c.in_scope_premium
         fig["ten_year_addon_users"] = c.in_scope_premium_ten_year
+        fig["users_without_expanded_events"] = users_without_expanded_events(evidence, kb)
+    if skus is not None:
+        fig["basic_mailbox_skus"] = basic_mailbox_skus(skus, kb)
     if evidence.privileged.data is not None:
         holders = privileged_user_classes(evidence, profile, index, kb)
         fig["privileged_users"] = len(holders)

@@ -83,6 +83,14 @@ class LicensingFigures(_M):
     premium_skus: list[dict[str, Any]] | None = None
     entra: Literal["p2", "p1", "free"] | None = None
     ten_year_addon_users: int | None = None
+    users_without_expanded_events: int | None = Field(
+        None,
+        description="In-scope users whose licences carry neither Audit (Premium) nor the expanded Standard "
+        "events (E3/G3 level): no documented MailItemsAccessed or Send for them",
+    )
+    basic_mailbox_skus: list[str] | None = Field(
+        None, description="Assigned SKUs that give a mailbox without Premium or the expanded events"
+    )
     privileged_without_premium: list[dict[str, Any]] | None = None
     recommendation: Recommendation | None = None
     error: str | None = None
@@ -110,6 +118,12 @@ class RetentionFigures(_M):
     overridden_policies: list[dict[str, Any]] = Field(default_factory=list)
     ten_year_without_addon: list[str] = Field(default_factory=list)
     policies_considered: int | None = None
+    privileged_outside_scope: int | None = Field(
+        None, description="Privileged users counted beyond the in-scope users (no mailbox, guest administrators)"
+    )
+    standard_default_actors: str | None = Field(
+        None, description="Whose activity is kept at the Standard default whatever the users' licences"
+    )
     unavailable: str | None = Field(None, description="Why the figures are null (missing evidence)")
     fix: str | None = None
     error: str | None = None
@@ -124,6 +138,19 @@ class AuditFigures(_M):
     mailboxes_missing_mailitemsaccessed: int | None = None
     mailboxes_missing_required_actions: int | None = None
     mailboxes_audit_disabled: int | None = None
+    mailboxes_not_searchable: int | None = Field(
+        None,
+        description="AuditEnabled False on mailboxes of users without E5-level licences: their audit records "
+        "are not returned by audit searches",
+    )
+    mailboxes_defaults_unconfirmed: int | None = Field(
+        None,
+        description="Mailboxes that report no actions and rely on Microsoft's defaults while the evidence does "
+        "not show that their users' licences have them",
+    )
+    mailboxes_audit_disabled_licence_unknown: int | None = Field(
+        None, description="AuditEnabled False on mailboxes whose users' licence level the evidence cannot tell"
+    )
     missing_by_action: dict[str, dict[str, int]] | None = None
     required_actions: dict[str, list[str]] = Field(default_factory=dict)
     error: str | None = None
@@ -134,6 +161,17 @@ class EventFigures(_M):
     tier_needed: Literal["premium", "standard"]
     available: bool | None = None
     audited_mailboxes: int | None = None
+    audited_mailboxes_unconfirmed: int | None = Field(
+        None,
+        description="Mailboxes that audit the event with AuditEnabled False whose licence level is unknown "
+        "(their records are searchable only for E5-level users)",
+    )
+    mailboxes_not_searchable: int | None = Field(
+        None, description="Mailboxes that audit the event but whose records audit searches do not return"
+    )
+    users_without_event_licence: int | None = Field(
+        None, description="In-scope users whose licences do not carry the event on the assessment date"
+    )
     observed_users: int | None = Field(None, description="Distinct accounts with the event in the probe window")
     observed_in_scope_users: int | None = Field(
         None, description="Of those, in-scope users (--users detail); coverage is then exact"

@@ -1,10 +1,13 @@
 """Effective audit-log retention per in-scope user, per workload.
 
-For a user's records of a record type (and operation), the effective retention is the
-highest-priority enabled custom policy that matches the record type, operation and user —
-but only for Premium-covered users, and a multi-year duration only with the 10-year add-on —
-else the tier default (Premium: 1 year for Exchange/SharePoint/OneDrive/Entra, 180 days for the
-rest; Standard: 180 days, 90 before 2023-10-17).
+Records are kept by the licence of the actor that generated them. For a Premium-covered actor's
+records of a record type (and operation), the effective retention is the highest-priority enabled
+custom policy that matches the record type, operation and user (a multi-year duration only with
+the 10-year add-on, else the licence default), else the Premium default (1 year for the record
+types Learn lists for Exchange/SharePoint/OneDrive/Entra, 180 days for the rest — 90 before
+2023-10-17). Any other actor gets the Standard default (180 days, 90 before 2023-10-17),
+shortened — never lengthened — by the highest-priority matching policy. Privileged users outside
+the in-scope population (administrators without a mailbox, guest administrators) are counted.
 
 Users are grouped by what decides their retention — Premium or not, add-on or not, and the set
 of policies that name them — so the work is (classes × record types × policies), independent
@@ -17,7 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from assessor.engine.licensing import PlanIndex, classify
+from assessor.engine.licensing import PlanIndex, classify, privileged_user_classes
 from assessor.engine.model import RequiredRetention, RetentionFigures, WorkloadRetention
 from assessor.errors import EvidenceError
 from assessor.evidence import Evidence, RetentionPolicy
@@ -134,8 +137,6 @@ def decide(
 ) -> Decision:
     """The effective retention of one class's records of one record type and operation."""
     default = kb.premium_default_days(workload, on) if klass.premium else kb.standard_default_days(on)
-    if not klass.premium:
-        return Decision(default, None, False, None)  # custom policies do not apply to non-Premium users
     matching = [p for p in policies if _matches(p, record_type, operation, klass)]
     if not matching:
         return Decision(default, None, False, None)
@@ -145,9 +146,16 @@ def decide(
         raise EvidenceError(
             f"retention policy {winner.name!r}: unknown RetentionDuration {winner.retention_duration!r}"
         )
+    if not klass.premium:
+        # Learn: such records follow "the highest priority retention policy" — the licence default or
+        # a matching policy. The reading that cannot falsely pass: a shorter policy applies, a longer
+        # one does not extend the Standard default.
+        return Decision(days, winner, False, None) if days < default else Decision(default, None, False, None)
     capped = False
     if winner.retention_duration in kb.ten_year.durations_needing_addon and not klass.ten_year:
-        days, capped = min(days, kb.ten_year.days_without_addon), True
+        # without the add-on a multi-year policy gives the licence default: one year for the Premium
+        # default's core record types, 180 days for the others
+        days, capped = min(days, kb.premium_default_days(workload, on)), True
     longer = [p for p in matching[1:] if (kb.duration_days(p.retention_duration) or 0) > days]
     return Decision(days, winner, capped, longer[0] if longer else None)
 
@@ -203,19 +211,27 @@ def compute_retention(evidence: Evidence, profile: Profile, kb: Knowledge, on: d
             required=required, workloads=empty, unavailable="in-scope user counts are unknown", fix="User.Read.All"
         )
     section = evidence.exchange.retention_policies
-    if counts.in_scope_premium == 0:
-        policies: list[RetentionPolicy] = []  # custom policies apply to nobody: defaults decide
-    elif section.data is None:
+    if section.data is None:
         prov = section.provenance
         return RetentionFigures(
             required=required,
             workloads=empty,
             fix=prov.fix,
-            unavailable=f"retention policies not collected ({prov.reason}) while "
-            f"{counts.in_scope_premium} Premium-covered users exist, whom custom policies govern",
+            unavailable=f"retention policies not collected ({prov.reason}); custom policies govern Premium-covered "
+            "users, and a matching policy shorter than the Standard default shortens everyone else's retention",
         )
-    else:
-        policies = _active(section.data.policies)
+    policies = _active(section.data.policies)
+    outside = privileged_outside_scope(evidence, profile, kb)
+    if outside is None and required.searchable_days > kb.standard_default_days(on):
+        prov = evidence.privileged.provenance
+        return RetentionFigures(
+            required=required,
+            workloads=empty,
+            fix=prov.fix or "RoleManagement.Read.Directory",
+            unavailable=f"privileged role holders not collected ({prov.reason}); administrators without a "
+            "mailbox or Premium keep their records only the Standard default "
+            f"({kb.standard_default_days(on)} days), less than the required {required.searchable_days}",
+        )
     missing = unaccounted_names(evidence, policies)
     if missing:
         shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
@@ -226,7 +242,7 @@ def compute_retention(evidence: Evidence, profile: Profile, kb: Knowledge, on: d
             unavailable=f"users named by retention policies could not be looked up ({shown}), so whom those "
             "policies govern is unknown",
         )
-    classes = build_classes(evidence, policies, kb)
+    classes = build_classes(evidence, policies, kb) + _outside_classes(outside or [], policies)
     workloads: dict[str, WorkloadRetention] = {}
     overridden: dict[tuple[str, str], dict[str, object]] = {}
     capped: set[str] = set()
@@ -283,4 +299,54 @@ def compute_retention(evidence: Evidence, profile: Profile, kb: Knowledge, on: d
         overridden_policies=list(overridden.values()),
         ten_year_without_addon=sorted(capped),
         policies_considered=len(policies),
+        privileged_outside_scope=len(outside) if outside is not None else None,
+        standard_default_actors=_standard_actors_note(counts.guests, kb.standard_default_days(on)),
     )
+
+
+def _standard_actors_note(guests: int | None, days: int) -> str:
+    who = f"the tenant's {guests} guests" if guests else "guests"
+    return (
+        f"Records are kept by the licence of whoever generated them: activity of {who}, applications and "
+        f"service principals is kept at the Standard default ({days} days), shortened by a matching shorter policy."
+    )
+
+
+def privileged_outside_scope(evidence: Evidence, profile: Profile, kb: Knowledge) -> list[PrivilegedActor] | None:
+    """Privileged users who are not in-scope mailbox users (no mailbox, a guest administrator …): their
+    records are kept by their own licence, so retention figures include them. None: not collected."""
+    if evidence.privileged.data is None:
+        return None
+    index = PlanIndex(evidence.skus.data) if evidence.skus.data is not None else None
+    out: list[PrivilegedActor] = []
+    for uid, (user, klass) in privileged_user_classes(evidence, profile, index, kb).items():
+        if klass is not None and klass.in_scope:
+            continue  # already in the in-scope pools
+        ids = {x.lower() for x in (uid, user.id if user else None, user.user_principal_name if user else None) if x}
+        label = (user.user_principal_name if user else None) or uid
+        premium = klass.premium if klass is not None else False  # licences unknown: never credit Premium
+        ten_year = klass.ten_year if klass is not None else False
+        out.append(PrivilegedActor(label, frozenset(ids), premium, ten_year))
+    return out
+
+
+@dataclass(frozen=True)
+class PrivilegedActor:
+    label: str
+    ids: frozenset[str]
+    premium: bool
+    ten_year: bool
+
+
+def _outside_classes(actors: list[PrivilegedActor], policies: list[RetentionPolicy]) -> list[RetentionClass]:
+    scoped = [p for p in policies if p.user_ids]
+    return [
+        RetentionClass(
+            f"privileged user without an in-scope mailbox ({a.label})",
+            1,
+            a.premium,
+            a.ten_year,
+            frozenset(p.name for p in scoped if _policy_names_user(p, set(a.ids))),
+        )
+        for a in actors
+    ]

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from assessor.errors import KnowledgeError
 
 Tier = Literal["premium", "standard", "none"]
+Confidence = Literal["primary", "secondary", "unverified"]
 WORKLOADS = ("Exchange", "SharePoint", "OneDrive", "AzureActiveDirectory", "Other")
 
 
@@ -57,6 +58,8 @@ class Availability(_KB):
     from_: date = Field(alias="from")
     tier: Literal["premium", "standard"]
     source: str
+    clouds: list[str] | None = Field(None, description="The clouds this entry holds in (None: every cloud)")
+    confidence: Confidence = "primary"
     note: str | None = None
 
 
@@ -70,8 +73,9 @@ class Event(_KB):
     availability: list[Availability]
     why: str
 
-    def tier_needed(self, on: date) -> Literal["premium", "standard"]:
-        current = [a for a in self.availability if a.from_ <= on]
+    def tier_needed(self, on: date, cloud: str = "global") -> Literal["premium", "standard"]:
+        """The tier whose users get this event on ``on`` in ``cloud`` (Premium before the expansion)."""
+        current = [a for a in self.availability if a.from_ <= on and (a.clouds is None or cloud in a.clouds)]
         if not current:
             return "premium"
         return max(current, key=lambda a: a.from_).tier
@@ -89,6 +93,12 @@ class ServicePlans(_KB):
     mailbox: list[Plan]
     entra_p1: list[Plan]
     entra_p2: list[Plan]
+
+
+class LicenceLevels(_KB):
+    expanded_events: list[Plan]
+    source: list[str]
+    note: str | None = None
 
 
 class Role(_KB):
@@ -111,6 +121,7 @@ class Knowledge(_KB):
     events: dict[str, Event]
     default_mailbox_actions: dict[str, Any]
     service_plans: ServicePlans
+    licence_levels: LicenceLevels
     purchase_options: dict[str, Any]
     privileged_roles: dict[str, Any]
     entra_log_retention: dict[str, Any]
@@ -121,6 +132,11 @@ class Knowledge(_KB):
     @property
     def premium_plan_ids(self) -> frozenset[str]:
         return frozenset(p.id for p in self.service_plans.premium_audit)
+
+    @property
+    def expanded_event_sku_ids(self) -> frozenset[str]:
+        """SKUs (E3/G3 level) whose users get the expanded Standard events and documented defaults."""
+        return frozenset(p.id for p in self.licence_levels.expanded_events)
 
     @property
     def ten_year_plan_ids(self) -> frozenset[str]:

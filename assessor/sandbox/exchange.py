@@ -156,6 +156,15 @@ class ExchangeOrg:
         kb = load_knowledge()
         self._mailbox_plans = kb.mailbox_plan_ids
         self._defaults = {lt: sorted(kb.default_actions(lt), key=str.lower) for lt in LOGON_TYPES}
+        # "subject to the user having the appropriate license": users whose licences have no documented
+        # default (Business plans, F1/F3, Exchange Online plans alone) get no MailItemsAccessed or Send
+        licensed_only = {"mailitemsaccessed", "send"}
+        self._basic_defaults = {
+            lt: [a for a in acts if a.lower() not in licensed_only] for lt, acts in self._defaults.items()
+        }
+        self._premium_plans = kb.premium_plan_ids
+        self._expanded_skus = kb.expanded_event_sku_ids
+        self._documented: dict[str, bool] = {}
         self.ranges = self._mailbox_ranges()
         self._starts = [r.start for r in self.ranges]
         self.user_mailboxes = sum(r.count for r in self.ranges)
@@ -224,15 +233,30 @@ class ExchangeOrg:
                 return c.group
         return None
 
-    def audit_settings(self, group: CustomisedGroupSpec | None) -> dict[str, Any]:
+    def has_documented_defaults(self, segment: Segment) -> bool:
+        """E5-level (an SKU with the Premium plan) or E3/G3-level users get the defaults with MailItemsAccessed."""
+        known = self._documented.get(segment.spec.name)
+        if known is not None:
+            return known
+        # an E5-level SKU counts even with its Premium plan switched off: the user still holds E5
+        premium = any(
+            p["capabilityStatus"] in ("Enabled", "Deleted") and p["servicePlanId"].lower() in self._premium_plans
+            for p in segment.assigned_plans
+        )
+        documented = premium or any(lic["skuId"].lower() in self._expanded_skus for lic in segment.assigned_licenses)
+        self._documented[segment.spec.name] = documented
+        return documented
+
+    def audit_settings(self, group: CustomisedGroupSpec | None, documented: bool = True) -> dict[str, Any]:
         default_set = [lt for lt in LOGON_TYPES if group is None or group.customised(lt) is None]
         out: dict[str, Any] = {
             "AuditEnabled": True if group is None else group.audit_enabled,
             "DefaultAuditSet": default_set,
         }
+        defaults = self._defaults if documented else self._basic_defaults
         for lt in LOGON_TYPES:
             custom = None if group is None else group.customised(lt)
-            out[f"Audit{lt}"] = list(custom) if custom is not None else list(self._defaults[lt])
+            out[f"Audit{lt}"] = list(custom) if custom is not None else list(defaults[lt])
         return out
 
     def mailbox(self, index: int) -> dict[str, Any]:
@@ -243,9 +267,8 @@ class ExchangeOrg:
         user_index = r.user_start + index - r.start
         user = self.tenant.user(user_index)
         group = self.group_of(r.segment.spec.name, user_index - r.segment.start)
-        return self._mailbox_row(
-            user["userPrincipalName"], user["displayName"], user["id"], "UserMailbox", self.audit_settings(group)
-        )
+        settings = self.audit_settings(group, self.has_documented_defaults(r.segment))
+        return self._mailbox_row(user["userPrincipalName"], user["displayName"], user["id"], "UserMailbox", settings)
 
     def _shared_mailbox(self, i: int) -> dict[str, Any]:
         upn = f"shared.{i:04d}@{self.tenant.spec.default_domain}"

@@ -34,7 +34,8 @@ def test_seven_day_priority_one_wins_over_one_year(mixed: dict[str, Any]) -> Non
     report = assess_doc(mixed, "baseline")
     ex = report.retention.workloads["Exchange"]
     assert ex.effective_days_min == 7
-    assert ex.users_short == 97  # every Premium user (the named counsel included)
+    # every in-scope user: the shorter policy applies to Standard users too (it is shorter than their default)
+    assert ex.users_short == 505
     assert report.retention.overridden_policies[0]["policy"] == "Exchange short-term (pilot)"
     assert report.retention.overridden_policies[0]["overrides"] == "All Exchange one year"
     # swap the priorities: the one-year policy now wins, nobody falls short of 180
@@ -45,13 +46,20 @@ def test_seven_day_priority_one_wins_over_one_year(mixed: dict[str, Any]) -> Non
     assert finding(fixed, "RET-01").status.value == "pass"
 
 
-def test_non_premium_users_ignore_custom_policies(e3: dict[str, Any]) -> None:
+def test_a_shorter_policy_shortens_non_premium_users_a_longer_one_does_not_extend(e3: dict[str, Any]) -> None:
+    """Learn: non-Premium records follow the highest-priority policy — the licence default or a matching
+    policy. Read so that it cannot falsely pass: shorter applies, longer does not extend."""
     doc = with_policies(
         e3, [{"name": "short", "priority": 1, "retention_duration": "SevenDays", "record_types": ["ExchangeItem"]}]
     )
     report = assess_doc(doc, "baseline")
-    assert report.retention.workloads["Exchange"].effective_days_min == 180
-    assert report.retention.policies_considered == 0
+    assert report.retention.workloads["Exchange"].effective_days_min == 7
+    assert report.retention.workloads["Exchange"].users_short == 236
+    assert report.retention.workloads["SharePoint"].effective_days_min == 180
+    longer = with_policies(
+        e3, [{"name": "long", "priority": 1, "retention_duration": "TwelveMonths", "record_types": ["ExchangeItem"]}]
+    )
+    assert assess_doc(longer, YEAR).retention.workloads["Exchange"].effective_days_max == 180
 
 
 def test_record_type_scoping(mixed: dict[str, Any]) -> None:
@@ -62,7 +70,7 @@ def test_record_type_scoping(mixed: dict[str, Any]) -> None:
     report = assess_doc(doc, "baseline")
     assert report.retention.workloads["Exchange"].users_short == 0
     assert report.retention.workloads["Other"].effective_days_min == 7
-    assert report.retention.workloads["Other"].users_short == 97
+    assert report.retention.workloads["Other"].users_short == 505  # Standard users too: 7 < 180
     assert finding(report, "RET-02").status.value == "fail"
     assert finding(report, "RET-01").status.value == "pass"
 
@@ -105,7 +113,7 @@ def test_policy_scoped_to_named_user(mixed: dict[str, Any]) -> None:
     assert any("counsel@contoso.example" in c for c in report.retention.workloads["Exchange"].causes)
 
 
-def test_user_scoped_policy_for_non_premium_named_user_is_ignored(mixed: dict[str, Any]) -> None:
+def test_user_scoped_shorter_policy_applies_to_a_non_premium_named_user(mixed: dict[str, Any]) -> None:
     mixed["users"]["data"]["named"][0]["assigned_licenses"][0]["disabled_plans"] = [
         "2f442157-a11c-46b9-ae5b-6e39ff4e5849"
     ]
@@ -122,7 +130,8 @@ def test_user_scoped_policy_for_non_premium_named_user_is_ignored(mixed: dict[st
         ],
     )
     report = assess_doc(doc, "baseline")
-    assert report.retention.workloads["Exchange"].users_short == 0
+    assert report.retention.workloads["Exchange"].users_short == 1
+    assert report.retention.workloads["Exchange"].effective_days_min == 7
 
 
 def test_ten_years_without_addon_is_capped_to_one_year(mixed: dict[str, Any]) -> None:
