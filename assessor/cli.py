@@ -24,6 +24,7 @@ from assessor.engine.runner import evaluate
 from assessor.errors import AssessorError, UsageError
 from assessor.evidence import Evidence, evidence_json_schema, load_evidence, seal, verify_seal, write_text_atomic
 from assessor.evidence import save_evidence as save_evidence_file
+from assessor.knowledge import load_knowledge
 from assessor.profiles import Profile, builtin_profile_ids, load_profile, profile_json_schema
 from assessor.report import RENDERERS, RenderOptions
 from assessor.report.console import render_console
@@ -522,6 +523,36 @@ def list_checks(as_json: bool) -> None:
     )
 
 
+@cli.command("knowledge")
+@click.option("--json", "as_json", is_flag=True, help="Print the ledger as JSON.")
+def knowledge(as_json: bool) -> None:
+    """Print the assumption ledger: every knowledge entry and assumption with source, date and confidence."""
+    kb = load_knowledge()
+    entries = kb.ledger()
+    if as_json:
+        doc = {
+            "knowledge": [e.model_dump(mode="json", by_alias=True) for e in entries],
+            "assumptions": [a.model_dump(mode="json", by_alias=True) for a in kb.assumptions],
+        }
+        click.echo(json.dumps(doc, indent=2))
+        return
+    rows = [[e.name, e.from_.isoformat() if e.from_ else "—", e.confidence or "—", e.source] for e in entries]
+    click.echo(
+        tabulate(
+            rows, headers=["Knowledge entry", "Holds from", "Confidence", "Source"], maxcolwidths=[45, None, None, 60]
+        )
+    )
+    click.echo()
+    rows = [[a.id, a.from_.isoformat(), a.confidence, ", ".join(a.checks), a.statement] for a in kb.assumptions]
+    click.echo(
+        tabulate(
+            rows,
+            headers=["Assumption", "Holds from", "Confidence", "Checks", "Statement"],
+            maxcolwidths=[None, None, None, 24, 70],
+        )
+    )
+
+
 @cli.command("permissions")
 def permissions() -> None:
     """Print the least-privilege permission set, per check."""
@@ -538,7 +569,8 @@ def list_profiles() -> None:
         rows.append(
             [
                 p.id,
-                p.name,
+                p.name + ("" if p.verified else " (unverified)"),
+                p.version or "—",
                 p.premium_scope,
                 p.retention.searchable_days,
                 p.retention.retrievable_days,
@@ -549,9 +581,18 @@ def list_profiles() -> None:
     click.echo(
         tabulate(
             rows,
-            headers=["Id", "Name", "Premium for", "Searchable days", "Retrievable days", "Required events", "Checks"],
+            headers=[
+                "Id",
+                "Name",
+                "Version",
+                "Premium for",
+                "Searchable days",
+                "Retrievable days",
+                "Required events",
+                "Checks",
+            ],
             tablefmt="simple",
-            maxcolwidths=[None, 30, None, None, None, 40, None],
+            maxcolwidths=[None, 30, 20, None, None, None, 40, None],
         )
     )
 

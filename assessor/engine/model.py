@@ -61,6 +61,9 @@ class Finding(_M):
     permissions: list[str] = Field(default_factory=list)
     fix: str | None = None
     caused_by: str | None = Field(None, description="The check whose gap this finding follows from")
+    assumptions: list[str] = Field(
+        default_factory=list, description="Ids of the report's assumptions[] this verdict rests on"
+    )
 
 
 class Recommendation(_M):
@@ -205,6 +208,21 @@ class ProfileRef(_M):
     name: str
     framework: str
     as_of: str
+    version: str | None = Field(None, description="The version of the text the profile encodes")
+    text: str | None = Field(None, description="The exact text (document, version, date) the profile encodes")
+    verified: bool = Field(True, description="False when its figures come from secondary sources only")
+    privileged_definition: str | None = Field(None, description="Which definition of privileged users it uses")
+
+
+class AssumptionRef(_M):
+    """A statement of Microsoft's (or a framework's) that verdicts in this report rest on."""
+
+    id: str
+    statement: str
+    source: str
+    holds_from: date
+    confidence: Literal["primary", "secondary", "unverified"]
+    checks: list[str]
 
 
 class Report(_M):
@@ -222,6 +240,9 @@ class Report(_M):
     audit: AuditFigures
     events: dict[str, EventFigures]
     collection: list[CollectionEntry]
+    assumptions: list[AssumptionRef] = Field(
+        default_factory=list, description="What the verdicts assume: each with its source and confidence"
+    )
     evidence_sha256: str | None = Field(None, description="SHA-256 of the evidence content this report assessed")
     evidence_integrity: Literal["intact", "altered", "unsealed"] | None = Field(
         None,

@@ -19,6 +19,7 @@ from assessor.engine.events import compute_events
 from assessor.engine.licensing import compute_licensing
 from assessor.engine.mailbox import compute_audit
 from assessor.engine.model import (
+    AssumptionRef,
     AuditFigures,
     CollectionEntry,
     Finding,
@@ -106,7 +107,7 @@ def run_check(rc: RegisteredCheck, ctx: CheckContext) -> Outcome:
     return outcome
 
 
-def _finding(rc: RegisteredCheck, outcome: Outcome, profile: Profile) -> Finding:
+def _finding(rc: RegisteredCheck, outcome: Outcome, profile: Profile, kb: Knowledge) -> Finding:
     setting = profile.checks.get(rc.meta.id)
     return Finding(
         check_id=rc.meta.id,
@@ -125,7 +126,27 @@ def _finding(rc: RegisteredCheck, outcome: Outcome, profile: Profile) -> Finding
         permissions=list(rc.meta.permissions),
         fix=outcome.fix,
         caused_by=outcome.caused_by,
+        assumptions=[a.id for a in kb.assumptions_for(rc.meta.id)] if outcome.status != Status.NOT_APPLICABLE else [],
     )
+
+
+def assumptions_of(findings: list[Finding], kb: Knowledge) -> list[AssumptionRef]:
+    """The ledger entries the findings rest on, each naming the findings that rest on it."""
+    out: list[AssumptionRef] = []
+    for a in kb.assumptions:
+        checks = [f.check_id for f in findings if a.id in f.assumptions]
+        if checks:
+            out.append(
+                AssumptionRef(
+                    id=a.id,
+                    statement=a.statement,
+                    source=a.source,
+                    holds_from=a.from_,
+                    confidence=a.confidence,
+                    checks=checks,
+                )
+            )
+    return out
 
 
 def _verdict(findings: list[Finding]) -> str:
@@ -161,11 +182,20 @@ def evaluate(
     kb = kb or load_knowledge()
     figures = compute_figures(evidence, profile, kb, on)
     ctx = CheckContext(evidence=evidence, profile=profile, kb=kb, figures=figures, on=on)
-    findings = [_finding(rc, run_check(rc, ctx), profile) for rc in registry()]
+    findings = [_finding(rc, run_check(rc, ctx), profile, kb) for rc in registry()]
     summary = Counter(f.status.value for f in findings)
     report = Report(
         tenant=evidence.tenant.model_dump(mode="json", exclude={"provenance"}),
-        profile=ProfileRef(id=profile.id, name=profile.name, framework=profile.framework, as_of=profile.as_of),
+        profile=ProfileRef(
+            id=profile.id,
+            name=profile.name,
+            framework=profile.framework,
+            as_of=profile.as_of,
+            version=profile.version,
+            text=profile.text,
+            verified=profile.verified,
+            privileged_definition=profile.privileged_definition,
+        ),
         generated_at=generated_at,
         assessment_date=on,
         tool_version=__version__,
@@ -177,6 +207,7 @@ def evaluate(
         audit=figures.audit,
         events=figures.events,
         collection=collection_log(evidence),
+        assumptions=assumptions_of(findings, kb),
         **_integrity(evidence),
     )
     doc = report.model_dump(mode="json", by_alias=True)

@@ -104,6 +104,28 @@ class LicenceLevels(_KB):
 class Role(_KB):
     name: str
     template_id: str
+    reason: str | None = None
+
+
+class Assumption(_KB):
+    """A statement a verdict rests on, with its source, the date it holds from and a confidence."""
+
+    id: str = Field(pattern=r"^[A-Z][A-Z0-9-]{1,40}$")
+    statement: str
+    source: str
+    from_: date = Field(alias="from")
+    confidence: Confidence
+    checks: list[str]
+
+
+class LedgerEntry(_KB):
+    """One knowledge entry as the ledger shows it."""
+
+    name: str
+    source: str
+    from_: date | None = Field(None, alias="from")
+    confidence: Confidence | None = None
+    note: str | None = None
 
 
 class SkuEntry(_KB):
@@ -125,7 +147,21 @@ class Knowledge(_KB):
     purchase_options: dict[str, Any]
     privileged_roles: dict[str, Any]
     entra_log_retention: dict[str, Any]
+    assumptions: list[Assumption] = Field(default_factory=list)
     skus: list[SkuEntry] = Field(default_factory=list)
+    raw: dict[str, Any] = Field(default_factory=dict, exclude=True)
+
+    def assumptions_for(self, check_id: str) -> list[Assumption]:
+        return [a for a in self.assumptions if check_id in a.checks]
+
+    def ledger(self) -> list[LedgerEntry]:
+        """Every dated, sourced knowledge entry (nested timelines included), then nothing else."""
+        out: list[LedgerEntry] = []
+        for name, value in self.raw.items():
+            if name in ("sources", "assumptions", "skus", "extra_skus"):
+                continue
+            out.extend(_entries(name, value))
+        return out
 
     # ---- lookups used by the engine
 
@@ -192,6 +228,34 @@ class Knowledge(_KB):
         return [s for s in self.skus if any(p["id"] in plan_ids for p in s.service_plans)]
 
 
+def _source_text(value: Any) -> str:
+    return "; ".join(str(v) for v in value) if isinstance(value, list) else str(value)
+
+
+def _entries(name: str, value: Any) -> list[LedgerEntry]:
+    """Ledger entries of one knowledge key: the key itself when it names a source, else its dated items."""
+    if isinstance(value, dict) and "source" in value:
+        return [
+            LedgerEntry.model_validate(
+                {
+                    "name": name,
+                    "source": _source_text(value["source"]),
+                    "from": value.get("from"),
+                    "confidence": value.get("confidence"),
+                    "note": value.get("note"),
+                }
+            )
+        ]
+    out: list[LedgerEntry] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            out.extend(_entries(f"{name}.{key}", item))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            out.extend(_entries(f"{name}[{i}]", item))
+    return out
+
+
 _SKU_INDEX: dict[int, dict[str, SkuEntry]] = {}
 
 
@@ -209,6 +273,6 @@ def load_knowledge() -> Knowledge:
     try:
         raw = yaml.safe_load(pkg.joinpath("audit.yaml").read_text(encoding="utf-8"))
         raw["skus"] = json.loads(pkg.joinpath("skus.json").read_text(encoding="utf-8"))["skus"]
-        return Knowledge.model_validate(raw)
+        return Knowledge.model_validate({**raw, "raw": {k: v for k, v in raw.items() if k != "skus"}})
     except (OSError, yaml.YAMLError, json.JSONDecodeError, KeyError, ValidationError) as err:
         raise KnowledgeError(f"bundled knowledge base is invalid: {err}") from None

@@ -42,6 +42,7 @@ class RetentionRequirement(_P):
 class PrivilegedRole(_P):
     name: str
     template_id: str = Field(pattern=r"^[0-9a-fA-F-]{36}$")
+    reason: str | None = Field(None, description="Why holders of this role count as privileged")
 
 
 class CheckSetting(_P):
@@ -62,6 +63,13 @@ class Profile(_P):
     description: str
     source: str
     as_of: str
+    version: str | None = Field(None, description="Version of the text encoded (e.g. ScubaGear v1.8.0)")
+    text: str | None = Field(None, description="The exact text the profile encodes: document, version and date")
+    verified: bool = Field(True, description="False when the figures come from secondary sources only")
+    privileged_definition: str = Field(
+        "the profile's privileged roles: those that reach mail, audit settings or other administrators' credentials",
+        description="Which definition of privileged users the profile uses (shown in every report)",
+    )
     required_events: list[str]
     premium_scope: Literal["none", "privileged", "all"]
     retention: RetentionRequirement

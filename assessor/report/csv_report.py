@@ -38,6 +38,8 @@ COLUMNS = (
     "references",
     "in_catalogue",
     "result_missing",
+    "profile_version",
+    "assumptions",
 )
 
 
@@ -87,6 +89,8 @@ class CsvRenderer(Renderer):
                 "; ".join(f.references),
                 row.meta is not None,
                 row.missing,
+                report.profile.version,
+                "; ".join(f.assumptions),
             )
             writer.writerow([neutralise(_cell(x)) for x in values])
         return buf.getvalue()

@@ -73,6 +73,9 @@ def build_junit(view: ReportView) -> ET.Element:
     props = ET.SubElement(suite, "properties")
     for name, value in (
         ("profile", report.profile.id),
+        ("profile_version", report.profile.version or ""),
+        ("profile_text", report.profile.text or ""),
+        ("profile_verified", "true" if report.profile.verified else "false"),
         ("tenant", view.tenant_name),
         ("verdict", view.verdict),
         ("assessment_date", report.assessment_date.isoformat()),

@@ -77,6 +77,7 @@ def _result(view: ReportView, row: Row, rule_index: dict[str, int]) -> dict[str,
             "severity": f.severity,
             "evidence": f.evidence,
             "controls": list(f.controls),
+            "assumptions": list(f.assumptions),
         },
     }
     if f.check_id in rule_index:
@@ -128,6 +129,9 @@ def build_sarif(view: ReportView) -> dict[str, Any]:
                 "properties": {
                     "tenant": view.tenant_name,
                     "profile": report.profile.id,
+                    "profile_version": report.profile.version,
+                    "profile_text": report.profile.text,
+                    "profile_verified": report.profile.verified,
                     "verdict": view.verdict,
                     "summary": view.counts,
                     "pseudonymized": view.pseudonymized,
