@@ -7,6 +7,7 @@ input error (one line, no traceback); 3 collection failed entirely.
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Sequence
 from datetime import date, datetime, timezone
@@ -143,6 +144,19 @@ _COLLECT_OPTIONS = [
         help="Verify the required events in the audit log over DAYS (Global cloud only).",
     ),
     click.option(
+        "--recent-days",
+        type=click.IntRange(1, 90),
+        default=7,
+        show_default=True,
+        help="The probe window's recent part: clients first seen in it are new (the rest is the baseline).",
+    ),
+    click.option(
+        "--vip",
+        "vip_file",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Mailboxes to watch like privileged ones: UPNs or object ids, one per line (# comments).",
+    ),
+    click.option(
         "--probe-timeout",
         type=click.FloatRange(1, 86400),
         default=600.0,
@@ -212,8 +226,32 @@ def build_collect_options(params: dict[str, Any], profile: Profile | None = None
         tenant_timeout=params["tenant_timeout"],
         probe_timeout=params.get("probe_timeout") or 600.0,
         keep_records=params.get("keep_records"),
+        recent_days=params.get("recent_days") or 7,
+        vip=read_vip_file(params["vip_file"]) if params.get("vip_file") else (),
         privileged_roles=tuple(r.template_id for r in profile.privileged_roles) if profile is not None else None,
     )
+
+
+VIP_LIMIT = 1 << 20
+_GUID_TEXT = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_UPN_TEXT = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def read_vip_file(path: Path) -> tuple[str, ...]:
+    """--vip FILE: one UPN or object id per line; blank lines and # comments skipped."""
+    from assessor.textfile import read_user_text
+
+    text = read_user_text(path, "the VIP list", VIP_LIMIT, UsageError)
+    out: dict[str, None] = {}
+    for number, line in enumerate(text.splitlines(), 1):
+        entry = line.split("#", 1)[0].strip()
+        if not entry:
+            continue
+        if not (_GUID_TEXT.match(entry) or _UPN_TEXT.match(entry)):
+            shown = entry[:60].encode("unicode_escape").decode("ascii")
+            raise UsageError(f"{path}: line {number}: {shown!r} is neither a UPN nor an object id")
+        out[entry.lower()] = None
+    return tuple(out)
 
 
 def collect_evidence(options: Any) -> Evidence:

@@ -367,6 +367,35 @@ class OperationObservation(_Model):
     distinct_app_ids: NonNegative | None = None
 
 
+class MailClientObservation(_Model):
+    """One (AppId, ClientAppId) pair seen reading mail (MailItemsAccessed) or sending it (Send)."""
+
+    app_id: str
+    client_app_id: str | None = Field(None, description="The client that called the app (absent when the same)")
+    records: NonNegative
+    operations: dict[str, NonNegative] = Field(default_factory=dict, description="Records per operation")
+    mailboxes: NonNegative = Field(description="Distinct mailboxes (MailboxOwnerUPN, else the acting user)")
+    app_only_records: NonNegative = Field(0, description="Records of access without a signed-in user")
+    delegated_records: NonNegative = Field(0, description="Records of access on behalf of a signed-in user")
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
+    recent_records: NonNegative = Field(0, description="Records in the recent part of the window")
+    privileged_mailboxes: NonNegative | None = Field(
+        None, description="Distinct privileged or VIP mailboxes reached (null when those were not known)"
+    )
+    privileged_reached: list[str] = Field(
+        default_factory=list, description="A few of those mailboxes (for the report), at most 20"
+    )
+
+
+class WatchedMailboxes(_Model):
+    """Privileged and VIP mailboxes, and which of them MailItemsAccessed records were seen for."""
+
+    total: NonNegative
+    observed: NonNegative = Field(description="Of those, mailboxes with MailItemsAccessed records in the window")
+    missing: list[str] = Field(default_factory=list, description="A few of the mailboxes without records")
+
+
 class ProbeQuery(_Model):
     id: str | None = Field(None, description="The service's query id (absent when creating it failed)")
     status: str
@@ -376,12 +405,24 @@ class ProbeQuery(_Model):
     fix: str | None = Field(None, description="What would let this query succeed")
 
 
-class AuditProbe(_Model):
+class AuditProbe(_Later):
     window_start: datetime
     window_end: datetime
     queries: list[ProbeQuery] = Field(default_factory=list)
     total_records: NonNegative = 0
     operations: dict[str, OperationObservation] = Field(default_factory=dict)
+    recent_start: datetime | None = Field(
+        None, description="Start of the recent part of the window (--recent-days); before it is the baseline"
+    )
+    clients: list[MailClientObservation] | None = Field(
+        None, description="Mail-reading clients per (AppId, ClientAppId); null when not aggregated"
+    )
+    distinct_clients: NonNegative | None = Field(None, description="All pairs seen (clients may list fewer)")
+    watched: WatchedMailboxes | None = Field(
+        None, description="Privileged and VIP mailboxes with MailItemsAccessed in the window (when known)"
+    )
+
+    LATER: ClassVar[frozenset[str]] = frozenset({"recent_start", "clients", "distinct_clients", "watched"})
 
 
 # --------------------------------------------------------------------------- log export
@@ -404,6 +445,50 @@ class LogExport(_Model):
     note: str | None = None
 
 
+# --------------------------------------------------------------------------- applications
+
+
+class ServicePrincipalRef(_Model):
+    """An application as the tenant or Microsoft's published list knows it."""
+
+    app_id: str
+    display_name: str | None = None
+    publisher: Literal["tenant", "microsoft", "unknown"]
+    source: str = Field(description="tenant (a service principal), microsoft-list, or none")
+    owner_organization_id: str | None = None
+    object_id: str | None = None
+
+
+class MailPermission(_Model):
+    """A service principal that can read mail without a user (application permissions)."""
+
+    app_id: str | None = None
+    object_id: str | None = None
+    display_name: str | None = None
+    permissions: list[str] = Field(
+        default_factory=list, description="e.g. Graph Mail.Read, Exchange full_access_as_app"
+    )
+    scoped: bool | None = Field(
+        None,
+        description="An Exchange application access policy or RBAC for Applications scope limits it; null: unknown",
+    )
+    scope: str | None = Field(None, description="What limits it (policy and group), when scoped")
+
+
+class Applications(_Model):
+    """Who the mail-reading clients are, and who could read mail without a user."""
+
+    resolved: list[ServicePrincipalRef] = Field(default_factory=list)
+    microsoft_list: str | None = Field(None, description="The bundled first-party list used (source and date)")
+    mail_permissions: list[MailPermission] | None = Field(
+        None, description="Service principals with app-only mail permissions; null when not read"
+    )
+    mail_permissions_unavailable: str | None = Field(None, description="Why mail_permissions is null")
+    scoping_unavailable: str | None = Field(None, description="Why scoped is null (Exchange not read)")
+    requests: NonNegative | None = Field(None, description="Graph requests used to resolve AppIds and permissions")
+    rounds: NonNegative | None = Field(None, description="Sequential round trips of those requests")
+
+
 # --------------------------------------------------------------------------- document
 
 
@@ -424,7 +509,7 @@ class Meta(_Model):
     sha256: str | None = Field(None, description="SHA-256 over the canonical document without this field")
 
 
-class Evidence(_Model):
+class Evidence(_Later):
     schema_id: Literal["assessor.evidence/1"] = Field("assessor.evidence/1", alias="schema")
     meta: Meta = Field(default_factory=Meta)
     tenant: Tenant
@@ -434,6 +519,14 @@ class Evidence(_Model):
     exchange: ExchangeEvidence
     audit_probe: Section[AuditProbe]
     log_export: Section[LogExport]
+    # Added after assessor.evidence/1 first shipped: absent (None) in older evidence, and then left out
+    # of the document entirely, so an older file's seal still matches what is assessed.
+    applications: Section[Applications] | None = Field(
+        None, description="AppIds of mail clients resolved; service principals with app-only mail permissions"
+    )
+    vip: list[str] | None = Field(None, description="--vip FILE: UPNs or object ids of VIP mailboxes")
+
+    LATER: ClassVar[frozenset[str]] = frozenset({"applications", "vip"})
 
     def sections(self) -> dict[str, Section[Any]]:
         """Every section by its dotted name (for the collection log)."""
@@ -444,6 +537,8 @@ class Evidence(_Model):
             "audit_probe": self.audit_probe,
             "log_export": self.log_export,
         }
+        if self.applications is not None:
+            out["applications"] = self.applications
         for name in ExchangeEvidence.model_fields:
             out[f"exchange.{name}"] = getattr(self.exchange, name)
         return out

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from assessor.engine.context import CheckContext
 from assessor.engine.mailbox import unread_for_settings
-from assessor.engine.model import Outcome, Status
+from assessor.engine.mailclients import PROBE_FIX
+from assessor.engine.model import MailClientFigure, Outcome, Status
 from assessor.engine.registry import check
 
 
@@ -224,3 +225,98 @@ def _licence_fix(ctx: CheckContext, tier_needed: str) -> str:
     if tier_needed == "premium" and rec is not None:
         return rec.text
     return "Give these users an E3/E5 (G3/G5) level licence, or Audit (Premium), so the event is logged for them."
+
+
+# --------------------------------------------------------------------------- EVT-05: who reads mail
+
+
+def _pair(c: MailClientFigure) -> str:
+    name = c.display_name or "an application unknown to the tenant and to Microsoft"
+    via = f" via client {c.client_display_name or c.client_app_id}" if c.client_app_id else ""
+    return f"{name} ({c.app_id}{via})"
+
+
+@check("EVT-05")
+def unexpected_mail_readers(ctx: CheckContext) -> Outcome:
+    """No unexpected application reads mail: clients resolved, new clients on privileged mailboxes, unscoped apps."""
+    figures = ctx.figures
+    clients, permissions = figures.mail_clients, figures.mail_permissions
+    prov = ctx.evidence.audit_probe.provenance
+    ev: dict[str, object] = {
+        "clients": len(clients) if clients is not None else None,
+        "unknown": [c.model_dump(mode="json") for c in clients or [] if c.publisher == "unknown"][:10],
+    }
+    if clients is None:
+        reason = prov.reason if ctx.evidence.audit_probe.data is None else "its MailItemsAccessed query gave no figures"
+        return Outcome(
+            Status.UNKNOWN,
+            f"Which applications read mail is not known: the audit log was not probed ({reason}).",
+            ev,
+            fix=PROBE_FIX,
+        )
+    recent_unknown = [c for c in clients if c.publisher == "unknown" and c.recent_records and c.tenant_checked]
+    if recent_unknown:
+        worst = recent_unknown[0]
+        reach = f", {worst.privileged_mailboxes} of them privileged or VIP" if worst.privileged_mailboxes else ""
+        return Outcome(
+            Status.FAIL,
+            f"{len(recent_unknown)} mail client(s) that are neither the tenant's nor Microsoft's read mail in the "
+            f"recent window, e.g. {_pair(worst)}: {worst.recent_records} records, {worst.mailboxes} mailboxes{reach}.",
+            ev,
+            remediation="Investigate the AppId in the Entra sign-in logs and the MailItemsAccessed records "
+            "(Purview audit search on the AppId/ClientAppId); revoke its sessions and credentials if unexpected.",
+        )
+    unchecked = [c for c in clients if c.publisher == "unknown" and c.recent_records and not c.tenant_checked]
+    new_privileged = [c for c in clients if c.recent_only and c.privileged_mailboxes]
+    unscoped = [p for p in permissions or [] if p.scoped is False]
+    warnings = []
+    if new_privileged:
+        c = new_privileged[0]
+        warnings.append(
+            f"{len(new_privileged)} client(s) first seen in the recent window read privileged or VIP mailboxes, e.g. "
+            f"{_pair(c)} reached {c.privileged_mailboxes} ({', '.join(c.privileged_reached[:3])})"
+        )
+    if unscoped:
+        names = ", ".join(f"{p.display_name or p.app_id} ({', '.join(p.permissions)})" for p in unscoped[:3])
+        warnings.append(
+            f"{len(unscoped)} application(s) can read every mailbox without a user and no application access "
+            f"policy or RBAC scope limits them: {names}"
+        )
+    ev |= {"new_on_privileged": len(new_privileged), "unscoped_app_only": [p.model_dump() for p in unscoped][:10]}
+    if warnings:
+        return Outcome(
+            Status.WARN,
+            "; ".join(warnings) + ".",
+            ev,
+            remediation="Confirm each new client with its owner; scope app-only mail permissions with RBAC for "
+            "Applications (New-ManagementRoleAssignment -App … -CustomResourceScope …) or an application "
+            "access policy, or remove them.",
+        )
+    gaps = []
+    fix = None
+    if unchecked:
+        gaps.append(
+            f"{len(unchecked)} client(s) are not in Microsoft's list and the tenant's applications were not read"
+        )
+        fix = "Application.Read.All"
+    if any(c.recent_only and c.privileged_mailboxes is None for c in clients):
+        gaps.append("privileged users were not read, so the reach of new clients is not known")
+        fix = fix or "RoleManagement.Read.Directory"
+    if permissions is None:
+        apps = ctx.evidence.applications
+        why = apps.data.mail_permissions_unavailable if apps is not None and apps.data is not None else None
+        gaps.append(f"app-only mail permissions were not read ({why or 'no applications section'})")
+        fix = fix or "Application.Read.All"
+    elif any(p.scoped is None for p in permissions):
+        apps = ctx.evidence.applications
+        why = apps.data.scoping_unavailable if apps is not None and apps.data is not None else None
+        gaps.append(f"whether Exchange scopes the app-only mail permissions is not known ({why})")
+        fix = fix or "Exchange.ManageAsApp + Global Reader"
+    if gaps:
+        return Outcome(Status.UNKNOWN, "No unexpected mail client found, but " + "; ".join(gaps) + ".", ev, fix=fix)
+    return Outcome(
+        Status.PASS,
+        f"All {len(clients)} mail clients are the tenant's or Microsoft's, none new on privileged mailboxes, and "
+        f"every app-only mail permission ({len(permissions or [])}) is scoped.",
+        ev,
+    )

@@ -24,6 +24,9 @@ REPORT_KEYS = {
     "retention",
     "audit",
     "events",
+    "mail_clients",
+    "mail_permissions",
+    "readiness",
 }
 LICENSING_KEYS = {
     "audit_tier",
@@ -91,7 +94,7 @@ def test_assess_examples_write_full_report(example: str, tmp_path: Path) -> None
     }
     for e in doc["events"].values():
         assert {"available", "audited_mailboxes", "observed_users"} <= set(e)
-    assert len(doc["findings"]) == 18
+    assert len(doc["findings"]) == 19
     for f in doc["findings"]:
         assert set(f) >= FINDING_KEYS
     assert "Check" in res.stdout and "verdict" in res.stdout
@@ -103,11 +106,11 @@ def test_fail_on_exit_code(tmp_path: Path) -> None:
     assert run("assess", "--evidence", ev, "--format", "console", "--fail-on", "none").returncode == 0
 
 
-def test_checks_lists_all_18() -> None:
+def test_checks_lists_all_19() -> None:
     res = run("checks")
     assert res.returncode == 0
     ids = [line.split()[0] for line in res.stdout.splitlines() if line[:3] in ("AUD", "LIC", "RET", "EVT", "EXP")]
-    assert len(set(ids)) == 18
+    assert len(set(ids)) == 19
 
 
 def test_profiles_and_schema() -> None:

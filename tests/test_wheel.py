@@ -52,7 +52,7 @@ def test_wheel_installs_and_lists_checks(tmp_path: Path) -> None:
         check=False,
     )
     assert res.returncode == 0, res.stderr
-    assert sum(1 for line in res.stdout.splitlines() if line[:4] in ("AUD-", "LIC-", "RET-", "EVT-", "EXP-")) == 18
+    assert sum(1 for line in res.stdout.splitlines() if line[:4] in ("AUD-", "LIC-", "RET-", "EVT-", "EXP-")) == 19
     where = subprocess.run(
         [str(py), "-c", "import assessor.checks, sys; print(assessor.checks.__file__)"],
         capture_output=True,

@@ -48,10 +48,20 @@ from assessor.collect.graph import (
 )
 from assessor.collect.graph.client import GraphConnection
 from assessor.collect.graph.named import NamedUsers, policy_user_ids, resolve_named_users
-from assessor.collect.graph.outcome import provenance
+from assessor.collect.graph.outcome import GraphFailure, provenance
 from assessor.collect.permissions import EXCHANGE_API, PreflightResult, preflight, required_permissions
+from assessor.collect.probe.clients import ClientBooks
 from assessor.errors import CollectionError, UsageError
-from assessor.evidence import GUID, TENANT_ID_PATTERN, Evidence, Meta, Provenance, Tenant, map_strings
+from assessor.evidence import (
+    GUID,
+    TENANT_ID_PATTERN,
+    Applications,
+    Evidence,
+    Meta,
+    Provenance,
+    Tenant,
+    map_strings,
+)
 from assessor.redact import redact
 
 __all__ = [
@@ -83,6 +93,8 @@ class CollectOptions:
     probe_timeout: float = 600.0
     keep_records: Path | None = None
     probe_operations: tuple[str, ...] | None = None
+    recent_days: int = 7  # --recent-days: the recent part of the probe window (the rest is the baseline)
+    vip: tuple[str, ...] = ()  # --vip FILE: UPNs or object ids of mailboxes watched like privileged ones
     users_mode: UsersMode = "summary"
     user_list_path: Path | None = None
     count_via: Literal["batch", "parallel"] = "batch"
@@ -155,7 +167,10 @@ def _skipped(reason: str, fix: str | None = None, source: str | None = None) -> 
 
 
 async def _probe_section(
-    conn: GraphConnection, options: CollectOptions, observed: dict[str, set[str]] | None = None
+    conn: GraphConnection,
+    options: CollectOptions,
+    observed: dict[str, set[str]] | None = None,
+    books: list[ClientBooks] | None = None,
 ) -> dict[str, Any]:
     if options.probe_events_days is None:
         skipped = _skipped(
@@ -163,7 +178,7 @@ async def _probe_section(
         )
         skipped["provenance"]["requested"] = False
         return skipped
-    from assessor.collect.probe import all_event_operations, probe_events
+    from assessor.collect.probe import ProbeSettings, all_event_operations, probe_events
 
     section = await probe_events(
         conn.client,
@@ -173,8 +188,89 @@ async def _probe_section(
         timeout=options.probe_timeout,
         keep_records=options.keep_records,
         observed_accounts=observed,
+        settings=ProbeSettings(recent_days=options.recent_days),
+        client_books=books,
     )
     return section.model_dump()
+
+
+# --------------------------------------------------------------------------- mail clients
+
+
+def _privileged_upns(result: GraphResult) -> set[str] | None:
+    """UPNs of the privileged users (None when the role holders were not collected)."""
+    outcome = result.outcomes.get("privileged")
+    if not isinstance(outcome, Collected):
+        return None
+    return {
+        h.user.user_principal_name.lower()
+        for h in outcome.data.holders
+        if h.principal_type == "user" and h.user is not None and h.user.user_principal_name
+    }
+
+
+async def _vip_upns(conn: GraphConnection, vip: tuple[str, ...], notes: list[str]) -> set[str]:
+    """--vip entries as UPNs: object ids are looked up (one $batch); an id that fails is noted."""
+    upns = {v.lower() for v in vip if "@" in v}
+    ids = [v for v in vip if "@" not in v]
+    if ids:
+        from assessor.collect.graph.users import fetch_users
+
+        try:
+            found, failed = await fetch_users(conn, ids)
+        except GraphFailure as failure:
+            notes.append(f"vip: object ids not resolved ({failure.describe()}); those mailboxes are not watched")
+            return upns
+        upns.update(u.user_principal_name.lower() for u in found.values() if u.user_principal_name)
+        for name in failed:
+            notes.append(f"vip: {name} matches no user (or could not be read); not watched")
+    return upns
+
+
+def _attach_clients(probe: dict[str, Any], books: list[ClientBooks], watched: set[str] | None) -> None:
+    """Privileged/VIP reach per client and the watched mailboxes' MailItemsAccessed coverage."""
+    data = probe.get("data")
+    if not isinstance(data, dict) or not books or not books[0].books:
+        return
+    book = books[0]
+    data["clients"] = [c.model_dump() for c in book.observations(watched)]
+    if watched is not None:
+        seen = book.watched_mailboxes(watched)
+        data["watched"] = seen.model_dump() if seen is not None else None
+
+
+def _client_app_ids(probe: dict[str, Any]) -> list[str]:
+    data = probe.get("data")
+    clients = data.get("clients") if isinstance(data, dict) else None
+    ids: dict[str, None] = {}
+    for c in clients or []:
+        ids[c["app_id"]] = None
+        if c.get("client_app_id"):
+            ids[c["client_app_id"]] = None
+    return list(ids)
+
+
+async def _applications(
+    conn: GraphConnection, options: CollectOptions, probe: dict[str, Any], exchange: ExchangeResult, at: datetime
+) -> dict[str, Any] | None:
+    """The ``applications`` section (only when the probe ran): AppIds resolved, mail permissions scoped."""
+    if options.probe_events_days is None:
+        return None
+    from assessor.collect.exchange.appaccess import AppScoping, apply_scoping
+    from assessor.collect.graph.applications import resolve_applications
+
+    outcome = await resolve_applications(conn, _client_app_ids(probe))
+    if isinstance(outcome, Collected):
+        apps: Applications = outcome.data
+        scoping = exchange.app_scoping
+        if apps.mail_permissions is not None:
+            if isinstance(scoping, AppScoping):
+                apps = apps.model_copy(update={"mail_permissions": apply_scoping(apps.mail_permissions, scoping)})
+            else:
+                why = scoping or "the Exchange admin API was not asked for application access policies"
+                apps = apps.model_copy(update={"scoping_unavailable": why})
+        outcome = Collected(apps, outcome.source, outcome.notes)
+    return _section(outcome, at)
 
 
 def _count_in_scope_observed(probe: dict[str, Any], observed: dict[str, set[str]], in_scope: set[str]) -> None:
@@ -266,6 +362,7 @@ def _assemble(
     at: datetime,
     probe: dict[str, Any],
     exchange: dict[str, Any],
+    applications: dict[str, Any] | None = None,
 ) -> Evidence:
     all_notes = notes + result.notes()
     tenant = _tenant(result, options, all_notes, at)
@@ -287,6 +384,8 @@ def _assemble(
             "exchange": exchange,
             "audit_probe": probe,
             "log_export": _log_export_section(),
+            "applications": applications,
+            "vip": list(options.vip) if options.vip else None,
         }
     )
     return _redacted(evidence)
@@ -324,7 +423,7 @@ async def collect(options: CollectOptions) -> Evidence:
     check = await asyncio.to_thread(graph_preflight, credential, cloud.graph_scope if app_only else None)
     if check is not None:
         # the probe's permission matters only when the probe was asked for
-        skip = () if options.probe_events_days is not None else ("audit_probe",)
+        skip = () if options.probe_events_days is not None else ("audit_probe", "applications")
         notes.extend(f"preflight: {m}" for m in check.messages(skip))
     if isinstance(credential, StaticTokenCredential) and not options.no_exchange:
         exchange_token = credential.token_for("exchange")
@@ -343,6 +442,7 @@ async def collect(options: CollectOptions) -> Evidence:
     # detail mode with the probe: count which observed accounts are in-scope users (exact coverage)
     intersect = options.users_mode == "detail" and options.probe_events_days is not None
     observed: dict[str, set[str]] = {}
+    books: list[ClientBooks] = []
     try:
         plan = GraphPlan(
             cloud=options.cloud,
@@ -356,14 +456,21 @@ async def collect(options: CollectOptions) -> Evidence:
         # the probe mostly waits for the audit search service, Exchange is another API: run all alongside
         result, probe, exchange = await asyncio.gather(
             collect_graph(conn, plan),
-            _probe_section(conn, options, observed if intersect else None),
+            _probe_section(conn, options, observed if intersect else None, books),
             _bounded_exchange(options, credential, imported),
         )
         users_done = isinstance(result.outcomes.get("users"), Collected)
         if intersect and users_done and plan.in_scope_keys is not None:
             _count_in_scope_observed(probe, observed, plan.in_scope_keys)
         observed.clear()
-        named = await resolve_named_users(conn, policy_user_ids(exchange.sections.get("retention_policies")))
+        named, applications, vip = await asyncio.gather(
+            resolve_named_users(conn, policy_user_ids(exchange.sections.get("retention_policies"))),
+            _applications(conn, options, probe, exchange, at),
+            _vip_upns(conn, options.vip, notes),
+        )
+        privileged = _privileged_upns(result)
+        _attach_clients(probe, books, privileged | vip if privileged is not None else None)
+        books.clear()
     finally:
         await conn.aclose()
     if conn.budget.retries:
@@ -377,7 +484,7 @@ async def collect(options: CollectOptions) -> Evidence:
     if failed is not None:
         raise CollectionError(f"collection failed for tenant {options.tenant}: {failed.reason}")
     notes.extend(_verify_tenant(result, options))
-    return _assemble(options, result, graph_url, notes, at, probe, exchange.sections)
+    return _assemble(options, result, graph_url, notes, at, probe, exchange.sections, applications)
 
 
 def collect_sync(options: CollectOptions) -> Evidence:

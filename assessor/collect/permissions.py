@@ -108,6 +108,14 @@ REQUIREMENTS: tuple[PermissionRequirement, ...] = (
         "POST /security/auditLog/queries",
         "Global cloud only",
     ),
+    PermissionRequirement(
+        "applications",
+        _GRAPH,
+        "Application.Read.All",
+        ("Directory.Read.All", "Application.ReadWrite.All", "Directory.ReadWrite.All"),
+        "GET /servicePrincipals, /servicePrincipals(appId=…)/appRoleAssignedTo",
+        "with the probe: names the mail clients and finds app-only mail permissions",
+    ),
 )
 
 

@@ -5,7 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from assessor.engine.model import AuditFigures, EventFigures, LicensingFigures, RetentionFigures
+from assessor.engine.model import (
+    AuditFigures,
+    EventFigures,
+    LicensingFigures,
+    MailClientFigure,
+    MailPermissionFigure,
+    ReadinessFigures,
+    RetentionFigures,
+)
 from assessor.evidence import Evidence
 from assessor.knowledge import Knowledge
 from assessor.profiles import Profile
@@ -17,9 +25,12 @@ class Figures:
     retention: RetentionFigures
     audit: AuditFigures
     events: dict[str, EventFigures]
+    mail_clients: list[MailClientFigure] | None = None
+    mail_permissions: list[MailPermissionFigure] | None = None
+    readiness: ReadinessFigures | None = None
 
     def error_of(self, group: str) -> str | None:
-        if group == "events":
+        if group in ("events", "mail_clients"):
             return None
         return getattr(self, group).error  # type: ignore[no-any-return]
 

@@ -194,6 +194,51 @@ class EventFigures(_M):
     probe_unavailable: str | None = Field(None, description="Why a requested probe gave no observations")
 
 
+class MailClientFigure(_M):
+    """One (AppId, ClientAppId) pair that read or sent mail in the probe window."""
+
+    app_id: str
+    client_app_id: str | None = None
+    display_name: str | None = None
+    client_display_name: str | None = None
+    publisher: Literal["tenant", "microsoft", "unknown"] = Field(
+        description="Of the pair: unknown when either app is neither the tenant's nor Microsoft's"
+    )
+    tenant_checked: bool = Field(True, description="False when the tenant's service principals could not be read")
+    access: Literal["app_only", "delegated", "mixed"] | None = None
+    records: int
+    recent_records: int = 0
+    operations: dict[str, int] = Field(default_factory=dict)
+    mailboxes: int
+    privileged_mailboxes: int | None = None
+    privileged_reached: list[str] = Field(default_factory=list)
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
+    recent_only: bool | None = Field(None, description="First seen in the recent part of the window")
+
+
+class MailPermissionFigure(_M):
+    app_id: str | None = None
+    display_name: str | None = None
+    permissions: list[str] = Field(default_factory=list)
+    scoped: bool | None = None
+    scope: str | None = None
+
+
+class ReadinessElement(_M):
+    id: str
+    status: Literal["pass", "fail", "unknown"]
+    detail: str
+    fix: str | None = None
+
+
+class ReadinessFigures(_M):
+    """Would a Storm-0558-style intrusion be visible here?"""
+
+    visible: bool | None = Field(description="true only when every element passes; null when one is unknown")
+    elements: list[ReadinessElement]
+
+
 class CollectionEntry(_M):
     section: str
     status: str
@@ -243,6 +288,13 @@ class Report(_M):
     assumptions: list[AssumptionRef] = Field(
         default_factory=list, description="What the verdicts assume: each with its source and confidence"
     )
+    mail_clients: list[MailClientFigure] | None = Field(
+        None, description="Mail-reading clients from the probe (null without it), unknown and new ones first"
+    )
+    mail_permissions: list[MailPermissionFigure] | None = Field(
+        None, description="Service principals that can read mail without a user (null when not read)"
+    )
+    readiness: ReadinessFigures | None = None
     evidence_sha256: str | None = Field(None, description="SHA-256 of the evidence content this report assessed")
     evidence_integrity: Literal["intact", "altered", "unsealed"] | None = Field(
         None,

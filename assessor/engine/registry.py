@@ -37,7 +37,7 @@ SECTIONS = (
     "exchange.mailboxes",
     "exchange.retention_policies",
 )
-FIGURE_GROUPS = ("licensing", "retention", "audit", "events")
+FIGURE_GROUPS = ("licensing", "retention", "audit", "events", "mail_clients")
 
 CheckFn = Callable[["CheckContext"], "Outcome"]
 

@@ -18,6 +18,7 @@ from assessor.engine.context import CheckContext, Figures
 from assessor.engine.events import compute_events
 from assessor.engine.licensing import compute_licensing
 from assessor.engine.mailbox import compute_audit
+from assessor.engine.mailclients import compute_mail_clients, compute_mail_permissions, compute_readiness
 from assessor.engine.model import (
     AssumptionRef,
     AuditFigures,
@@ -62,7 +63,15 @@ def compute_figures(evidence: Evidence, profile: Profile, kb: Knowledge, on: dat
     )
     audit = _guard(lambda: compute_audit(evidence, profile, kb), lambda e: AuditFigures(error=e))
     events = compute_events(evidence, profile, kb, licensing, on)
-    return Figures(licensing=licensing, retention=retention, audit=audit, events=events)
+    return Figures(
+        licensing=licensing,
+        retention=retention,
+        audit=audit,
+        events=events,
+        mail_clients=compute_mail_clients(evidence),
+        mail_permissions=compute_mail_permissions(evidence),
+        readiness=compute_readiness(evidence, profile, audit, retention, events),
+    )
 
 
 def _missing_evidence(rc: RegisteredCheck, evidence: Evidence) -> Outcome | None:
@@ -208,6 +217,9 @@ def evaluate(
         events=figures.events,
         collection=collection_log(evidence),
         assumptions=assumptions_of(findings, kb),
+        mail_clients=figures.mail_clients,
+        mail_permissions=figures.mail_permissions,
+        readiness=figures.readiness,
         **_integrity(evidence),
     )
     doc = report.model_dump(mode="json", by_alias=True)

@@ -21,6 +21,22 @@ def _fmt(value: object) -> str:
     return "unknown" if value is None else str(value)
 
 
+READINESS_TEXT = {True: "YES", False: "NO", None: "NOT KNOWN"}
+
+
+def readiness_lines(report: Report) -> list[str]:
+    """The Storm-0558 readiness verdict and each element's gap (empty for reports without it)."""
+    ready = report.readiness
+    if ready is None:
+        return []
+    lines = [f"Would a Storm-0558-style intrusion be visible here? {READINESS_TEXT[ready.visible]}"]
+    for e in ready.elements:
+        if e.status != "pass":
+            fix = f" (fix: {e.fix})" if e.fix else ""
+            lines.append(f"  {e.status.upper()} {e.id}: {e.detail}{fix}")
+    return lines
+
+
 def render_console(report: Report, width: int = 100) -> str:
     lic, ret, aud = report.licensing, report.retention, report.audit
     tenant = report.tenant.get("name") or report.tenant.get("id")
@@ -28,6 +44,7 @@ def render_console(report: Report, width: int = 100) -> str:
         f"Tenant {tenant} ({report.tenant.get('cloud')}) against {report.profile.name} — verdict: "
         f"{report.verdict.upper()}",
         "  " + ", ".join(f"{k} {v}" for k, v in report.summary.items() if v),
+        *readiness_lines(report),
     ]
     figures = [
         ["Audit tier", _fmt(lic.audit_tier)],
@@ -58,6 +75,13 @@ def render_console(report: Report, width: int = 100) -> str:
         tabulate(figures, tablefmt="simple"),
         tabulate(rows, headers=["Check", "Status", "Severity", "Finding"], tablefmt="simple"),
     ]
+    if report.mail_clients:
+        unknown = [c for c in report.mail_clients if c.publisher == "unknown"]
+        new = [c for c in report.mail_clients if c.recent_only]
+        parts.append(
+            f"Mail clients: {len(report.mail_clients)} (unknown to the tenant and Microsoft: {len(unknown)}, "
+            f"new in the recent window: {len(new)})"
+        )
     if lic.recommendation:
         parts.append("Licensing: " + lic.recommendation.text)
     return "\n\n".join(parts) + "\n"

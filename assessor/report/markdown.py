@@ -150,6 +150,59 @@ def _tables(view: ReportView) -> dict[str, str]:
         for e in view.events
         if e.top_app_ids
     )
+    mail_clients = (
+        table(
+            [
+                "Client",
+                "Publisher",
+                "Access",
+                "Records",
+                "Mailboxes",
+                "First seen",
+                "Last seen",
+                "New",
+                "Privileged/VIP",
+            ],
+            (
+                [
+                    md(c.display_name or "unnamed")
+                    + f" {code(c.app_id)}"
+                    + (
+                        f" via {md(c.client_display_name or 'unnamed')} {code(c.client_app_id)}"
+                        if c.client_app_id
+                        else ""
+                    ),
+                    c.publisher,
+                    (c.access or "unknown").replace("_", "-"),
+                    number(c.records),
+                    number(c.mailboxes),
+                    c.first_seen.strftime("%Y-%m-%d %H:%M") if c.first_seen else "—",
+                    c.last_seen.strftime("%Y-%m-%d %H:%M") if c.last_seen else "—",
+                    "unknown" if c.recent_only is None else ("**new**" if c.recent_only else "no"),
+                    number(c.privileged_mailboxes),
+                ]
+                for c in r.mail_clients or []
+            ),
+            align=["left", "left", "left", "right", "right", "left", "left", "left", "right"],
+        )
+        if r.mail_clients
+        else ""
+    )
+    mail_permissions = (
+        table(
+            ["Application", "App-only mail permissions", "Scoped"],
+            (
+                [
+                    md(p.display_name or "unnamed") + (f" {code(p.app_id)}" if p.app_id else ""),
+                    md(", ".join(p.permissions)),
+                    "unknown" if p.scoped is None else (md(p.scope or "yes") if p.scoped else "**no**"),
+                ]
+                for p in r.mail_permissions or []
+            ),
+        )
+        if r.mail_permissions
+        else ""
+    )
     collection = table(
         ["Evidence", "Status", "Source", "Why not / fix"],
         [
@@ -169,6 +222,8 @@ def _tables(view: ReportView) -> dict[str, str]:
         "retention": retention,
         "events": events,
         "app_ids": app_ids,
+        "mail_clients": mail_clients,
+        "mail_permissions": mail_permissions,
         "collection": collection,
     }
 

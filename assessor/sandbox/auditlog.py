@@ -93,6 +93,19 @@ class AppIdWeight(_Spec):
     app_id: str
     name: str | None = None
     weight: int = Field(1, ge=1)
+    client_app_id: str | None = Field(None, description="ClientAppId when another app calls through AppId")
+    access: Literal["delegated", "app_only"] = "delegated"
+
+
+class IntrusionSpec(_Spec):
+    """Extra records of one client reading named mailboxes, only in the last ``recent_days`` days."""
+
+    app_id: str
+    client_app_id: str | None = None
+    access: Literal["delegated", "app_only"] = "delegated"
+    users: list[str] = Field(min_length=1, description="User references segment[i] whose mailboxes it reads")
+    recent_days: int = Field(3, ge=1)
+    per_user_per_day: int = Field(5, ge=1)
 
 
 class OperationSpec(_Spec):
@@ -102,6 +115,7 @@ class OperationSpec(_Spec):
     segments: list[str] = Field(default_factory=list, description="Only in-scope users of these segments")
     per_user_per_day: int = Field(1, ge=0)
     app_ids: list[AppIdWeight] = Field(default_factory=list)
+    intrusions: list[IntrusionSpec] = Field(default_factory=list)
     final_status: FinalStatus | None = Field(
         None, description="A query asking for this operation ends so (default: the log's final_status)"
     )
@@ -176,10 +190,14 @@ class OperationPlan:
         return self.selected * self.spec.per_user_per_day
 
     def app_id(self, r: int) -> str | None:
+        app = self.app(r)
+        return app.app_id if app is not None else None
+
+    def app(self, r: int) -> AppIdWeight | None:
         if not self.weights:
             return None
         slot = (r * _MULTIPLIER) % self.weights[-1]
-        return self.spec.app_ids[bisect.bisect_right(self.weights, slot)].app_id
+        return self.spec.app_ids[bisect.bisect_right(self.weights, slot)]
 
 
 @dataclass(frozen=True)
@@ -235,6 +253,9 @@ def _plan(tenant: SandboxTenant, name: str, op: OperationSpec) -> OperationPlan:
     unknown = [s for s in op.segments if s not in known]
     if unknown:
         raise SpecError(f"{tenant.name}: audit_log.operations.{name}: unknown segment(s) {', '.join(unknown)}")
+    for intrusion in op.intrusions:
+        for ref in intrusion.users:
+            tenant.resolve_ref(ref)  # a SpecError naming the reference, now rather than on a request
     ranges = tuple(
         (start, stop) for seg, start, stop in _in_scope_segments(tenant) if not op.segments or seg in op.segments
     )
@@ -281,6 +302,8 @@ class Slice:
     plan: OperationPlan
     offset: int
     count: int
+    intrusion: IntrusionSpec | None = None  # records of one intrusion instead of the plan's users
+    first_day: int = 0  # the window day its records start on (intrusions: the recent days only)
 
 
 @dataclass
@@ -418,6 +441,11 @@ def _new_query(request: SandboxRequest, body: Mapping[str, Any]) -> StoredQuery:
         count = days * plan.per_day()
         slices.append(Slice(plan, offset, count))
         offset += count
+        for intrusion in plan.spec.intrusions:
+            recent = min(days, intrusion.recent_days)
+            count = recent * len(intrusion.users) * intrusion.per_user_per_day
+            slices.append(Slice(plan, offset, count, intrusion, days - recent))
+            offset += count
     limit = log.spec.record_count_limit
     total = offset if limit is None else min(offset, limit)
     echo = {k: v for k, v in body.items() if not k.startswith("@")}
@@ -479,6 +507,8 @@ def _record(tenant: SandboxTenant, query: StoredQuery, index: int, users: dict[i
     """Record ``index`` of a query, computed from the index alone."""
     position = bisect.bisect_right(query.offsets, index) - 1
     piece = query.slices[position]
+    if piece.intrusion is not None:
+        return _intrusion_record(tenant, query, index, position, piece)
     plan, r = piece.plan, index - piece.offset
     per_day = plan.per_day()
     day, within = divmod(r, per_day)
@@ -498,22 +528,69 @@ def _record(tenant: SandboxTenant, query: StoredQuery, index: int, users: dict[i
         "ResultStatus": "Succeeded",
         "Workload": plan.spec.service,
     }
-    app_id = plan.app_id(r)
-    if app_id is not None:
-        audit_data["AppId"] = app_id
-        audit_data["ClientAppId"] = app_id
+    app = plan.app(r)
+    actor, user_type = upn, "regular"
+    if app is not None:
+        audit_data["AppId"] = app.app_id
+        audit_data["ClientAppId"] = app.client_app_id or app.app_id
+        if app.access == "app_only":  # no signed-in user: the service principal acts
+            actor, user_type = app.app_id, "servicePrincipal"
+            audit_data["UserId"] = actor
     return {
         "id": f"{index:08x}-{position:04x}-4{day % 0x1000:03x}-8{k % 0x1000:03x}-{query.id_suffix}",
         "createdDateTime": stamp + "Z",
         "auditLogRecordType": plan.camel_type,
         "operation": plan.name,
         "organizationId": tenant.id,
-        "userType": "regular",
-        "userId": upn,
+        "userType": user_type,
+        "userId": actor,
         "service": plan.spec.service,
         "objectId": None,
-        "userPrincipalName": upn,
+        "userPrincipalName": actor,
         "clientIp": f"203.0.113.{user_index % 254 + 1}",
+        "administrativeUnits": [],
+        "auditData": audit_data,
+    }
+
+
+def _intrusion_record(
+    tenant: SandboxTenant, query: StoredQuery, index: int, position: int, piece: Slice
+) -> dict[str, Any]:
+    """Record ``index`` of an intrusion slice: its app reads the named mailboxes in the recent days only."""
+    intrusion = piece.intrusion
+    assert intrusion is not None
+    r = index - piece.offset
+    per_day = len(intrusion.users) * intrusion.per_user_per_day
+    day, within = divmod(r, per_day)
+    target = tenant.user_by_id(tenant.resolve_ref(intrusion.users[within // intrusion.per_user_per_day]))
+    upn = target["userPrincipalName"] if target else "unknown@invalid"
+    seconds = query.start_epoch + (piece.first_day + day) * 86_400 + int(query.day_span * within / per_day)
+    stamp = _stamp(seconds)
+    app_only = intrusion.access == "app_only"
+    actor = intrusion.app_id if app_only else upn
+    audit_data: dict[str, Any] = {
+        "@odata.type": "#microsoft.graph.security.defaultAuditData",
+        "CreationTime": stamp,
+        "Operation": piece.plan.name,
+        "UserId": actor,
+        "MailboxOwnerUPN": upn,
+        "ResultStatus": "Succeeded",
+        "Workload": piece.plan.spec.service,
+        "AppId": intrusion.app_id,
+        "ClientAppId": intrusion.client_app_id or intrusion.app_id,
+    }
+    return {
+        "id": f"{index:08x}-{position:04x}-4{day % 0x1000:03x}-8{within % 0x1000:03x}-{query.id_suffix}",
+        "createdDateTime": stamp + "Z",
+        "auditLogRecordType": piece.plan.camel_type,
+        "operation": piece.plan.name,
+        "organizationId": tenant.id,
+        "userType": "servicePrincipal" if app_only else "regular",
+        "userId": actor,
+        "service": piece.plan.spec.service,
+        "objectId": None,
+        "userPrincipalName": actor,
+        "clientIp": "198.51.100.23",
         "administrativeUnits": [],
         "auditData": audit_data,
     }

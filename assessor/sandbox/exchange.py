@@ -103,6 +103,22 @@ class ExchangeFaultSpec(_Spec):
     message: str | None = None
 
 
+class AccessPolicySpec(_Spec):
+    """An application access policy: the app (a service principal name or an AppId) and its scope group."""
+
+    app: str
+    access_right: Literal["RestrictAccess", "DenyAccess"] = "RestrictAccess"
+    scope: str = "mail-readers@contoso.com"
+
+
+class AppRoleAssignmentSpec(_Spec):
+    """An RBAC for Applications grant: the app, the role and the management scope (None: organisation)."""
+
+    app: str
+    role: str = "Application Mail.Read"
+    scope: str | None = None
+
+
 class ExchangeSpec(_Spec):
     ingestion_enabled: bool = True
     audit_disabled: bool = False
@@ -111,6 +127,8 @@ class ExchangeSpec(_Spec):
     shared_mailboxes: int = Field(0, ge=0)
     customised: list[CustomisedGroupSpec] = Field(default_factory=list)
     retention_policies: list[RetentionPolicySpec] = Field(default_factory=list)
+    application_access_policies: list[AccessPolicySpec] = Field(default_factory=list)
+    app_role_assignments: list[AppRoleAssignmentSpec] = Field(default_factory=list)
     deny: Literal[401, 403] | None = None
     compliance_deny: Literal[401, 403] | None = None
     compliance_redirect: bool = True
@@ -567,7 +585,76 @@ def _single(row: dict[str, Any]) -> _Source:
     return _Source(1, lambda _i: row)
 
 
+def _app_of(org: ExchangeOrg, name: str) -> tuple[str, str]:
+    """(AppId, display name) of a spec's app reference: a service principal's name, or an AppId."""
+    for p in org.tenant.principals.values():
+        if p.kind == "servicePrincipal" and name in (p.display_name, p.app_id):
+            return str(p.app_id), p.display_name
+    return name.lower(), name
+
+
+def _rows(rows: list[dict[str, Any]]) -> _Source:
+    return _Source(len(rows), rows.__getitem__)
+
+
+def _access_policies(org: ExchangeOrg, _p: dict[str, Any]) -> _Source:
+    rows = []
+    for i, policy in enumerate(org.spec.application_access_policies):
+        app_id, _name = _app_of(org, policy.app)
+        rows.append(
+            {
+                "Identity": f"{org.tenant.id}\\{app_id}:S-1-5-21-1000-{i};{_guid(org.tenant.id, policy.scope)}",
+                "AppId": app_id,
+                "ScopeName": policy.scope.split("@")[0],
+                "ScopeIdentity": policy.scope,
+                "AccessRight": policy.access_right,
+                "Description": f"Restrict {app_id}",
+                "IsValid": True,
+            }
+        )
+    return _rows(rows)
+
+
+def _exchange_principals(org: ExchangeOrg) -> list[dict[str, Any]]:
+    rows = []
+    for grant in org.spec.app_role_assignments:
+        app_id, name = _app_of(org, grant.app)
+        rows.append(
+            {
+                "Identity": name,
+                "Name": name,
+                "DisplayName": name,
+                "AppId": app_id,
+                "ObjectId": _guid(org.tenant.id, name),
+            }
+        )
+    return list({r["AppId"]: r for r in rows}.values())
+
+
+def _role_assignments(org: ExchangeOrg, params: dict[str, Any]) -> _Source:
+    wanted = str(params.get("RoleAssigneeType") or "").lower()
+    rows = []
+    for grant in org.spec.app_role_assignments:
+        _app_id, name = _app_of(org, grant.app)
+        rows.append(
+            {
+                "Name": f"{grant.role}-{name}"[:64],
+                "Role": grant.role,
+                "RoleAssignee": name,
+                "RoleAssigneeName": name,
+                "RoleAssigneeType": "ServicePrincipal",
+                "RecipientWriteScope": "CustomRecipientScope" if grant.scope else "Organization",
+                "CustomResourceScope": grant.scope,
+                "Enabled": True,
+            }
+        )
+    return _rows(rows if wanted in ("", "serviceprincipal") else [])
+
+
 _EXCHANGE_CMDLETS = {
+    "get-applicationaccesspolicy": _access_policies,
+    "get-managementroleassignment": _role_assignments,
+    "get-serviceprincipal": lambda org, _p: _rows(_exchange_principals(org)),
     "get-adminauditlogconfig": lambda org, _p: _single(org.admin_audit_log_config(False)),
     "get-organizationconfig": lambda org, _p: _single(org.organization_config()),
     "get-mailboxauditbypassassociation": _get_bypass,

@@ -38,6 +38,7 @@ from types import TracebackType
 from typing import Any, TextIO
 from urllib.parse import unquote, urlsplit
 
+from assessor.sandbox import applications as _applications  # noqa: F401  (registers /servicePrincipals routes)
 from assessor.sandbox import auditlog as _auditlog  # noqa: F401  (registers /security/auditLog routes)
 from assessor.sandbox import graph
 from assessor.sandbox.chaos import DROP_CONNECTION, Chaos

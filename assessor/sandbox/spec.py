@@ -110,6 +110,9 @@ class GroupSpec(_Spec):
 class ServicePrincipalSpec(_Spec):
     name: str
     app_id: str | None = None
+    mail_permissions: list[str] = Field(
+        default_factory=list, description="Mail app roles granted (Mail.Read, Mail.ReadWrite, full_access_as_app…)"
+    )
 
 
 class RoleSpec(_Spec):
@@ -277,6 +280,7 @@ class Principal:
     display_name: str
     member_ids: tuple[str, ...] = ()
     app_id: str | None = None
+    mail_permissions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -497,7 +501,9 @@ class SandboxTenant:
         for i, sp in enumerate(self.spec.service_principals):
             sid = self._object_id(2, i)
             app_id = sp.app_id or str(uuid.UUID(hashlib.sha256(f"{self.id}/{sp.name}".encode()).hexdigest()[:32]))
-            out[sid] = Principal(sid, "servicePrincipal", sp.name, app_id=app_id)
+            out[sid] = Principal(
+                sid, "servicePrincipal", sp.name, app_id=app_id, mail_permissions=tuple(sp.mail_permissions)
+            )
         return out
 
     def _principal_named(self, kind: str, name: str) -> str:

@@ -343,7 +343,7 @@ def test_exp01_paths(mixed: dict[str, Any], e3: dict[str, Any]) -> None:
 def test_every_catalogue_check_gets_one_finding(mixed: dict[str, Any]) -> None:
     report = assess_doc(mixed, ALL)
     assert [f.check_id for f in report.findings] == ALL_IDS
-    assert len(ALL_IDS) == 18
+    assert len(ALL_IDS) == 19
 
 
 def test_raising_check_becomes_error(mixed: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:

@@ -29,6 +29,7 @@ from pydantic import BaseModel, ValidationError
 from assessor.collect.auth import StaticTokenCredential
 from assessor.collect.clouds import CloudEndpoints, validate_endpoint
 from assessor.collect.exchange.aggregate import BypassAggregator, MailboxAggregator
+from assessor.collect.exchange.appaccess import AppScoping, try_read_app_scoping
 from assessor.collect.exchange.client import (
     ClientStats,
     ExchangeAuthError,
@@ -92,6 +93,7 @@ class ExchangePlan:
     request_timeout: float = 60.0
     page_size: int = 1000
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    app_scoping: bool = False  # also read what scopes app-only mail access (when the probe runs)
 
     def exchange_settings(self) -> ExchangeSettings:
         base = (
@@ -131,6 +133,7 @@ class ExchangeResult:
     sections: dict[str, dict[str, Any]]  # section name → {"provenance": …, "data": …}
     notes: list[str] = field(default_factory=list)
     stats: dict[str, ClientStats] = field(default_factory=dict)
+    app_scoping: AppScoping | str | None = None  # the scoping read, or why it could not be
 
 
 # --------------------------------------------------------------------------- not collected
@@ -289,6 +292,21 @@ def _stats_note(api: str, client: ExchangeClient) -> str:
     return text
 
 
+async def _scoping_task(
+    plan: ExchangePlan, credential: TokenSource, clients: list[tuple[str, ExchangeClient]], http: httpx.AsyncClient
+) -> AppScoping | str | None:
+    if not plan.app_scoping:
+        return None
+    why = _unavailable(plan, credential, "exchange")
+    if why is not None:
+        return why
+    client = next((c for api, c in clients if api == "exchange"), None)
+    if client is None:  # every Exchange section was imported: the scoping cmdlets still need a client
+        client = ExchangeClient(plan.exchange_settings(), credential, http)
+        clients.append(("exchange", client))
+    return await try_read_app_scoping(client)
+
+
 async def collect_exchange(
     credential: TokenSource, plan: ExchangePlan, http: httpx.AsyncClient | None = None
 ) -> ExchangeResult:
@@ -312,7 +330,8 @@ async def collect_exchange(
             client = ExchangeClient(settings(), credential, shared)
             clients.append((api, client))
             tasks.update({s: read_section(s, client, plan.detail) for s in sections})
-        outcomes = await asyncio.gather(*tasks.values())
+        scoping = _scoping_task(plan, credential, clients, shared)
+        outcomes, result.app_scoping = await asyncio.gather(asyncio.gather(*tasks.values()), scoping)
         result.sections.update(dict(zip(tasks, outcomes, strict=True)))
     finally:
         if own_http:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import codecs
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -69,10 +69,19 @@ EXPORT_FILES = {
 }
 
 
+# Exports of the app-scoping cmdlets (assessor.collect.exchange.appaccess): kept as rows, by file stem.
+APP_SCOPING_STEMS = {
+    "applicationaccesspolicy": "Get-ApplicationAccessPolicy",
+    "managementroleassignment": "Get-ManagementRoleAssignment",
+    "serviceprincipal": "Get-ServicePrincipal",
+}
+
+
 @dataclass(frozen=True)
 class ImportedSections:
     sections: dict[str, dict[str, Any]]  # section name → {"provenance": imported…, "data": …}
     files: dict[str, str]  # section name → file name
+    app_scoping: dict[str, list[Any]] = field(default_factory=dict)  # cmdlet → exported rows
 
     def __contains__(self, section: object) -> bool:
         return section in self.sections
@@ -122,6 +131,13 @@ def objects_of(document: Any, name: str) -> list[Any]:
             return list(Row(document).get("value"))
         return [document]
     raise EvidenceError(f"{name}: expected a JSON object or array of objects, found {type(document).__name__}")
+
+
+def _stem(path: Path) -> str:
+    stem = path.name.lower()
+    for suffix in (".json", ".txt"):
+        stem = stem.removesuffix(suffix)
+    return stem.removeprefix("get-").replace("-", "").replace("_", "")
 
 
 def identify(path: Path, objects: list[Any]) -> str:
@@ -225,11 +241,22 @@ def import_exchange(paths: Sequence[str | Path], *, detail: bool = False) -> Imp
     """Read every exported file; two files for the same cmdlet are an error."""
     sections: dict[str, dict[str, Any]] = {}
     files: dict[str, str] = {}
+    scoping: dict[str, list[Any]] = {}
     for item in paths:
         path = Path(item)
+        cmdlet = APP_SCOPING_STEMS.get(_stem(path))
+        if cmdlet is not None:
+            rows = objects_of(read_json_file(path), path.name)
+            if not all(isinstance(r, dict) for r in rows):
+                raise EvidenceError(f"{path.name}: expected the {cmdlet} objects (JSON objects)")
+            if cmdlet in scoping:
+                raise EvidenceError(f"{path.name}: {cmdlet} was already imported")
+            scoping[cmdlet] = rows
+            files[cmdlet] = path.name
+            continue
         section, value = import_file(path, detail)
         if section in sections:
             raise EvidenceError(f"{path.name}: {CMDLETS[section]} was already imported from {files[section]}")
         sections[section] = value
         files[section] = path.name
-    return ImportedSections(sections, files)
+    return ImportedSections(sections, files, scoping)

@@ -13,9 +13,10 @@ imports it.
 
 from __future__ import annotations
 
-from dataclasses import fields
+from dataclasses import fields, replace
 from typing import Any
 
+from assessor.collect.exchange.appaccess import AppScoping, parse_grants, parse_policies
 from assessor.collect.exchange.client import RetryPolicy, TokenSource
 from assessor.collect.exchange.collector import (
     SECTIONS,
@@ -66,11 +67,30 @@ async def exchange_evidence(
     sections: dict[str, dict[str, Any]] = dict(imported.sections)
     notes = [f"exchange: {section} imported from {file}" for section, file in imported.files.items()]
     remaining = tuple(s for s in SECTIONS if s not in sections)
-    if not remaining:
-        return ExchangeResult(sections, notes)
+    scoping_wanted = getattr(options, "probe_events_days", None) is not None
+    scoping = imported_scoping(imported) if scoping_wanted else None
+    ask_api = scoping_wanted and scoping is None
+    if not remaining and not ask_api:
+        return ExchangeResult(sections, notes, app_scoping=scoping)
     if options.no_exchange:
         sections.update(skipped_sections(NO_EXCHANGE_REASON, None, remaining))
-        return ExchangeResult(sections, notes)
-    result = await collect_exchange(credential, plan_for(options, frozenset(sections)))
+        return ExchangeResult(sections, notes, app_scoping=scoping or (NO_EXCHANGE_REASON if ask_api else None))
+    plan = replace(plan_for(options, frozenset(sections)), app_scoping=ask_api)
+    result = await collect_exchange(credential, plan)
     sections.update(result.sections)
-    return ExchangeResult({s: sections[s] for s in SECTIONS}, notes + result.notes, result.stats)
+    return ExchangeResult(
+        {s: sections[s] for s in SECTIONS}, notes + result.notes, result.stats, scoping or result.app_scoping
+    )
+
+
+def imported_scoping(imported: ImportedSections) -> AppScoping | None:
+    """The app-scoping exports, when Get-ApplicationAccessPolicy's is among the --import files."""
+    rows = imported.app_scoping
+    if "Get-ApplicationAccessPolicy" not in rows:
+        return None
+    files = ", ".join(imported.files[c] for c in rows)
+    return AppScoping(
+        parse_policies(rows["Get-ApplicationAccessPolicy"]),
+        parse_grants(rows.get("Get-ManagementRoleAssignment", []), rows.get("Get-ServicePrincipal", [])),
+        f"imported from {files}",
+    )

@@ -5,7 +5,8 @@ mailbox owner ``auditData.MailboxOwnerUPN`` for mailbox events, else ``userPrinc
 ``userId`` — this set grows with the users seen, at most the tenant's users plus the accounts that
 act on their behalf; about 100 bytes each), first/last ``createdDateTime`` and, for operations whose client
 AppIds form the detection baseline (MailItemsAccessed), a counter of AppIds (a tenant has tens to
-hundreds of client apps, not millions).
+hundreds of client apps, not millions). For MailItemsAccessed and Send a
+:class:`~assessor.collect.probe.clients.ClientBook` also keeps the per (AppId, ClientAppId) figures.
 """
 
 from __future__ import annotations
@@ -15,9 +16,11 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from typing import Any
 
+from assessor.collect.probe.clients import CLIENT_OPERATIONS, ClientBook, MailboxIndex
 from assessor.evidence import AppIdCount, OperationObservation
 
 APP_ID_OPERATIONS = frozenset({"MailItemsAccessed"})
+_EMPTY: dict[str, Any] = {}
 APP_ID_KEYS = ("AppId", "ClientAppId")
 
 
@@ -56,8 +59,9 @@ def app_id_of(record: Mapping[str, Any]) -> str | None:
 class OperationTally:
     """Running figures for one operation."""
 
-    def __init__(self, track_app_ids: bool) -> None:
+    def __init__(self, track_app_ids: bool, clients: ClientBook | None = None) -> None:
         self.records = 0
+        self.clients = clients
         self.users: set[str] = set()
         self.app_ids: Counter[str] | None = Counter() if track_app_ids else None
         self._text_bounds: dict[int, list[str]] = {}
@@ -70,7 +74,10 @@ class OperationTally:
         if user is not None:
             self.users.add(user)
         self._seen_at(record.get("createdDateTime"))
-        if self.app_ids is not None:
+        if self.clients is not None:  # its pairs also give the AppId counts (see observation)
+            data = record.get("auditData")
+            self.clients.add(record, data if isinstance(data, dict) else _EMPTY, user)
+        elif self.app_ids is not None:
             app = app_id_of(record)
             if app is not None:
                 self.app_ids[app] += 1
@@ -108,6 +115,8 @@ class OperationTally:
 
     def observation(self, top: int) -> OperationObservation:
         apps = self.app_ids
+        if apps is not None and self.clients is not None:
+            apps = Counter(self.clients.app_counts())
         first, last = self.bounds()
         return OperationObservation(
             records=self.records,
@@ -122,10 +131,14 @@ class OperationTally:
 class ProbeTally:
     """Running figures for every operation the probe asked for (and any other the service returned)."""
 
-    def __init__(self, operations: Iterable[str]) -> None:
+    def __init__(
+        self, operations: Iterable[str], mailboxes: MailboxIndex | None = None, recent_start: str | None = None
+    ) -> None:
         self.total = 0
         self.operations: dict[str, OperationTally] = {}
         self._canonical: dict[str, str] = {}
+        self._mailboxes = mailboxes  # with an index, MailItemsAccessed and Send also keep client books
+        self._recent_start = recent_start
         for name in operations:
             self._tally(name)
 
@@ -134,7 +147,12 @@ class ProbeTally:
         canonical = self._canonical.get(key)
         if canonical is None:
             canonical = self._canonical[key] = name
-            self.operations[name] = OperationTally(name in APP_ID_OPERATIONS)
+            book = (
+                ClientBook(name, self._mailboxes, self._recent_start)
+                if self._mailboxes is not None and name in CLIENT_OPERATIONS
+                else None
+            )
+            self.operations[name] = OperationTally(name in APP_ID_OPERATIONS, book)
         return self.operations[canonical]
 
     def add(self, record: Mapping[str, Any]) -> None:
@@ -146,6 +164,9 @@ class ProbeTally:
     def add_page(self, records: Iterable[Mapping[str, Any]]) -> None:
         for record in records:
             self.add(record)
+
+    def client_books(self) -> list[ClientBook]:
+        return [t.clients for t in self.operations.values() if t.clients is not None]
 
     def observations(self, top: int) -> dict[str, OperationObservation]:
         return {name: tally.observation(top) for name, tally in self.operations.items()}

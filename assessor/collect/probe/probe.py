@@ -27,6 +27,7 @@ from typing import Any
 from msgraph import GraphServiceClient
 
 from assessor.collect.probe.aggregate import ProbeTally
+from assessor.collect.probe.clients import ClientBooks, MailboxIndex, stamp_of
 from assessor.collect.probe.errors import ProbeError, ProbeForbidden, ProbeTimeout
 from assessor.collect.probe.service import (
     CREATE,
@@ -68,6 +69,7 @@ class ProbeSettings:
     record_type_filters: bool = False
     page_size: int | None = None
     top_app_ids: int = 10
+    recent_days: int = 7  # --recent-days: the recent part of the window; the rest is the client baseline
     poll: PollPolicy = field(default_factory=PollPolicy)
     display_name: str = "m365-audit-assessor event probe"
 
@@ -234,7 +236,9 @@ def _requests(
     ]
 
 
-def _probe(start: datetime, end: datetime, runs: list[_QueryRun], top: int) -> AuditProbe:
+def _probe(
+    start: datetime, end: datetime, runs: list[_QueryRun], top: int, books: ClientBooks | None = None
+) -> AuditProbe:
     queries = [
         ProbeQuery(
             id=r.state.id if r.state else None,
@@ -253,6 +257,9 @@ def _probe(start: datetime, end: datetime, runs: list[_QueryRun], top: int) -> A
         queries=queries,
         total_records=sum(t.total for t in whole),
         operations={op: obs for t in whole for op, obs in t.observations(top).items()},
+        recent_start=books.recent_start if books is not None else None,
+        clients=books.observations() if books is not None and books.books else None,
+        distinct_clients=books.distinct_pairs() if books is not None and books.books else None,
     )
 
 
@@ -268,11 +275,14 @@ async def probe_events(
     now: datetime | None = None,
     kb: Knowledge | None = None,
     observed_accounts: dict[str, set[str]] | None = None,
+    client_books: list[ClientBooks] | None = None,
 ) -> Section[AuditProbe]:
     """Probe the audit log for ``operations`` over the last ``days`` days; the ``audit_probe`` section.
 
     ``timeout`` bounds the whole probe (creating, waiting for and reading every query). With
     ``keep_records`` the raw records are written there as JSON Lines (only when the probe finished).
+    The last ``settings.recent_days`` days are the recent part of the window (the rest is the client
+    baseline); ``client_books`` receives the per-client books (for privileged/VIP reach later).
     Raises :class:`~assessor.errors.UsageError` for a window outside 1–180 days; every failure of
     the service becomes a ``not_collected`` section.
     """
@@ -287,8 +297,12 @@ async def probe_events(
     if not ops:
         return not_collected("the profile requires no audit events, so there was nothing to probe", None, end)
     progress = _Progress()
+    recent_start = max(start, end - timedelta(days=settings.recent_days))
+    mailboxes = MailboxIndex()
     runs = [
-        _QueryRun(r, permission_for(r.operations, knowledge), ProbeTally(r.operations))
+        _QueryRun(
+            r, permission_for(r.operations, knowledge), ProbeTally(r.operations, mailboxes, stamp_of(recent_start))
+        )
         for r in _requests(ops, start, end, settings, knowledge)
     ]
     with RecordSink(keep_records) as sink:
@@ -307,5 +321,8 @@ async def probe_events(
             if run.error is None:
                 for name, tally in run.tally.operations.items():
                     observed_accounts[name] = tally.users
+    books = ClientBooks(mailboxes, recent_start, [b for r in runs if r.error is None for b in r.tally.client_books()])
+    if client_books is not None:
+        client_books.append(books)
     collected = {"status": "collected", "source": SOURCE, "at": end}
-    return _section(collected, _probe(start, end, runs, settings.top_app_ids))
+    return _section(collected, _probe(start, end, runs, settings.top_app_ids, books))
