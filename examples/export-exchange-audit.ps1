@@ -3,7 +3,7 @@
     Export the Exchange Online and Purview audit settings the assessor reads, for `assessor collect --import`.
 
 .DESCRIPTION
-    Read-only: runs only Get- cmdlets. Writes five UTF-8 JSON files (arrays of objects, enum values
+    Read-only: runs only Get- cmdlets. Writes eight UTF-8 JSON files (arrays of objects, enum values
     as names, multi-valued properties as arrays) to -OutputDirectory:
 
         AdminAuditLogConfig.json             Get-AdminAuditLogConfig            UnifiedAuditLogIngestionEnabled
@@ -15,6 +15,13 @@
         UnifiedAuditLogRetentionPolicy.json  Get-UnifiedAuditLogRetentionPolicy Name, Priority, RetentionDuration,
                                              (Security & Compliance)            RecordTypes, Operations, UserIds,
                                                                                 Enabled, Mode, Description
+
+    and, for the mail-client check (EVT-05: which app-only mail permissions are scoped):
+
+        ApplicationAccessPolicy.json         Get-ApplicationAccessPolicy        AppId, AccessRight, ScopeName, ScopeIdentity
+        ManagementRoleAssignment.json        Get-ManagementRoleAssignment       Role, RoleAssignee, RoleAssigneeType,
+                                             -RoleAssigneeType ServicePrincipal RecipientWriteScope, CustomResourceScope
+        ServicePrincipal.json                Get-ServicePrincipal               Identity, DisplayName, AppId, ObjectId
 
     Roles: Exchange Online - Global Reader (or View-Only Organization Management) is enough for the
     first four. Purview - Get-UnifiedAuditLogRetentionPolicy needs the Organization Configuration
@@ -103,6 +110,40 @@ $mailboxes = Get-Mailbox -RecipientTypeDetails UserMailbox -ResultSize Unlimited
     }
 }
 Write-Export 'Mailbox.json' $mailboxes
+
+# What scopes app-only mail access: legacy application access policies and RBAC for Applications.
+$policies = Get-ApplicationAccessPolicy | ForEach-Object {
+    [pscustomobject]@{
+        AppId         = "$($_.AppId)"
+        AccessRight   = "$($_.AccessRight)"
+        ScopeName     = "$(Get-Value $_ 'ScopeName')"
+        ScopeIdentity = "$(Get-Value $_ 'ScopeIdentity')"
+    }
+}
+Write-Export 'ApplicationAccessPolicy.json' $policies
+
+$grants = Get-ManagementRoleAssignment -RoleAssigneeType ServicePrincipal | ForEach-Object {
+    [pscustomobject]@{
+        Role                = "$($_.Role)"
+        RoleAssignee        = "$($_.RoleAssignee)"
+        RoleAssigneeName    = "$(Get-Value $_ 'RoleAssigneeName')"
+        RoleAssigneeType    = "$($_.RoleAssigneeType)"
+        RecipientWriteScope = "$($_.RecipientWriteScope)"
+        CustomResourceScope = "$(Get-Value $_ 'CustomResourceScope')"
+        Enabled             = [bool]$_.Enabled
+    }
+}
+Write-Export 'ManagementRoleAssignment.json' $grants
+
+$principals = Get-ServicePrincipal | ForEach-Object {
+    [pscustomobject]@{
+        Identity    = "$($_.Identity)"
+        DisplayName = "$($_.DisplayName)"
+        AppId       = "$($_.AppId)"
+        ObjectId    = "$($_.ObjectId)"
+    }
+}
+Write-Export 'ServicePrincipal.json' $principals
 
 if (-not $SkipRetentionPolicies) {
     if (-not $SkipConnect) {

@@ -313,3 +313,22 @@ def test_vip_mailboxes_are_watched(serve: Any, entry: str) -> None:
     assert evidence.vip == [entry.lower()]
     watched = evidence.audit_probe.data.watched
     assert watched is not None and watched.total == 5  # four privileged users and one VIP
+
+
+def test_scoping_exports_are_imported(tmp_path: Path) -> None:
+    from assessor.collect.exchange.imports import import_exchange
+    from assessor.collect.exchange.run import imported_scoping
+
+    (tmp_path / "ApplicationAccessPolicy.json").write_text(
+        json.dumps([{"AppId": REPORTS, "AccessRight": "RestrictAccess", "ScopeName": "reports"}]), encoding="utf-8"
+    )
+    (tmp_path / "ManagementRoleAssignment.json").write_text(
+        json.dumps({"Role": "Application Mail.Read", "RoleAssignee": "Sync", "RecipientWriteScope": "Organization"}),
+        encoding="utf-8",
+    )
+    (tmp_path / "ServicePrincipal.json").write_text("[]", encoding="utf-8")
+    imported = import_exchange(sorted(tmp_path.glob("*.json")))
+    assert imported.sections == {}
+    scoping = imported_scoping(imported)
+    assert scoping is not None and scoping.policies[0].app_ids == (REPORTS,)
+    assert scoping.grants[0].scoped is False and "ApplicationAccessPolicy.json" in scoping.source
