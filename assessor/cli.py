@@ -6,31 +6,33 @@ input error (one line, no traceback); 3 collection failed entirely.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import re
 import sys
 from collections.abc import Sequence
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from tabulate import tabulate
 
 from assessor import __version__
-from assessor.collect.attestation import with_attestation
 from assessor.engine.model import Report
 from assessor.engine.registry import load_catalogue, registry
-from assessor.engine.runner import evaluate
 from assessor.errors import AssessorError, UsageError
-from assessor.evidence import Evidence, evidence_json_schema, load_evidence, seal, verify_seal, write_text_atomic
-from assessor.evidence import save_evidence as save_evidence_file
+from assessor.evidence import evidence_json_schema, load_evidence, verify_seal
 from assessor.knowledge import load_knowledge
 from assessor.profiles import Profile, builtin_profile_ids, load_profile, profile_json_schema
-from assessor.report import RENDERERS, RenderOptions
+from assessor.report import RENDERERS
 from assessor.report.console import render_console
 from assessor.report.prices import load_prices
-from assessor.report.pseudonymize import KEY_ENV, pseudonymize_report, pseudonymize_user_list, resolve_key
+from assessor.report.pseudonymize import KEY_ENV, pseudonymize_user_list, resolve_key
+
+if TYPE_CHECKING:  # collection (msgraph-sdk) is imported only by the commands that collect
+    from assessor.collect import CollectOptions
 
 FAIL_ON = ("none", "info", "low", "medium", "high", "critical")
 
@@ -55,29 +57,8 @@ def _parse_date(value: str | None) -> date:
         raise UsageError(f"--date: {value!r} is not a date (YYYY-MM-DD)") from None
 
 
-def _write_outputs(report: Report, formats: list[str], output: Path | None, options: RenderOptions) -> list[Path]:
-    """Render everything in memory first, then write each file atomically: no half-written report."""
-    rendered: list[tuple[Path, str]] = []
-    for fmt in formats:
-        if fmt == "console":
-            continue
-        if output is None:
-            raise UsageError("--output DIR is needed for file formats")
-        renderer = RENDERERS[fmt]()
-        rendered.append((output / renderer.filename, renderer.render(report, options)))
-    written = []
-    for path, text in rendered:
-        write_text_atomic(path, text)
-        written.append(path)
-    return written
-
-
 def exit_code_for(report: Report, fail_on: str) -> int:
     return 1 if report.gaps_at_or_above(fail_on) else 0
-
-
-def run_assessment(evidence: Evidence, profile: Profile, on: date) -> Report:
-    return evaluate(evidence, profile, on=on, generated_at=datetime.now(timezone.utc).replace(microsecond=0))
 
 
 AUTH_MODES = ("secret", "certificate", "device-code", "browser", "azure-cli", "managed-identity", "default", "token")
@@ -193,7 +174,7 @@ def _collect_param_names() -> frozenset[str]:
 _COLLECT_PARAM_NAMES = _collect_param_names()
 
 
-def build_collect_options(params: dict[str, Any], profile: Profile | None = None) -> Any:
+def build_collect_options(params: dict[str, Any], profile: Profile | None = None) -> CollectOptions:
     """CollectOptions from the command line (no secret values: names of env vars and paths only)."""
     from assessor.collect import AuthOptions, CollectOptions
 
@@ -254,41 +235,6 @@ def read_vip_file(path: Path) -> tuple[str, ...]:
     return tuple(out)
 
 
-def collect_evidence(options: Any) -> Evidence:
-    from assessor.collect import collect_sync
-
-    return collect_sync(options)
-
-
-def collect_from_sandbox(name: str, params: dict[str, Any], profile: Profile) -> Evidence:
-    """Start the bundled emulator in-process and collect from it through the real SDK and HTTP clients."""
-    from dataclasses import replace
-
-    from assessor.collect.auth import StaticTokenCredential
-    from assessor.sandbox.server import SandboxServer
-
-    with SandboxServer([name]) as server:
-        tenant = server.tenants[0]
-        options = build_collect_options(
-            {**params, "tenant": tenant.id, "cloud": tenant.cloud, "auth_mode": "token"}, profile
-        )
-        token = StaticTokenCredential({"graph": "sandbox", "exchange": "sandbox", "compliance": "sandbox"})
-        options = replace(
-            options,
-            graph_endpoint=server.graph_url(tenant.id),
-            credential=token,
-            collector="sandbox",
-            **sandbox_endpoints(server, tenant.id),
-        )
-        return collect_evidence(options)
-
-
-def sandbox_endpoints(server: Any, tenant_id: str) -> dict[str, str]:
-    """Exchange/compliance base URLs of the in-process sandbox, where its emulators exist."""
-    finder = getattr(server, "exchange_endpoints", None)
-    return dict(finder(tenant_id)) if callable(finder) else {}
-
-
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="assessor")
 def cli() -> None:
@@ -309,14 +255,6 @@ def _pseudonym_key() -> bytes:
     if not stable:
         click.echo(f"assessor: {KEY_ENV} is not set: pseudonyms use a random key and differ on every run", err=True)
     return key
-
-
-def _report_options(report: Report, key: bytes | None, prices_file: Path | None) -> tuple[Report, RenderOptions]:
-    """Pseudonymise once, on the model, so every format (and the terminal) shows the same pseudonyms."""
-    prices = load_prices(prices_file) if prices_file is not None else None
-    if key is not None:
-        report = pseudonymize_report(report, key)
-    return report, RenderOptions(pseudonymize_key=key, prices=prices)
 
 
 # Options that only mean something when collecting from a real tenant (not with --sandbox, which
@@ -441,30 +379,44 @@ def assess(
         and collect_params.get("user_list") is None
     ):
         collect_params["user_list"] = output / USER_GAP_FILE  # the CSV format's per-user gap list
-    if evidence_path is not None:
-        evidence = load_evidence(evidence_path)
-        _warn_if_altered(evidence_path)
-    else:
-        if sandbox_name is not None:
-            evidence = collect_from_sandbox(sandbox_name, collect_params, profile)
+    from assessor import pipeline
+
+    presentation = pipeline.Presentation(
+        formats=[f for f in fmt if f != "console"],
+        prices=load_prices(prices_file) if prices_file is not None else None,
+        pseudonym_key=key,
+    )
+    evidence_file = save_evidence or (output / "evidence.json" if output is not None and key is None else None)
+    if presentation.formats and output is None:
+        raise UsageError("--output DIR is needed for file formats")
+    with contextlib.ExitStack() as stack:
+        target: pipeline.Target
+        if evidence_path is not None:
+            target = pipeline.EvidenceFile(evidence_path)
+        elif sandbox_name is not None:
+            resolve = stack.enter_context(pipeline.sandbox_tenants([sandbox_name]))
+            served = resolve(sandbox_name)
+            base = build_collect_options({**collect_params, "tenant": served.tenant_id, "auth_mode": "token"}, profile)
+            target = pipeline.sandbox_options(served, base, collector="sandbox")
         else:
-            evidence = collect_evidence(build_collect_options(collect_params, profile))
-        evidence = seal(evidence)  # the report names the digest of exactly what was saved
-        target = save_evidence or (output / "evidence.json" if output is not None and key is None else None)
-        if target is not None:
-            save_evidence_file(evidence, target)
-            click.echo(f"wrote {target}", err=True)
-        elif key is not None and output is not None:
-            click.echo(
-                "assessor: --pseudonymize: evidence.json (real names) is not written into --output; "
-                "pass --save-evidence FILE to keep it elsewhere",
-                err=True,
+            target = build_collect_options(collect_params, profile)
+        done = asyncio.run(
+            pipeline.run(
+                target, profile, when, presentation, output=output, evidence_file=evidence_file, attestation=attestation
             )
-    if attestation is not None:
-        evidence = with_attestation(evidence, attestation)
-    report = run_assessment(evidence, profile, when)
-    report, options = _report_options(report, key, prices_file)
-    written = _write_outputs(report, fmt, output, options)
+        )
+    if evidence_path is not None:
+        _warn_if_altered(evidence_path)  # read (and validated) by the pipeline by now
+    if done.evidence_file is not None:
+        click.echo(f"wrote {done.evidence_file}", err=True)
+    elif key is not None and output is not None and not isinstance(target, pipeline.EvidenceFile):
+        click.echo(
+            "assessor: --pseudonymize: evidence.json (real names) is not written into --output; "
+            "pass --save-evidence FILE to keep it elsewhere",
+            err=True,
+        )
+    report = done.report
+    written = list(done.files)
     user_list = collect_params.get("user_list")
     if evidence_path is None and user_list is not None and Path(user_list).is_file():
         if key is not None:
@@ -495,9 +447,11 @@ def assess(
 )
 def collect(output_file: Path, profile_name: str, **collect_params: Any) -> None:
     """Collect a tenant's evidence (Graph, Exchange admin API, imports) into one sealed JSON file."""
+    from assessor import pipeline
+
     profile = load_profile(profile_name)
-    evidence = collect_evidence(build_collect_options(collect_params, profile))
-    save_evidence_file(evidence, output_file)
+    evidence = asyncio.run(pipeline.gather(build_collect_options(collect_params, profile))).evidence
+    pipeline.save(evidence, output_file)
     missing = [n for n, sec in evidence.sections().items() if sec.provenance.status == "not_collected"]
     click.echo(f"wrote {output_file}" + (f" (not collected: {', '.join(missing)})" if missing else ""), err=True)
 
@@ -697,6 +651,23 @@ def verify(path: Path) -> None:
     help="Exit 1 when some tenant has a fail/warn finding of at least this severity.",
 )
 @click.option("--date", "on", help="Assessment date (YYYY-MM-DD); default today (UTC).")
+@click.option(
+    "--attest",
+    "attestation",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Log-export attestation for every tenant without its own 'attest:' in the manifest.",
+)
+@click.option(
+    "--pseudonymize",
+    is_flag=True,
+    help=f"Pseudonymise every tenant's reports (key: ${KEY_ENV}); evidence.json is then not written.",
+)
+@click.option(
+    "--prices",
+    "prices_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Price list (YAML/JSON) added to every tenant's licensing options.",
+)
 def bulk(
     manifest: Path,
     output: Path,
@@ -708,15 +679,21 @@ def bulk(
     formats: str,
     fail_on: str,
     on: str | None,
+    attestation: Path | None,
+    pseudonymize: bool,
+    prices_file: Path | None,
 ) -> None:
     """Assess every tenant of a manifest (YAML or CSV) and write a portfolio.
 
     Exit 0 all assessed; 1 findings at or above --fail-on; 2 manifest/usage error; 3 some tenants failed.
     """
-    from assessor.bulk.command import BulkRequest, run_bulk
+    from assessor import pipeline
+    from assessor.bulk.command import BulkRequest
     from assessor.bulk.shard import parse_shard
 
     fmt = [f for f in _parse_formats(formats) if f != "console"]
+    prices = load_prices(prices_file) if prices_file is not None else None
+    key = _pseudonym_key() if pseudonymize else None
     request = BulkRequest(
         manifest=manifest,
         output=output,
@@ -728,8 +705,11 @@ def bulk(
         shard=parse_shard(shard_text) if shard_text else None,
         only=only,
         fail_on=fail_on,
+        attestation=attestation,
+        prices=prices,
+        pseudonymize=key is not None,
     )
-    outcome = run_bulk(request)
+    outcome = pipeline.bulk(request, pipeline.Presentation(formats=fmt, prices=prices, pseudonym_key=key))
     failed = sum(1 for r in outcome.results if r.status == "failed")
     click.echo(
         f"bulk: {len(outcome.results)} tenants ({outcome.skipped} already done), {failed} failed; "

@@ -637,6 +637,13 @@ def seal(evidence: Evidence) -> Evidence:
     return evidence.model_copy(update={"meta": evidence.meta.model_copy(update={"sha256": digest})})
 
 
+def integrity(evidence: Evidence) -> tuple[str, Literal["intact", "altered", "unsealed"]]:
+    """The digest of the evidence's content, and whether it matches the seal it carries."""
+    actual = canonical_digest(evidence_to_dict(evidence))
+    recorded = evidence.meta.sha256
+    return actual, "unsealed" if not recorded else ("intact" if recorded == actual else "altered")
+
+
 def verify_seal(raw: dict[str, Any]) -> tuple[bool, str]:
     """Whether a decoded evidence document still matches its recorded digest."""
     recorded = (raw.get("meta") or {}).get("sha256")

@@ -219,7 +219,15 @@ def test_attestation_feeds_export_checks(tmp_path: Path) -> None:
     assert log["log_export"]["status"] == "imported" and log["log_export"]["file"] == "attestation.yaml"
     bad = tmp_path / "bad.yaml"
     bad.write_text("siem_retention_days: -5\n")
-    res = run("assess", "--evidence", str(EXAMPLES / "e3-standard-ingestion-off.json"), "--attest", str(bad))
+    res = run(
+        "assess",
+        "--evidence",
+        str(EXAMPLES / "e3-standard-ingestion-off.json"),
+        "--attest",
+        str(bad),
+        "--format",
+        "console",
+    )
     assert res.returncode == 2 and "siem_retention_days" in res.stderr and len(res.stderr.strip().splitlines()) == 1
 
 

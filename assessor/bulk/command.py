@@ -16,24 +16,19 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import TextIO
+from typing import Any, Protocol, TextIO
 
-from assessor.bulk.manifest import Manifest, Row, check_references, load_manifest, select
+from assessor.bulk.manifest import Manifest, Row, SandboxConfig, check_references, load_manifest, select
 from assessor.bulk.paths import STATE_FILE, tenant_dir
-from assessor.bulk.pipeline import (
-    PipelineSettings,
-    SandboxResolver,
-    SandboxTarget,
-    TenantPipeline,
-    settings_fingerprint,
-)
 from assessor.bulk.portfolio import write_portfolio
 from assessor.bulk.progress import progress_for
-from assessor.bulk.runner import Schedule, TenantJob, TenantResult, read_result, run_jobs
+from assessor.bulk.runner import Assess, Schedule, TenantJob, TenantResult, read_result, run_jobs
+from assessor.bulk.settings import PipelineSettings, SandboxResolver, settings_fingerprint
 from assessor.bulk.shard import Shard, partition
 from assessor.bulk.state import StateJournal, latest_status
+from assessor.collect.attestation import load_attestation
 from assessor.engine.model import gaps_at_or_above
-from assessor.errors import ManifestError, ProfileError, UsageError
+from assessor.errors import EvidenceError, ManifestError, ProfileError, UsageError
 from assessor.profiles import Profile, load_profile
 
 EXIT_OK, EXIT_FINDINGS, EXIT_SOME_FAILED = 0, 1, 3
@@ -52,6 +47,23 @@ class BulkRequest:
     only: tuple[str, ...] = ()
     fail_on: str = "none"
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ), repr=False)
+    attestation: Path | None = None  # --attest: every tenant without its own ``attest:``
+    prices: Mapping[str, Any] | None = None  # --prices, as loaded
+    pseudonymize: bool = False
+
+
+class SandboxProvider(Protocol):
+    """The sandbox, as bulk needs it: which names it serves, and serving some for a run (the caller
+    wires the concrete emulator in; bulk does not import it)."""
+
+    def names(self, config: SandboxConfig) -> set[str]: ...
+
+    def serve(
+        self, config: SandboxConfig, names: Sequence[str]
+    ) -> contextlib.AbstractContextManager[SandboxResolver]: ...
+
+
+AssessFactory = Callable[[PipelineSettings, Mapping[str, Profile], SandboxResolver | None], Assess]
 
 
 @dataclass(frozen=True)
@@ -97,17 +109,6 @@ def load_profiles(manifest: Manifest) -> dict[str, Profile]:
     return profiles
 
 
-def sandbox_names(manifest: Manifest) -> set[str]:
-    from assessor.sandbox.fleet import FleetSpec
-    from assessor.sandbox.spec import list_tenants
-
-    names = set(list_tenants())
-    fleet = manifest.sandbox.fleet
-    if fleet is not None:
-        names.update(FleetSpec(fleet.count, fleet.prefix, fleet.users).names())
-    return names
-
-
 def plan_jobs(rows: Sequence[Row], output: Path, shard: Shard | None) -> list[TenantJob]:
     chosen = partition(rows, [r.entry.key for r in rows], shard)
     return [TenantJob(row, tenant_dir(output, row.entry.key)) for row in chosen]
@@ -138,39 +139,16 @@ def split_done(
     return todo, done
 
 
-# --------------------------------------------------------------------------- the sandbox
-
-
-@contextlib.contextmanager
-def sandbox_for(manifest: Manifest, rows: Sequence[Row]) -> Iterator[SandboxResolver | None]:
-    """One in-process SandboxServer serving every sandbox tenant the rows name (None if none do)."""
-    wanted = sorted({r.entry.sandbox for r in rows if r.entry.sandbox})
-    if not wanted:
-        yield None
-        return
-    from assessor.sandbox.fleet import FleetSpec, add_fleet
-    from assessor.sandbox.server import SandboxServer
-    from assessor.sandbox.spec import list_tenants
-
-    config = manifest.sandbox
-    server = SandboxServer(latency_ms=config.latency_ms or None)
-    bundled = set(list_tenants())
-    for name in wanted:
-        if name in bundled:
-            server.add_tenant(name)
-    if config.fleet is not None and any(n not in bundled for n in wanted):
-        fleet = config.fleet
-        add_fleet(server, FleetSpec(fleet.count, fleet.prefix, fleet.users, fleet.failing, fleet.stall_seconds))
-
-    def resolve(name: str) -> SandboxTarget:
-        tenant = server.state(name).tenant
-        tenant_id = tenant.id
-        finder = getattr(server, "exchange_endpoints", None)  # present once the Exchange emulator is wired in
-        others = dict(finder(tenant_id)) if callable(finder) else {}
-        return SandboxTarget(tenant_id, server.graph_url(name), tenant.cloud, others)
-
-    with server:
-        yield resolve
+def check_attestations(manifest: Manifest, rows: Sequence[Row], default: Path | None) -> None:
+    """Every attestation a tenant will use is read and validated before any tenant is contacted."""
+    if default is not None:
+        load_attestation(default)  # an error names the file: it came from --attest
+    for row in rows:
+        if row.entry.attest is not None:
+            try:
+                load_attestation(row.entry.attest)
+            except EvidenceError as err:
+                raise ManifestError(f"{manifest.origin}: {row.where()}, field attest: {err}") from None
 
 
 # --------------------------------------------------------------------------- bulk
@@ -186,23 +164,39 @@ def _open_state(output: Path, resume: bool) -> Path:
     return state_path
 
 
-def run_bulk(request: BulkRequest, stream: TextIO | None = None) -> BulkOutcome:
-    """Validate the manifest and references, assess the selected tenants, write the portfolio."""
+def run_bulk(
+    request: BulkRequest,
+    assess_with: AssessFactory,
+    sandbox: SandboxProvider | None = None,
+    stream: TextIO | None = None,
+) -> BulkOutcome:
+    """Validate the manifest and references, assess the selected tenants with the pipeline
+    ``assess_with`` builds, write the portfolio."""
     if request.concurrency < 1:
         raise UsageError("--concurrency must be at least 1")
     if request.tenant_timeout <= 0:
         raise UsageError("--tenant-timeout must be positive")
     manifest = load_manifest(request.manifest)
     profiles = load_profiles(manifest)
-    names = sandbox_names(manifest) if any(r.entry.sandbox for r in manifest.rows) else None
+    wants_sandbox = any(r.entry.sandbox for r in manifest.rows)
+    if wants_sandbox and sandbox is None:
+        raise UsageError(f"{manifest.origin}: this run cannot serve sandbox tenants")
+    names = sandbox.names(manifest.sandbox) if sandbox is not None and wants_sandbox else None
     check_references(manifest, request.environ, set(profiles), names)
     rows = select(manifest, request.only)
     if not rows:
         raise UsageError(f"--only {' '.join(request.only)}: no tenant of the manifest carries these tags")
+    check_attestations(manifest, rows, request.attestation)
     state_path = _open_state(request.output, request.resume)
     jobs = plan_jobs(rows, request.output, request.shard)
     settings = PipelineSettings(
-        formats=request.formats, on=request.on, tenant_timeout=request.tenant_timeout, environ=request.environ
+        formats=request.formats,
+        on=request.on,
+        tenant_timeout=request.tenant_timeout,
+        environ=request.environ,
+        attestation=request.attestation,
+        prices=request.prices,
+        pseudonymize=request.pseudonymize,
     )
 
     def fingerprint(job: TenantJob) -> str:
@@ -219,7 +213,8 @@ def run_bulk(request: BulkRequest, stream: TextIO | None = None) -> BulkOutcome:
             to_run=len(todo),
             resumed=len(done),
         )
-        fresh = _execute(manifest, [j.row for j in todo], todo, settings, profiles, request, journal, stream)
+        run = _Run(manifest, settings, profiles, request, assess_with, sandbox)
+        fresh = run.execute(todo, journal, stream)
     by_key = {r.key: r for r in [*done, *fresh]}
     results = [by_key[j.key] for j in jobs]
     parts = [f"tenants tagged {' or '.join(request.only)}"] if request.only else []
@@ -228,19 +223,28 @@ def run_bulk(request: BulkRequest, stream: TextIO | None = None) -> BulkOutcome:
     return BulkOutcome(results, len(done), exit_code(results, request.fail_on))
 
 
-def _execute(
-    manifest: Manifest,
-    rows: Sequence[Row],
-    jobs: Sequence[TenantJob],
-    settings: PipelineSettings,
-    profiles: Mapping[str, Profile],
-    request: BulkRequest,
-    journal: StateJournal,
-    stream: TextIO | None,
-) -> list[TenantResult]:
-    if not jobs:
-        return []
-    schedule = Schedule(request.concurrency, request.tenant_timeout)
-    with sandbox_for(manifest, rows) as resolver, progress_for(len(jobs), stream or sys.stderr) as progress:
-        pipeline = TenantPipeline(settings, profiles, resolver)
-        return asyncio.run(run_jobs(jobs, pipeline, schedule, journal, progress))
+@dataclass(frozen=True)
+class _Run:
+    manifest: Manifest
+    settings: PipelineSettings
+    profiles: Mapping[str, Profile]
+    request: BulkRequest
+    assess_with: AssessFactory
+    sandbox: SandboxProvider | None
+
+    @contextlib.contextmanager
+    def serving(self, jobs: Sequence[TenantJob]) -> Iterator[SandboxResolver | None]:
+        wanted = sorted({j.row.entry.sandbox for j in jobs if j.row.entry.sandbox})
+        if not wanted or self.sandbox is None:
+            yield None
+            return
+        with self.sandbox.serve(self.manifest.sandbox, wanted) as resolve:
+            yield resolve
+
+    def execute(self, jobs: Sequence[TenantJob], journal: StateJournal, stream: TextIO | None) -> list[TenantResult]:
+        if not jobs:
+            return []
+        schedule = Schedule(self.request.concurrency, self.request.tenant_timeout)
+        with self.serving(jobs) as resolver, progress_for(len(jobs), stream or sys.stderr) as progress:
+            assess = self.assess_with(self.settings, self.profiles, resolver)
+            return asyncio.run(run_jobs(jobs, assess, schedule, journal, progress))

@@ -143,6 +143,10 @@ class TenantEntry(_Model):
     exchange_endpoint: str | None = None
     compliance_endpoint: str | None = None
     no_exchange: bool = False
+    attest: Path | None = Field(
+        None,
+        description="Log-export attestation (YAML/JSON) for this tenant, as assess --attest (default: bulk --attest)",
+    )
 
     @field_validator("id")
     @classmethod
@@ -411,6 +415,7 @@ CSV_COLUMNS = (
     "exchange_endpoint",
     "compliance_endpoint",
     "no_exchange",
+    "attest",
 )
 
 

@@ -36,7 +36,7 @@ from assessor.engine.model import (
 from assessor.engine.registry import RegisteredCheck, registry
 from assessor.engine.retention import compute_retention
 from assessor.errors import AssessorError
-from assessor.evidence import Evidence, canonical_digest, evidence_to_dict
+from assessor.evidence import Evidence, integrity
 from assessor.knowledge import WORKLOADS, Knowledge, load_knowledge
 from assessor.printable import printable_tree
 from assessor.profiles import Profile
@@ -178,9 +178,7 @@ def collection_log(evidence: Evidence) -> list[CollectionEntry]:
 
 def _integrity(evidence: Evidence) -> dict[str, str]:
     """The digest of the content actually assessed, and whether it still matches its seal."""
-    actual = canonical_digest(evidence_to_dict(evidence))
-    recorded = evidence.meta.sha256
-    state = "unsealed" if not recorded else ("intact" if recorded == actual else "altered")
+    actual, state = integrity(evidence)
     return {"evidence_sha256": actual, "evidence_integrity": state}
 
 

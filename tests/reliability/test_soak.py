@@ -22,11 +22,12 @@ import yaml
 
 from assessor.bulk.command import load_profiles, plan_jobs
 from assessor.bulk.paths import RESULT_FILE, STATE_FILE
-from assessor.bulk.pipeline import EVIDENCE_FILE, PipelineSettings, SandboxTarget, TenantPipeline
 from assessor.bulk.portfolio import write_portfolio
 from assessor.bulk.runner import Schedule, TenantJob, TenantResult, run_jobs
+from assessor.bulk.settings import EVIDENCE_FILE, PipelineSettings, SandboxTarget
 from assessor.bulk.state import StateJournal, read_events
 from assessor.errors import AssessorError
+from assessor.pipeline import BulkAssess
 from assessor.sandbox import SandboxServer
 from assessor.sandbox.chaos import Chaos, ChaosConfig
 from assessor.sandbox.fleet import FleetSpec, add_fleet, failing_names, template
@@ -70,7 +71,7 @@ def _resolver(server: SandboxServer) -> Any:
     return resolve
 
 
-def _guarded(pipeline: TenantPipeline, crashes: list[str]) -> Any:
+def _guarded(pipeline: BulkAssess, crashes: list[str]) -> Any:
     """The bulk pipeline, noting any exception that is not a typed tool error or a timeout (a crash)."""
 
     async def assess(job: TenantJob) -> dict[str, Any]:
@@ -97,7 +98,7 @@ def bulk_scan(out: Path, chaos: ChaosConfig | None, spec: FleetSpec) -> Soak:
     soak = Soak(results=[])
     started = time.perf_counter()
     with server, StateJournal(out / STATE_FILE) as journal:
-        pipeline = TenantPipeline(settings, load_profiles(manifest), _resolver(server))
+        pipeline = BulkAssess(settings, load_profiles(manifest), _resolver(server))
         soak.results = asyncio.run(
             run_jobs(jobs, _guarded(pipeline, soak.crashes), Schedule(CONCURRENCY, TENANT_TIMEOUT), journal)
         )

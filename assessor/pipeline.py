@@ -1,0 +1,324 @@
+"""One pipeline for ``assess``, ``collect`` and ``bulk``: target → collect → seal → evaluate → render.
+
+A *target* is either a tenant to collect from (:class:`~assessor.collect.CollectOptions`: a real
+tenant, or a sandbox tenant once :func:`sandbox_options` has resolved its endpoints) or a saved
+evidence file (:class:`EvidenceFile`). Everything that adds to the evidence — Graph, Exchange, the
+probe, ``--import`` files and the ``--attest`` attestation — happens in :func:`gather`, *before*
+the evidence is sealed, so the document that is assessed, saved and named by the report's digest
+is one and the same (``evidence_integrity: intact``).
+
+The steps are ordered here and only here; the CLI parses options into targets and settings, and
+the bulk scheduler calls :class:`BulkAssess` for each tenant of a manifest.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from assessor.bulk.command import BulkOutcome, BulkRequest, run_bulk
+from assessor.bulk.manifest import SandboxConfig, TenantEntry
+from assessor.bulk.runner import TenantJob
+from assessor.bulk.settings import (
+    EVIDENCE_FILE,
+    PipelineSettings,
+    SandboxResolver,
+    SandboxTarget,
+    report_summary,
+    settings_fingerprint,
+)
+from assessor.collect import CollectOptions, RetryPolicy, collect
+from assessor.collect.attestation import load_attestation
+from assessor.collect.auth import AuthOptions, StaticTokenCredential
+from assessor.engine.model import Report
+from assessor.engine.runner import evaluate
+from assessor.evidence import Evidence, LogExport, Section, evidence_to_dict, integrity, load_evidence, seal
+from assessor.evidence import write_json_atomic as _write_json
+from assessor.evidence import write_text_atomic as _write_text
+from assessor.profiles import Profile
+from assessor.report import RENDERERS, RenderOptions
+from assessor.report.pseudonymize import pseudonymize_report
+
+SANDBOX_TOKEN = "sandbox-static-token"  # noqa: S105 - the in-process sandbox accepts any bearer token
+
+
+# --------------------------------------------------------------------------- targets
+
+
+@dataclass(frozen=True)
+class EvidenceFile:
+    """A saved evidence document, evaluated offline."""
+
+    path: Path
+
+
+Target = CollectOptions | EvidenceFile
+
+
+def sandbox_options(
+    target: SandboxTarget, base: CollectOptions | None = None, *, no_exchange: bool = False, **changes: Any
+) -> CollectOptions:
+    """Collection options that read a served sandbox tenant through the real clients (static tokens)."""
+    endpoints = dict(target.other_endpoints)
+    token = StaticTokenCredential({"graph": SANDBOX_TOKEN, "exchange": SANDBOX_TOKEN, "compliance": SANDBOX_TOKEN})
+    options = base or CollectOptions(tenant=target.tenant_id)
+    return replace(
+        options,
+        tenant=target.tenant_id,
+        cloud=target.cloud,
+        auth=AuthOptions(mode="token"),
+        graph_endpoint=target.graph_url,
+        exchange_endpoint=endpoints.get("exchange_endpoint"),
+        compliance_endpoint=endpoints.get("compliance_endpoint"),
+        no_exchange=no_exchange or options.no_exchange or "exchange_endpoint" not in endpoints,
+        credential=token,
+        **changes,
+    )
+
+
+@contextlib.contextmanager
+def sandbox_tenants(names: Sequence[str], config: SandboxConfig | None = None) -> Iterator[SandboxResolver]:
+    """One in-process sandbox server serving ``names`` (bundled tenants, or fleet tenants of ``config``)."""
+    from assessor.sandbox.fleet import FleetSpec, add_fleet
+    from assessor.sandbox.server import SandboxServer
+    from assessor.sandbox.spec import list_tenants
+
+    config = config or SandboxConfig()
+    server = SandboxServer(latency_ms=config.latency_ms or None)
+    bundled = set(list_tenants())
+    for name in sorted(set(names)):
+        if name in bundled:
+            server.add_tenant(name)
+    if config.fleet is not None and any(n not in bundled for n in names):
+        fleet = config.fleet
+        add_fleet(server, FleetSpec(fleet.count, fleet.prefix, fleet.users, fleet.failing, fleet.stall_seconds))
+
+    def resolve(name: str) -> SandboxTarget:
+        tenant = server.state(name).tenant
+        return SandboxTarget(tenant.id, server.graph_url(name), tenant.cloud, server.exchange_endpoints(tenant.id))
+
+    with server:
+        yield resolve
+
+
+class BundledSandbox:
+    """The sandbox as the bulk command sees it: which names exist, and serving them for a run."""
+
+    def names(self, config: SandboxConfig) -> set[str]:
+        from assessor.sandbox.fleet import FleetSpec
+        from assessor.sandbox.spec import list_tenants
+
+        names = set(list_tenants())
+        if config.fleet is not None:
+            fleet = config.fleet
+            names.update(FleetSpec(fleet.count, fleet.prefix, fleet.users).names())
+        return names
+
+    def serve(self, config: SandboxConfig, names: Sequence[str]) -> contextlib.AbstractContextManager[SandboxResolver]:
+        return sandbox_tenants(names, config)
+
+
+# --------------------------------------------------------------------------- collect (+ attest) → seal
+
+
+@dataclass(frozen=True)
+class Gathered:
+    """The evidence to assess, and whether it differs from any file already on disk."""
+
+    evidence: Evidence
+    changed: bool
+
+
+async def gather(target: Target, attestation: Path | Section[LogExport] | None = None) -> Gathered:
+    """Collect (or load) the evidence, add the attestation, then seal it.
+
+    A loaded file is re-sealed only when it was intact before the attestation was added: one that
+    no longer matched its seal stays ``altered`` (re-sealing would hide the alteration), and an
+    unsealed one stays unsealed.
+    """
+    section = load_attestation(attestation) if isinstance(attestation, Path) else attestation
+    if isinstance(target, EvidenceFile):
+        evidence = load_evidence(target.path)
+        if section is None:
+            return Gathered(evidence, changed=False)
+        was_intact = integrity(evidence)[1] == "intact"
+        evidence = evidence.model_copy(update={"log_export": section})
+        return Gathered(seal(evidence) if was_intact else evidence, changed=True)
+    evidence = await collect(target)
+    if section is not None:
+        evidence = evidence.model_copy(update={"log_export": section})
+    return Gathered(seal(evidence), changed=True)
+
+
+def save(evidence: Evidence, path: Path) -> None:
+    """Write the evidence exactly as gathered (already sealed: what the report's digest names)."""
+    _write_json(path, evidence_to_dict(evidence))
+
+
+# --------------------------------------------------------------------------- evaluate → render
+
+
+def assess(evidence: Evidence, profile: Profile, on: date) -> Report:
+    return evaluate(evidence, profile, on=on, generated_at=datetime.now(timezone.utc).replace(microsecond=0))
+
+
+@dataclass(frozen=True)
+class Presentation:
+    """How reports are shown: file formats, prices, pseudonyms (one key for every format)."""
+
+    formats: Sequence[str] = ()
+    prices: Mapping[str, Any] | None = None
+    pseudonym_key: bytes | None = field(default=None, repr=False)
+
+    def options(self) -> RenderOptions:
+        return RenderOptions(pseudonymize_key=self.pseudonym_key, prices=dict(self.prices) if self.prices else None)
+
+
+def present(report: Report, presentation: Presentation) -> tuple[Report, list[tuple[str, str]]]:
+    """The report as shown (pseudonymised once, on the model) and every file rendered in memory."""
+    if presentation.pseudonym_key is not None:
+        report = pseudonymize_report(report, presentation.pseudonym_key)
+    options = presentation.options()
+    rendered = []
+    for fmt in presentation.formats:
+        renderer = RENDERERS[fmt]()
+        rendered.append((renderer.filename, renderer.render(report, options)))
+    return report, rendered
+
+
+def write_files(directory: Path, rendered: Sequence[tuple[str, str]]) -> list[Path]:
+    """Write rendered files atomically (all were rendered first: no half-written report set)."""
+    written = []
+    for name, text in rendered:
+        _write_text(directory / name, text)
+        written.append(directory / name)
+    return written
+
+
+# --------------------------------------------------------------------------- one tenant
+
+
+@dataclass(frozen=True)
+class Assessed:
+    evidence: Evidence
+    report: Report  # as presented (pseudonymised when asked)
+    files: list[Path]  # reports written
+    evidence_file: Path | None  # where the evidence was saved, if it was
+
+
+async def run(
+    target: Target,
+    profile: Profile,
+    on: date,
+    presentation: Presentation,
+    *,
+    output: Path | None = None,
+    evidence_file: Path | None = None,
+    attestation: Path | Section[LogExport] | None = None,
+) -> Assessed:
+    """Gather, seal, save (where asked and when it differs from a file on disk), evaluate, render, write."""
+    gathered = await gather(target, attestation)
+    saved = None
+    source = target.path.resolve() if isinstance(target, EvidenceFile) else None
+    if evidence_file is not None and gathered.changed and evidence_file.resolve() != source:
+        save(gathered.evidence, evidence_file)
+        saved = evidence_file
+    report, rendered = present(assess(gathered.evidence, profile, on), presentation)
+    if rendered and output is None:
+        from assessor.errors import UsageError
+
+        raise UsageError("--output DIR is needed for file formats")
+    files = write_files(output, rendered) if output is not None else []
+    return Assessed(gathered.evidence, report, files, saved)
+
+
+# --------------------------------------------------------------------------- bulk
+
+
+class BulkAssess:
+    """One tenant of a bulk run through :func:`run` (the scheduler's ``assess``)."""
+
+    def __init__(
+        self,
+        settings: PipelineSettings,
+        profiles: Mapping[str, Profile],
+        sandbox: SandboxResolver | None = None,
+        presentation: Presentation | None = None,
+    ) -> None:
+        self.settings = settings
+        self.profiles = profiles
+        self.sandbox = sandbox
+        self.presentation = presentation or Presentation(formats=settings.formats)
+        self._attestations: dict[Path, Section[LogExport]] = {}
+
+    def options(self, entry: TenantEntry, profile: Profile) -> CollectOptions:
+        """The collector's options for one manifest entry (sandbox entries resolved to the served tenant)."""
+        settings = self.settings
+        common: dict[str, Any] = {
+            "users_mode": settings.users_mode,
+            "tenant_timeout": settings.tenant_timeout,
+            "collector": "bulk",
+            "privileged_roles": tuple(r.template_id for r in profile.privileged_roles),
+            "probe_events_days": profile.probe_days,
+            # a throttling storm is reported as such before the tenant's time runs out
+            "retry": RetryPolicy(max_total_wait=min(RetryPolicy().max_total_wait, settings.tenant_timeout / 4)),
+        }
+        if entry.sandbox is not None:
+            if self.sandbox is None:
+                raise RuntimeError("a sandbox entry needs the bulk run's sandbox server")
+            resolved = self.sandbox(entry.sandbox)
+            options = sandbox_options(resolved, no_exchange=entry.no_exchange, **common)
+            return replace(options, graph_endpoint=entry.graph_endpoint or options.graph_endpoint)
+        assert entry.auth is not None  # enforced by the manifest model
+        return CollectOptions(
+            tenant=entry.tenant,
+            cloud=entry.cloud,
+            auth=entry.auth.to_options(entry.tenant, settings.environ),
+            graph_endpoint=entry.graph_endpoint,
+            exchange_endpoint=entry.exchange_endpoint,
+            compliance_endpoint=entry.compliance_endpoint,
+            no_exchange=entry.no_exchange,
+            **common,
+        )
+
+    def attestation(self, entry: TenantEntry) -> Section[LogExport] | None:
+        path = entry.attest or self.settings.attestation
+        if path is None:
+            return None
+        if path not in self._attestations:
+            self._attestations[path] = load_attestation(path)
+        return self._attestations[path]
+
+    async def __call__(self, job: TenantJob) -> dict[str, Any]:
+        entry = job.row.entry
+        profile = self.profiles[entry.profile]
+        # with pseudonyms the evidence (real names) is not written beside the reports
+        keep = self.presentation.pseudonym_key is None
+        done = await run(
+            self.options(entry, profile),
+            profile,
+            self.settings.on,
+            self.presentation,
+            output=job.directory,
+            evidence_file=job.directory / EVIDENCE_FILE if keep else None,
+            attestation=self.attestation(entry),
+        )
+        files = [EVIDENCE_FILE] if keep else []
+        summary = report_summary(done.report, [*files, *(p.name for p in done.files)])
+        summary["settings_sha256"] = settings_fingerprint(entry, profile, self.settings)
+        return summary
+
+
+def bulk(request: BulkRequest, presentation: Presentation, stream: Any = None) -> BulkOutcome:
+    """``assessor bulk``: the scheduler over the manifest, each tenant through :class:`BulkAssess`."""
+
+    def factory(
+        settings: PipelineSettings, profiles: Mapping[str, Profile], sandbox: SandboxResolver | None
+    ) -> BulkAssess:
+        return BulkAssess(settings, profiles, sandbox, replace(presentation, formats=settings.formats))
+
+    return run_bulk(request, factory, BundledSandbox(), stream)
