@@ -20,8 +20,9 @@ import click
 from tabulate import tabulate
 
 from assessor import __version__
+from assessor.catalogue import SEVERITIES, load_catalogue
 from assessor.engine.model import Report
-from assessor.engine.registry import load_catalogue, registry
+from assessor.engine.registry import registry
 from assessor.errors import AssessorError, UsageError
 from assessor.evidence import evidence_json_schema, load_evidence, verify_seal
 from assessor.knowledge import load_knowledge
@@ -34,7 +35,7 @@ from assessor.report.pseudonymize import KEY_ENV, pseudonymize_user_list, resolv
 if TYPE_CHECKING:  # collection (msgraph-sdk) is imported only by the commands that collect
     from assessor.collect import CollectOptions
 
-FAIL_ON = ("none", "info", "low", "medium", "high", "critical")
+FAIL_ON = ("none", *SEVERITIES)
 
 
 def _parse_formats(value: str) -> list[str]:

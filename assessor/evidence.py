@@ -14,13 +14,11 @@ import hashlib
 import json
 import os
 import re
-import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import datetime
 from itertools import pairwise
 from pathlib import Path
-from typing import IO, Annotated, Any, ClassVar, Generic, Literal, TypeVar
+from typing import Annotated, Any, ClassVar, Generic, Literal, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -31,9 +29,14 @@ from pydantic import (
     model_serializer,
     model_validator,
 )
-from pydantic_core import to_json
 
 from assessor.errors import EvidenceError
+
+# the file helpers moved to assessor.fileio; still importable from here for existing callers
+from assessor.fileio import atomic_writer as atomic_writer
+from assessor.fileio import dumps_pretty as dumps_pretty
+from assessor.fileio import write_json_atomic as write_json_atomic
+from assessor.fileio import write_text_atomic as write_text_atomic
 
 SCHEMA_ID = "assessor.evidence/1"
 MAX_EVIDENCE_BYTES = 512 * 1024 * 1024
@@ -653,38 +656,6 @@ def verify_seal(raw: dict[str, Any]) -> tuple[bool, str]:
     if actual != recorded:
         return False, f"content altered after collection (recorded {recorded[:12]}…, now {actual[:12]}…)"
     return True, f"intact (sha256 {recorded})"
-
-
-@contextmanager
-def atomic_writer(path: str | os.PathLike[str]) -> Iterator[IO[str]]:
-    """A text file handle on a temp file beside ``path``, renamed over it only if the block completes,
-    so no half file is ever seen (and an existing file survives a failure)."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            yield fh
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def write_text_atomic(path: str | os.PathLike[str], text: str) -> None:
-    """Write text to a temp file beside the target and rename it over, so no half file is ever seen."""
-    with atomic_writer(path) as fh:
-        fh.write(text)
-
-
-def dumps_pretty(document: Any) -> str:
-    """``json.dumps(document, indent=2, ensure_ascii=False)``, byte for byte, about ten times faster
-    (pydantic-core's serializer; the json module falls back to pure Python when indenting)."""
-    return to_json(document, indent=2).decode("utf-8")
-
-
-def write_json_atomic(path: str | os.PathLike[str], document: Any) -> None:
-    write_text_atomic(path, dumps_pretty(document) + "\n")
 
 
 def save_evidence(evidence: Evidence, path: str | os.PathLike[str]) -> None:

@@ -18,7 +18,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assessor.bulk.command import BulkOutcome, BulkRequest, run_bulk
 from assessor.bulk.manifest import SandboxConfig, TenantEntry
@@ -42,6 +42,9 @@ from assessor.evidence import write_text_atomic as _write_text
 from assessor.profiles import Profile
 from assessor.report import RENDERERS, RenderOptions
 from assessor.report.pseudonymize import pseudonymize_report
+
+if TYPE_CHECKING:
+    from assessor.sandbox.server import SandboxServer
 
 SANDBOX_TOKEN = "sandbox-static-token"  # noqa: S105 - the in-process sandbox accepts any bearer token
 
@@ -78,6 +81,23 @@ def sandbox_options(
         credential=token,
         **changes,
     )
+
+
+def collect_options(server: SandboxServer, name: str, **overrides: Any) -> CollectOptions:
+    """Options that collect tenant ``name`` from a running sandbox ``server`` with a static token
+    (Graph only unless ``overrides`` name the Exchange endpoints: ``**server.exchange_endpoints(name)``)."""
+    tenant = server.state(name).tenant
+    credential = StaticTokenCredential({"graph": SANDBOX_TOKEN, "exchange": SANDBOX_TOKEN, "compliance": SANDBOX_TOKEN})
+    values: dict[str, Any] = {
+        "tenant": tenant.id,
+        "cloud": tenant.cloud,
+        "auth": AuthOptions(mode="token"),
+        "graph_endpoint": server.graph_url(tenant.id),
+        "credential": credential,
+        "collector": "sandbox",
+    }
+    values.update(overrides)
+    return CollectOptions(**values)
 
 
 @contextlib.contextmanager

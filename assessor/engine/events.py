@@ -7,8 +7,8 @@ from datetime import date
 from assessor.engine.mailbox import mailboxes_auditing
 from assessor.engine.model import EventFigures, LicensingFigures
 from assessor.evidence import Evidence
-from assessor.knowledge import Knowledge
-from assessor.profiles import KNOWN_EVENTS, Profile
+from assessor.knowledge import KNOWN_EVENTS, Knowledge
+from assessor.profiles import Profile
 
 
 def compute_events(

@@ -14,9 +14,11 @@ from dataclasses import dataclass
 from assessor.engine.model import LicensingFigures, Recommendation
 from assessor.evidence import Evidence, SubscribedSku, UserRecord
 from assessor.knowledge import Knowledge
+from assessor.knowledge.plans import USABLE_SKU_STATES, PlanIndex, is_enabled_member
 from assessor.profiles import Profile
 
-USABLE_SKU_STATES = frozenset({"Enabled", "Warning"})
+__all__ = ["USABLE_SKU_STATES", "PlanIndex", "UserClass", "classify", "compute_licensing", "is_enabled_member"]
+
 TROUBLED_SKU_STATES = frozenset({"Warning", "Suspended", "LockedOut"})
 
 
@@ -26,33 +28,6 @@ class UserClass:
     premium: bool
     ten_year: bool
     expanded: bool = False  # the expanded Standard events and documented default actions (E3/G3 or E5 level)
-
-
-class PlanIndex:
-    """Which plans each usable SKU of this tenant carries."""
-
-    def __init__(self, skus: list[SubscribedSku]) -> None:
-        self.plans_by_sku: dict[str, frozenset[str]] = {
-            s.sku_id.lower(): frozenset(p.service_plan_id.lower() for p in s.service_plans)
-            for s in skus
-            if s.capability_status in USABLE_SKU_STATES
-        }
-
-    def usable_skus(self, user: UserRecord) -> set[str]:
-        return {lic.sku_id.lower() for lic in user.assigned_licenses if lic.sku_id.lower() in self.plans_by_sku}
-
-    def enabled_plans(self, user: UserRecord) -> set[str]:
-        plans: set[str] = set()
-        for lic in user.assigned_licenses:
-            carried = self.plans_by_sku.get(lic.sku_id.lower())
-            if carried:
-                disabled = {d.lower() for d in lic.disabled_plans}
-                plans |= carried - disabled
-        return plans
-
-
-def is_enabled_member(user: UserRecord) -> bool:
-    return user.account_enabled is True and (user.user_type or "Member") == "Member"
 
 
 def classify(user: UserRecord, index: PlanIndex, kb: Knowledge) -> UserClass:

@@ -13,6 +13,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from assessor.catalogue import SEVERITY_ORDER
+
 REPORT_SCHEMA = "assessor.report/1"
 
 
@@ -319,8 +321,6 @@ def gaps_at_or_above(findings: Iterable[tuple[str, str]], fail_on: str) -> bool:
     ``--resume`` and ``merge`` judge stored results by the threshold given now)."""
     if fail_on == "none":
         return False
-    from assessor.profiles import SEVERITY_ORDER
-
     threshold = SEVERITY_ORDER[fail_on]
     return any(
         status in (Status.FAIL.value, Status.WARN.value) and SEVERITY_ORDER.get(severity, 0) >= threshold

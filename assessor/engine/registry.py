@@ -1,70 +1,41 @@
-"""The check registry: catalogue metadata (checks/catalogue.yaml) joined to check functions.
+"""The check registry: catalogue metadata (:mod:`assessor.catalogue`) joined to check functions.
 
-The catalogue is the source of truth for ids, titles, severities, rationale, references and
-permissions. Check modules register one function per id with :func:`check`. Loading verifies
-that both sides agree exactly — a catalogue id without a function, or a function without a
-catalogue entry, is a packaging defect and fails loudly.
+Check modules (every module of the ``assessor.checks`` package, found by walking it: adding a
+module needs no list to be edited) register one function per id with :func:`check`. Loading
+verifies that both sides agree exactly — a catalogue id without a function, or a function without
+a catalogue entry, is a packaging defect and fails loudly.
 """
 
 from __future__ import annotations
 
 import importlib
+import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-
+from assessor.catalogue import FIGURE_GROUPS, SECTIONS, CheckMeta, catalogue_ids, load_catalogue
 from assessor.errors import CatalogueError
 
 if TYPE_CHECKING:
     from assessor.engine.context import CheckContext
     from assessor.engine.model import Outcome
 
-CHECK_MODULES = ("audit", "licensing", "retention", "events", "export")
-SECTIONS = (
-    "skus",
-    "users",
-    "privileged",
-    "audit_probe",
-    "log_export",
-    "exchange.admin_audit_log_config",
-    "exchange.organization_config",
-    "exchange.bypass",
-    "exchange.mailboxes",
-    "exchange.retention_policies",
-)
-FIGURE_GROUPS = ("licensing", "retention", "audit", "events", "mail_clients")
+__all__ = [
+    "FIGURE_GROUPS",
+    "SECTIONS",
+    "CheckFn",
+    "CheckMeta",
+    "RegisteredCheck",
+    "catalogue_ids",
+    "check",
+    "check_modules",
+    "load_catalogue",
+    "registry",
+]
 
 CheckFn = Callable[["CheckContext"], "Outcome"]
-
-
-class CheckMeta(BaseModel):
-    """Validated metadata of one catalogue entry."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    id: str = Field(pattern=r"^(AUD|LIC|RET|EVT|EXP)-\d{2}$")
-    title: str = Field(min_length=5)
-    area: Literal["audit", "licensing", "retention", "events", "export"]
-    severity: Literal["critical", "high", "medium", "low", "info"]
-    rationale: str = Field(min_length=10)
-    remediation: str = Field(min_length=5)
-    references: list[str] = Field(min_length=1)
-    permissions: list[str] = Field(min_length=1, description="Least privilege needed to collect its evidence")
-    needs: list[str] = Field(default_factory=list, description="Evidence sections without which it is unknown")
-    figures: list[str] = Field(default_factory=list, description="Figure groups it reads")
-
-    def model_post_init(self, _context: object) -> None:
-        for section in self.needs:
-            if section not in SECTIONS:
-                raise ValueError(f"{self.id}: needs unknown section {section!r}")
-        for group in self.figures:
-            if group not in FIGURE_GROUPS:
-                raise ValueError(f"{self.id}: unknown figure group {group!r}")
 
 
 @dataclass(frozen=True)
@@ -88,31 +59,19 @@ def check(check_id: str) -> Callable[[CheckFn], CheckFn]:
     return register
 
 
-@lru_cache(maxsize=1)
-def load_catalogue() -> tuple[CheckMeta, ...]:
-    text = resources.files("assessor.checks").joinpath("catalogue.yaml").read_text(encoding="utf-8")
-    raw = yaml.safe_load(text)
-    metas: list[CheckMeta] = []
-    for entry in raw["checks"]:
-        try:
-            metas.append(CheckMeta.model_validate(entry))
-        except ValidationError as err:
-            raise CatalogueError(f"checks/catalogue.yaml: {entry.get('id', '?')}: {err.errors()[0]['msg']}") from None
-    ids = [m.id for m in metas]
-    if len(ids) != len(set(ids)):
-        raise CatalogueError("checks/catalogue.yaml: duplicate check id")
-    return tuple(metas)
-
-
-def catalogue_ids() -> frozenset[str]:
-    return frozenset(m.id for m in load_catalogue())
+def check_modules() -> list[str]:
+    """The check modules of the ``assessor.checks`` package, discovered (sorted by name)."""
+    package = importlib.import_module("assessor.checks")
+    return sorted(
+        f"assessor.checks.{m.name}" for m in pkgutil.iter_modules(package.__path__) if not m.name.startswith("_")
+    )
 
 
 @lru_cache(maxsize=1)
 def registry() -> tuple[RegisteredCheck, ...]:
     """Every catalogue check with its function, in catalogue order."""
-    for module in CHECK_MODULES:
-        importlib.import_module(f"assessor.checks.{module}")
+    for module in check_modules():
+        importlib.import_module(module)
     metas = load_catalogue()
     missing = [m.id for m in metas if m.id not in _FUNCTIONS]
     extra = sorted(set(_FUNCTIONS) - {m.id for m in metas})

@@ -123,7 +123,7 @@ def _finding(rc: RegisteredCheck, outcome: Outcome, profile: Profile, kb: Knowle
         title=rc.meta.title,
         area=rc.meta.area,
         status=outcome.status,
-        severity=setting.severity if setting else rc.meta.severity,
+        severity=profile.severity_of(rc.meta.id) if setting else rc.meta.severity,
         message=outcome.message,
         evidence=outcome.evidence,
         remediation=(outcome.remediation or rc.meta.remediation)

@@ -17,6 +17,9 @@ Tier = Literal["premium", "standard", "none"]
 Confidence = Literal["primary", "secondary", "unverified"]
 WORKLOADS = ("Exchange", "SharePoint", "OneDrive", "AzureActiveDirectory", "Other")
 
+# The events the assessor knows (their operations, tiers and sources are in audit.yaml: ``events``).
+KNOWN_EVENTS = ("MailItemsAccessed", "Send", "SearchQueryInitiatedExchange", "SearchQueryInitiatedSharePoint")
+
 
 class _KB(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)

@@ -14,13 +14,14 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from assessor.catalogue import Severity, catalogue_ids, default_severity
 from assessor.errors import ProfileError
+from assessor.knowledge import KNOWN_EVENTS
 from assessor.textfile import read_user_text
 from assessor.yamlsafe import YamlExpansionError, safe_load_bounded
 
-Severity = Literal["critical", "high", "medium", "low", "info"]
-SEVERITY_ORDER: dict[str, int] = {"info": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
-KNOWN_EVENTS = ("MailItemsAccessed", "Send", "SearchQueryInitiatedExchange", "SearchQueryInitiatedSharePoint")
+__all__ = ["KNOWN_EVENTS", "CheckSetting", "Profile", "builtin_profile_ids", "load_profile", "profile_json_schema"]
+
 MAX_PROFILE_BYTES = 1024 * 1024
 
 
@@ -46,7 +47,9 @@ class PrivilegedRole(_P):
 
 
 class CheckSetting(_P):
-    severity: Severity
+    severity: Severity | None = Field(
+        None, description="Only where this profile differs from the catalogue's default severity"
+    )
     controls: list[str] = Field(default_factory=list)
 
 
@@ -94,13 +97,18 @@ class Profile(_P):
     @field_validator("checks")
     @classmethod
     def _check_ids(cls, value: dict[str, CheckSetting]) -> dict[str, CheckSetting]:
-        from assessor.engine.registry import catalogue_ids  # local: avoids an import cycle
-
         known = catalogue_ids()
         for check_id in value:
             if check_id not in known:
                 raise ValueError(f"unknown check id {check_id!r}")
         return value
+
+    def severity_of(self, check_id: str) -> Severity:
+        """The severity this profile gives a check: its override, else the catalogue's default."""
+        setting = self.checks.get(check_id)
+        if setting is not None and setting.severity is not None:
+            return setting.severity
+        return default_severity(check_id)
 
     @property
     def search_events_required(self) -> bool:

@@ -16,11 +16,11 @@ import io
 import json
 from typing import Any
 
+from assessor.csvsafe import neutralise
 from assessor.engine.model import Report
 from assessor.report.interface import Renderer, RenderOptions
 from assessor.report.view import build_view
 
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 COLUMNS = (
     "tenant",
     "profile",
@@ -41,14 +41,6 @@ COLUMNS = (
     "profile_version",
     "assumptions",
 )
-
-
-def neutralise(value: str) -> str:
-    """Prefix a single quote to any cell a spreadsheet would read as a formula."""
-    stripped = value.lstrip(" ")
-    if value.startswith(FORMULA_TRIGGERS) or (stripped and stripped.startswith(FORMULA_TRIGGERS)):
-        return "'" + value
-    return value
 
 
 def _cell(value: Any) -> str:

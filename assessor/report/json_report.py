@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from assessor.engine.model import Report
-from assessor.evidence import dumps_pretty
+from assessor.fileio import dumps_pretty
 from assessor.report.interface import Renderer, RenderOptions
 
 

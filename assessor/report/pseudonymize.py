@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from assessor.engine.model import Report
-from assessor.evidence import atomic_writer
+from assessor.fileio import atomic_writer
 
 KEY_ENV = "ASSESSOR_PSEUDONYM_KEY"
 EMAIL = re.compile(

@@ -11,9 +11,9 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from assessor.catalogue import CheckMeta
 from assessor.engine.model import Finding, Report, Status
-from assessor.engine.registry import CheckMeta
-from assessor.evidence import dumps_pretty
+from assessor.fileio import dumps_pretty
 from assessor.report.interface import Renderer, RenderOptions
 from assessor.report.view import ReportView, Row, build_view
 

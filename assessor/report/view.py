@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from assessor.catalogue import CheckMeta, load_catalogue
 from assessor.engine.model import GAP_STATUSES, CollectionEntry, Finding, Recommendation, Report, Status
-from assessor.engine.registry import CheckMeta, load_catalogue
 
 SEVERITY_RANK: dict[str, int] = {"critical": 4, "high": 3, "medium": 2, "low": 1, "info": 0}
 # Display order of statuses: the ones to act on first.

@@ -10,7 +10,8 @@ import pytest
 
 from assessor.collect import RetryPolicy, collect_sync
 from assessor.evidence import Evidence
-from assessor.sandbox import SandboxServer, collect_options, load_tenant
+from assessor.pipeline import collect_options
+from assessor.sandbox import SandboxServer, load_tenant
 
 FAST_RETRY = RetryPolicy(max_retries=4, max_wait_per_retry=2, max_total_wait=5, backoff_base=0.01)
 

@@ -9,8 +9,8 @@ import pytest
 
 from assessor.collect import collect_sync
 from assessor.engine.runner import evaluate
+from assessor.pipeline import collect_options
 from assessor.profiles import load_profile
-from assessor.sandbox import collect_options
 from assessor.sandbox.server import SandboxServer
 from assessor.sandbox.spec import SandboxTenant, load_spec
 

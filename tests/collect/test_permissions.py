@@ -8,7 +8,8 @@ import json
 from assessor.collect import collect_sync
 from assessor.collect.auth import StaticTokenCredential
 from assessor.collect.permissions import decode_jwt_claims, preflight, required_permissions
-from assessor.sandbox import SandboxServer, collect_options
+from assessor.pipeline import collect_options
+from assessor.sandbox import SandboxServer
 
 
 def jwt(claims: dict) -> str:

@@ -23,8 +23,9 @@ from assessor.engine.registry import registry
 from assessor.engine.runner import evaluate
 from assessor.errors import CollectionError
 from assessor.evidence import Evidence
+from assessor.pipeline import collect_options
 from assessor.profiles import load_profile
-from assessor.sandbox import SandboxServer, collect_options, load_tenant
+from assessor.sandbox import SandboxServer, load_tenant
 from assessor.sandbox.chaos import Chaos, ChaosConfig
 
 ON = date(2026, 11, 25)

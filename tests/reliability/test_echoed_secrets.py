@@ -16,9 +16,10 @@ from assessor.collect.auth import StaticTokenCredential
 from assessor.engine.runner import evaluate
 from assessor.errors import CollectionError
 from assessor.evidence import evidence_to_dict
+from assessor.pipeline import collect_options
 from assessor.profiles import load_profile
 from assessor.report import RENDERERS, RenderOptions
-from assessor.sandbox import SandboxServer, collect_options, load_tenant
+from assessor.sandbox import SandboxServer, load_tenant
 
 CANARIES = {"graph": "CANARY-GRAPH-7f3a9c1e", "exchange": "CANARY-EXO-5b2d8e4f", "compliance": "CANARY-COMP-9a1c3b7d"}
 

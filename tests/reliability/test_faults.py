@@ -15,8 +15,9 @@ import pytest
 
 from assessor.collect import RetryPolicy, collect
 from assessor.knowledge import load_knowledge
+from assessor.pipeline import collect_options
 from assessor.profiles import KNOWN_EVENTS
-from assessor.sandbox import SandboxServer, collect_options, load_tenant
+from assessor.sandbox import SandboxServer, load_tenant
 from assessor.sandbox.chaos import FAULT_KINDS, Chaos, ChaosConfig, ChaosError
 
 from .chaos_support import (

@@ -12,10 +12,10 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from assessor.csvsafe import neutralise
 from assessor.engine.model import Report, Status
 from assessor.engine.registry import load_catalogue
 from assessor.report import RENDERERS, RenderOptions
-from assessor.report.csv_report import neutralise
 from assessor.report.markdown import md
 from assessor.report.sarif import level_for
 

@@ -10,9 +10,9 @@ import pytest
 from report_support import FORMULA, SCRIPT, hostile_doc
 from support import assess_doc
 
+from assessor.csvsafe import FORMULA_TRIGGERS
 from assessor.engine.model import Report
 from assessor.report import RENDERERS, RenderOptions
-from assessor.report.csv_report import FORMULA_TRIGGERS
 
 
 @pytest.fixture(scope="module")

@@ -41,10 +41,10 @@ from assessor.collect.graph.outcome import (
     failure_from,
     not_collected_from,
 )
-from assessor.engine.licensing import PlanIndex, is_enabled_member
+from assessor.csvsafe import neutralise
 from assessor.evidence import AssignedLicense, SubscribedSku, UserCounts, UserRecord, Users
 from assessor.knowledge import Knowledge, load_knowledge
-from assessor.report.csv_report import neutralise
+from assessor.knowledge.plans import PlanIndex, is_enabled_member
 
 PERMISSION = "User.Read.All"
 COUNT_ENDPOINT = "GET /users/$count"

@@ -43,8 +43,7 @@ from assessor.collect.probe.service import (
 from assessor.collect.probe.sink import RecordSink
 from assessor.errors import UsageError
 from assessor.evidence import AuditProbe, ProbeQuery, Section
-from assessor.knowledge import Knowledge, load_knowledge
-from assessor.profiles import KNOWN_EVENTS, Profile
+from assessor.knowledge import KNOWN_EVENTS, Knowledge, load_knowledge
 
 # DOMAIN.md, "Microsoft Graph surface": the audit search exists in the Global cloud only
 # (Learn lists GCC/"US Government L4", DoD and 21Vianet as unavailable).
@@ -97,10 +96,10 @@ class _Progress:
 # --------------------------------------------------------------------------- inputs
 
 
-def operations_for(profile: Profile, kb: Knowledge | None = None) -> list[str]:
-    """The audit operations behind the profile's required events (e.g. MailItemsAccessed, Send)."""
+def operations_for(required_events: Sequence[str], kb: Knowledge | None = None) -> list[str]:
+    """The audit operations behind a profile's required events (e.g. MailItemsAccessed, Send)."""
     events = (kb or load_knowledge()).events
-    return [events[name].operation for name in profile.required_events]
+    return [events[name].operation for name in required_events]
 
 
 def all_event_operations(kb: Knowledge | None = None) -> list[str]:
