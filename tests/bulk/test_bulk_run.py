@@ -27,20 +27,21 @@ def test_failing_tenants_are_isolated(tmp_path: Path, capsys: pytest.CaptureFixt
         tmp_path / "m.yaml",
         8,
         failing=0.5,
-        stall=30,
+        stall=60,
         extra=[{"sandbox": "contoso", "name": "Contoso", "tags": ["gold"]}],
     )
     out = tmp_path / "out"
     started = time.monotonic()
-    code = run_cli("bulk", str(manifest), "--output", str(out), "--concurrency", "8", "--tenant-timeout", "4")
-    assert time.monotonic() - started < 30
+    # a timeout with room for a loaded CI machine (4 s timed healthy tenants out there), far below the stall
+    code = run_cli("bulk", str(manifest), "--output", str(out), "--concurrency", "8", "--tenant-timeout", "10")
+    assert time.monotonic() - started < 50
     assert code == 3, "some tenants failed → exit 3"
     doc = portfolio(out)
     assert doc["totals"]["tenants"] == 9 and doc["totals"]["failed"] == 4, doc["failures"]
     assert doc["totals"]["failed"] == 4 and doc["totals"]["assessed"] == 5
     reasons = {f["tenant"]: f["reason"] for f in doc["failures"]}
     assert "401" in reasons["sandbox:fleet-0001"] and "403" in reasons["sandbox:fleet-0003"]
-    assert reasons["sandbox:fleet-0005"] == "timed out after 4 s"
+    assert reasons["sandbox:fleet-0005"] == "timed out after 10 s"
     assert "429 TooManyRequests" in reasons["sandbox:fleet-0007"]
     for row in doc["tenants"]:
         directory = out / row["dir"]
@@ -58,7 +59,7 @@ def test_failing_tenants_are_isolated(tmp_path: Path, capsys: pytest.CaptureFixt
     assert contoso["summary"]["users_without_premium_audit"] > 0 and contoso["summary"]["report"] == "report.html"
     assert doc["tenants"][0]["key"] == "sandbox:contoso", "largest gap first"
     html = (out / "portfolio.html").read_text(encoding="utf-8")
-    assert 'href="sandbox_contoso-' in html and "timed out after 4 s" in html
+    assert 'href="sandbox_contoso-' in html and "timed out after 10 s" in html
     assert (out / "portfolio.csv").read_text(encoding="utf-8").count("\n") == 10
     assert "failed sandbox:fleet-0001" in capsys.readouterr().err
 
