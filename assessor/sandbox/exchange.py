@@ -16,6 +16,16 @@ page with a ``$skiptoken`` link (the client POSTs the same body to it), cap ``Ge
 in Exchange's shape ``{"error": {"code", "message", "details": [{"code", "target", "message"}],
 "innererror": {…, "internalexception": {"message"}}}}``.
 
+Like the real service (rknightion/graph2otel ``internal/exoclient``, CIPP-API ``New-ExoRequest``):
+
+- a ``$skiptoken`` is bound to the backend the first page was served from, chosen by the
+  ``X-AnchorMailbox`` header: a replay with another anchor, or none, answers
+  400 "Expired or Invalid pagination request. Default Expiry time is 00:30:00".
+  ``paging: broken`` makes every replay fail (what graph2otel measured with its anchor);
+  ``unpaged_page`` caps an answer requested without ``Prefer`` (default: every row);
+- a 403 (``deny: 403``, or a cmdlet the app may not run) has a body of 4096 NUL bytes, not JSON;
+- a fault with ``status: 200`` answers 200 with the ``error`` object in the body.
+
 Mailboxes derive from the tenant's users: every in-scope user (enabled member with an enabled
 Exchange Online plan) has a ``UserMailbox``; ``shared_mailboxes`` adds SharedMailbox recipients.
 The spec's reserved ``exchange:`` key::
@@ -33,8 +43,11 @@ The spec's reserved ``exchange:`` key::
       deny: 403                          # every Exchange call answers this (401 or 403)
       compliance_deny: null              # same for the compliance endpoint
       compliance_redirect: true
-      faults:                            # per cmdlet, like the Graph faults
+      paging: affinity                   # or broken: every nextLink replay fails
+      unpaged_page: null                 # rows in an answer without Prefer: odata.maxpagesize
+      faults:                            # per cmdlet, like the Graph faults; page: any|first|next
         - {cmdlet: Get-Mailbox, status: 429, times: 1, retry_after: 0}
+        - {cmdlet: Get-Mailbox, status: 400, page: next, times: 1}   # a failed next page
 """
 
 from __future__ import annotations
@@ -58,6 +71,8 @@ LOGON_TYPES = ("Owner", "Delegate", "Admin")
 DEFAULT_RESULT_SIZE = 1000
 MAX_PAGE = 1000
 REGION = "nam12"
+PAGINATION_EXPIRED = "Expired or Invalid pagination request. Default Expiry time is 00:30:00"
+NUL_BODY = bytes(4096)
 CONTEXT = "$metadata#Collection(Exchange.GenericHashTable)"
 
 
@@ -95,12 +110,13 @@ class RetentionPolicySpec(_Spec):
 
 class ExchangeFaultSpec(_Spec):
     cmdlet: str = Field("*", description="Cmdlet name, or * for every cmdlet")
-    status: int = Field(ge=400, le=599)
+    status: int = Field(ge=200, le=599, description="200: the error object in a 200 answer")
     api: Literal["exchange", "compliance", "any"] = "any"
     times: int | None = Field(None, ge=1)
     retry_after: int | None = Field(None, ge=0)
     code: str | None = None
     message: str | None = None
+    page: Literal["any", "first", "next"] = "any"
 
 
 class AccessPolicySpec(_Spec):
@@ -132,6 +148,8 @@ class ExchangeSpec(_Spec):
     deny: Literal[401, 403] | None = None
     compliance_deny: Literal[401, 403] | None = None
     compliance_redirect: bool = True
+    paging: Literal["affinity", "broken"] = "affinity"
+    unpaged_page: int | None = Field(None, ge=1)
     faults: list[ExchangeFaultSpec] = Field(default_factory=list)
 
 
@@ -396,8 +414,11 @@ def _injected(org: ExchangeOrg, request: SandboxRequest, api: str, cmdlet: str) 
     deny = org.spec.deny if api == "exchange" else org.spec.compliance_deny
     if deny is not None:
         return _denied(deny, cmdlet)
+    is_next = "$skiptoken" in request.query
     for i, fault in enumerate(org.spec.faults):
         if fault.api not in (api, "any") or fault.cmdlet not in ("*", cmdlet):
+            continue
+        if (fault.page == "first" and is_next) or (fault.page == "next" and not is_next):
             continue
         key = (id(request.tenant), i)
         with _FAULT_LOCK:
@@ -406,12 +427,15 @@ def _injected(org: ExchangeOrg, request: SandboxRequest, api: str, cmdlet: str) 
                 continue
             _FAULT_HITS[key] = hits + 1
         headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
-        code = fault.code or {429: "TooManyRequests", 401: "Unauthorized", 403: "Forbidden"}.get(
+        code = fault.code or {429: "TooManyRequests", 401: "Unauthorized", 403: "Forbidden", 400: "BadRequest"}.get(
             fault.status, "InternalServerError"
         )
-        return exchange_error(
-            fault.status, code, fault.message or f"Injected {fault.status} for {cmdlet}.", headers=headers
+        message = fault.message or (
+            PAGINATION_EXPIRED if fault.page == "next" else f"Injected {fault.status} for {cmdlet}."
         )
+        if fault.status == 403 and fault.message is None:
+            return nul_forbidden()
+        return exchange_error(fault.status, code, message, headers=headers)
     return None
 
 
@@ -423,12 +447,13 @@ def _denied(status: int, cmdlet: str) -> SandboxResponse:
             "The access token is invalid or was not issued for this resource.",
             headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
         )
-    return exchange_error(
-        403,
-        "Forbidden",
-        f"The role assigned to the application isn't supported in this "
-        f"scenario, or it lacks the permission to run {cmdlet}.",
-    )
+    return nul_forbidden()
+
+
+def nul_forbidden() -> SandboxResponse:
+    """The 403 the admin API sends for a cmdlet the app may not run: 4096 NUL bytes, not JSON
+    (live capture in rknightion/graph2otel ``internal/exoclient``)."""
+    return SandboxResponse(403, NUL_BODY, "application/json; charset=utf-8")
 
 
 def reset_faults() -> None:
@@ -534,7 +559,7 @@ def _serve(request: SandboxRequest, prefix: str, api: str) -> SandboxResponse:
             f"The term '{call.cmdlet}' is not recognized as a name of a cmdlet.",
             exception="CommandNotFoundException",
         )
-    return _page(request, org, source(org, call.parameters), f"{prefix}/{tenant_key}")
+    return _page(request, org, source(org, call.parameters), f"{prefix}/{tenant_key}", call)
 
 
 # ---- cmdlet sources: (total, row(i), warnings)
@@ -684,19 +709,37 @@ def _select(row: dict[str, Any], select: list[str]) -> dict[str, Any]:
     return {lower[s.lower()]: row[lower[s.lower()]] for s in select if s.lower() in lower}
 
 
-def _page(request: SandboxRequest, org: ExchangeOrg, source: _Source, tenant_path: str) -> SandboxResponse:
+def _backend(request: SandboxRequest, call: _Call) -> str:
+    """The backend a request lands on: the anchor mailbox routes it; without one, any backend."""
+    anchor = str(request.headers.get("x-anchormailbox", "")).strip().lower()
+    key = anchor or uuid.uuid4().hex
+    return hashlib.sha256(f"{key}/{call.cmdlet.lower()}".encode()).hexdigest()[:12]
+
+
+def _page(request: SandboxRequest, org: ExchangeOrg, source: _Source, tenant_path: str, call: _Call) -> SandboxResponse:
     select = [s.strip() for s in request.query.get("$select", "").split(",") if s.strip()]
     token = request.query.get("$skiptoken", "0")
-    if not token.isdigit():
+    offset, _, bound_to = token.partition("-")
+    if not offset.isdigit():
         return exchange_error(400, "BadRequest", "Invalid $skiptoken.")
-    start = int(token)
-    stop = min(source.total, start + _page_size(request))
+    backend = _backend(request, call)
+    if (offset != "0" or bound_to) and (org.spec.paging == "broken" or bound_to != backend):
+        return exchange_error(400, "BadRequest", PAGINATION_EXPIRED, exception="InvalidPaginationException")
+    start = int(offset)
+    prefer = "prefer" in request.headers
+    size = _page_size(request) if prefer else (org.spec.unpaged_page or source.total or 1)
+    stop = min(source.total, start + size)
     doc: dict[str, Any] = {"@odata.context": f"{request.base_url}{tenant_path}/{CONTEXT}"}
     if source.warnings and start == 0:
         doc["@adminapi.warnings"] = list(source.warnings)
     doc["value"] = [_select(source.row(i), select) for i in range(start, stop)]
     if stop < source.total:
-        query = {"$skiptoken": str(stop), **({"$select": ",".join(select)} if select else {})}
+        if not prefer:  # the service's own truncation notice, as on a page cut short
+            doc["@adminapi.warnings"] = [
+                "There are more results available than are currently displayed. To view them, increase "
+                "the value for the ResultSize parameter."
+            ]
+        query = {"$skiptoken": f"{stop}-{backend}", **({"$select": ",".join(select)} if select else {})}
         doc["@odata.nextLink"] = f"{request.base_url}{request.path}?" + "&".join(f"{k}={v}" for k, v in query.items())
     body = json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
     return SandboxResponse(200, body, "application/json; odata.metadata=minimal; charset=utf-8")

@@ -17,6 +17,7 @@ from assessor.collect.exchange.client import (
     ExchangeProtocolError,
     ExchangeThrottledError,
     ExchangeTimeoutError,
+    ExchangeTruncatedError,
     RetryPolicy,
     _redirect_allowed,
     _retry_after_seconds,
@@ -59,10 +60,12 @@ def test_paging_follows_next_links_and_honours_select(server: SandboxServer, mak
     assert len({row["UserPrincipalName"] for page in pages for row in page}) == 197
 
 
-def test_result_size_default_is_capped_with_a_warning(server: SandboxServer, make_plan: Any) -> None:
+def test_result_size_cap_announced_in_warnings_is_never_taken_for_the_whole_set(
+    server: SandboxServer, make_plan: Any
+) -> None:
     client = _client(make_plan(server, "contoso"))
-    pages = asyncio.run(_pages(client, "Get-Mailbox", {"ResultSize": 5}, ("UserPrincipalName",)))
-    assert sum(len(p) for p in pages) == 5
+    with pytest.raises(ExchangeTruncatedError, match="announces more results"):
+        asyncio.run(_pages(client, "Get-Mailbox", {"ResultSize": 5}, ("UserPrincipalName",)))
 
 
 @pytest.mark.parametrize("retry_after", [0, 1])
@@ -127,7 +130,9 @@ def test_denied_calls_raise_typed_errors_with_the_exchange_message(server: Sandb
     assert auth.value.status == 401 and "access token is invalid" in auth.value.message
     with pytest.raises(ExchangePermissionError) as denied:
         asyncio.run(run("compliance", "Get-UnifiedAuditLogRetentionPolicy"))
-    assert denied.value.status == 403 and "Get-UnifiedAuditLogRetentionPolicy" in denied.value.message
+    # the real service's 403 body is NUL bytes: described, never echoed
+    assert denied.value.status == 403 and denied.value.message == "non-JSON body, 4096 bytes"
+    assert "Get-UnifiedAuditLogRetentionPolicy" in str(denied.value)
 
 
 def test_cmdlet_errors_are_parsed_from_the_detail_message(server: SandboxServer, make_plan: Any) -> None:
@@ -215,7 +220,7 @@ def test_error_bodies_and_retry_after_parsing() -> None:
     assert parse_error_body(inner) == ("X", "deep")
     graph = b'{"error":{"code":"InvalidAuthenticationToken","message":"Access token is empty."}}'
     assert parse_error_body(graph) == ("InvalidAuthenticationToken", "Access token is empty.")
-    assert parse_error_body(b"<html>Bad gateway</html>") == (None, "<html>Bad gateway</html>")
+    assert parse_error_body(b"<html>Bad gateway</html>") == (None, "non-JSON body, 24 bytes: <html>Bad gateway</html>")
     assert _retry_after_seconds("2") == 2.0 and _retry_after_seconds(None) is None
     assert _retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0
     assert _retry_after_seconds("soon") is None

@@ -16,9 +16,20 @@ Behaviour at the boundary:
 - 429 and 5xx are retried honouring ``Retry-After`` (seconds or an HTTP date); each wait is
   capped and the total waited per client is bounded, after which :class:`ExchangeThrottledError`
   is raised. Transport errors and timeouts are retried within the same budget.
+- Every request carries ``X-AnchorMailbox`` with the tenant's system mailbox
+  (``APP:SystemMailbox{bb558c35-97f1-4cb9-8ff7-d53741dc928c}@<tenant id>`` as CIPP-API's
+  ``New-ExoRequest`` sends it, or the ``UPN:`` form with a tenant domain as ScubaGear's
+  ``EXORestHelper`` does), so the pages of one chain are routed to the backend that holds the
+  ``$skiptoken``'s cursor. A next page that still fails raises :class:`ExchangePagingError`
+  (the caller restarts the chain); a chain whose last page announces more results in
+  ``@adminapi.warnings`` without a usable next link raises :class:`ExchangeTruncatedError`, so
+  a partial answer is never taken for the whole set.
 - 3xx answers (the compliance endpoint's regional redirect) are followed by re-POSTing to the
   new host, only when it is the configured host or a subdomain of it, and the client keeps the
   regional base for later calls.
+- Bodies are summarised, never echoed raw: a body that is not JSON (the NUL-filled 403 the
+  service sends for a cmdlet the app may not run) becomes "non-JSON body, N bytes"; no control
+  character reaches an error message. A 200 whose JSON carries an ``error`` object is that error.
 - Errors are parsed from the Exchange error body (``error.details[0].message``, else
   ``error.innererror.internalexception.message``, else ``error.message``) into typed errors.
 - Tokens come from an azure-identity style credential for the API's ``/.default`` scope; the
@@ -30,6 +41,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import re
 import time
 import uuid
 from collections.abc import AsyncIterator, Mapping, Sequence
@@ -45,6 +57,10 @@ from assessor.collect.clouds import is_loopback
 from assessor.redact import redact
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+SYSTEM_MAILBOX = "SystemMailbox{bb558c35-97f1-4cb9-8ff7-d53741dc928c}"
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_MORE_RESULTS = re.compile(r"more results|ResultSize|only the first \d+", re.IGNORECASE)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 MAX_ERROR_TEXT = 300
 
@@ -67,7 +83,8 @@ class ExchangeError(Exception):
     message: str
 
     def __post_init__(self) -> None:
-        self.message = redact(self.message)  # an error body may echo what it was sent
+        # an error body may echo what it was sent, or carry control characters
+        self.message = printable(redact(self.message), 1000)
 
     def __str__(self) -> str:
         return self.describe()
@@ -106,18 +123,61 @@ class ExchangeCommandError(ExchangeError):
     """Any other error answer (e.g. 400 from a cmdlet that rejected its parameters)."""
 
 
-def parse_error_body(body: bytes) -> tuple[str | None, str | None]:
-    """(code, message) from an Exchange (or Graph-shaped) error body; (None, None) if unparseable."""
+class ExchangePagingError(ExchangeError):
+    """A next page of a chain failed (e.g. 400 "Expired or Invalid pagination request")."""
+
+
+class ExchangeTruncatedError(ExchangeError):
+    """The answer announces more results than it carries and offers no usable way to read them."""
+
+
+def anchor_mailbox(tenant: str) -> str:
+    """The ``X-AnchorMailbox`` production clients send: the tenant's system mailbox, ``APP:`` with a
+    tenant id (CIPP-API ``New-ExoRequest``), ``UPN:`` with a tenant domain (ScubaGear)."""
+    kind = "APP" if _GUID.match(tenant) else "UPN"
+    return f"{kind}:{SYSTEM_MAILBOX}@{tenant}"
+
+
+def printable(text: str, limit: int = MAX_ERROR_TEXT) -> str:
+    """``text`` without control characters (each run becomes one space), stripped and capped."""
+    return re.sub(r" {2,}", " ", _CONTROL.sub(" ", text)).strip()[:limit]
+
+
+def describe_body(body: bytes | None) -> str:
+    """A short description of a body that is not the JSON expected: never the bytes themselves when
+    they are binary (a NUL-filled 403), at most a short printable excerpt when they are text."""
+    if not body:
+        return "empty body"
     try:
-        doc = json.loads(body or b"null")
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return f"non-JSON body, {len(body)} bytes"
+    if _CONTROL.search(text.replace("\t", "").replace("\n", "").replace("\r", "")) or not text.strip():
+        return f"non-JSON body, {len(body)} bytes"
+    excerpt = printable(text, 120)
+    return f"non-JSON body, {len(body)} bytes: {excerpt}"
+
+
+def parse_error_body(body: bytes) -> tuple[str | None, str | None]:
+    """(code, message) from an Exchange (or Graph-shaped) error body. A body that is not JSON gives
+    (None, "non-JSON body, N bytes…"); JSON without an ``error`` object gives (None, None)."""
+    if not body or not body.strip(b" \t\r\n"):
+        return None, None
+    try:
+        doc = json.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError):
-        text = body.decode("utf-8", "replace").strip() if body else ""
-        return None, (text[:MAX_ERROR_TEXT] or None)
+        return None, describe_body(body)
+    return error_of(doc)
+
+
+def error_of(doc: Any) -> tuple[str | None, str | None]:
+    """(code, message) of the ``error`` object of a decoded answer; (None, None) if it has none."""
     error = doc.get("error") if isinstance(doc, dict) else None
     if not isinstance(error, dict):
         return None, None
-    code = error.get("code") if isinstance(error.get("code"), str) else None
-    return code, _error_message(error)
+    code = printable(error["code"], 80) if isinstance(error.get("code"), str) else None
+    message = _error_message(error)
+    return code or None, (printable(message) if message else None)
 
 
 def _error_message(error: Mapping[str, Any]) -> str | None:
@@ -185,6 +245,8 @@ class ClientStats:
     retries: int = 0
     waited: float = 0.0
     redirects: int = 0
+    restarts: int = 0  # paging chains restarted after a failed next page
+    unpaged: int = 0  # sets read in one answer after a chain failed twice
 
 
 # --------------------------------------------------------------------------- client
@@ -234,28 +296,52 @@ class ExchangeClient:
         return f"{url}?{urlencode({'$select': ','.join(select)}, safe='$,')}" if select else url
 
     async def pages(
-        self, cmdlet: str, parameters: Mapping[str, Any] | None = None, select: Sequence[str] = ()
+        self,
+        cmdlet: str,
+        parameters: Mapping[str, Any] | None = None,
+        select: Sequence[str] = (),
+        *,
+        paged: bool = True,
     ) -> AsyncIterator[list[Any]]:
-        """Every page of a cmdlet's output (the `value` arrays), following `@odata.nextLink`."""
+        """Every page of a cmdlet's output (the `value` arrays), following `@odata.nextLink`.
+
+        ``paged=False`` asks without ``Prefer: odata.maxpagesize`` (one answer, no replay): an
+        answer that still links to more is :class:`ExchangeTruncatedError`.
+        """
         body = json.dumps({"CmdletInput": {"CmdletName": cmdlet, "Parameters": dict(parameters or {})}}).encode()
         # The next page is requested as soon as its link is known, so the caller's work on this
         # page overlaps the round trip for the next one (one request in flight per stream).
         first_url = self.command_url(select)
-        pending: asyncio.Task[dict[str, Any]] | None = asyncio.ensure_future(self._post(cmdlet, first_url, body))
+        pending: asyncio.Task[dict[str, Any]] | None = asyncio.ensure_future(self._post(cmdlet, first_url, body, paged))
         seen: set[str] = {first_url}  # a link back to page 1 is a loop too
+        page = 0
         try:
             while pending is not None:
-                doc = await pending
+                try:
+                    doc = await pending
+                except (ExchangeCommandError, ExchangeProtocolError) as err:
+                    if page == 0:
+                        raise
+                    raise ExchangePagingError(
+                        cmdlet, self._base, err.status, err.code, f"page {page + 1} failed: {err.message}"
+                    ) from None
                 pending = None
+                page += 1
                 values = self._values(cmdlet, doc)
                 link = self._next_link(cmdlet, doc)
                 if link is not None:
+                    if not paged:
+                        raise ExchangeTruncatedError(
+                            cmdlet, self._base, 200, None, "the single answer links to more results (@odata.nextLink)"
+                        )
                     if link in seen:
                         raise ExchangeProtocolError(
                             cmdlet, self._base, 200, None, "@odata.nextLink repeats a page already read (a paging loop)"
                         )
                     seen.add(link)
-                    pending = asyncio.ensure_future(self._post(cmdlet, link, body))
+                    pending = asyncio.ensure_future(self._post(cmdlet, link, body, paged))
+                else:
+                    self._check_complete(cmdlet, doc)
                 yield values
         finally:
             if pending is not None:
@@ -263,7 +349,26 @@ class ExchangeClient:
                 with contextlib.suppress(asyncio.CancelledError, ExchangeError):
                     await pending
 
+    def _check_complete(self, cmdlet: str, doc: Mapping[str, Any]) -> None:
+        """The last page: warnings that announce more results mean the set is not whole."""
+        warnings = doc.get("@adminapi.warnings")
+        texts = [w for w in warnings if isinstance(w, str)] if isinstance(warnings, list) else []
+        if isinstance(warnings, str):
+            texts = [warnings]
+        more = [w for w in texts if _MORE_RESULTS.search(w)]
+        if more:
+            raise ExchangeTruncatedError(
+                cmdlet,
+                self._base,
+                200,
+                None,
+                f"the answer announces more results without a next link ({printable(more[0], 160)})",
+            )
+
     def _values(self, cmdlet: str, doc: Mapping[str, Any]) -> list[Any]:
+        code, message = error_of(doc)
+        if code is not None or message is not None:  # a 200 that carries an error is that error
+            raise ExchangeCommandError(cmdlet, self._base, 200, code, message or "error object in a 200 answer")
         values = doc.get("value")
         if values is None and "@adminapi.warnings" in doc:
             values = []
@@ -303,11 +408,11 @@ class ExchangeClient:
 
     # ---- one POST with token, retries and redirects
 
-    async def _post(self, cmdlet: str, url: str, body: bytes) -> dict[str, Any]:
+    async def _post(self, cmdlet: str, url: str, body: bytes, paged: bool = True) -> dict[str, Any]:
         attempt = 0
         redirects = 0
         while True:
-            response = await self._send(cmdlet, url, body, attempt)
+            response = await self._send(cmdlet, url, body, attempt, paged)
             if response is None:  # transport failure already budgeted: try again
                 attempt += 1
                 continue
@@ -326,8 +431,8 @@ class ExchangeClient:
                 raise self._error_for(cmdlet, response)
             return self._decode(cmdlet, response)
 
-    async def _send(self, cmdlet: str, url: str, body: bytes, attempt: int) -> httpx.Response | None:
-        headers = await self._headers(cmdlet)
+    async def _send(self, cmdlet: str, url: str, body: bytes, attempt: int, paged: bool) -> httpx.Response | None:
+        headers = await self._headers(cmdlet, paged)
         self.stats.requests += 1
         try:
             return await self._http.post(url, content=body, headers=headers)
@@ -416,17 +521,17 @@ class ExchangeClient:
 
     # ---- tokens, headers, decoding
 
-    async def _headers(self, cmdlet: str) -> dict[str, str]:
+    async def _headers(self, cmdlet: str, paged: bool = True) -> dict[str, str]:
         headers = {
             "Authorization": f"Bearer {await self._bearer(cmdlet)}",
-            "Prefer": f"odata.maxpagesize={self.settings.page_size}",
             "Accept": "application/json",
             "Content-Type": "application/json; charset=utf-8",
             "X-ResponseFormat": "json",
+            "X-AnchorMailbox": self.settings.anchor_mailbox or anchor_mailbox(self.settings.tenant),
             "client-request-id": str(uuid.uuid4()),
         }
-        if self.settings.anchor_mailbox:
-            headers["X-AnchorMailbox"] = self.settings.anchor_mailbox
+        if paged:
+            headers["Prefer"] = f"odata.maxpagesize={self.settings.page_size}"
         return headers
 
     async def _bearer(self, cmdlet: str) -> str:
@@ -456,7 +561,11 @@ class ExchangeClient:
             doc = response.json()
         except (json.JSONDecodeError, UnicodeDecodeError):
             raise ExchangeProtocolError(
-                cmdlet, self._base, response.status_code, None, "the answer is not JSON"
+                cmdlet,
+                self._base,
+                response.status_code,
+                None,
+                f"the answer is not JSON ({describe_body(response.content)})",
             ) from None
         if not isinstance(doc, dict):
             raise ExchangeProtocolError(

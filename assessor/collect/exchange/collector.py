@@ -18,10 +18,10 @@ with the reason and the role that would fix it — a failure in one never hides 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 from pydantic import BaseModel, ValidationError
@@ -35,8 +35,10 @@ from assessor.collect.exchange.client import (
     ExchangeAuthError,
     ExchangeClient,
     ExchangeError,
+    ExchangePagingError,
     ExchangePermissionError,
     ExchangeSettings,
+    ExchangeTruncatedError,
     RetryPolicy,
     TokenSource,
 )
@@ -73,6 +75,10 @@ CMDLETS = {
     "retention_policies": "Get-UnifiedAuditLogRetentionPolicy",
 }
 COMPLIANCE_SECTIONS = frozenset({"retention_policies"})
+IMPORT_ROUTE = (
+    "export the cmdlet's output with examples/export-exchange-audit.ps1 (Exchange Online PowerShell pages "
+    "it itself) and pass the file with --import"
+)
 
 
 def fix_for(section: str) -> str:
@@ -166,6 +172,10 @@ def _failure_section(section: str, error: ExchangeError, source: str, at: dateti
         return not_collected_section(section, f"permission missing: {error.describe()}; needs {fix}", fix, source, at)
     if isinstance(error, ExchangeAuthError):
         return not_collected_section(section, f"not authenticated: {error.describe()}", fix, source, at)
+    if isinstance(error, ExchangeTruncatedError | ExchangePagingError):
+        return not_collected_section(
+            section, f"only part of the set could be read: {error.describe()}; {IMPORT_ROUTE}", IMPORT_ROUTE, source, at
+        )
     return not_collected_section(section, error.describe(), None, source, at)
 
 
@@ -193,20 +203,60 @@ async def read_organization_config(client: ExchangeClient, _detail: bool) -> dic
     return {"audit_disabled": audit_disabled(row)}
 
 
-async def read_bypass(client: ExchangeClient, _detail: bool) -> dict[str, Any]:
-    agg = BypassAggregator()
-    async for page in client.pages("Get-MailboxAuditBypassAssociation", {"ResultSize": "Unlimited"}, BYPASS_SELECT):
-        agg.add_all(page, "value")
+class _Fold(Protocol):
+    def add_all(self, rows: Iterable[Any], where: str = "") -> None: ...
+
+    def result(self) -> dict[str, Any]: ...
+
+
+async def read_whole_set(
+    client: ExchangeClient,
+    cmdlet: str,
+    parameters: dict[str, Any],
+    select: tuple[str, ...],
+    fold: Callable[[], _Fold],
+) -> dict[str, Any]:
+    """A paged cmdlet folded page by page, whole or not at all.
+
+    The chain is read with the affinity header on every request; a next page that fails anyway
+    restarts the chain once with a fresh fold (nothing of the failed attempt is kept); a second
+    failure falls back to one answer without a page-size preference, which needs no replay. An
+    answer that still announces more results raises :class:`ExchangeTruncatedError`.
+    """
+    for attempt in range(2):
+        agg = fold()
+        try:
+            async for page in client.pages(cmdlet, parameters, select):
+                agg.add_all(page, "value")
+            return agg.result()
+        except ExchangePagingError:
+            if attempt == 0:
+                client.stats.restarts += 1
+    client.stats.unpaged += 1
+    agg = fold()
+    try:
+        async for page in client.pages(cmdlet, parameters, select, paged=False):
+            agg.add_all(page, "value")
+    except ExchangeTruncatedError as err:
+        raise ExchangeTruncatedError(
+            err.cmdlet,
+            err.endpoint,
+            err.status,
+            err.code,
+            f"next pages failed twice and one unpaged answer was not whole ({err.message})",
+        ) from None
     return agg.result()
+
+
+async def read_bypass(client: ExchangeClient, _detail: bool) -> dict[str, Any]:
+    params = {"ResultSize": "Unlimited"}
+    return await read_whole_set(client, "Get-MailboxAuditBypassAssociation", params, BYPASS_SELECT, BypassAggregator)
 
 
 async def read_mailboxes(client: ExchangeClient, detail: bool) -> dict[str, Any]:
     """One paged stream of user mailboxes, folded into configuration groups as pages arrive."""
-    agg = MailboxAggregator(detail=detail)
     params = {"RecipientTypeDetails": USER_MAILBOX, "ResultSize": "Unlimited"}
-    async for page in client.pages("Get-Mailbox", params, MAILBOX_SELECT):
-        agg.add_all(page, "value")
-    return agg.result()
+    return await read_whole_set(client, "Get-Mailbox", params, MAILBOX_SELECT, lambda: MailboxAggregator(detail=detail))
 
 
 async def read_retention_policies(client: ExchangeClient, _detail: bool) -> dict[str, Any]:
@@ -289,6 +339,10 @@ def _stats_note(api: str, client: ExchangeClient) -> str:
         text += f", {s.retries} retries ({s.waited:.1f} s waited)"
     if s.redirects:
         text += f", redirected to {client.base_url}"
+    if s.restarts:
+        text += f", {s.restarts} paging chain(s) restarted after a failed next page"
+    if s.unpaged:
+        text += f", {s.unpaged} set(s) read in one unpaged answer after paging failed twice"
     return text
 
 
