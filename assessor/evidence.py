@@ -356,6 +356,17 @@ class AppIdCount(_Model):
     count: NonNegative
 
 
+class ActorCounts(_Model):
+    """Who the records name as actor, by kind (only accounts count as observed users)."""
+
+    accounts: NonNegative = Field(0, description="Distinct UPN-shaped accounts (or ids matched to enumerated users)")
+    ids: NonNegative = Field(
+        0, description="Distinct GUID actors not matched to a user: apps, or users when --users detail was not used"
+    )
+    system_records: NonNegative = Field(0, description="Records by system actors (e.g. 'system release')")
+    unknown_records: NonNegative = Field(0, description="Records whose actor is 'Not Available', __NULL__ or absent")
+
+
 class OperationObservation(_Model):
     records: NonNegative
     distinct_users: NonNegative = Field(
@@ -368,6 +379,7 @@ class OperationObservation(_Model):
     last_seen: datetime | None = None
     top_app_ids: list[AppIdCount] = Field(default_factory=list)
     distinct_app_ids: NonNegative | None = None
+    actors: ActorCounts | None = Field(None, description="Actors by kind (absent in evidence from older versions)")
 
 
 class MailClientObservation(_Model):

@@ -273,15 +273,28 @@ async def _applications(
     return _section(outcome, at)
 
 
-def _count_in_scope_observed(probe: dict[str, Any], observed: dict[str, set[str]], in_scope: set[str]) -> None:
-    """Detail mode: how many of each operation's observed accounts are in-scope users."""
+def _count_in_scope_observed(
+    probe: dict[str, Any], observed: dict[str, set[str]], in_scope: set[str], ids: dict[str, str]
+) -> None:
+    """Detail mode: how many of each operation's observed accounts are in-scope users. Actors the
+    records name only by object id count when the id is an enumerated in-scope user's."""
     data = probe.get("data")
     if not isinstance(data, dict):
         return
     for name, obs in (data.get("operations") or {}).items():
-        accounts = observed.get(name)
-        if accounts is not None and isinstance(obs, dict):
-            obs["in_scope_users"] = len(accounts & in_scope)
+        seen = observed.get(name)
+        if seen is None or not isinstance(obs, dict):
+            continue
+        accounts = {key for key in seen if "@" in key}
+        guids = seen - accounts
+        resolved = {ids[g] for g in guids if g in ids}
+        users = accounts | resolved
+        obs["in_scope_users"] = len(users & in_scope)
+        obs["distinct_users"] = len(users)
+        actors = obs.get("actors")
+        if isinstance(actors, dict):
+            actors["accounts"] = len(users)
+            actors["ids"] = len([g for g in guids if g not in ids])
 
 
 async def _bounded_exchange(
@@ -452,6 +465,7 @@ async def collect(options: CollectOptions) -> Evidence:
             privileged_roles=options.privileged_roles,
             tenant_timeout=options.tenant_timeout,
             in_scope_keys=set() if intersect else None,
+            in_scope_ids={} if intersect else None,
         )
         # the probe mostly waits for the audit search service, Exchange is another API: run all alongside
         result, probe, exchange = await asyncio.gather(
@@ -461,7 +475,7 @@ async def collect(options: CollectOptions) -> Evidence:
         )
         users_done = isinstance(result.outcomes.get("users"), Collected)
         if intersect and users_done and plan.in_scope_keys is not None:
-            _count_in_scope_observed(probe, observed, plan.in_scope_keys)
+            _count_in_scope_observed(probe, observed, plan.in_scope_keys, plan.in_scope_ids or {})
         observed.clear()
         named, applications, vip = await asyncio.gather(
             resolve_named_users(conn, policy_user_ids(exchange.sections.get("retention_policies"))),

@@ -61,14 +61,21 @@ def compute_events(
                     {"app_id": a.app_id, "count": a.count, "share_pct": round(100.0 * a.count / total, 1)}
                     for a in obs.top_app_ids
                 ]
+            ids = 0
+            if obs and obs.actors is not None:
+                ids = obs.actors.ids
+                fig["observed_ids"] = ids
+                fig["observed_system_records"] = obs.actors.system_records
+                fig["observed_unknown_records"] = obs.actors.unknown_records
             counted = obs.in_scope_users if obs and obs.in_scope_users is not None else None
             fig["observed_in_scope_users"] = counted
             if in_scope and counted is not None:
                 fig["coverage_pct"] = round(100.0 * counted / in_scope, 1)
-            elif in_scope and users <= in_scope:
+            elif in_scope and users + ids <= in_scope:
                 # from counts alone: accounts outside the in-scope population (shared mailboxes,
-                # service accounts) may be among them, so this is an upper bound
-                fig["coverage_pct"] = round(100.0 * users / in_scope, 1)
+                # service accounts) may be among them, and actors named only by an object id may be
+                # users: accounts plus ids is an upper bound
+                fig["coverage_pct"] = round(100.0 * (users + ids) / in_scope, 1)
                 fig["coverage_upper_bound"] = True
             # more accounts than in-scope users: coverage is not computable without --users detail
         out[name] = EventFigures.model_validate(fig)

@@ -192,6 +192,12 @@ class EventFigures(_M):
     last_seen: datetime | None = None
     top_app_ids: list[dict[str, Any]] | None = None
     distinct_app_ids: int | None = None
+    observed_ids: int | None = Field(
+        None,
+        description="Distinct actors named only by an object id (apps, or users not matched without --users detail)",
+    )
+    observed_system_records: int | None = Field(None, description="Records by system actors (never users)")
+    observed_unknown_records: int | None = Field(None, description="Records whose actor is not available")
     lower_bound: bool = Field(False, description="The probe hit the record-count limit: observed figures are minimums")
     probe_unavailable: str | None = Field(None, description="Why a requested probe gave no observations")
 

@@ -131,6 +131,7 @@ def _tables(view: ReportView) -> dict[str, str]:
                 if e.audited_mailboxes is None
                 else f"{number(e.audited_mailboxes)} of {number(e.user_mailboxes)}",
                 (("at least " if e.lower_bound else "") + number(e.observed_users))
+                + (f" ({md(e.other_actors_text)})" if e.other_actors_text else "")
                 if e.observed_users is not None
                 else ("not probed" if not e.probed else "unknown"),
                 e.coverage_text,

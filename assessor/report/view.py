@@ -133,6 +133,24 @@ class EventRow:
     last_seen: str | None = None
     top_app_ids: tuple[tuple[str, int, float], ...] = ()  # (AppId, records, share %)
     distinct_app_ids: int | None = None
+    observed_ids: int | None = None
+    observed_system_records: int | None = None
+    observed_unknown_records: int | None = None
+
+    @property
+    def other_actors_text(self) -> str:
+        """Actors that are not counted as users: '' when none (or not known)."""
+        parts = []
+        if self.observed_ids:
+            parts.append(f"{self.observed_ids:,} app/object id{'s' if self.observed_ids != 1 else ''}")
+        if self.observed_system_records:
+            parts.append(
+                f"{self.observed_system_records:,} system record{'s' if self.observed_system_records != 1 else ''}"
+            )
+        if self.observed_unknown_records:
+            n = self.observed_unknown_records
+            parts.append(f"{n:,} record{'s' if n != 1 else ''} without an actor")
+        return "not users: " + ", ".join(parts) if parts else ""
 
     @property
     def coverage_text(self) -> str:
@@ -223,6 +241,9 @@ class ReportView:
                     for a in (e.top_app_ids or [])
                 ),
                 distinct_app_ids=e.distinct_app_ids,
+                observed_ids=e.observed_ids,
+                observed_system_records=e.observed_system_records,
+                observed_unknown_records=e.observed_unknown_records,
             )
             for name, e in self.report.events.items()
         ]

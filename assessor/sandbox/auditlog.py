@@ -27,6 +27,14 @@ Behaviour, driven by the tenant spec's ``audit_log:`` key (:class:`AuditLogSpec`
 - **Global only**: for a tenant whose cloud is not ``global`` the routes answer as a national-cloud
   Graph does for an API it lacks (400, resource not found). The collector must never get here;
   the server's request log lets a test prove it did not.
+- **Records look like real ones** (rknightion/graph2otel live captures, tests/conformance):
+  ``auditLogRecordType`` and ``userType`` in PascalCase, ``userId`` the classic ``UserKey`` (a
+  PUID), ``auditData`` typed ``#microsoft.graph.security.defaultAuditData`` with the classic
+  PascalCase fields. ``other_actors_per_day`` adds records by non-user actors: an app's object id
+  (``userType: Application``), ``Not Available`` (``System``, ``userId`` a GUID) and
+  ``system release`` (``userId: __NULL__``).
+- **Beta only**: with ``api: beta`` the v1.0 routes answer 404 ``UnknownError`` with an empty
+  message, as real tenants have been seen doing; the routes are always served under ``/beta``.
 - ``isRecordCountLimitExceeded`` becomes true when ``record_count_limit`` is set and the query
   matched more records than that (the records are cut at the limit).
 
@@ -114,6 +122,7 @@ class OperationSpec(_Spec):
     users: float = Field(1.0, ge=0.0, le=1.0, description="Fraction of eligible (in-scope) users producing it")
     segments: list[str] = Field(default_factory=list, description="Only in-scope users of these segments")
     per_user_per_day: int = Field(1, ge=0)
+    other_actors_per_day: int = Field(0, ge=0, description="Records per day by non-user actors (apps, system)")
     app_ids: list[AppIdWeight] = Field(default_factory=list)
     intrusions: list[IntrusionSpec] = Field(default_factory=list)
     final_status: FinalStatus | None = Field(
@@ -135,6 +144,7 @@ class AuditLogSpec(_Spec):
     final_status: FinalStatus = "succeeded"
     record_count_limit: int | None = Field(None, ge=1)
     retention_days: int = Field(180, ge=1)
+    api: Literal["v1.0", "beta"] = Field("v1.0", description="beta: v1.0 answers 404 UnknownError")
     operations: dict[str, OperationSpec] = Field(default_factory=dict)
 
 
@@ -187,7 +197,12 @@ class OperationPlan:
         return (self.user_index(k) for k in range(self.selected))
 
     def per_day(self) -> int:
+        """Records per day by users."""
         return self.selected * self.spec.per_user_per_day
+
+    def all_per_day(self) -> int:
+        """Records per day, users' and other actors'."""
+        return self.per_day() + self.spec.other_actors_per_day
 
     def app_id(self, r: int) -> str | None:
         app = self.app(r)
@@ -438,7 +453,7 @@ def _new_query(request: SandboxRequest, body: Mapping[str, Any]) -> StoredQuery:
     plans = _selected_plans(log, body)
     final = next((p.spec.final_status for p in plans if p.spec.final_status is not None), log.spec.final_status)
     for plan in plans:
-        count = days * plan.per_day()
+        count = days * plan.all_per_day()
         slices.append(Slice(plan, offset, count))
         offset += count
         for intrusion in plan.spec.intrusions:
@@ -503,6 +518,25 @@ def _query_json(request: SandboxRequest, query: StoredQuery) -> dict[str, Any]:
     }
 
 
+def _puid(tenant_id: str, user_index: int) -> str:
+    """A stable 16-hex-digit PUID for a user (the classic ``UserKey``; the record's ``userId``)."""
+    return f"1003{(hash_int(tenant_id) + user_index * 7919) % 16**12:012X}"
+
+
+def hash_int(text: str) -> int:
+    return int(uuid.uuid5(uuid.NAMESPACE_URL, text).hex[:12], 16)
+
+
+# Non-user actors as real records name them: (userPrincipalName, userId, userType, classic UserType)
+def _other_actor(tenant: SandboxTenant, j: int) -> tuple[str, str, str, int]:
+    kind = j % 3
+    if kind == 0:
+        return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{tenant.id}/app/{j % 4}")), "__NULL__", "Application", 5
+    if kind == 1:
+        return "Not Available", str(uuid.uuid5(uuid.NAMESPACE_URL, f"{tenant.id}/sys/{j % 2}")), "System", 4
+    return "system release", "__NULL__", "System", 4
+
+
 def _record(tenant: SandboxTenant, query: StoredQuery, index: int, users: dict[int, str]) -> dict[str, Any]:
     """Record ``index`` of a query, computed from the index alone."""
     position = bisect.bisect_right(query.offsets, index) - 1
@@ -510,44 +544,59 @@ def _record(tenant: SandboxTenant, query: StoredQuery, index: int, users: dict[i
     if piece.intrusion is not None:
         return _intrusion_record(tenant, query, index, position, piece)
     plan, r = piece.plan, index - piece.offset
-    per_day = plan.per_day()
-    day, within = divmod(r, per_day)
-    k = within // plan.spec.per_user_per_day
-    user_index = plan.user_index(k)
-    upn = users.get(user_index)
-    if upn is None:
-        upn = users[user_index] = tenant.user(user_index)["userPrincipalName"]
-    seconds = query.start_epoch + day * 86_400 + int(query.day_span * within / per_day)
+    per_day, all_per_day = plan.per_day(), plan.all_per_day()
+    day, within = divmod(r, all_per_day)
+    seconds = query.start_epoch + day * 86_400 + int(query.day_span * within / all_per_day)
     stamp = _stamp(seconds)
+    record_id = f"{index:08x}-{position:04x}-4{day % 0x1000:03x}-8{within % 0x1000:03x}-{query.id_suffix}"
     audit_data: dict[str, Any] = {
         "@odata.type": "#microsoft.graph.security.defaultAuditData",
         "CreationTime": stamp,
+        "Id": record_id,
         "Operation": plan.name,
-        "UserId": upn,
-        "MailboxOwnerUPN": upn,
+        "OrganizationId": tenant.id,
         "ResultStatus": "Succeeded",
         "Workload": plan.spec.service,
+        "Version@odata.type": "#Int64",
+        "Version": 1,
     }
-    app = plan.app(r)
-    actor, user_type = upn, "regular"
-    if app is not None:
-        audit_data["AppId"] = app.app_id
-        audit_data["ClientAppId"] = app.client_app_id or app.app_id
-        if app.access == "app_only":  # no signed-in user: the service principal acts
-            actor, user_type = app.app_id, "servicePrincipal"
-            audit_data["UserId"] = actor
+    if within >= per_day:  # a record by a non-user actor
+        principal, user_id, user_type, classic_type = _other_actor(tenant, within - per_day)
+        audit_data.update({"UserId": principal, "UserKey": user_id, "UserType@odata.type": "#Int64"})
+        audit_data["UserType"] = classic_type
+        client_ip = None
+    else:
+        k = within // plan.spec.per_user_per_day
+        user_index = plan.user_index(k)
+        upn = users.get(user_index)
+        if upn is None:
+            upn = users[user_index] = tenant.user(user_index)["userPrincipalName"]
+        principal, user_id, user_type = upn, _puid(tenant.id, user_index), "Regular"
+        audit_data.update(
+            {"UserId": upn, "UserKey": user_id, "UserType@odata.type": "#Int64", "UserType": 0, "MailboxOwnerUPN": upn}
+        )
+        client_ip = f"203.0.113.{user_index % 254 + 1}"
+        app = plan.app(r)
+        if app is not None:
+            audit_data["AppId"] = app.app_id
+            audit_data["ClientAppId"] = app.client_app_id or app.app_id
+            if app.access == "app_only":  # no signed-in user: the service principal acts
+                principal, user_id, user_type = app.app_id, "__NULL__", "ServicePrincipal"
+                audit_data.update({"UserId": principal, "UserKey": user_id, "UserType": 6})
+    if plan.spec.service != "Exchange":
+        audit_data.pop("MailboxOwnerUPN", None)
     return {
-        "id": f"{index:08x}-{position:04x}-4{day % 0x1000:03x}-8{k % 0x1000:03x}-{query.id_suffix}",
+        "id": record_id,
         "createdDateTime": stamp + "Z",
-        "auditLogRecordType": plan.camel_type,
+        "auditLogRecordType": plan.spec.record_type,
         "operation": plan.name,
         "organizationId": tenant.id,
         "userType": user_type,
-        "userId": actor,
+        "userId": user_id,
         "service": plan.spec.service,
         "objectId": None,
-        "userPrincipalName": actor,
-        "clientIp": f"203.0.113.{user_index % 254 + 1}",
+        "userPrincipalName": principal,
+        "clientIp": client_ip,
         "administrativeUnits": [],
         "auditData": audit_data,
     }
@@ -602,6 +651,8 @@ def _intrusion_record(
 def _global_only(request: SandboxRequest) -> None:
     if request.tenant.tenant.cloud != "global":
         raise QueryError("BadRequest", "Resource not found for the segment 'security'.", 400)
+    if request.base_url.endswith("/v1.0") and audit_log_of(request.tenant.tenant).spec.api == "beta":
+        raise QueryError("UnknownError", "", 404)  # as seen from real tenants where only beta serves it
 
 
 def _create(request: SandboxRequest, _m: re.Match[str]) -> SandboxResponse:
@@ -671,7 +722,8 @@ def _records(request: SandboxRequest, m: re.Match[str]) -> SandboxResponse:
 
 
 def register() -> None:
-    """Add the audit search routes to the Graph emulator (idempotent)."""
+    """Add the audit search routes to the Graph emulator (idempotent); Graph's ``/beta`` root is
+    served by the same routes."""
     if any(r.handler is _create for r in graph.ROUTES):
         return
     graph.add_route("POST", r"/security/auditLog/queries", _create)

@@ -47,7 +47,8 @@ from assessor.sandbox.http import Headers, SandboxRequest, SandboxResponse, grap
 from assessor.sandbox.spec import ErrorSpec, SandboxTenant, SpecError, ThrottleSpec, load_tenant
 
 ApiHandler = Callable[[SandboxRequest], SandboxResponse]
-_API_HANDLERS: dict[str, ApiHandler] = {"v1.0": graph.handle}
+# Graph's beta root is served by the same routes (the audit search is beta-only in some tenants)
+_API_HANDLERS: dict[str, ApiHandler] = {"v1.0": graph.handle, "beta": graph.handle}
 MAX_BODY = 4 * 1024 * 1024
 
 

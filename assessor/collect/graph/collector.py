@@ -40,6 +40,7 @@ class GraphPlan:
     privileged_roles: Sequence[str] | None = None
     tenant_timeout: float = 900.0
     in_scope_keys: set[str] | None = field(default=None, compare=False)  # detail mode fills it
+    in_scope_ids: dict[str, str] | None = field(default=None, compare=False)  # object id → UPN, likewise
 
 
 @dataclass
@@ -76,6 +77,7 @@ async def _details(
         privileged_roles=_holder_roles(privileged),
         gap_list=plan.user_list_path,
         in_scope_keys=plan.in_scope_keys,
+        in_scope_ids=plan.in_scope_ids,
     )
     return await collect_user_details(conn, inputs)
 

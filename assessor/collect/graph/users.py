@@ -351,6 +351,7 @@ class DetailInputs:
     privileged_roles: dict[str, list[str]] = field(default_factory=dict)  # user id -> role names
     gap_list: Path | None = None
     in_scope_keys: set[str] | None = None  # filled with in-scope users' lower-cased UPNs (for the probe)
+    in_scope_ids: dict[str, str] | None = None  # in-scope users' object id → lower-cased UPN (for the probe)
 
 
 async def _get_page(
@@ -422,6 +423,8 @@ async def collect_user_details(
             tally.add(user, cov)
             if inputs.in_scope_keys is not None and cov.in_scope and user.user_principal_name:
                 inputs.in_scope_keys.add(user.user_principal_name.lower())
+                if inputs.in_scope_ids is not None:
+                    inputs.in_scope_ids[user.id.lower()] = user.user_principal_name.lower()
             roles = inputs.privileged_roles.get(user.id.lower(), [])
             if writer is not None and ((cov.in_scope and not cov.premium) or roles):
                 writer.write(user, cov, roles)

@@ -1,11 +1,14 @@
 """Aggregation while streaming: one pass over the records, nothing kept per record.
 
-Per operation the tally holds a record count, the set of distinct user keys (lower-cased: the
+Per operation the tally holds a record count, the set of distinct accounts (lower-cased UPNs: the
 mailbox owner ``auditData.MailboxOwnerUPN`` for mailbox events, else ``userPrincipalName`` or
-``userId`` — this set grows with the users seen, at most the tenant's users plus the accounts that
-act on their behalf; about 100 bytes each), first/last ``createdDateTime`` and, for operations whose client
-AppIds form the detection baseline (MailItemsAccessed), a counter of AppIds (a tenant has tens to
-hundreds of client apps, not millions). For MailItemsAccessed and Send a
+the classic ``UserId`` — this set grows with the users seen, at most the tenant's users plus the
+accounts that act on their behalf; about 100 bytes each), the set of GUID actors (apps, or
+directory objects that ``--users detail`` may resolve to users), counts of records by system and
+unknown actors (records are read in both spellings: :mod:`assessor.collect.probe.records`),
+first/last ``createdDateTime`` and, for operations whose client AppIds form the detection
+baseline (MailItemsAccessed), a counter of AppIds (a tenant has tens to hundreds of client apps,
+not millions). For MailItemsAccessed and Send a
 :class:`~assessor.collect.probe.clients.ClientBook` also keeps the per (AppId, ClientAppId) figures.
 """
 
@@ -17,11 +20,20 @@ from datetime import datetime, timezone
 from typing import Any
 
 from assessor.collect.probe.clients import CLIENT_OPERATIONS, ClientBook, MailboxIndex
-from assessor.evidence import AppIdCount, OperationObservation
+from assessor.collect.probe.records import APP_ID_KEYS, actor, app_id_of, audit_data, created_of, operation_of
+from assessor.evidence import ActorCounts, AppIdCount, OperationObservation
 
 APP_ID_OPERATIONS = frozenset({"MailItemsAccessed"})
+__all__ = [
+    "APP_ID_KEYS",
+    "APP_ID_OPERATIONS",
+    "OperationTally",
+    "ProbeTally",
+    "app_id_of",
+    "parse_timestamp",
+    "user_key",
+]
 _EMPTY: dict[str, Any] = {}
-APP_ID_KEYS = ("AppId", "ClientAppId")
 
 
 def parse_timestamp(value: Any) -> datetime | None:
@@ -37,23 +49,9 @@ def parse_timestamp(value: Any) -> datetime | None:
 
 
 def user_key(record: Mapping[str, Any]) -> str | None:
-    """Whose activity a record evidences: the mailbox owner for mailbox events (so a delegate's or an
-    app's access counts for the mailbox it touched), else the acting user; lower-cased."""
-    data = record.get("auditData")
-    owner = data.get("MailboxOwnerUPN") if isinstance(data, Mapping) else None
-    raw = owner or record.get("userPrincipalName") or record.get("userId")
-    return raw.lower() if isinstance(raw, str) and raw else None
-
-
-def app_id_of(record: Mapping[str, Any]) -> str | None:
-    data = record.get("auditData")
-    if not isinstance(data, Mapping):
-        return None
-    for key in APP_ID_KEYS:
-        value = data.get(key)
-        if isinstance(value, str) and value:
-            return value.lower()
-    return None
+    """The account a record evidences (lower-cased UPN), or None when the actor is no account."""
+    kind, key = actor(record)
+    return key if kind == "account" else None
 
 
 class OperationTally:
@@ -62,7 +60,10 @@ class OperationTally:
     def __init__(self, track_app_ids: bool, clients: ClientBook | None = None) -> None:
         self.records = 0
         self.clients = clients
-        self.users: set[str] = set()
+        self.users: set[str] = set()  # accounts: UPN-shaped actors
+        self.ids: set[str] = set()  # GUID actors: apps, or directory objects (users resolvable with --users detail)
+        self.system = 0  # records by system actors
+        self.unknown = 0  # records whose actor is not available
         self.app_ids: Counter[str] | None = Counter() if track_app_ids else None
         self._text_bounds: dict[int, list[str]] = {}
         self._first: datetime | None = None
@@ -70,13 +71,18 @@ class OperationTally:
 
     def add(self, record: Mapping[str, Any]) -> None:
         self.records += 1
-        user = user_key(record)
-        if user is not None:
-            self.users.add(user)
-        self._seen_at(record.get("createdDateTime"))
+        kind, key = actor(record)
+        if kind == "account" and key is not None:
+            self.users.add(key)
+        elif kind == "id" and key is not None:
+            self.ids.add(key)
+        elif kind == "system":
+            self.system += 1
+        else:
+            self.unknown += 1
+        self._seen_at(created_of(record))
         if self.clients is not None:  # its pairs also give the AppId counts (see observation)
-            data = record.get("auditData")
-            self.clients.add(record, data if isinstance(data, dict) else _EMPTY, user)
+            self.clients.add(record, audit_data(record) or _EMPTY, key if kind == "account" else None)
         elif self.app_ids is not None:
             app = app_id_of(record)
             if app is not None:
@@ -125,6 +131,9 @@ class OperationTally:
             last_seen=last,
             top_app_ids=[AppIdCount(app_id=a, count=n) for a, n in apps.most_common(top)] if apps is not None else [],
             distinct_app_ids=len(apps) if apps is not None else None,
+            actors=ActorCounts(
+                accounts=len(self.users), ids=len(self.ids), system_records=self.system, unknown_records=self.unknown
+            ),
         )
 
 
@@ -157,8 +166,8 @@ class ProbeTally:
 
     def add(self, record: Mapping[str, Any]) -> None:
         self.total += 1
-        operation = record.get("operation")
-        if isinstance(operation, str) and operation:
+        operation = operation_of(record)
+        if operation is not None:
             self._tally(operation).add(record)
 
     def add_page(self, records: Iterable[Mapping[str, Any]]) -> None:

@@ -29,3 +29,7 @@ class ProbeTimeout(ProbeError):
 
 class ProbeHttpError(ProbeError):
     """The audit search answered an error, could not be reached, or answered something unparseable."""
+
+    def __init__(self, reason: str, fix: str | None = None, status: int | None = None) -> None:
+        super().__init__(reason, fix)
+        self.status = status

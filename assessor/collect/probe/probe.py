@@ -33,6 +33,7 @@ from assessor.collect.probe.service import (
     CREATE,
     GET_QUERY,
     GET_RECORDS,
+    AuditApi,
     PollPolicy,
     QueryRequest,
     QueryState,
@@ -58,6 +59,15 @@ WORKLOAD_PERMISSIONS = {
     "AzureActiveDirectory": "AuditLogsQuery-Entra.Read.All",
 }
 SOURCE = f"{CREATE}; {GET_QUERY}; {GET_RECORDS}"
+
+
+def source_for(versions: Sequence[str], fell_back: str | None = None) -> str:
+    """The provenance source naming the Graph version(s) that answered."""
+    named = " and ".join(f"/{v}" for v in versions) or "/v1.0"
+    text = f"{SOURCE} on Graph {named}"
+    if fell_back is not None:
+        text += f" (v1.0 answered 404, so beta was asked: {fell_back[:160]})"
+    return text
 
 
 @dataclass(frozen=True)
@@ -174,17 +184,23 @@ class _QueryRun:
 
 
 async def _run_query(
-    client: GraphServiceClient, run: _QueryRun, settings: ProbeSettings, sink: RecordSink, progress: _Progress
+    client: GraphServiceClient,
+    run: _QueryRun,
+    settings: ProbeSettings,
+    sink: RecordSink,
+    progress: _Progress,
+    api: AuditApi | None = None,
 ) -> None:
-    run.state = await create_query(client, run.request, run.permission)
+    run.state = await create_query(client, run.request, run.permission, api)
     progress.update(run.state, run.request.operations)
 
     def on_status(state: QueryState) -> None:
         run.on_status(state)
         progress.update(state)
 
-    state = await wait_until_succeeded(client, run.state, settings.poll, run.permission, on_status)
-    async with contextlib.aclosing(record_pages(client, state.id, run.permission, settings.page_size)) as pages:
+    state = await wait_until_succeeded(client, run.state, settings.poll, run.permission, on_status, api)
+    pages_of = record_pages(client, state.id, run.permission, settings.page_size, state.version, api)
+    async with contextlib.aclosing(pages_of) as pages:
         async for page in pages:
             run.tally.add_page(page)
             sink.write_page(page)
@@ -198,10 +214,11 @@ async def _run_all(
     sink: RecordSink,
     progress: _Progress,
     timeout: float,
+    api: AuditApi | None = None,
 ) -> None:
     """Run the queries concurrently and independently, all bounded by ``timeout``: one query failing
     (say, a workload the app has no AuditLogsQuery permission for) does not void the others."""
-    tasks = {asyncio.ensure_future(_run_query(client, run, settings, sink, progress)): run for run in runs}
+    tasks = {asyncio.ensure_future(_run_query(client, run, settings, sink, progress, api)): run for run in runs}
     try:
         _done, pending = await asyncio.wait(tasks, timeout=timeout)
     finally:
@@ -298,6 +315,7 @@ async def probe_events(
     progress = _Progress()
     recent_start = max(start, end - timedelta(days=settings.recent_days))
     mailboxes = MailboxIndex()
+    api = AuditApi(client)
     runs = [
         _QueryRun(
             r, permission_for(r.operations, knowledge), ProbeTally(r.operations, mailboxes, stamp_of(recent_start))
@@ -305,7 +323,7 @@ async def probe_events(
         for r in _requests(ops, start, end, settings, knowledge)
     ]
     with RecordSink(keep_records) as sink:
-        await _run_all(client, runs, settings, sink, progress, timeout)
+        await _run_all(client, runs, settings, sink, progress, timeout, api)
         failed = [r.error for r in runs if r.error is not None]
         if not failed:
             sink.commit()  # raw records only from a probe whose every query finished
@@ -319,9 +337,10 @@ async def probe_events(
         for run in runs:
             if run.error is None:
                 for name, tally in run.tally.operations.items():
-                    observed_accounts[name] = tally.users
+                    observed_accounts[name] = tally.users | tally.ids
     books = ClientBooks(mailboxes, recent_start, [b for r in runs if r.error is None for b in r.tally.client_books()])
     if client_books is not None:
         client_books.append(books)
-    collected = {"status": "collected", "source": SOURCE, "at": end}
+    versions = sorted({r.state.version for r in runs if r.state is not None and r.error is None})
+    collected = {"status": "collected", "source": source_for(versions, api.fell_back), "at": end}
     return _section(collected, _probe(start, end, runs, settings.top_app_ids, books))

@@ -1,4 +1,10 @@
-"""The Purview audit search API through msgraph-sdk (v1.0 ``/security/auditLog/queries``).
+"""The Purview audit search API through msgraph-sdk (``/security/auditLog/queries``).
+
+The API is documented on v1.0, but has been seen answering 404 ``UnknownError`` there in tenants
+where ``/beta`` works (rknightion/graph2otel, live 2026-07-16; invictus-ir/Microsoft-Extractor-Suite
+queries beta). :class:`AuditApi` asks v1.0 first; a 404 to creating a query switches to beta (same
+request builders, beta URLs) for that query and every later one. Which version answered is kept
+with each query and named in the evidence's provenance.
 
 Create and poll use the SDK's typed request builders and models (``AuditLogQuery``). Record pages
 are fetched through the same request builders and request adapter (auth, retry, telemetry
@@ -69,6 +75,24 @@ class QueryState:
     id: str
     status: str
     record_count_limit_exceeded: bool | None
+    version: str = "v1.0"
+
+
+class AuditApi:
+    """Which Graph version serves the audit search for this tenant: v1.0 until it answers 404."""
+
+    def __init__(self, client: GraphServiceClient) -> None:
+        base = str(client.request_adapter.base_url or "").rstrip("/")
+        self.version = "v1.0"
+        self.v1_base = base
+        self.beta_base = base[: -len("/v1.0")] + "/beta" if base.endswith("/v1.0") else None
+        self.fell_back: str | None = None  # what v1.0 answered, when beta was used instead
+
+    def base(self, version: str) -> str:
+        return self.beta_base if version == "beta" and self.beta_base else self.v1_base
+
+    def versions(self) -> str:
+        return "beta" if self.version == "beta" else "v1.0"
 
 
 # --------------------------------------------------------------------------- error translation
@@ -85,7 +109,7 @@ def _api_failure(exc: APIError, endpoint: str, permission: str) -> ProbeError:
             f"permission missing: {answered}; needs {permission}",
             f"grant the Microsoft Graph application permission {permission} (admin consent)",
         )
-    return ProbeHttpError(answered)
+    return ProbeHttpError(answered, status=status)
 
 
 def translate(exc: BaseException, endpoint: str, permission: str) -> ProbeError:
@@ -143,7 +167,16 @@ def _status(query: AuditLogQuery | None) -> str:
     return "unknown" if status is None else str(status)
 
 
-async def create_query(client: GraphServiceClient, request: QueryRequest, permission: str) -> QueryState:
+def _queries(client: GraphServiceClient, api: AuditApi | None, version: str) -> Any:
+    builder = client.security.audit_log.queries
+    if api is None or version == "v1.0":
+        return builder
+    return builder.with_url(f"{api.base(version)}/security/auditLog/queries")
+
+
+async def create_query(
+    client: GraphServiceClient, request: QueryRequest, permission: str, api: AuditApi | None = None
+) -> QueryState:
     body = AuditLogQuery(
         display_name=request.display_name,
         filter_start_date_time=request.start,
@@ -151,21 +184,39 @@ async def create_query(client: GraphServiceClient, request: QueryRequest, permis
         operation_filters=list(request.operations),
         record_type_filters=_record_types(request.record_types),
     )
-    created = await _call(lambda: client.security.audit_log.queries.post(body), CREATE, permission)
+    version = api.version if api is not None else "v1.0"
+    try:
+        created = await _call(lambda: _queries(client, api, version).post(body), CREATE, permission)
+    except ProbeHttpError as err:
+        if api is None or version != "v1.0" or err.status != 404 or api.beta_base is None:
+            raise
+        # v1.0 answers 404 where the API is served only on beta: ask beta, and keep asking it
+        api.version, api.fell_back = "beta", err.reason
+        version = "beta"
+        created = await _call(lambda: _queries(client, api, version).post(body), f"{CREATE} (beta)", permission)
     if created is None or not created.id:
         raise ProbeHttpError(f"{CREATE} answered without a query id")
-    return QueryState(created.id, _status(created), created.is_record_count_limit_exceeded)
+    return QueryState(created.id, _status(created), created.is_record_count_limit_exceeded, version)
 
 
-async def get_query(client: GraphServiceClient, query_id: str, permission: str) -> QueryState:
+def _query_builder(client: GraphServiceClient, query_id: str, version: str, api: AuditApi | None) -> Any:
+    builder = client.security.audit_log.queries.by_audit_log_query_id(query_id)
+    if api is None or version == "v1.0":
+        return builder
+    return builder.with_url(f"{api.base(version)}/security/auditLog/queries/{query_id}")
+
+
+async def get_query(
+    client: GraphServiceClient, query_id: str, permission: str, version: str = "v1.0", api: AuditApi | None = None
+) -> QueryState:
     endpoint = GET_QUERY.format(id=query_id)
     query = await _call(
-        lambda: client.security.audit_log.queries.by_audit_log_query_id(query_id).get(),
+        lambda: _query_builder(client, query_id, version, api).get(),
         endpoint,
         permission,
         idempotent=True,
     )
-    return QueryState(query_id, _status(query), query.is_record_count_limit_exceeded if query else None)
+    return QueryState(query_id, _status(query), query.is_record_count_limit_exceeded if query else None, version)
 
 
 async def wait_until_succeeded(
@@ -174,6 +225,7 @@ async def wait_until_succeeded(
     poll: PollPolicy,
     permission: str,
     on_status: Callable[[QueryState], None],
+    api: AuditApi | None = None,
 ) -> QueryState:
     """Poll with back-off until the query succeeds; raise :class:`QueryEnded` on a terminal failure.
 
@@ -187,7 +239,7 @@ async def wait_until_succeeded(
                 "run the probe again; if it keeps failing, search the log in the Purview portal",
             )
         await asyncio.sleep(next(delays))
-        state = await get_query(client, state.id, permission)
+        state = await get_query(client, state.id, permission, state.version, api)
         on_status(state)
     return state
 
@@ -239,7 +291,12 @@ def _decode_page(raw: bytes | None, endpoint: str) -> tuple[list[dict[str, Any]]
 
 
 async def record_pages(
-    client: GraphServiceClient, query_id: str, permission: str, page_size: int | None = None
+    client: GraphServiceClient,
+    query_id: str,
+    permission: str,
+    page_size: int | None = None,
+    version: str = "v1.0",
+    api: AuditApi | None = None,
 ) -> AsyncGenerator[list[dict[str, Any]], None]:
     """Yield each page of the query's records, following ``@odata.nextLink``.
 
@@ -250,6 +307,9 @@ async def record_pages(
     """
     endpoint = GET_RECORDS.format(id=query_id)
     builder = client.security.audit_log.queries.by_audit_log_query_id(query_id).records
+    if api is not None and version != "v1.0":
+        top = f"?%24top={page_size}" if page_size else ""
+        builder = builder.with_url(f"{api.base(version)}/security/auditLog/queries/{query_id}/records{top}")
     params = RecordsRequestBuilder.RecordsRequestBuilderGetQueryParameters(top=page_size)
     adapter = client.request_adapter
 

@@ -1,0 +1,148 @@
+"""Published captures of real answers and Microsoft documentation examples (listed in SOURCES),
+served over HTTP on 127.0.0.1 to the assessor's real clients and parsers."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from azure.core.credentials import AccessToken
+from msgraph import GraphServiceClient
+
+from assessor.collect.auth import StaticTokenCredential
+from assessor.collect.exchange.client import ExchangeClient, ExchangeCommandError, ExchangeSettings
+from assessor.collect.probe import PollPolicy, ProbeSettings, probe_events
+from assessor.collect.probe.aggregate import ProbeTally
+from assessor.collect.probe.records import actor
+
+from .replay import SAMPLES, Answer, replay, sample
+
+HERE = Path(__file__).parent
+RECORD_SAMPLES = {
+    "auditlog-record-user-upn.json": ("account", "rob@m7kni.io"),
+    "auditlog-record-guid-principal.json": ("id", "bbcfc3c5-0b93-4135-9ef9-18477a9fb504"),
+    "auditlog-record-not-available.json": ("system", None),
+    "auditlog-record-null-userkey.json": ("system", None),
+}
+
+
+def test_every_sample_is_listed_in_sources_with_repository_path_and_commit() -> None:
+    listed = {}
+    for line in (HERE / "SOURCES").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            file, repo, path, commit, what = line.split("\t")
+            listed[file] = (repo, path, commit, what)
+            assert "/" in repo and path and commit and what
+    on_disk = {f"samples/{p.name}" for p in SAMPLES.iterdir()}
+    assert on_disk == set(listed)
+
+
+@pytest.mark.parametrize("name", sorted(RECORD_SAMPLES))
+def test_live_records_name_the_right_kind_of_actor(name: str) -> None:
+    record = json.loads(sample(name))
+    assert actor(record) == RECORD_SAMPLES[name]
+
+
+def test_records_in_pascal_case_exports_read_the_same() -> None:
+    """The classic export spelling: PascalCase top-level keys and AuditData as a JSON string."""
+    record = json.loads(sample("auditlog-record-user-upn.json"))
+    pascal = {key[:1].upper() + key[1:]: value for key, value in record.items()}
+    pascal["AuditData"] = json.dumps(pascal["AuditData"])
+    assert actor(pascal) == ("account", "rob@m7kni.io")
+    tally = ProbeTally([])
+    tally.add(pascal)
+    assert tally.operations["UserLoggedIn"].records == 1
+
+
+class _Token:
+    def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
+        return AccessToken("replay-token", int(time.time()) + 3600)
+
+
+def test_audit_search_answered_only_on_beta_with_live_records() -> None:
+    """v1.0 answers 404 UnknownError (empty message); beta serves the query and the live records."""
+    records = [json.loads(sample(name)) for name in sorted(RECORD_SAMPLES)]
+    records += json.loads(sample("graph-docs-auditlog-records.json"))["value"]
+    query = {
+        "@odata.context": "https://graph.microsoft.com/beta/$metadata#security/auditLog/queries/$entity",
+        "id": "4a8b0f3c-6d7e-4f21-9c55-0b1d2e3f4a5b",
+        "displayName": "probe",
+        "status": "succeeded",
+        "isRecordCountLimitExceeded": False,
+    }
+
+    def route(method: str, path: str, _headers: dict[str, str]) -> Answer | None:
+        if path.startswith("/v1.0/security/auditLog/queries"):
+            return Answer(404, b'{"error":{"code":"UnknownError","message":""}}')
+        if method == "POST" and path.startswith("/beta/security/auditLog/queries"):
+            return Answer(201, json.dumps(query).encode())
+        if path.startswith(f"/beta/security/auditLog/queries/{query['id']}/records"):
+            return Answer(200, json.dumps({"value": records}).encode())
+        if path.startswith(f"/beta/security/auditLog/queries/{query['id']}"):
+            return Answer(200, json.dumps(query).encode())
+        return None
+
+    with replay(route) as server:
+        client = GraphServiceClient(credentials=_Token(), scopes=["https://graph.microsoft.com/.default"])
+        client.request_adapter.base_url = f"{server.base_url}/v1.0"
+        section = asyncio.run(
+            probe_events(
+                client,
+                cloud="global",
+                operations=["MailItemsAccessed"],
+                days=7,
+                settings=ProbeSettings(poll=PollPolicy(0.01, 1.0, 0.01)),
+            )
+        )
+        creates = [(m, p) for m, p, _h in server.seen if m == "POST"]
+    assert creates == [("POST", "/v1.0/security/auditLog/queries"), ("POST", "/beta/security/auditLog/queries")]
+    assert section.provenance.status == "collected"
+    assert "/beta" in (section.provenance.source or "") and "v1.0 answered 404" in (section.provenance.source or "")
+    data = section.data
+    assert data is not None and data.total_records == 5
+    logged_in = data.operations["UserLoggedIn"]
+    assert logged_in.records == 2 and logged_in.distinct_users == 1  # rob@m7kni.io; "Not Available" is no user
+    assert logged_in.actors is not None and logged_in.actors.system_records == 1
+    search = data.operations["Search"]
+    assert search.distinct_users == 0 and search.actors is not None and search.actors.ids == 1
+    completed = data.operations["AuditSearchCompleted"]
+    assert completed.distinct_users == 0 and completed.actors is not None and completed.actors.system_records == 1
+    placeholder = data.operations["String"]  # the documentation example's placeholders are no account
+    assert (
+        placeholder.distinct_users == 0 and placeholder.actors is not None and placeholder.actors.unknown_records == 1
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("exo-error-invalid-enum.json", "Cannot process argument transformation on parameter 'QuarantineTypes'."),
+        (
+            "exo-error-unknown-parameter.json",
+            "Parameter set cannot be resolved using the specified named parameters. Invalid cmdlet parameters "
+            "specified. BogusParameter",
+        ),
+    ],
+)
+def test_live_exchange_error_bodies_give_the_useful_text(name: str, expected: str) -> None:
+    body = sample(name)
+
+    def route(method: str, path: str, _headers: dict[str, str]) -> Answer | None:
+        return Answer(400, body) if method == "POST" and path.endswith("/InvokeCommand") else None
+
+    with replay(route) as server:
+        settings = ExchangeSettings(f"{server.base_url}/adminapi/beta", "t", "https://outlook.office365.com/.default")
+
+        async def run() -> list[Any]:
+            async with ExchangeClient(settings, StaticTokenCredential({"exchange": "e"})) as client:
+                return await client.invoke("Get-QuarantineMessage")
+
+        with pytest.raises(ExchangeCommandError) as err:
+            asyncio.run(run())
+    assert err.value.status == 400 and err.value.code == "BadRequest"
+    assert err.value.message.startswith(expected[:60]) and err.value.message != "Invalid Operation"
+    assert "|" not in err.value.message[:2]
