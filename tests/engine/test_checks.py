@@ -398,6 +398,16 @@ def test_evt_lower_bound_and_coverage(e3: dict[str, Any]) -> None:
     e3["audit_probe"]["data"]["operations"]["MailItemsAccessed"].update(distinct_users=118, in_scope_users=None)
     fig = assess_doc(e3, ALL).events["MailItemsAccessed"]
     assert fig.coverage_pct == 50.0 and fig.coverage_upper_bound
+    # actors named only by an object id may be users: the upper bound counts them too
+    e3["audit_probe"]["data"]["operations"]["MailItemsAccessed"]["actors"] = {
+        "accounts": 118,
+        "ids": 59,
+        "system_records": 3,
+        "unknown_records": 2,
+    }
+    fig = assess_doc(e3, ALL).events["MailItemsAccessed"]
+    assert fig.coverage_pct == 75.0 and fig.coverage_upper_bound and fig.observed_users == 118
+    assert (fig.observed_ids, fig.observed_system_records, fig.observed_unknown_records) == (59, 3, 2)
 
 
 def test_aud04_samples_only_affected_mailboxes(mixed: dict[str, Any]) -> None:

@@ -62,3 +62,25 @@ def test_tally_counts_actor_kinds_separately() -> None:
     assert obs.records == 5 and obs.distinct_users == 1
     assert obs.actors is not None
     assert (obs.actors.accounts, obs.actors.ids, obs.actors.system_records, obs.actors.unknown_records) == (1, 1, 1, 1)
+
+
+def test_detail_mode_counts_ids_of_enumerated_in_scope_users_as_users() -> None:
+    from assessor.collect import _count_in_scope_observed
+
+    guid, app = "bbcfc3c5-0b93-4135-9ef9-18477a9fb504", "2c92ce28-126c-47c1-82b0-410b64502989"
+    probe_doc = {
+        "data": {
+            "operations": {
+                "Search": {
+                    "records": 4,
+                    "distinct_users": 1,
+                    "actors": {"accounts": 1, "ids": 2, "system_records": 0, "unknown_records": 1},
+                }
+            }
+        }
+    }
+    observed = {"Search": {"ann@contoso.com", guid, app}}
+    _count_in_scope_observed(probe_doc, observed, {"ann@contoso.com", "rob@contoso.com"}, {guid: "rob@contoso.com"})
+    search = probe_doc["data"]["operations"]["Search"]
+    assert search["in_scope_users"] == 2 and search["distinct_users"] == 2
+    assert search["actors"]["accounts"] == 2 and search["actors"]["ids"] == 1  # the app stays an id
