@@ -53,6 +53,12 @@ class CloudEndpoints:
         return f"https://{self.compliance_host}/.default"
 
     @property
+    def compliance_domain(self) -> str:
+        """The Microsoft domain the compliance front door's regional redirect must stay under
+        (``protection.outlook.com`` for Global/GCC, ``protection.office365.us`` for GCC High/DoD)."""
+        return self.compliance_host.split("compliance.", 1)[1]
+
+    @property
     def authority(self) -> str:
         return f"https://{self.authority_host}"
 

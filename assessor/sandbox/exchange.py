@@ -4,10 +4,14 @@ Registered on the sandbox server under two API roots:
 
 - ``adminapi`` → ``POST /{tenant}/adminapi/beta/{tenant}/InvokeCommand`` (Exchange). A tenant's
   ``--exchange-endpoint`` is ``http://127.0.0.1:PORT/{tenant-id}/adminapi/beta``.
-- ``compliance`` → ``POST /{tenant}/compliance/adminapi/beta/{tenant}/InvokeCommand`` answers
-  ``302`` to its "regional" host ``/{tenant}/compliance/region/nam12/adminapi/beta/…`` (like
-  ps.compliance.protection.outlook.com does), which serves the cmdlets. A tenant's
-  ``--compliance-endpoint`` is ``http://127.0.0.1:PORT/{tenant-id}/compliance/adminapi/beta``.
+- ``compliance`` → the front door, like ps.compliance.protection.outlook.com (cisagov/ScubaGear
+  ``EXORestHelper.psm1``, KelvinTegelaar/CIPP-API ``New-ExoRequest.ps1``): ``GET
+  /adminapi/v1.0/{tenant}/EXOModuleFile`` and ``POST /adminapi/beta/{tenant}/InvokeCommand``
+  answer ``302`` to ``https://nam12b.admin.protection.outlook.com:446/…`` (``office365.us`` for
+  the US government clouds), a host that does not serve the REST API. The REST API's regional
+  host ``nam12b.ps.compliance.protection.outlook.com`` is stood in for on 127.0.0.1 by
+  ``/{tenant}/compliance/region/nam12b/adminapi/beta/…``. A tenant's ``--compliance-endpoint``
+  is ``http://127.0.0.1:PORT/{tenant-id}/compliance/adminapi/beta``.
 
 Answers use the real envelope ``{"@odata.context": "…/$metadata#Collection(Exchange.GenericHashTable)",
 "value": [...], "@odata.nextLink": "…"}``, honour ``$select`` and ``Prefer: odata.maxpagesize``,
@@ -70,7 +74,7 @@ from assessor.sandbox.spec import SandboxTenant, Segment, SpecError
 LOGON_TYPES = ("Owner", "Delegate", "Admin")
 DEFAULT_RESULT_SIZE = 1000
 MAX_PAGE = 1000
-REGION = "nam12"
+REGION = "nam12b"
 PAGINATION_EXPIRED = "Expired or Invalid pagination request. Default Expiry time is 00:30:00"
 NUL_BODY = bytes(4096)
 CONTEXT = "$metadata#Collection(Exchange.GenericHashTable)"
@@ -524,15 +528,35 @@ def handle_exchange(request: SandboxRequest) -> SandboxResponse:
     return _serve(request, "/beta", "exchange")
 
 
+def _admin_protection_host(org: ExchangeOrg) -> str:
+    domain = "office365.us" if org.tenant.cloud in ("gcc-high", "dod") else "outlook.com"
+    return f"{REGION}.admin.protection.{domain}:446"
+
+
 def handle_compliance(request: SandboxRequest) -> SandboxResponse:
-    """Root ``compliance``: redirect to the regional host, which serves the cmdlets."""
+    """Root ``compliance``: the front door redirects to the admin.protection host; the regional
+    stand-in serves the cmdlets."""
     org = exchange_org(request.tenant.tenant)
-    regional = f"/region/{REGION}/adminapi/beta"
-    if request.path.lower().startswith(regional):
-        return _serve(request, regional, "compliance")
-    if org.spec.compliance_redirect and _split(request.path, "/adminapi/beta") is not None:
+    path = request.path
+    if path.lower().startswith("/region/"):
+        prefix = path[len("/region/") :].partition("/")[0]
+        if prefix.lower() != REGION:
+            return exchange_error(404, "NotFound", f"No regional host {prefix}.")
+        return _serve(request, f"/region/{prefix}/adminapi/beta", "compliance")
+    module = path.lower().rstrip("/").split("/")
+    if (
+        request.method == "GET"
+        and len(module) == 5
+        and module[1:3] == ["adminapi", "v1.0"]
+        and module[4] == "exomodulefile"
+    ):
+        if org.spec.compliance_redirect:
+            location = f"https://{_admin_protection_host(org)}/AdminApi/v1.0/{path.split('/')[3]}/EXOModuleFile"
+            return SandboxResponse(302, b"", "text/plain", {"Location": location})
+        return SandboxResponse.json({"value": [{"exportedCmdlets": "Get-UnifiedAuditLogRetentionPolicy"}]})
+    if org.spec.compliance_redirect and _split(path, "/adminapi/beta") is not None:
         query = "&".join(f"{k}={v}" for k, v in request.query.items())
-        location = f"{request.base_url}/region/{REGION}{request.path}" + (f"?{query}" if query else "")
+        location = f"https://{_admin_protection_host(org)}{path}" + (f"?{query}" if query else "")
         return SandboxResponse(302, b"", "text/plain", {"Location": location})
     return _serve(request, "/adminapi/beta", "compliance")
 

@@ -24,6 +24,12 @@ Behaviour at the boundary:
   (the caller restarts the chain); a chain whose last page announces more results in
   ``@adminapi.warnings`` without a usable next link raises :class:`ExchangeTruncatedError`, so
   a partial answer is never taken for the whole set.
+- The compliance API's regional host is discovered first, as ScubaGear (``Get-ComplianceApiEndpoint``)
+  and CIPP-API do: an unfollowed ``GET {front door}/adminapi/v1.0/{tenant}/EXOModuleFile`` answers
+  a redirect to ``<prefix>.admin.protection.outlook.com:446``; the REST API is served at
+  ``<prefix>.<front door host>`` (``nam12b.ps.compliance.protection.outlook.com``). The redirect
+  is only read (never followed) and only when its host is under the cloud's Microsoft domain;
+  the token is only ever sent to the front door and its regional subdomain.
 - 3xx answers (the compliance endpoint's regional redirect) are followed by re-POSTing to the
   new host, only when it is the configured host or a subdomain of it, and the client keeps the
   regional base for later calls.
@@ -60,6 +66,10 @@ RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 SYSTEM_MAILBOX = "SystemMailbox{bb558c35-97f1-4cb9-8ff7-d53741dc928c}"
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _MORE_RESULTS = re.compile(r"more results|ResultSize|only the first \d+", re.IGNORECASE)
+_PREFIX = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+# The sandbox's stand-in for a regional host on 127.0.0.1: only used when the configured endpoint is
+# loopback, so production discovery is the same code with the real host.
+LOOPBACK_REGION_PATH = "/region/{prefix}"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 MAX_ERROR_TEXT = 300
@@ -235,6 +245,10 @@ class ExchangeSettings:
     max_redirects: int = 3
     anchor_mailbox: str | None = None
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    # compliance endpoint discovery: the cloud's front door host and the domain its redirect must
+    # stay under; None: no discovery (the Exchange API, or a pinned non-loopback endpoint)
+    discover_host: str | None = None
+    discover_domain: str | None = None
 
 
 @dataclass
@@ -270,6 +284,9 @@ class ExchangeClient:
         self._token_lock = asyncio.Lock()
         self._wait_left = settings.retry.max_total_wait
         self.stats = ClientStats()
+        self._discovered = settings.discover_host is None
+        self._discover_lock = asyncio.Lock()
+        self.discovery_note: str | None = None
 
     def __repr__(self) -> str:
         return f"ExchangeClient(base={self._base!r}, tenant={self.settings.tenant!r})"
@@ -408,7 +425,72 @@ class ExchangeClient:
 
     # ---- one POST with token, retries and redirects
 
+    # ---- compliance endpoint discovery
+
+    async def _ensure_discovered(self, cmdlet: str) -> None:
+        if self._discovered:
+            return
+        async with self._discover_lock:
+            if not self._discovered:
+                await self._discover(cmdlet)
+                self._discovered = True
+
+    async def _discover(self, cmdlet: str) -> None:
+        front = self._base
+        root = front[: -len("/adminapi/beta")] if front.lower().endswith("/adminapi/beta") else None
+        if root is None:
+            self.discovery_note = "no discovery: the endpoint does not end in /adminapi/beta"
+            return
+        url = f"{root}/adminapi/v1.0/{self.settings.tenant}/EXOModuleFile"
+        headers = await self._headers(cmdlet, paged=False)
+        self.stats.requests += 1
+        try:
+            response = await self._http.get(url, headers=headers, follow_redirects=False)
+        except httpx.TransportError as err:
+            raise ExchangeNetworkError(
+                cmdlet,
+                self._base,
+                None,
+                None,
+                f"endpoint discovery could not reach the front door ({type(err).__name__})",
+            ) from None
+        if response.status_code in (401, 403):
+            raise self._error_for(cmdlet, response)
+        location = response.headers.get("Location") if response.status_code in REDIRECT_STATUSES else None
+        if not location:
+            self.discovery_note = f"the front door answered {response.status_code} without a redirect: kept it"
+            return
+        self._base = self._regional_base(cmdlet, front, root, location)
+
+    def _regional_base(self, cmdlet: str, front: str, root: str, location: str) -> str:
+        """``<prefix>.<front door host>`` from the redirect's host ``<prefix>.admin.protection.<domain>``."""
+        host = (urlsplit(location).hostname or "").lower()
+        domain = (self.settings.discover_domain or "").lower()
+        prefix = host.split(".", 1)[0]
+        if not domain or not host.endswith("." + domain) or not _PREFIX.match(prefix) or host == prefix:
+            raise ExchangeProtocolError(
+                cmdlet,
+                front,
+                None,
+                None,
+                f"endpoint discovery redirected to {host or 'nowhere'}, which is not under {domain or 'the cloud'}; "
+                "not followed",
+            )
+        regional = f"https://{prefix}.{self.settings.discover_host}/adminapi/beta"
+        if is_loopback(urlsplit(front).hostname or ""):
+            regional = f"{root}{LOOPBACK_REGION_PATH.format(prefix=prefix)}/adminapi/beta"
+        self.stats.redirects += 1
+        self.discovery_note = (
+            f"regional endpoint {prefix}.{self.settings.discover_host} (front door redirect to {host})"
+        )
+        return regional
+
     async def _post(self, cmdlet: str, url: str, body: bytes, paged: bool = True) -> dict[str, Any]:
+        if not self._discovered:
+            front = self._base
+            await self._ensure_discovered(cmdlet)
+            if url.startswith(front) and self._base != front:
+                url = self._base + url[len(front) :]
         attempt = 0
         redirects = 0
         while True:

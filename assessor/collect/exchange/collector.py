@@ -22,12 +22,13 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 import httpx
 from pydantic import BaseModel, ValidationError
 
 from assessor.collect.auth import StaticTokenCredential
-from assessor.collect.clouds import CloudEndpoints, validate_endpoint
+from assessor.collect.clouds import CloudEndpoints, is_loopback, validate_endpoint
 from assessor.collect.exchange.aggregate import BypassAggregator, MailboxAggregator
 from assessor.collect.exchange.appaccess import AppScoping, try_read_app_scoping
 from assessor.collect.exchange.client import (
@@ -123,6 +124,9 @@ class ExchangePlan:
             if self.compliance_endpoint
             else self.cloud.compliance_url
         )
+        # The regional host is discovered from the cloud's front door (a pinned non-loopback
+        # endpoint is taken as it is; the sandbox on loopback is discovered like a real tenant).
+        pinned = bool(self.compliance_endpoint) and not is_loopback(urlsplit(base).hostname or "")
         return ExchangeSettings(
             base,
             self.tenant,
@@ -131,6 +135,8 @@ class ExchangePlan:
             self.page_size,
             self.request_timeout,
             retry=self.retry,
+            discover_host=None if pinned else self.cloud.compliance_host,
+            discover_domain=None if pinned else self.cloud.compliance_domain,
         )
 
 
@@ -337,7 +343,9 @@ def _stats_note(api: str, client: ExchangeClient) -> str:
     text = f"{api}: {s.requests} requests, {s.pages} pages, {s.rows} rows"
     if s.retries:
         text += f", {s.retries} retries ({s.waited:.1f} s waited)"
-    if s.redirects:
+    if client.discovery_note:
+        text += f", {client.discovery_note}"
+    elif s.redirects:
         text += f", redirected to {client.base_url}"
     if s.restarts:
         text += f", {s.restarts} paging chain(s) restarted after a failed next page"
