@@ -256,7 +256,8 @@ def _in_scope_segments(tenant: SandboxTenant) -> list[tuple[str, int, int]]:
     out = []
     for seg in tenant.segments:
         has_mailbox = any(
-            p["servicePlanId"].lower() in mailbox and p["capabilityStatus"] == "Enabled" for p in seg.assigned_plans
+            p["servicePlanId"].lower() in mailbox and p["capabilityStatus"] in ("Enabled", "Warning")
+            for p in seg.assigned_plans
         )
         if seg.spec.enabled and seg.spec.type == "Member" and has_mailbox and seg.spec.count:
             out.append((seg.spec.name, seg.start, seg.stop))

@@ -220,7 +220,7 @@ class ExchangeOrg:
         if not segment.spec.enabled or segment.spec.type != "Member":
             return False
         return any(
-            p["capabilityStatus"] == "Enabled" and p["servicePlanId"].lower() in self._mailbox_plans
+            p["capabilityStatus"] in ("Enabled", "Warning") and p["servicePlanId"].lower() in self._mailbox_plans
             for p in segment.assigned_plans
         )
 

@@ -606,7 +606,7 @@ EXTRA_ROLE_TEMPLATES = {
 def _plan_state(sku_status: str, disabled: bool) -> str:
     if disabled:
         return "Deleted"
-    return "Enabled" if sku_status in ("Enabled", "Warning") else sku_status
+    return sku_status  # a subscription in its grace period shows Warning on the user's plans too
 
 
 def _service_of(plan_name: str) -> str:

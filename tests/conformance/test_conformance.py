@@ -146,3 +146,57 @@ def test_live_exchange_error_bodies_give_the_useful_text(name: str, expected: st
     assert err.value.status == 400 and err.value.code == "BadRequest"
     assert err.value.message.startswith(expected[:60]) and err.value.message != "Invalid Operation"
     assert "|" not in err.value.message[:2]
+
+
+def test_documented_role_member_without_id_makes_the_holder_list_not_whole() -> None:
+    """Microsoft's example answer for /directoryRoles/{id}/members has a member without an id: the
+    role's holders cannot all be identified, so the section is not collected (never shorter)."""
+    from assessor.collect.graph.client import GraphSettings, connect
+    from assessor.collect.graph.outcome import NotCollected
+    from assessor.collect.graph.roles import collect_privileged
+
+    role = {"id": "23f3b4b4-8a29-4420-8052-e4950273bbda", "roleTemplateId": "62e90394-69f5-4237-9190-012177145e10"}
+    members = sample("graph-docs-directoryrole-members.json")
+
+    def route(method: str, path: str, _headers: dict[str, str]) -> Answer | None:
+        if path.startswith("/v1.0/roleManagement/directory/roleAssignments"):
+            return Answer(403, b'{"error":{"code":"Authorization_RequestDenied","message":"Insufficient privileges."}}')
+        if path.startswith(f"/v1.0/directoryRoles/{role['id']}/members"):
+            return Answer(200, members)
+        if path.startswith("/v1.0/directoryRoles"):
+            return Answer(200, json.dumps({"value": [role]}).encode())
+        return None
+
+    async def run() -> Any:
+        conn = connect(_Token(), GraphSettings(f"{server.base_url}/v1.0", ("https://graph.microsoft.com/.default",)))
+        try:
+            return await collect_privileged(conn)
+        finally:
+            await conn.aclose()
+
+    with replay(route) as server:
+        outcome = asyncio.run(run())
+    assert isinstance(outcome, NotCollected)
+    assert "1 member(s) without an id" in outcome.reason
+
+
+def test_users_count_not_supported_falls_back_to_enumeration() -> None:
+    """The 400 "$count is not currently supported." pasted in microsoft-graph-docs-contrib#2716,
+    answered by the sandbox for every /users/$count: the figures come from enumerating users."""
+    from assessor.collect import collect_sync
+    from assessor.sandbox import SandboxServer, collect_options
+    from assessor.sandbox.spec import ErrorSpec
+
+    error = json.loads(sample("graph-users-count-not-supported.json"))["error"]
+    spec = ErrorSpec(path="/users/$count", status=400, code=error["code"], message=error["message"])
+
+    def collect(server: SandboxServer) -> Any:
+        evidence = collect_sync(collect_options(server, "contoso", no_exchange=True))
+        assert evidence.users.data is not None
+        return evidence
+
+    with SandboxServer(["contoso"]) as plain, SandboxServer(["contoso"], errors=[spec]) as refusing:
+        expected = collect(plain).users.data.counts
+        evidence = collect(refusing)
+    assert evidence.users.data.counts == expected and evidence.users.data.mode == "detail"
+    assert any("$count is not currently supported" in note for note in evidence.meta.notes)

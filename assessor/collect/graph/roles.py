@@ -80,9 +80,13 @@ async def _assignments_for(conn: GraphConnection, role_filter: str | None) -> li
     while True:
         for a in guard.page(page["value"]):
             principal_id, role_id = a.get("principalId"), a.get("roleDefinitionId")
-            if principal_id and role_id:
-                kind = _TYPES.get(str((a.get("principal") or {}).get("@odata.type")), "unknown")
-                out.append(Assignment(str(principal_id).lower(), kind, str(role_id).lower()))
+            if not principal_id or not role_id:
+                # a holder that cannot be named would make the list silently shorter
+                raise GraphFailure(
+                    ASSIGNMENTS_ENDPOINT, 200, None, "an assignment without principalId or roleDefinitionId", "protocol"
+                )
+            kind = _TYPES.get(str((a.get("principal") or {}).get("@odata.type")), "unknown")
+            out.append(Assignment(str(principal_id).lower(), kind, str(role_id).lower()))
         link = page.get("@odata.nextLink")
         if not link:
             break
@@ -109,12 +113,21 @@ async def read_directory_roles(conn: GraphConnection, roles: Sequence[str] | Non
     ]
 
     async def members(role: Any) -> list[Assignment]:
+        endpoint = f"GET /directoryRoles/{role.id}/members"
         page = await conn.client.directory_roles.by_directory_role_id(role.id).members.get()
-        return [
-            Assignment(str(m.id).lower(), principal_type(m), role.role_template_id.lower())
-            for m in page_values(page, f"GET /directoryRoles/{role.id}/members")
-            if m.id
-        ]
+        values = page_values(page, endpoint)
+        anonymous = sum(1 for m in values if not getattr(m, "id", None))
+        if anonymous:
+            # Microsoft's documented example answers members without an id: such a holder cannot
+            # be looked up, so the holder list is not whole (never silently shorter)
+            raise GraphFailure(
+                endpoint,
+                200,
+                None,
+                f"{anonymous} member(s) without an id: the role's holders cannot all be identified",
+                "protocol",
+            )
+        return [Assignment(str(m.id).lower(), principal_type(m), role.role_template_id.lower()) for m in values]
 
     lists = await asyncio.gather(*(members(r) for r in active))
     return [a for sub in lists for a in sub]

@@ -5,7 +5,8 @@ through an Enabled/Warning SKU, the plan not in ``disabledPlans``; *Premium* = t
 M365_ADVANCED_AUDITING; *ten-year* = Premium plus the 10-year retention plan.
 
 - Summary mode asks Graph to count: ``assignedPlans/any(a:a/servicePlanId eq <plan> and
-  a/capabilityStatus eq 'Enabled')`` over the knowledge base's plan ids. Six counts, one
+  (a/capabilityStatus eq 'Enabled' or a/capabilityStatus eq 'Warning'))`` over the knowledge
+  base's plan ids (the same Enabled/Warning rule as detail mode). Six counts, one
   `$batch` (or six concurrent SDK calls), so round trips do not grow with the tenant.
 - Detail mode enumerates ``/users?$select=…&$top=999`` and classifies each user from
   ``assignedLicenses`` and the tenant's ``subscribedSkus``, aggregating while streaming; an
@@ -89,10 +90,14 @@ def user_record(obj: Any) -> UserRecord:
 # --------------------------------------------------------------------------- filters
 
 
+# One rule in both modes (README "Definitions"): a plan counts while its subscription is Enabled or
+# in its grace period (Warning) — the summary's assignedPlans filter and the detail mode's
+# subscribedSkus states (assessor.engine.licensing.USABLE_SKU_STATES) say the same.
+USABLE_PLAN = "(a/capabilityStatus eq 'Enabled' or a/capabilityStatus eq 'Warning')"
+
+
 def any_enabled_plan(plan_ids: Iterable[str]) -> str:
-    clauses = [
-        f"assignedPlans/any(a:a/servicePlanId eq {pid} and a/capabilityStatus eq 'Enabled')" for pid in sorted(plan_ids)
-    ]
+    clauses = [f"assignedPlans/any(a:a/servicePlanId eq {pid} and {USABLE_PLAN})" for pid in sorted(plan_ids)]
     return clauses[0] if len(clauses) == 1 else "(" + " or ".join(clauses) + ")"
 
 
