@@ -31,6 +31,7 @@ from assessor.report import RENDERERS
 from assessor.report.console import render_console
 from assessor.report.prices import load_prices
 from assessor.report.pseudonymize import KEY_ENV, pseudonymize_user_list, resolve_key
+from assessor.trace import tracing
 
 if TYPE_CHECKING:  # collection (msgraph-sdk) is imported only by the commands that collect
     from assessor.collect import CollectOptions
@@ -149,6 +150,13 @@ _COLLECT_OPTIONS = [
         "--keep-records",
         type=click.Path(dir_okay=False, path_type=Path),
         help="Stream the probe's raw audit records to this JSON Lines file (written only if it finished).",
+    ),
+    click.option(
+        "--trace",
+        "trace_file",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Write one JSON line per HTTP exchange (method, host, redacted path, query option names, status, "
+        "duration, bytes, response shape) — never tokens, cookies, values or bodies.",
     ),
     click.option("--request-timeout", type=click.FloatRange(1, 3600), default=60.0, show_default=True),
     click.option("--tenant-timeout", type=click.FloatRange(1, 86400), default=900.0, show_default=True),
@@ -401,6 +409,7 @@ def assess(
             target = pipeline.sandbox_options(served, base, collector="sandbox")
         else:
             target = build_collect_options(collect_params, profile)
+        stack.enter_context(tracing(collect_params.get("trace_file")))
         done = asyncio.run(
             pipeline.run(
                 target, profile, when, presentation, output=output, evidence_file=evidence_file, attestation=attestation
@@ -451,7 +460,8 @@ def collect(output_file: Path, profile_name: str, **collect_params: Any) -> None
     from assessor import pipeline
 
     profile = load_profile(profile_name)
-    evidence = asyncio.run(pipeline.gather(build_collect_options(collect_params, profile))).evidence
+    with tracing(collect_params.get("trace_file")):
+        evidence = asyncio.run(pipeline.gather(build_collect_options(collect_params, profile))).evidence
     pipeline.save(evidence, output_file)
     missing = [n for n, sec in evidence.sections().items() if sec.provenance.status == "not_collected"]
     click.echo(f"wrote {output_file}" + (f" (not collected: {', '.join(missing)})" if missing else ""), err=True)
@@ -669,6 +679,12 @@ def verify(path: Path) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Price list (YAML/JSON) added to every tenant's licensing options.",
 )
+@click.option(
+    "--trace",
+    "trace_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="One JSON line per HTTP exchange of every tenant (labelled t-<hash of its manifest key>); never values.",
+)
 def bulk(
     manifest: Path,
     output: Path,
@@ -683,6 +699,7 @@ def bulk(
     attestation: Path | None,
     pseudonymize: bool,
     prices_file: Path | None,
+    trace_file: Path | None,
 ) -> None:
     """Assess every tenant of a manifest (YAML or CSV) and write a portfolio.
 
@@ -710,7 +727,8 @@ def bulk(
         prices=prices,
         pseudonymize=key is not None,
     )
-    outcome = pipeline.bulk(request, pipeline.Presentation(formats=fmt, prices=prices, pseudonym_key=key))
+    with tracing(trace_file):
+        outcome = pipeline.bulk(request, pipeline.Presentation(formats=fmt, prices=prices, pseudonym_key=key))
     failed = sum(1 for r in outcome.results if r.status == "failed")
     click.echo(
         f"bulk: {len(outcome.results)} tenants ({outcome.skipped} already done), {failed} failed; "

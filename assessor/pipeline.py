@@ -42,6 +42,7 @@ from assessor.evidence import write_text_atomic as _write_text
 from assessor.profiles import Profile
 from assessor.report import RENDERERS, RenderOptions
 from assessor.report.pseudonymize import pseudonymize_report
+from assessor.trace import tenant_label, trace_label
 
 if TYPE_CHECKING:
     from assessor.sandbox.server import SandboxServer
@@ -314,6 +315,7 @@ class BulkAssess:
         return self._attestations[path]
 
     async def __call__(self, job: TenantJob) -> dict[str, Any]:
+        trace_label.set(tenant_label(job.key))  # this job's task only: tells its trace lines apart
         entry = job.row.entry
         profile = self.profiles[entry.profile]
         # with pseudonyms the evidence (real names) is not written beside the reports

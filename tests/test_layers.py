@@ -46,7 +46,7 @@ ALLOWED: dict[str, frozenset[str]] = {
         }
     ),
 }
-BASE_MODULES = {"errors", "redact", "textfile", "yamlsafe", "fileio", "csvsafe"}
+BASE_MODULES = {"errors", "redact", "textfile", "yamlsafe", "fileio", "csvsafe", "trace"}
 
 
 def layer_of(module: str) -> str | None:

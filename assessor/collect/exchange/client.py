@@ -61,6 +61,7 @@ from azure.core.exceptions import AzureError
 
 from assessor.collect.clouds import is_loopback
 from assessor.redact import redact
+from assessor.trace import trace_hooks
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 SYSTEM_MAILBOX = "SystemMailbox{bb558c35-97f1-4cb9-8ff7-d53741dc928c}"
@@ -276,6 +277,7 @@ class ExchangeClient:
         self._credential = credential
         self._owns_http = http is None
         self._http = http or httpx.AsyncClient(
+            event_hooks=trace_hooks(),
             timeout=httpx.Timeout(settings.request_timeout, connect=settings.connect_timeout),
             follow_redirects=False,
         )

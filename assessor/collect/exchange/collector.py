@@ -64,6 +64,7 @@ from assessor.evidence import (
     RetentionPolicies,
     describe_validation_error,
 )
+from assessor.trace import trace_hooks
 
 EXCHANGE_FIX = "Exchange.ManageAsApp (application) + Global Reader (Entra role)"
 COMPLIANCE_FIX = "Purview Organization Configuration role (it can also delete policies; no read-only role works)"
@@ -376,7 +377,10 @@ async def collect_exchange(
     result = ExchangeResult(sections={})
     own_http = http is None
     shared = http or httpx.AsyncClient(
-        timeout=httpx.Timeout(plan.request_timeout, connect=10.0), follow_redirects=False, verify=shared_tls_context()
+        timeout=httpx.Timeout(plan.request_timeout, connect=10.0),
+        follow_redirects=False,
+        verify=shared_tls_context(),
+        event_hooks=trace_hooks(),
     )
     clients: list[tuple[str, ExchangeClient]] = []
     tasks: dict[str, Awaitable[dict[str, Any]]] = {}

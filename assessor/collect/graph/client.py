@@ -26,6 +26,7 @@ from msgraph.generated.models.o_data_errors.o_data_error import ODataError
 from msgraph_core import GraphClientFactory
 
 from assessor.collect.tls import shared_tls_context
+from assessor.trace import trace_hooks
 
 
 @dataclass(frozen=True)
@@ -131,6 +132,7 @@ def connect(credential: TokenCredential, settings: GraphSettings) -> GraphConnec
     """Build a GraphServiceClient for ``settings.base_url`` (no network until the first request)."""
     budget = RetryBudget(settings.retry.max_total_wait)
     http = httpx.AsyncClient(
+        event_hooks=trace_hooks(),
         verify=shared_tls_context(),
         timeout=httpx.Timeout(settings.request_timeout, connect=settings.connect_timeout),
         limits=httpx.Limits(
