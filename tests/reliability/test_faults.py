@@ -71,7 +71,8 @@ CASES = [
         "http_500", ("/groups",), "privileged", "members of a role-assignable group", ("LIC-03",), ("privileged_users",)
     ),
     Case("truncated_page", ("/groups",), "privileged", "without a value array", ("LIC-03",), ("privileged_users",)),
-    Case("http_500", ("/adminapi/beta",), "exchange.retention_policies", "500", ("RET-01", "RET-02")),
+    # the compliance API's regional host (after discovery at the front door)
+    Case("http_500", ("/region/",), "exchange.retention_policies", "500", ("RET-01", "RET-02")),
     Case("malformed_json", ("/$batch",), "privileged", "malformed batch response", ("LIC-03",), ("privileged_users",)),
 ]
 
@@ -121,7 +122,7 @@ def test_token_expiring_mid_run() -> None:
 
 def test_tenant_timeout_bounds_exchange_too() -> None:
     """Every Exchange request stalls; the Exchange part gives up at --tenant-timeout like the Graph part."""
-    config = ChaosConfig.only("timeout", 1.0, seed=7, paths=(EXCHANGE, "/adminapi/beta"), timeout_seconds=5.0)
+    config = ChaosConfig.only("timeout", 1.0, seed=7, paths=(EXCHANGE, "/adminapi/", "/region/"), timeout_seconds=5.0)
     policy = RetryPolicy(max_retries=4, max_wait_per_retry=1.0, max_total_wait=10.0, backoff_base=0.01)
     run = run_chaos(config, tenant_timeout=2.0, request_timeout=1.0, retry=policy)
     assert run.evidence is not None
