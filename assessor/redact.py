@@ -5,7 +5,8 @@ a proxy page, a misconfigured test server. Whatever an error says, these never p
 
 - the secret values this process was given (client secrets, certificate passwords, bearer
   tokens), registered by the credential factory as it reads them;
-- anything shaped like a bearer header or a JWT.
+- anything shaped like a bearer header or a JWT;
+- control characters (a NUL-filled or binary error body): each run becomes one space.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import threading
 REDACTED = "<redacted>"
 MIN_SECRET_LENGTH = 6  # shorter values would blank ordinary words
 _BEARER = re.compile(r"(?i)\bbearer\s+[A-Za-z0-9\-._~+/]+=*")
+_CONTROL_RUN = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
 _JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
 _secrets: set[str] = set()
 _lock = threading.Lock()
@@ -38,7 +40,7 @@ def redact(text: str) -> str:
         if secret in text:
             text = text.replace(secret, REDACTED)
     text = _BEARER.sub(f"Bearer {REDACTED}", text)
-    return _JWT.sub(REDACTED, text)
+    return _CONTROL_RUN.sub(" ", _JWT.sub(REDACTED, text))
 
 
 def redact_optional(text: str | None) -> str | None:

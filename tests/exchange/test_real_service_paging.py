@@ -216,3 +216,11 @@ def test_body_descriptions_never_carry_control_characters() -> None:
     with pytest.raises(ExchangePermissionError) as err:
         raise ExchangePermissionError("Get-X", "https://h", 403, None, "x\x00\x00y")
     assert "\x00" not in str(err.value)
+
+
+def test_every_service_error_text_loses_its_control_characters() -> None:
+    from assessor.collect.graph.outcome import GraphFailure
+    from assessor.collect.probe.errors import ProbeHttpError
+
+    assert GraphFailure("GET /x", 403, None, "\x00\x00denied\x1b[31m").message == " denied [31m"
+    assert ProbeHttpError("POST /q answered 404: \x00\x00").reason == "POST /q answered 404: "
