@@ -200,3 +200,70 @@ def test_users_count_not_supported_falls_back_to_enumeration() -> None:
         evidence = collect(refusing)
     assert evidence.users.data.counts == expected and evidence.users.data.mode == "detail"
     assert any("$count is not currently supported" in note for note in evidence.meta.notes)
+
+
+def _exchange(base: str) -> ExchangeClient:
+    settings = ExchangeSettings(f"{base}/adminapi/beta", "tenant", "https://outlook.office365.com/.default")
+    return ExchangeClient(settings, StaticTokenCredential({"exchange": "e"}))
+
+
+def _pagination_expired() -> bytes:
+    message = "Expired or Invalid pagination request. Default Expiry time is 00:30:00"
+    inner = {"message": message, "type": "", "stacktrace": ""}
+    return json.dumps(
+        {
+            "error": {
+                "code": "BadRequest",
+                "message": "Invalid Operation",
+                "innererror": {"message": "Invalid Operation", "internalexception": inner},
+            }
+        }
+    ).encode()
+
+
+def test_live_truncated_get_mailbox_is_never_taken_for_the_whole_set() -> None:
+    """The captured truncated envelope (its link's host replaced by the replay server's): the next
+    page answers the captured replay failure, and the same envelope without a page-size preference
+    is still partial — so the set is not whole, whatever the client tries."""
+    from assessor.collect.exchange.client import ExchangePagingError, ExchangeTruncatedError
+
+    truncated = json.loads(sample("exo-getmailbox-truncated.json"))
+
+    def route(method: str, path: str, _headers: dict[str, str]) -> Answer | None:
+        if method != "POST" or "/InvokeCommand" not in path:
+            return None
+        if "skiptoken" in path:
+            return Answer(400, _pagination_expired())
+        return Answer(200, json.dumps(truncated).encode())
+
+    with replay(route) as server:
+        truncated["@odata.nextLink"] = truncated["@odata.nextLink"].replace(
+            "https://outlook.office365.com", server.base_url
+        )
+
+        async def read(paged: bool) -> list[Any]:
+            async with _exchange(server.base_url) as client:
+                return [p async for p in client.pages("Get-Mailbox", {"ResultSize": 1}, paged=paged)]
+
+        with pytest.raises(ExchangePagingError, match="Expired or Invalid pagination request"):
+            asyncio.run(read(True))
+        with pytest.raises(ExchangeTruncatedError):
+            asyncio.run(read(False))
+        anchors = {h.get("x-anchormailbox") for _m, _p, h in server.seen}
+    assert anchors == {"UPN:SystemMailbox{bb558c35-97f1-4cb9-8ff7-d53741dc928c}@tenant"}
+
+
+def test_live_complete_get_mailbox_with_empty_warnings_is_whole() -> None:
+    body = sample("exo-getmailbox-complete.json")
+
+    def route(method: str, path: str, _headers: dict[str, str]) -> Answer | None:
+        return Answer(200, body) if method == "POST" and path.endswith("/InvokeCommand") else None
+
+    with replay(route) as server:
+
+        async def read() -> list[Any]:
+            async with _exchange(server.base_url) as client:
+                return await client.invoke("Get-Mailbox")
+
+        rows = asyncio.run(read())
+    assert [r["Identity"] for r in rows] == ["one", "two", "three"]
