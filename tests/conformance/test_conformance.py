@@ -184,7 +184,8 @@ def test_users_count_not_supported_falls_back_to_enumeration() -> None:
     """The 400 "$count is not currently supported." pasted in microsoft-graph-docs-contrib#2716,
     answered by the sandbox for every /users/$count: the figures come from enumerating users."""
     from assessor.collect import collect_sync
-    from assessor.sandbox import SandboxServer, collect_options
+    from assessor.pipeline import collect_options
+    from assessor.sandbox import SandboxServer
     from assessor.sandbox.spec import ErrorSpec
 
     error = json.loads(sample("graph-users-count-not-supported.json"))["error"]
