@@ -175,13 +175,11 @@ class UserRecord(_Model):
     assigned_licenses: list[AssignedLicense] = Field(default_factory=list)
 
 
-class UserCounts(_Later):
+class UserCounts(_Model):
     """Aggregated user figures. In-scope = enabled member with an enabled Exchange Online plan.
 
     Counts are whole or absent (None): a partial count is never stored as if it were whole.
     """
-
-    LATER: ClassVar[frozenset[str]] = frozenset({"in_scope_expanded"})
 
     total: NonNegative | None = None
     enabled_members: NonNegative | None = None
@@ -279,14 +277,12 @@ class MailboxAuditBypass(_Model):
         return self
 
 
-class MailboxAuditConfiguration(_Later):
+class MailboxAuditConfiguration(_Model):
     """A group of user mailboxes that share exactly the same audit settings.
 
     Tenants have few distinct configurations, so grouping is exact and small: any required
     action set can be evaluated per group and counted once per mailbox.
     """
-
-    LATER: ClassVar[frozenset[str]] = frozenset({"licence"})
 
     audit_enabled: bool
     default_audit_set: list[LogonType] = Field(default_factory=list)
@@ -624,7 +620,17 @@ def load_evidence(path: str | os.PathLike[str]) -> Evidence:
 
 
 def evidence_to_dict(evidence: Evidence) -> dict[str, Any]:
-    return evidence.model_dump(mode="json", by_alias=True)
+    """The evidence document as written and sealed. Optional fields added after evidence was first
+    sealed are left out while unset, so evidence sealed before they existed keeps its digest."""
+    doc = evidence.model_dump(mode="json", by_alias=True)
+    users = doc.get("users", {}).get("data")
+    if users and users.get("counts", {}).get("in_scope_expanded", 0) is None:
+        del users["counts"]["in_scope_expanded"]
+    mailboxes = doc.get("exchange", {}).get("mailboxes", {}).get("data")
+    for config in (mailboxes or {}).get("configurations", []):
+        if config.get("licence", 0) is None:
+            del config["licence"]
+    return doc
 
 
 def map_strings(value: Any, fn: Callable[[str], str]) -> Any:

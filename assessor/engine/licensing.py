@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from assessor.engine.model import LicensingFigures, Recommendation
 from assessor.evidence import Evidence, SubscribedSku, UserRecord
 from assessor.knowledge import Knowledge
-from assessor.knowledge.plans import USABLE_SKU_STATES, PlanIndex, is_enabled_member
+from assessor.knowledge.plans import USABLE_SKU_STATES, PlanIndex, expanded_level, is_enabled_member
 from assessor.profiles import Profile
 
 __all__ = ["USABLE_SKU_STATES", "PlanIndex", "UserClass", "classify", "compute_licensing", "is_enabled_member"]
@@ -37,15 +37,11 @@ def classify(user: UserRecord, index: PlanIndex, kb: Knowledge) -> UserClass:
         in_scope=is_enabled_member(user) and bool(plans & kb.mailbox_plan_ids),
         premium=premium,
         ten_year=premium and bool(plans & kb.ten_year_plan_ids),
-        expanded=premium or any(_expanded_level(sku, index, kb) for sku in index.usable_skus(user)),
-    )
-
-
-def _expanded_level(sku_id: str, index: PlanIndex, kb: Knowledge) -> bool:
-    """E3/G3 level by SKU, or an E5-level SKU (one that carries the Premium plan, even where the
-    assignment switches that plan off: the user still holds an E5-level licence)."""
-    return sku_id in kb.expanded_event_sku_ids or bool(
-        index.plans_by_sku.get(sku_id, frozenset()) & kb.premium_plan_ids
+        expanded=premium
+        or any(
+            expanded_level(sku, index, kb.expanded_event_sku_ids, kb.premium_plan_ids)
+            for sku in index.usable_skus(user)
+        ),
     )
 
 

@@ -38,3 +38,10 @@ class PlanIndex:
 
 def is_enabled_member(user: UserRecord) -> bool:
     return user.account_enabled is True and (user.user_type or "Member") == "Member"
+
+
+def expanded_level(sku_id: str, index: PlanIndex, expanded_skus: frozenset[str], premium_plans: frozenset[str]) -> bool:
+    """Whether an SKU gives the expanded Audit (Standard) events: E3/G3 level by SKU id, or E5 level (an
+    SKU that carries the Premium plan, even where the assignment switches that plan off: the user still
+    holds an E5-level licence)."""
+    return sku_id in expanded_skus or bool(index.plans_by_sku.get(sku_id, frozenset()) & premium_plans)

@@ -45,7 +45,7 @@ from assessor.collect.graph.outcome import (
 from assessor.csvsafe import neutralise
 from assessor.evidence import AssignedLicense, SubscribedSku, UserCounts, UserRecord, Users
 from assessor.knowledge import Knowledge, load_knowledge
-from assessor.knowledge.plans import PlanIndex, is_enabled_member
+from assessor.knowledge.plans import PlanIndex, expanded_level, is_enabled_member
 
 PERMISSION = "User.Read.All"
 COUNT_ENDPOINT = "GET /users/$count"
@@ -215,6 +215,7 @@ class Coverage:
     in_scope: bool
     premium: bool
     ten_year: bool
+    expanded: bool = False  # the expanded Standard events (E3/G3 or E5 level): see engine.licensing
 
 
 class Classifier:
@@ -226,18 +227,22 @@ class Classifier:
         self._mailbox = kb.mailbox_plan_ids
         self._premium = kb.premium_plan_ids
         self._ten_year = kb.ten_year_plan_ids
-        self._cache: dict[tuple[tuple[str, tuple[str, ...]], ...], tuple[bool, bool, bool]] = {}
+        self._expanded = kb.expanded_event_sku_ids
+        self._cache: dict[tuple[tuple[str, tuple[str, ...]], ...], tuple[bool, bool, bool, bool]] = {}
 
     def coverage(self, user: UserRecord) -> Coverage:
         key = tuple(sorted((lic.sku_id, tuple(sorted(lic.disabled_plans))) for lic in user.assigned_licenses))
         flags = self._cache.get(key)
         if flags is None:
             plans = self._index.enabled_plans(user)
-            flags = (bool(plans & self._mailbox), bool(plans & self._premium), bool(plans & self._ten_year))
+            expanded = bool(plans & self._premium) or any(
+                expanded_level(sku, self._index, self._expanded, self._premium) for sku in self._index.usable_skus(user)
+            )
+            flags = (bool(plans & self._mailbox), bool(plans & self._premium), bool(plans & self._ten_year), expanded)
             self._cache[key] = flags
         in_scope = is_enabled_member(user) and flags[0]
         premium = in_scope and flags[1]
-        return Coverage(in_scope, premium, premium and flags[2])
+        return Coverage(in_scope, premium, premium and flags[2], in_scope and flags[3])
 
 
 @dataclass
@@ -248,6 +253,7 @@ class Tally:
     in_scope: int = 0
     in_scope_premium: int = 0
     in_scope_premium_ten_year: int = 0
+    in_scope_expanded: int = 0
 
     def add(self, user: UserRecord, cov: Coverage) -> None:
         self.total += 1
@@ -256,6 +262,7 @@ class Tally:
         self.in_scope += cov.in_scope
         self.in_scope_premium += cov.premium
         self.in_scope_premium_ten_year += cov.ten_year
+        self.in_scope_expanded += cov.expanded
 
     def counts(self) -> UserCounts:
         return UserCounts(**self.__dict__)
@@ -455,7 +462,12 @@ async def collect_user_details(
     counts = tally.counts()
     if classifier is None:
         counts = counts.model_copy(
-            update={"in_scope": None, "in_scope_premium": None, "in_scope_premium_ten_year": None}
+            update={
+                "in_scope": None,
+                "in_scope_premium": None,
+                "in_scope_premium_ten_year": None,
+                "in_scope_expanded": None,
+            }
         )
         notes.append("subscribedSkus unavailable: in-scope and Premium counts cannot be computed in detail mode")
     if writer is not None:
