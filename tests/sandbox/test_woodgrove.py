@@ -16,8 +16,8 @@ from assessor.engine.model import Report
 from assessor.engine.registry import SECTIONS
 from assessor.engine.runner import evaluate
 from assessor.evidence import Evidence, evidence_to_dict
+from assessor.pipeline import collect_options
 from assessor.profiles import load_profile
-from assessor.sandbox import collect_options
 from assessor.sandbox.server import SandboxServer
 
 ON = date(2026, 11, 25)
