@@ -11,6 +11,7 @@ a proxy page, a misconfigured test server. Whatever an error says, these never p
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 
@@ -19,28 +20,38 @@ MIN_SECRET_LENGTH = 6  # shorter values would blank ordinary words
 _BEARER = re.compile(r"(?i)\bbearer\s+[A-Za-z0-9\-._~+/]+=*")
 _CONTROL_RUN = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
 _JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
+_HINT = re.compile(r"(?i)bearer|eyJ")  # a superset of what the two patterns above can match
 _secrets: set[str] = set()
+_by_length: tuple[str, ...] = ()  # the secrets, longest first (rebuilt when one is registered)
 _lock = threading.Lock()
 
 
 def register_secret(value: str | None) -> None:
     """Never let ``value`` appear in any text this process writes (idempotent)."""
     if value is not None and len(value.strip()) >= MIN_SECRET_LENGTH:
+        global _by_length
         with _lock:
             _secrets.add(value.strip())
+            _by_length = tuple(sorted(_secrets, key=len, reverse=True))
 
 
 def redact(text: str) -> str:
     """``text`` with registered secrets, bearer headers and JWTs replaced by ``<redacted>``."""
     if not text:
         return text
-    with _lock:
-        secrets = sorted(_secrets, key=len, reverse=True)
-    for secret in secrets:
+    for secret in _by_length:
         if secret in text:
             text = text.replace(secret, REDACTED)
     text = _BEARER.sub(f"Bearer {REDACTED}", text)
     return _CONTROL_RUN.sub(" ", _JWT.sub(REDACTED, text))
+
+
+def may_need_redaction(text: str) -> bool:
+    """Whether :func:`redact` could change some string whose JSON encoding is inside ``text``
+    (False means it certainly cannot: no secret, JSON-escaped or not, no "bearer", no "eyJ")."""
+    if _HINT.search(text):
+        return True
+    return any(s in text or json.dumps(s, ensure_ascii=False)[1:-1] in text for s in _by_length)
 
 
 def redact_optional(text: str | None) -> str | None:

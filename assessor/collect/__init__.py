@@ -62,7 +62,7 @@ from assessor.evidence import (
     Tenant,
     map_strings,
 )
-from assessor.redact import redact
+from assessor.redact import may_need_redaction, redact
 
 __all__ = [
     "AuthOptions",
@@ -405,7 +405,12 @@ def _assemble(
 
 
 def _redacted(evidence: Evidence) -> Evidence:
-    """Last line of defence: no registered secret, bearer header or JWT anywhere in the evidence."""
+    """Last line of defence: no registered secret, bearer header or JWT anywhere in the evidence.
+
+    The whole document is scanned once (as JSON) first; only when it could hold one is every
+    string redacted and the evidence rebuilt (most tenants' evidence holds none)."""
+    if not may_need_redaction(evidence.model_dump_json(by_alias=True)):
+        return evidence
     return Evidence.model_validate(map_strings(evidence.model_dump(by_alias=True), redact))
 
 
