@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import re
 import sys
 from collections.abc import Sequence
@@ -636,7 +637,13 @@ def verify(path: Path) -> None:
     required=True,
     help="Directory for per-tenant outputs, the state file and the portfolio.",
 )
-@click.option("--concurrency", type=int, default=16, show_default=True, help="Tenants assessed at once.")
+@click.option("--concurrency", type=int, default=16, show_default=True, help="Tenants assessed at once (in all).")
+@click.option(
+    "--workers",
+    type=int,
+    default=None,
+    help="Worker processes sharing the tenants and --concurrency (default: the CPU count; 1: this process only).",
+)
 @click.option(
     "--tenant-timeout",
     type=float,
@@ -689,6 +696,7 @@ def bulk(
     manifest: Path,
     output: Path,
     concurrency: int,
+    workers: int | None,
     tenant_timeout: float,
     resume: bool,
     shard_text: str | None,
@@ -718,6 +726,7 @@ def bulk(
         formats=fmt,
         on=_parse_date(on),
         concurrency=concurrency,
+        workers=workers if workers is not None else default_workers(),
         tenant_timeout=tenant_timeout,
         resume=resume,
         shard=parse_shard(shard_text) if shard_text else None,
@@ -736,6 +745,14 @@ def bulk(
         err=True,
     )
     sys.exit(outcome.exit_code)
+
+
+def default_workers() -> int:
+    """The CPUs this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
 
 
 @cli.command("merge")

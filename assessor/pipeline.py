@@ -335,12 +335,18 @@ class BulkAssess:
         return summary
 
 
+@dataclass(frozen=True)
+class BulkAssessFactory:
+    """Builds a :class:`BulkAssess` in the bulk process or in each worker process (picklable)."""
+
+    presentation: Presentation
+
+    def __call__(
+        self, settings: PipelineSettings, profiles: Mapping[str, Profile], sandbox: SandboxResolver | None
+    ) -> BulkAssess:
+        return BulkAssess(settings, profiles, sandbox, replace(self.presentation, formats=settings.formats))
+
+
 def bulk(request: BulkRequest, presentation: Presentation, stream: Any = None) -> BulkOutcome:
     """``assessor bulk``: the scheduler over the manifest, each tenant through :class:`BulkAssess`."""
-
-    def factory(
-        settings: PipelineSettings, profiles: Mapping[str, Profile], sandbox: SandboxResolver | None
-    ) -> BulkAssess:
-        return BulkAssess(settings, profiles, sandbox, replace(presentation, formats=settings.formats))
-
-    return run_bulk(request, factory, BundledSandbox(), stream)
+    return run_bulk(request, BulkAssessFactory(presentation), BundledSandbox(), stream)

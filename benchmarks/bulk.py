@@ -1,16 +1,18 @@
-"""Bulk-scan benchmark: many small sandbox tenants with injected latency, one `assessor bulk` process.
+"""Bulk-scan benchmark: many small sandbox tenants with injected latency, one `assessor bulk` command.
 
-    python benchmarks/bulk.py                      # 1,000 tenants, 100 ms, concurrency 64, 0% and 10% failing
-    python benchmarks/bulk.py --tenants 200 --failing 0.1 --json out.json
+    python benchmarks/bulk.py                      # 1,000 tenants, 100 ms, concurrency 64, 0% and 10% failing,
+                                                   # with 1 worker process and with one per CPU
+    python benchmarks/bulk.py --tenants 200 --failing 0.1 --workers 1 --workers 4 --json out.json
 
 For each scenario the fleet is served by ONE sandbox server in its own process (so the figures are
 those of the bulk process alone, as against real Graph), and `assessor bulk` runs in a child process
-whose CPU time and peak RSS are read with ``wait4``. Reported:
+whose CPU time (its worker processes included) and peak RSS are read with ``wait4``. Each scenario
+runs once per ``--workers`` value (default: 1 and the CPU count). Reported:
 
 - wall time of the scan (journal: first tenant start → last tenant finish) and of the whole process;
 - the ideal: tenants × sequential rounds per tenant × latency ÷ concurrency, where the rounds are
   measured on one fleet tenant (the longest chain of requests a tenant's collection waits for one
-  after another), and the ratio wall ÷ ideal (target ≤ 1.5);
+  after another), and the ratio wall ÷ ideal (target ≤ 1.5) for 1 and for N workers;
 - peak RSS of the bulk process (target ≤ 500 MB) and CPU seconds per tenant.
 """
 
@@ -48,7 +50,7 @@ class Scenario:
     users: int
     tenant_timeout: float
     formats: str
-    processes: int = 1
+    workers: int = 1
     exchange: bool = True
 
 
@@ -189,29 +191,25 @@ def run_processes(commands: list[list[str]]) -> Usage:
     return Usage(time.perf_counter() - started, cpu, rss, max(codes))
 
 
-def bulk_commands(manifest: Path, outputs: list[Path], scenario: Scenario) -> list[list[str]]:
-    """One `assessor bulk` per output; with several, shard i of N each with concurrency ÷ N."""
-    count = len(outputs)
-    per_process = max(1, scenario.concurrency // count)
-    commands = []
-    for index, output in enumerate(outputs):
-        cmd = [
-            sys.executable,
-            "-m",
-            "assessor",
-            "bulk",
-            str(manifest),
-            "--output",
-            str(output),
-            "--concurrency",
-            str(per_process),
-            "--tenant-timeout",
-            str(scenario.tenant_timeout),
-            "--format",
-            scenario.formats,
-        ]
-        commands.append(cmd + (["--shard", f"{index}/{count}"] if count > 1 else []))
-    return commands
+def bulk_command(manifest: Path, output: Path, scenario: Scenario) -> list[str]:
+    """One `assessor bulk` with ``--workers`` processes sharing ``--concurrency``."""
+    return [
+        sys.executable,
+        "-m",
+        "assessor",
+        "bulk",
+        str(manifest),
+        "--output",
+        str(output),
+        "--concurrency",
+        str(scenario.concurrency),
+        "--workers",
+        str(scenario.workers),
+        "--tenant-timeout",
+        str(scenario.tenant_timeout),
+        "--format",
+        scenario.formats,
+    ]
 
 
 def measure(scenario: Scenario, rounds: int) -> Figures:
@@ -219,30 +217,10 @@ def measure(scenario: Scenario, rounds: int) -> Figures:
     try:
         with tempfile.TemporaryDirectory(prefix="bulk-bench-") as tmp:
             manifest = Path(tmp) / "manifest.yaml"
-            outputs = [Path(tmp) / f"out-{i}" for i in range(scenario.processes)]
+            output = Path(tmp) / "out"
             write_manifest(manifest, scenario, base_url)
-            usage = run_processes(bulk_commands(manifest, outputs, scenario))
-            if scenario.processes > 1:
-                merge = run_processes(
-                    [
-                        [
-                            sys.executable,
-                            "-m",
-                            "assessor",
-                            "merge",
-                            *map(str, outputs),
-                            "--output",
-                            str(Path(tmp) / "merged"),
-                        ]
-                    ]
-                )
-                usage = Usage(
-                    usage.wall_s + merge.wall_s,
-                    usage.cpu_s + merge.cpu_s,
-                    max(usage.peak_rss_mb, merge.peak_rss_mb),
-                    max(usage.exit_code, merge.exit_code),
-                )
-            states = [o / "bulk-state.jsonl" for o in outputs]
+            usage = run_processes([bulk_command(manifest, output, scenario)])
+            states = [output / "bulk-state.jsonl"]
             wall, done, failed = scan_wall(states)
             reasons = failure_reasons(states)
         server_cpu = process_cpu(server.pid)
@@ -275,7 +253,7 @@ def show(figures: Figures) -> str:
     return (
         f"{s.tenants} tenants, {s.latency_ms} ms latency, concurrency {s.concurrency}, "
         f"{s.failing:.0%} failing, {'Graph + Exchange' if s.exchange else 'Graph only'}, formats {s.formats}, "
-        f"{s.processes} process(es): scan {figures.scan_wall_s} s "
+        f"{s.workers} worker(s): scan {figures.scan_wall_s} s "
         f"(process {figures.process_wall_s} s) vs ideal {figures.ideal_s} s "
         f"({s.tenants} × {figures.rounds_per_tenant} rounds × {s.latency_ms} ms ÷ {s.concurrency}) → "
         f"ratio {figures.ratio}; peak RSS {figures.peak_rss_mb} MB; CPU {figures.cpu_s} s "
@@ -296,30 +274,32 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--formats", default="json,html")
     parser.add_argument("--no-exchange", action="store_true", help="Graph only (no Exchange/compliance admin API)")
     parser.add_argument(
-        "--processes",
+        "--workers",
         type=int,
-        default=1,
-        help="run N shard processes (--shard i/N, concurrency ÷ N each) and merge them",
+        action="append",
+        help="bulk --workers (repeatable; default: 1 and the CPU count)",
     )
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
     rounds = sequential_rounds(args.users, args.latency_ms, not args.no_exchange)
     results: list[dict[str, Any]] = []
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     for failing in args.failing or [0.0, 0.1]:
-        scenario = Scenario(
-            args.tenants,
-            args.latency_ms,
-            args.concurrency,
-            failing,
-            args.users,
-            args.tenant_timeout,
-            args.formats,
-            args.processes,
-            not args.no_exchange,
-        )
-        figures = measure(scenario, rounds)
-        print(show(figures), flush=True)
-        results.append(asdict(figures))
+        for workers in args.workers or sorted({1, cpus}):
+            scenario = Scenario(
+                args.tenants,
+                args.latency_ms,
+                args.concurrency,
+                failing,
+                args.users,
+                args.tenant_timeout,
+                args.formats,
+                workers,
+                not args.no_exchange,
+            )
+            figures = measure(scenario, rounds)
+            print(show(figures), flush=True)
+            results.append(asdict(figures))
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
 

@@ -22,10 +22,11 @@ from assessor.bulk.manifest import Manifest, Row, SandboxConfig, check_reference
 from assessor.bulk.paths import STATE_FILE, tenant_dir
 from assessor.bulk.portfolio import write_portfolio
 from assessor.bulk.progress import progress_for
-from assessor.bulk.runner import Assess, Schedule, TenantJob, TenantResult, read_result, run_jobs
+from assessor.bulk.runner import Schedule, TenantJob, TenantResult, read_result, run_jobs
 from assessor.bulk.settings import PipelineSettings, SandboxResolver, settings_fingerprint
 from assessor.bulk.shard import Shard, partition
 from assessor.bulk.state import StateJournal, latest_status
+from assessor.bulk.workers import AssessFactory, WorkerTask, run_in_workers
 from assessor.collect.attestation import load_attestation
 from assessor.engine.model import gaps_at_or_above
 from assessor.errors import EvidenceError, ManifestError, ProfileError, UsageError
@@ -41,6 +42,7 @@ class BulkRequest:
     formats: Sequence[str]
     on: date
     concurrency: int = 16
+    workers: int = 1  # processes (the CLI defaults to the CPU count)
     tenant_timeout: float = 900.0
     resume: bool = False
     shard: Shard | None = None
@@ -61,9 +63,6 @@ class SandboxProvider(Protocol):
     def serve(
         self, config: SandboxConfig, names: Sequence[str]
     ) -> contextlib.AbstractContextManager[SandboxResolver]: ...
-
-
-AssessFactory = Callable[[PipelineSettings, Mapping[str, Profile], SandboxResolver | None], Assess]
 
 
 @dataclass(frozen=True)
@@ -174,6 +173,8 @@ def run_bulk(
     ``assess_with`` builds, write the portfolio."""
     if request.concurrency < 1:
         raise UsageError("--concurrency must be at least 1")
+    if request.workers < 1:
+        raise UsageError("--workers must be at least 1")
     if request.tenant_timeout <= 0:
         raise UsageError("--tenant-timeout must be positive")
     manifest = load_manifest(request.manifest)
@@ -212,6 +213,7 @@ def run_bulk(
             selected=len(jobs),
             to_run=len(todo),
             resumed=len(done),
+            workers=min(request.workers, len(todo)) or 1,
         )
         run = _Run(manifest, settings, profiles, request, assess_with, sandbox)
         fresh = run.execute(todo, journal, stream)
@@ -244,7 +246,29 @@ class _Run:
     def execute(self, jobs: Sequence[TenantJob], journal: StateJournal, stream: TextIO | None) -> list[TenantResult]:
         if not jobs:
             return []
+        workers = min(self.request.workers, len(jobs))
         schedule = Schedule(self.request.concurrency, self.request.tenant_timeout)
-        with self.serving(jobs) as resolver, progress_for(len(jobs), stream or sys.stderr) as progress:
-            assess = self.assess_with(self.settings, self.profiles, resolver)
-            return asyncio.run(run_jobs(jobs, assess, schedule, journal, progress))
+        with self.serving(jobs) as resolver:
+            if workers > 1:
+                return self._in_workers(jobs, workers, resolver, journal, stream)
+            with progress_for(len(jobs), stream or sys.stderr) as progress:
+                assess = self.assess_with(self.settings, self.profiles, resolver)
+                return asyncio.run(run_jobs(jobs, assess, schedule, journal, progress))
+
+    def _in_workers(
+        self,
+        jobs: Sequence[TenantJob],
+        workers: int,
+        resolver: SandboxResolver | None,
+        journal: StateJournal,
+        stream: TextIO | None,
+    ) -> list[TenantResult]:
+        names = sorted({j.row.entry.sandbox for j in jobs if j.row.entry.sandbox})
+        served = {name: resolver(name) for name in names} if resolver is not None else {}
+
+        def task(share: tuple[TenantJob, ...], count: int) -> WorkerTask:
+            # the run's concurrency is shared among the workers
+            schedule = Schedule(max(1, self.request.concurrency // count), self.request.tenant_timeout)
+            return WorkerTask(share, schedule, journal.path, self.settings, self.profiles, served, self.assess_with)
+
+        return run_in_workers(jobs, workers, task, journal, lambda: progress_for(len(jobs), stream or sys.stderr))

@@ -122,6 +122,11 @@ def _result(
     )
 
 
+def failed_result(job: TenantJob, reason: str) -> TenantResult:
+    """The result of a tenant that could not be assessed at all (e.g. its worker process died)."""
+    return _result(job, "failed", reason, time.perf_counter(), {})
+
+
 async def assess_isolated(job: TenantJob, assess: Assess, schedule: Schedule, journal: StateJournal) -> TenantResult:
     """Assess one tenant; any failure of this tenant is recorded, never raised."""
     journal.record("start", job.key, dir=job.directory.name)
