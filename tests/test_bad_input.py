@@ -25,7 +25,7 @@ EXPECTED = {
     "too-many-policies.json": "exchange.retention_policies.data.policies",
     "bad-principal-type.json": "privileged.data.holders[0].principal_type",
     "bad-probe-dates.json": "audit_probe.data.window_start",
-    "deep-nesting.json": "",
+    "deep-nesting.json": "nested too deeply",
     "duplicate-schema-key.json": "schema: expected",
     "tenant-id-path-separators.json": "tenant.id",
 }

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 
 import pytest
+from support import ROOT
 
 from assessor.engine.model import Report
 from assessor.report import RENDERERS, RenderOptions
@@ -52,8 +57,34 @@ def test_golden(
     golden(f"{case}.{EXT[fmt]}", text)
 
 
-def test_rendering_is_deterministic(report_for: Callable[[str, str], Report]) -> None:
+# A report rendered in two fresh interpreters with different hash seeds (so set and dict orders
+# that depend on hashing differ between them) must be byte for byte the one rendered here: a check
+# within one process could not see such an order.
+_RENDER_ALL = """
+import json, sys
+from support import assess_doc, example
+from assessor.report import RENDERERS, RenderOptions
+report = assess_doc(example("mixed-e5-e3-priority-trap"), "cisa-aa23-193a")
+report = report.model_copy(update={"tool_version": "0.0.0-golden"})
+print(json.dumps({fmt: RENDERERS[fmt]().render(report, RenderOptions()) for fmt in sys.argv[1:]}))
+"""
+
+
+def test_rendering_is_deterministic_across_processes(report_for: Callable[[str, str], Report]) -> None:
+    formats = (*MINE, "json")
     report = report_for("mixed-e5-e3-priority-trap", "cisa-aa23-193a")
-    for fmt in MINE:
-        renderer = RENDERERS[fmt]()
-        assert renderer.render(report, RenderOptions()) == renderer.render(report, RenderOptions())
+    here = {fmt: RENDERERS[fmt]().render(report, RenderOptions()) for fmt in formats}
+    for seed in ("1", "4242"):
+        env = {**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": os.pathsep.join([str(ROOT / "tests"), str(ROOT)])}
+        run = subprocess.run(
+            [sys.executable, "-c", _RENDER_ALL, *formats],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+            check=False,
+        )
+        assert run.returncode == 0, run.stderr
+        there = json.loads(run.stdout)
+        for fmt in formats:
+            assert there[fmt] == here[fmt], f"{fmt} differs with PYTHONHASHSEED={seed}"
