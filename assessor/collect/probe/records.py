@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any, Literal
 
 ActorKind = Literal["account", "id", "system", "unknown"]
@@ -44,6 +45,9 @@ def pick(mapping: Mapping[str, Any], name: str) -> Any:
 
 def audit_data(record: Mapping[str, Any]) -> Mapping[str, Any] | None:
     """The record's ``auditData`` (``AuditData``) object; a JSON string is decoded."""
+    data = record.get("auditData")
+    if data.__class__ is dict:  # the common case, without the ABC check below
+        return data
     data = pick(record, "auditData")
     if isinstance(data, str):
         try:
@@ -84,6 +88,13 @@ def _user_type(record: Mapping[str, Any], data: Mapping[str, Any] | None) -> str
     return kind
 
 
+@lru_cache(maxsize=1 << 16)
+def _account(name: str) -> str | None:
+    """The lower-cased account when ``name`` is UPN-shaped (cached: a tenant has few distinct names)."""
+    text = name.strip()
+    return text.lower() if _UPN.match(text) else None
+
+
 def actor(record: Mapping[str, Any]) -> tuple[ActorKind, str | None]:
     """Whose activity a record evidences, and what kind of actor that is.
 
@@ -92,7 +103,15 @@ def actor(record: Mapping[str, Any]) -> tuple[ActorKind, str | None]:
     UPN, an id (GUID) that may be an app or a directory object, or (kind, None) for system and
     unknown actors.
     """
-    data = audit_data(record)
+    raw = record.get("auditData")
+    data = raw if raw.__class__ is dict else audit_data(record)
+    # the common case first: a mailbox owner or a principal that is an account
+    first = data.get("MailboxOwnerUPN") if data is not None else None
+    if first.__class__ is str and (account := _account(first)) is not None:
+        return "account", account
+    principal = record.get("userPrincipalName")
+    if principal.__class__ is str and (account := _account(principal)) is not None:
+        return "account", account
     candidates: list[Any] = []
     if data is not None:
         candidates.append(pick(data, "MailboxOwnerUPN"))
@@ -102,8 +121,8 @@ def actor(record: Mapping[str, Any]) -> tuple[ActorKind, str | None]:
     candidates.append(pick(record, "userId"))
     names = [c.strip() for c in candidates if isinstance(c, str)]
     for name in names:
-        if _UPN.match(name):
-            return "account", name.lower()
+        if (account := _account(name)) is not None:
+            return "account", account
     kind = _user_type(record, data)
     first = next((n for n in names if n.lower() not in _UNKNOWN), "")
     lowered = first.lower()
