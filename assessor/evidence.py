@@ -439,21 +439,101 @@ class AuditProbe(_Later):
 # --------------------------------------------------------------------------- log export
 
 
-class DiagnosticSetting(_Model):
+class DiagnosticSetting(_Later):
+    """One Entra diagnostic setting: which log categories it sends, and where."""
+
+    LATER: ClassVar[frozenset[str]] = frozenset({"event_hub_name"})
+
     name: str
-    destinations: list[str] = Field(default_factory=list)
-    categories: list[str] = Field(default_factory=list)
-    retention_days: NonNegative | None = None
+    destinations: list[str] = Field(
+        default_factory=list, description="ARM resource ids when read from Azure; free text when attested"
+    )
+    categories: list[str] = Field(default_factory=list, description="Enabled log categories (SignInLogs, AuditLogs…)")
+    retention_days: NonNegative | None = Field(
+        None,
+        description="Attested: how long the destination keeps the logs. Read: the setting's own (legacy, "
+        "storage-only) retention policy days, when enabled",
+    )
+    event_hub_name: str | None = None
 
 
-class LogExport(_Model):
-    """Where logs leave Microsoft 365 (Entra diagnostic settings, or an attested SIEM forward)."""
+class ReadGap(_Model):
+    """Something Azure Resource Manager did not let us read, with the role that would."""
 
-    entra_diagnostic_settings: list[DiagnosticSetting] = Field(default_factory=list)
+    what: str = Field(description="What could not be read (a resource id or a list)")
+    reason: str
+    fix: str | None = None
+
+
+class Office365Connector(_Model):
+    """A Microsoft Sentinel Office 365 data connector and which unified audit log data types it forwards."""
+
+    name: str
+    exchange: bool = False
+    sharepoint: bool = False
+    teams: bool = False
+
+
+class ExportDestination(_Model):
+    """A place logs are sent to (a Log Analytics workspace, a storage account or an event hub), as read."""
+
+    kind: Literal["log_analytics", "storage", "event_hub"]
+    id: str = Field(description="ARM resource id")
+    retention_days: NonNegative | None = Field(
+        None,
+        description="Log Analytics: the workspace's default retention; storage: the age at which a lifecycle "
+        "rule deletes blobs; null when unknown or when nothing deletes them (kept_until_deleted)",
+    )
+    kept_until_deleted: bool = Field(False, description="Storage: no lifecycle rule deletes the logs' blobs")
+    tables: dict[str, NonNegative] = Field(
+        default_factory=dict, description="Log Analytics table → total retention days (interactive + archive)"
+    )
+    interactive_days: dict[str, NonNegative] = Field(
+        default_factory=dict, description="Log Analytics table → interactive (analytics) retention days"
+    )
+    immutability_days: NonNegative | None = Field(None, description="Storage: the shortest container immutability")
+    sentinel_office365: list[Office365Connector] | None = Field(
+        None, description="Log Analytics: Sentinel's Office 365 connectors (null: not read; []: none)"
+    )
+    unread: list[ReadGap] = Field(default_factory=list)
+
+
+class AzureExport(_Model):
+    """What Azure Resource Manager answered about where logs go (read, not attested)."""
+
+    endpoint: str | None = None
+    subscriptions: list[str] = Field(default_factory=list, description="Subscriptions the credential could list")
+    entra_diagnostic_settings: list[DiagnosticSetting] | None = Field(
+        None, description="Entra diagnostic settings (null: could not be read, see gaps)"
+    )
+    destinations: list[ExportDestination] = Field(
+        default_factory=list,
+        description="Diagnostic-setting destinations and every other Log Analytics workspace the credential can read",
+    )
+    gaps: list[ReadGap] = Field(default_factory=list)
+
+
+class LogExport(_Later):
+    """Where logs leave Microsoft 365: read from Azure (``azure``) and/or attested (the other fields).
+
+    A read value wins over an attested one; reports say which each figure rests on.
+    """
+
+    LATER: ClassVar[frozenset[str]] = frozenset({"attestation_file", "azure"})
+
+    entra_diagnostic_settings: list[DiagnosticSetting] = Field(
+        default_factory=list, description="Attested Entra diagnostic settings"
+    )
     siem_attested: bool = False
     siem_retention_days: NonNegative | None = None
     attested_by: str | None = None
     note: str | None = None
+    attestation_file: str | None = Field(None, description="The attestation the attested fields came from")
+    azure: AzureExport | None = Field(None, description="What was read from Azure Resource Manager")
+
+    @property
+    def attested(self) -> bool:
+        return bool(self.siem_attested or self.entra_diagnostic_settings or self.attestation_file)
 
 
 # --------------------------------------------------------------------------- applications

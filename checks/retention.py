@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from assessor.engine.context import CheckContext
+from assessor.engine.export import Reach, attested_entra_reach, describe_days, destination_label, entra_reach
 from assessor.engine.mailbox import EXCHANGE_READ_FIX
 from assessor.engine.model import Outcome, Status
 from assessor.engine.registry import check
@@ -108,11 +109,17 @@ def other_record_types_retained(ctx: CheckContext) -> Outcome:
 
 
 def _export_covers(ctx: CheckContext, days: int) -> bool | None:
-    """Whether attested export keeps logs `days` long (None: export evidence not collected)."""
-    export = ctx.evidence.log_export.data
-    if export is None:
+    """Whether the forwarded unified audit log (read, else attested) is kept `days` long
+    (None: export evidence not collected, or its retention is not known)."""
+    if ctx.evidence.log_export.data is None:
         return None
-    return bool(export.siem_attested and (export.siem_retention_days or 0) >= days)
+    fig = ctx.figures.export
+    if fig.ual_forwarded is None:
+        return None
+    if not fig.ual_forwarded:
+        return False
+    kept = fig.ual_forward_retention_days
+    return None if kept is None else kept >= days
 
 
 @check("RET-03")
@@ -155,8 +162,8 @@ def long_retention_backed(ctx: CheckContext) -> Outcome:
             return unwritten
         return Outcome(
             Status.PASS,
-            f"Purview keeps less than {need} days for some users, but an attested export "
-            f"keeps logs {ctx.evidence.log_export.data.siem_retention_days} days.",  # type: ignore[union-attr]
+            f"Purview keeps less than {need} days for some users, but the forwarded copy "
+            f"({ctx.figures.export.ual_source}) keeps logs {ctx.figures.export.ual_forward_retention_days} days.",
             ev,
         )
     if covered is None:
@@ -167,7 +174,7 @@ def long_retention_backed(ctx: CheckContext) -> Outcome:
             ev,
             fix=prov.fix or "an export attestation",
         )
-    return Outcome(Status.FAIL, f"Neither Purview retention nor an attested export keeps logs {need} days.", ev)
+    return Outcome(Status.FAIL, f"Neither Purview retention nor a forwarded copy keeps logs {need} days.", ev)
 
 
 @check("RET-04")
@@ -188,21 +195,81 @@ def entra_logs_kept(ctx: CheckContext) -> Outcome:
             f"Entra keeps logs {in_tenant} days in the tenant, less than {need}; "
             f"diagnostic settings were not collected ({prov.reason}).",
             ev,
-            fix=prov.fix or "an attestation (--attest) listing the Entra diagnostic settings",
+            fix=prov.fix or "Reader at /providers/Microsoft.aadiam, or an attestation (--attest) listing the settings",
         )
-    good = [
-        d.name
-        for d in export.entra_diagnostic_settings
-        if {"SignInLogs", "AuditLogs"} <= set(d.categories)
-        and d.destinations
-        and (d.retention_days is None or d.retention_days == 0 or d.retention_days >= need)
-    ]
-    ev["diagnostic_settings"] = [d.name for d in export.entra_diagnostic_settings]
-    if good:
-        return Outcome(Status.PASS, f"Entra logs are exported by diagnostic setting(s) {', '.join(good)}.", ev)
+    reach = entra_reach(export)
+    origin = "read"
+    if reach is None:
+        reach, origin = attested_entra_reach(export), "attested"
+    ev["source"] = origin if reach is not None else "none"
+    if reach is None:
+        gap = next((g for g in (export.azure.gaps if export.azure else []) if "diagnostic" in g.what.lower()), None)
+        if gap is not None:
+            return Outcome(
+                Status.UNKNOWN,
+                f"Entra keeps logs {in_tenant} days in the tenant, less than {need}; its diagnostic settings "
+                f"could not be read ({gap.reason}).",
+                ev,
+                fix=gap.fix,
+            )
+        return Outcome(
+            Status.FAIL,
+            f"Entra keeps logs {in_tenant} days and no diagnostic setting exports SignInLogs "
+            f"and AuditLogs for {need} days.",
+            ev,
+        )
+    ev["copies"] = {
+        category: [{"setting": c.setting, "destination": c.destination, "days": _days_json(c.days)} for c in r.copies]
+        for category, r in reach.items()
+    }
+    verdicts = {category: r.meets(need) for category, r in reach.items()}
+    if all(v is True for v in verdicts.values()):
+        best = "; ".join(f"{c} {_best_copy(r)}" for c, r in reach.items())
+        return Outcome(
+            Status.PASS,
+            f"Entra sign-in and audit logs are exported ({origin}) and kept at least {need} days: {best}.",
+            ev,
+        )
+    unsent = [c for c, r in reach.items() if not r.copies]
+    if unsent:
+        return Outcome(
+            Status.FAIL,
+            f"Entra keeps logs {in_tenant} days and no diagnostic setting ({origin}) sends "
+            f"{' or '.join(unsent)} anywhere; {need} days are required.",
+            ev,
+        )
+    short = [c for c, v in verdicts.items() if v is False]
+    if short:
+        named = "; ".join(
+            f"{c} reach only "
+            + ", ".join(f"{destination_label(x.destination)} ({describe_days(x.days)})" for x in reach[c].copies)
+            for c in short
+        )
+        return Outcome(
+            Status.FAIL,
+            f"Entra logs are exported ({origin}) but kept less than the required {need} days: {named}.",
+            ev,
+            remediation="Raise the retention of the tables SigninLogs and AuditLogs (or the storage lifecycle "
+            f"rule) of the destination to at least {need} days, or add a destination that keeps them that long.",
+        )
+    unknown = [x for c, v in verdicts.items() if v is None for x in reach[c].unknown]
+    why = "; ".join(f"{destination_label(x.destination)}: {x.why_unknown}" for x in unknown)
     return Outcome(
-        Status.FAIL,
-        f"Entra keeps logs {in_tenant} days and no diagnostic setting exports SignInLogs "
-        f"and AuditLogs for {need} days.",
+        Status.UNKNOWN,
+        f"Entra logs are exported ({origin}), but how long their destination keeps them is not known: {why}.",
         ev,
+        fix="Reader on the subscription holding the destination (Log Analytics tables, storage lifecycle rules); "
+        "for an event hub, attest the receiver's retention",
     )
+
+
+def _days_json(days: float | None) -> int | str | None:
+    if days is None:
+        return None
+    return "kept until deleted" if days == float("inf") else int(days)
+
+
+def _best_copy(reach: Reach) -> str:
+    known = [c for c in reach.copies if c.days is not None]
+    top = max(known, key=lambda c: c.days or 0)
+    return f"in {destination_label(top.destination)} ({describe_days(top.days)}, setting {top.setting})"

@@ -11,7 +11,10 @@ EXP-01 and RET-03/04 rely on an attestation the admin or auditor writes (YAML or
       - {name: to-sentinel, destinations: ["Log Analytics: soc"], categories: [SignInLogs, AuditLogs],
          retention_days: 730}
 
-It becomes the evidence's ``log_export`` section with provenance ``imported`` (the file name).
+It becomes the evidence's ``log_export`` section with provenance ``imported`` (the file name) — or,
+when the evidence already holds what was read from Azure Resource Manager, it is added beside it:
+reports then say which figure is **read** and which **attested**, and a read value wins. An
+attestation cannot carry an ``azure`` part (that is only ever read).
 """
 
 from __future__ import annotations
@@ -43,6 +46,10 @@ def load_attestation(path: str | Path) -> Section[LogExport]:
         raise EvidenceError(f"{p}: attestation is not valid YAML/JSON") from None
     if not isinstance(raw, dict):
         raise EvidenceError(f"{p}: an attestation must be a mapping")
+    for key in ("azure", "attestation_file"):
+        if key in raw:
+            raise EvidenceError(f"{p}: {key}: not allowed in an attestation (it is recorded by the assessor)")
+    raw = {**raw, "attestation_file": p.name}
     try:
         data = LogExport.model_validate(raw)
     except ValidationError as err:
@@ -53,5 +60,11 @@ def load_attestation(path: str | Path) -> Section[LogExport]:
 
 
 def with_attestation(evidence: Evidence, path: str | Path) -> Evidence:
-    """The evidence with its log_export section replaced by the attestation's."""
-    return evidence.model_copy(update={"log_export": load_attestation(path)})
+    """The evidence with the attestation as its log_export section, kept beside what was read from Azure."""
+    attested = load_attestation(path)
+    current = evidence.log_export.data
+    if current is not None and current.azure is not None and attested.data is not None:
+        merged = attested.data.model_copy(update={"azure": current.azure})
+        section = Section[LogExport].model_validate({"provenance": evidence.log_export.provenance, "data": merged})
+        return evidence.model_copy(update={"log_export": section})
+    return evidence.model_copy(update={"log_export": attested})

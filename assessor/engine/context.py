@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from assessor.engine.model import (
     AuditFigures,
     EventFigures,
+    ExportFigures,
     LicensingFigures,
     MailClientFigure,
     MailPermissionFigure,
@@ -28,6 +29,7 @@ class Figures:
     mail_clients: list[MailClientFigure] | None = None
     mail_permissions: list[MailPermissionFigure] | None = None
     readiness: ReadinessFigures | None = None
+    export: ExportFigures = field(default_factory=ExportFigures)
 
     def error_of(self, group: str) -> str | None:
         if group in ("events", "mail_clients"):

@@ -247,6 +247,48 @@ class ReadinessFigures(_M):
     elements: list[ReadinessElement]
 
 
+Origin = Literal["read", "attested", "none"]
+
+
+class ExportSettingView(_M):
+    name: str
+    categories: list[str] = Field(default_factory=list)
+    destinations: list[str] = Field(default_factory=list)
+    source: Origin = "read"
+
+
+class ExportDestinationView(_M):
+    kind: Literal["log_analytics", "storage", "event_hub", "siem"]
+    id: str
+    retention_days: int | None = Field(None, description="Workspace default / lifecycle deletion age; null: unknown")
+    tables: dict[str, int] = Field(default_factory=dict, description="Table → total retention days")
+    kept_until_deleted: bool = Field(False, description="Storage that no lifecycle rule deletes from")
+    receives: list[str] = Field(default_factory=list, description="What reaches it (log categories, UAL workloads)")
+    source: Origin = "read"
+
+
+class ExportFigures(_M):
+    """Where the logs go (report.json ``export``): read from Azure, attested, or neither."""
+
+    entra_diagnostic_settings: list[ExportSettingView] = Field(default_factory=list)
+    destinations: list[ExportDestinationView] = Field(default_factory=list)
+    ual_forwarded: bool | None = None
+    ual_forward_retention_days: int | None = None
+    entra_export_retention_days: int | None = None
+    source: Origin = "none"
+    entra_source: Origin = "none"
+    ual_source: Origin = "none"
+    entra_export_kept_until_deleted: bool = Field(
+        False, description="Entra logs reach storage that nothing deletes from (retention then has no limit)"
+    )
+    ual_forwarded_workloads: dict[str, int | None] = Field(
+        default_factory=dict, description="Workload → days its forwarded copy is kept (null: unknown)"
+    )
+    unread: list[str] = Field(default_factory=list, description="What Azure did not let us read, with the fix")
+    attested_by: str | None = None
+    error: str | None = None
+
+
 class CollectionEntry(_M):
     section: str
     status: str
@@ -292,6 +334,7 @@ class Report(_M):
     retention: RetentionFigures
     audit: AuditFigures
     events: dict[str, EventFigures]
+    export: ExportFigures = Field(default_factory=ExportFigures, description="Where the logs go")
     collection: list[CollectionEntry]
     assumptions: list[AssumptionRef] = Field(
         default_factory=list, description="What the verdicts assume: each with its source and confidence"

@@ -16,6 +16,7 @@ from typing import TypeVar
 from assessor import __version__
 from assessor.engine.context import CheckContext, Figures
 from assessor.engine.events import compute_events
+from assessor.engine.export import compute_export
 from assessor.engine.licensing import compute_licensing
 from assessor.engine.mailbox import compute_audit
 from assessor.engine.mailclients import compute_mail_clients, compute_mail_permissions, compute_readiness
@@ -23,6 +24,7 @@ from assessor.engine.model import (
     AssumptionRef,
     AuditFigures,
     CollectionEntry,
+    ExportFigures,
     Finding,
     LicensingFigures,
     Outcome,
@@ -41,7 +43,7 @@ from assessor.knowledge import WORKLOADS, Knowledge, load_knowledge
 from assessor.printable import printable_tree
 from assessor.profiles import Profile
 
-F = TypeVar("F", LicensingFigures, RetentionFigures, AuditFigures)
+F = TypeVar("F", LicensingFigures, RetentionFigures, AuditFigures, ExportFigures)
 
 
 def _guard(compute: Callable[[], F], fallback: Callable[[str], F]) -> F:
@@ -63,11 +65,13 @@ def compute_figures(evidence: Evidence, profile: Profile, kb: Knowledge, on: dat
     )
     audit = _guard(lambda: compute_audit(evidence, profile, kb), lambda e: AuditFigures(error=e))
     events = compute_events(evidence, profile, kb, licensing, on)
+    export = _guard(lambda: compute_export(evidence), lambda e: ExportFigures(error=e))
     return Figures(
         licensing=licensing,
         retention=retention,
         audit=audit,
         events=events,
+        export=export,
         mail_clients=compute_mail_clients(evidence),
         mail_permissions=compute_mail_permissions(evidence),
         readiness=compute_readiness(evidence, profile, audit, retention, events),
@@ -213,6 +217,7 @@ def evaluate(
         retention=figures.retention,
         audit=figures.audit,
         events=figures.events,
+        export=figures.export,
         collection=collection_log(evidence),
         assumptions=assumptions_of(findings, kb),
         mail_clients=figures.mail_clients,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from tabulate import tabulate
 
 from assessor.engine.model import Report, Status
+from assessor.report.view import export_summary
 
 ORDER = {
     Status.FAIL: 0,
@@ -75,6 +76,7 @@ def render_console(report: Report, width: int = 100) -> str:
         tabulate(figures, tablefmt="simple"),
         tabulate(rows, headers=["Check", "Status", "Severity", "Finding"], tablefmt="simple"),
     ]
+    parts.append(export_summary(report))
     if report.mail_clients:
         unknown = [c for c in report.mail_clients if c.publisher == "unknown"]
         new = [c for c in report.mail_clients if c.recent_only]

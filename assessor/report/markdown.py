@@ -216,7 +216,23 @@ def _tables(view: ReportView) -> dict[str, str]:
             for c in r.collection
         ],
     )
+    destinations = table(
+        ["Destination", "Receives", "Retention", "Required (days)", "Verdict", "Source"],
+        [
+            [
+                md(d.name),
+                md(d.receives),
+                md(d.retention),
+                number(d.required_days),
+                d.verdict,
+                d.source,
+            ]
+            for d in view.destinations
+        ],
+        align=["left", "left", "left", "right", "left", "left"],
+    )
     return {
+        "destinations": destinations,
         "findings": findings,
         "figures": figures,
         "options": options,

@@ -160,6 +160,139 @@ class EventRow:
         return f"{'≤ ' if self.coverage_upper_bound else ''}{self.coverage_pct:.1f} %"
 
 
+ENTRA_TABLES = {"SignInLogs": "SigninLogs", "AuditLogs": "AuditLogs"}
+SOURCE_LABEL = {"read": "read from Azure", "attested": "attested", "none": "not known"}
+
+
+@dataclass(frozen=True)
+class DestinationRow:
+    """One place logs go, what reaches it, and its retention against what the profile requires."""
+
+    name: str
+    kind: str
+    resource_id: str
+    receives: str
+    retention: str
+    required_days: int | None
+    meets: bool | None
+    source: str
+
+    @property
+    def verdict(self) -> str:
+        if self.meets is None:
+            return "unknown"
+        return "enough" if self.meets else "too short"
+
+
+def _destination_label(kind: str, resource_id: str) -> str:
+    name = resource_id.rstrip("/").rsplit("/", 1)[-1] if "/" in resource_id else resource_id
+    return {"log_analytics": "Log Analytics", "storage": "Storage", "event_hub": "Event hub", "siem": "SIEM"}.get(
+        kind, kind
+    ) + f" {name}"
+
+
+def _kept(days: int | None, kept_until_deleted: bool = False) -> float | None:
+    if kept_until_deleted:
+        return float("inf")
+    return None if days is None else float(days)
+
+
+def destination_rows(report: Report) -> list[DestinationRow]:
+    """Each destination of the export figures, with the retention that matters for what it receives."""
+    entra_need: int | None = None
+    for f in report.findings:
+        if f.check_id == "RET-04" and isinstance(f.evidence.get("required_days"), int):
+            entra_need = f.evidence["required_days"]
+    ual_need = report.retention.required.retrievable_days
+    rows = []
+    for d in report.export.destinations:
+        checks: list[tuple[float | None, int]] = []
+        parts: list[str] = []
+        for thing in d.receives:
+            table = ENTRA_TABLES.get(thing)
+            ual = thing.startswith("unified audit log")
+            if table is None and not ual:
+                continue
+            need = entra_need if table is not None else ual_need
+            if need is None:
+                continue
+            if d.source == "attested":
+                days = _kept(d.retention_days) if d.retention_days else float("inf")
+            elif d.kind == "log_analytics":
+                name = table or "OfficeActivity"
+                days = _kept(d.tables.get(name))
+            elif d.kind == "event_hub":
+                days = None
+            else:
+                days = _kept(d.retention_days, d.kept_until_deleted)
+            checks.append((days, need))
+        if d.source == "attested":
+            parts = [f"{d.retention_days} days" if d.retention_days else "as attested (no days given)"]
+        elif d.kind == "log_analytics":
+            parts = [f"{t} {n} days" for t, n in sorted(d.tables.items())]
+            if d.retention_days is not None:
+                parts.append(f"workspace default {d.retention_days} days")
+        elif d.kind == "storage":
+            parts = [
+                "kept until deleted (no lifecycle deletion)"
+                if d.kept_until_deleted
+                else (f"deleted after {d.retention_days} days" if d.retention_days is not None else "unknown")
+            ]
+        elif d.kind == "event_hub":
+            parts = ["streams on: the receiver's retention is not readable"]
+        else:
+            parts = [f"{d.retention_days} days" if d.retention_days is not None else "unknown"]
+        required = max((n for _, n in checks), default=None)
+        if not checks:
+            meets: bool | None = None
+        elif all(days is not None and days >= need for days, need in checks):
+            meets = True
+        elif any(days is not None and days < need for days, need in checks):
+            meets = False
+        else:
+            meets = None
+        rows.append(
+            DestinationRow(
+                name=d.id if d.source == "attested" else _destination_label(d.kind, d.id),
+                kind=d.kind,
+                resource_id=d.id,
+                receives=", ".join(d.receives) or "nothing the assessment needs",
+                retention="; ".join(parts) or "unknown",
+                required_days=required,  # null: the profile requires nothing of what it receives
+                meets=meets,
+                source=SOURCE_LABEL[d.source],
+            )
+        )
+    return rows
+
+
+def export_summary(report: Report) -> str:
+    """One line: is the unified audit log forwarded, and are Entra logs exported (read or attested)?"""
+    e = report.export
+    if e.error:
+        return f"Where the logs go: could not be computed ({e.error})"
+    if e.ual_forwarded is None:
+        ual = "unified audit log forwarding unknown"
+    elif e.ual_forwarded:
+        kept = (
+            f"{e.ual_forward_retention_days} days" if e.ual_forward_retention_days is not None else "unknown retention"
+        )
+        ual = f"unified audit log forwarded ({SOURCE_LABEL[e.ual_source]}), kept {kept}"
+    else:
+        ual = f"unified audit log not forwarded ({SOURCE_LABEL[e.ual_source]})"
+    if e.entra_source == "none":
+        entra = "Entra export unknown"
+    elif e.entra_export_kept_until_deleted:
+        entra = f"Entra logs exported ({SOURCE_LABEL[e.entra_source]}), kept until deleted"
+    elif e.entra_export_retention_days is not None:
+        entra = f"Entra logs exported ({SOURCE_LABEL[e.entra_source]}), kept {e.entra_export_retention_days} days"
+    elif e.entra_diagnostic_settings:
+        entra = f"Entra logs exported ({SOURCE_LABEL[e.entra_source]}), retention unknown"
+    else:
+        entra = f"Entra logs not exported ({SOURCE_LABEL[e.entra_source]})"
+    return f"Where the logs go: {ual}; {entra}."
+
+
 @dataclass(frozen=True)
 class ReportView:
     report: Report
@@ -260,6 +393,14 @@ class ReportView:
                 seen.add(entry.fix)
                 out.append(entry)
         return out
+
+    @property
+    def destinations(self) -> list[DestinationRow]:
+        return destination_rows(self.report)
+
+    @property
+    def export_summary(self) -> str:
+        return export_summary(self.report)
 
     @property
     def tenant_name(self) -> str:
