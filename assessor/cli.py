@@ -101,6 +101,16 @@ _COLLECT_OPTIONS = [
     click.option("--compliance-endpoint", help="Security & Compliance admin API base URL override."),
     click.option("--no-exchange", is_flag=True, help="Do not call the Exchange admin API."),
     click.option(
+        "--azure-subscription",
+        "azure_subscriptions",
+        multiple=True,
+        metavar="ID",
+        help="Azure subscription to read Log Analytics/Sentinel/storage from (repeatable; default: every "
+        "subscription the credential can list).",
+    ),
+    click.option("--no-azure", is_flag=True, help="Do not read where logs go from Azure Resource Manager."),
+    click.option("--arm-endpoint", help="Azure Resource Manager base URL override (http only on loopback)."),
+    click.option(
         "--import",
         "imports",
         multiple=True,
@@ -209,6 +219,9 @@ def build_collect_options(params: dict[str, Any], profile: Profile | None = None
         exchange_endpoint=params.get("exchange_endpoint"),
         compliance_endpoint=params.get("compliance_endpoint"),
         no_exchange=params["no_exchange"],
+        no_azure=params.get("no_azure", False),
+        arm_endpoint=params.get("arm_endpoint"),
+        azure_subscriptions=tuple(params.get("azure_subscriptions") or ()),
         imports=tuple(params.get("imports") or ()),
         probe_events_days=probe,
         users_mode=params["users_mode"],
@@ -282,6 +295,8 @@ TENANT_ONLY_OPTIONS = (
     "graph_endpoint",
     "exchange_endpoint",
     "compliance_endpoint",
+    "arm_endpoint",
+    "azure_subscriptions",
     "request_timeout",
     "tenant_timeout",
 )

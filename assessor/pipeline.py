@@ -32,7 +32,7 @@ from assessor.bulk.settings import (
     settings_fingerprint,
 )
 from assessor.collect import CollectOptions, RetryPolicy, collect
-from assessor.collect.attestation import load_attestation
+from assessor.collect.attestation import attach, load_attestation
 from assessor.collect.auth import AuthOptions, StaticTokenCredential
 from assessor.engine.model import Report
 from assessor.engine.runner import evaluate
@@ -64,11 +64,18 @@ Target = CollectOptions | EvidenceFile
 
 
 def sandbox_options(
-    target: SandboxTarget, base: CollectOptions | None = None, *, no_exchange: bool = False, **changes: Any
+    target: SandboxTarget,
+    base: CollectOptions | None = None,
+    *,
+    no_exchange: bool = False,
+    no_azure: bool = False,
+    **changes: Any,
 ) -> CollectOptions:
     """Collection options that read a served sandbox tenant through the real clients (static tokens)."""
     endpoints = dict(target.other_endpoints)
-    token = StaticTokenCredential({"graph": SANDBOX_TOKEN, "exchange": SANDBOX_TOKEN, "compliance": SANDBOX_TOKEN})
+    token = StaticTokenCredential(
+        {"graph": SANDBOX_TOKEN, "exchange": SANDBOX_TOKEN, "compliance": SANDBOX_TOKEN, "arm": SANDBOX_TOKEN}
+    )
     options = base or CollectOptions(tenant=target.tenant_id)
     return replace(
         options,
@@ -79,6 +86,8 @@ def sandbox_options(
         exchange_endpoint=endpoints.get("exchange_endpoint"),
         compliance_endpoint=endpoints.get("compliance_endpoint"),
         no_exchange=no_exchange or options.no_exchange or "exchange_endpoint" not in endpoints,
+        arm_endpoint=endpoints.get("arm_endpoint"),
+        no_azure=no_azure or options.no_azure or "arm_endpoint" not in endpoints,
         credential=token,
         **changes,
     )
@@ -120,7 +129,8 @@ def sandbox_tenants(names: Sequence[str], config: SandboxConfig | None = None) -
 
     def resolve(name: str) -> SandboxTarget:
         tenant = server.state(name).tenant
-        return SandboxTarget(tenant.id, server.graph_url(name), tenant.cloud, server.exchange_endpoints(tenant.id))
+        endpoints = {**server.exchange_endpoints(tenant.id), **server.arm_endpoints(tenant.id)}
+        return SandboxTarget(tenant.id, server.graph_url(name), tenant.cloud, endpoints)
 
     with server:
         yield resolve
@@ -167,11 +177,11 @@ async def gather(target: Target, attestation: Path | Section[LogExport] | None =
         if section is None:
             return Gathered(evidence, changed=False)
         was_intact = integrity(evidence)[1] == "intact"
-        evidence = evidence.model_copy(update={"log_export": section})
+        evidence = attach(evidence, section)
         return Gathered(seal(evidence) if was_intact else evidence, changed=True)
     evidence = await collect(target)
     if section is not None:
-        evidence = evidence.model_copy(update={"log_export": section})
+        evidence = attach(evidence, section)  # beside what was read from Azure: a read value wins
     return Gathered(seal(evidence), changed=True)
 
 
@@ -292,8 +302,18 @@ class BulkAssess:
             if self.sandbox is None:
                 raise RuntimeError("a sandbox entry needs the bulk run's sandbox server")
             resolved = self.sandbox(entry.sandbox)
-            options = sandbox_options(resolved, no_exchange=entry.no_exchange, **common)
-            return replace(options, graph_endpoint=entry.graph_endpoint or options.graph_endpoint)
+            options = sandbox_options(
+                resolved,
+                no_exchange=entry.no_exchange,
+                no_azure=entry.no_azure,
+                azure_subscriptions=entry.azure_subscriptions,
+                **common,
+            )
+            return replace(
+                options,
+                graph_endpoint=entry.graph_endpoint or options.graph_endpoint,
+                arm_endpoint=entry.arm_endpoint or options.arm_endpoint,
+            )
         assert entry.auth is not None  # enforced by the manifest model
         return CollectOptions(
             tenant=entry.tenant,
@@ -303,6 +323,9 @@ class BulkAssess:
             exchange_endpoint=entry.exchange_endpoint,
             compliance_endpoint=entry.compliance_endpoint,
             no_exchange=entry.no_exchange,
+            arm_endpoint=entry.arm_endpoint,
+            no_azure=entry.no_azure,
+            azure_subscriptions=entry.azure_subscriptions,
             **common,
         )
 

@@ -147,6 +147,19 @@ class TenantEntry(_Model):
         None,
         description="Log-export attestation (YAML/JSON) for this tenant, as assess --attest (default: bulk --attest)",
     )
+    arm_endpoint: str | None = Field(None, description="Azure Resource Manager base URL override")
+    no_azure: bool = Field(False, description="Do not read where logs go from Azure Resource Manager")
+    azure_subscriptions: tuple[str, ...] = Field(
+        (), description="Azure subscriptions to read (default: every one the credential can list)"
+    )
+
+    @field_validator("azure_subscriptions")
+    @classmethod
+    def _subscriptions(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for sub in value:
+            if not GUID.match(sub):
+                raise ValueError(f"{sub[:40]!r} is not a subscription id (GUID)")
+        return tuple(dict.fromkeys(s.lower() for s in value))
 
     @field_validator("id")
     @classmethod
@@ -177,7 +190,7 @@ class TenantEntry(_Model):
                 raise ValueError(f"tag {tag!r}: use letters, digits and _ . : / - (at most 64)")
         return tuple(dict.fromkeys(value))
 
-    @field_validator("graph_endpoint", "exchange_endpoint", "compliance_endpoint")
+    @field_validator("graph_endpoint", "exchange_endpoint", "compliance_endpoint", "arm_endpoint")
     @classmethod
     def _endpoint(cls, value: str | None) -> str | None:
         if value is None:
@@ -416,6 +429,9 @@ CSV_COLUMNS = (
     "compliance_endpoint",
     "no_exchange",
     "attest",
+    "arm_endpoint",
+    "no_azure",
+    "azure_subscriptions",
 )
 
 
@@ -429,8 +445,11 @@ def _csv_record(record: Mapping[str, str | None]) -> dict[str, Any]:
         out["auth"] = {"mode": cells.get("auth"), **auth} if "auth" in cells else auth
     if "tags" in out:
         out["tags"] = [t for t in re.split(r"[;\s]+", out["tags"]) if t]
-    if "no_exchange" in out:
-        out["no_exchange"] = out["no_exchange"].lower() in ("1", "true", "yes", "y")
+    for flag in ("no_exchange", "no_azure"):
+        if flag in out:
+            out[flag] = out[flag].lower() in ("1", "true", "yes", "y")
+    if "azure_subscriptions" in out:
+        out["azure_subscriptions"] = [t for t in re.split(r"[;\s]+", out["azure_subscriptions"]) if t]
     return out
 
 

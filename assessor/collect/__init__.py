@@ -10,7 +10,7 @@ says whether it was collected, and if not, why and what would fix it.
 
 The Graph sections (tenant, skus, users, privileged), the Exchange/Purview sections
 (:mod:`assessor.collect.exchange`: ``--import`` files first, the admin API for the rest) and the
-audit probe run concurrently; log export is marked not_collected with an honest reason.
+audit probe and the Azure side (:mod:`assessor.collect.azure`: where the logs go) run concurrently.
 """
 
 from __future__ import annotations
@@ -88,6 +88,9 @@ class CollectOptions:
     exchange_endpoint: str | None = None
     compliance_endpoint: str | None = None
     no_exchange: bool = False
+    no_azure: bool = False  # --no-azure: do not read where logs go from Azure Resource Manager
+    arm_endpoint: str | None = None  # --arm-endpoint: Azure Resource Manager base URL override
+    azure_subscriptions: tuple[str, ...] = ()  # --azure-subscription (default: every one the credential lists)
     imports: tuple[Path, ...] = ()  # --import: ConvertTo-Json exports of the Exchange/Purview cmdlets
     probe_events_days: int | None = None
     probe_timeout: float = 600.0
@@ -109,6 +112,11 @@ class CollectOptions:
     def endpoints(self) -> CloudEndpoints:
         return cloud_endpoints(self.cloud)
 
+    def arm_base_url(self) -> str:
+        if self.arm_endpoint:
+            return validate_endpoint(self.arm_endpoint, "--arm-endpoint")
+        return self.endpoints().arm_url
+
     def graph_base_url(self) -> str:
         if self.graph_endpoint:
             return validate_endpoint(self.graph_endpoint, "--graph-endpoint")
@@ -127,7 +135,10 @@ def _validate(options: CollectOptions) -> None:
         raise UsageError(f"--users must be summary or detail, not {options.users_mode!r}")
     if options.user_list_path is not None and options.users_mode != "detail":
         raise UsageError("a per-user list needs --users detail")
-    for name in ("exchange_endpoint", "compliance_endpoint"):
+    for sub in options.azure_subscriptions:
+        if not GUID.match(sub.strip()):
+            raise UsageError(f"--azure-subscription {sub[:80]!r}: give a subscription id (GUID)")
+    for name in ("exchange_endpoint", "compliance_endpoint", "arm_endpoint"):
         value = getattr(options, name)
         if value:
             validate_endpoint(value, "--" + name.replace("_", "-"))
@@ -312,11 +323,19 @@ async def _bounded_exchange(
         return ExchangeResult({s: sections[s] for s in EXCHANGE_SECTIONS}, [f"exchange: {reason}"])
 
 
-def _log_export_section() -> dict[str, Any]:
-    return _skipped(
-        "Entra diagnostic settings are not collected in this version",
-        "attest SIEM forwarding in an imported log_export section",
-        None,
+async def _log_export_section(options: CollectOptions, credential: TokenCredential) -> tuple[dict[str, Any], list[str]]:
+    """Where the logs go, read from Azure Resource Manager (or not requested: --no-azure)."""
+    from assessor.collect.azure import log_export_section, skipped_section
+
+    if options.no_azure:
+        return skipped_section(), []
+    return await log_export_section(
+        options.arm_base_url(),
+        options.endpoints().arm_scope,
+        credential,
+        subscriptions=tuple(s.strip() for s in options.azure_subscriptions),
+        request_timeout=options.request_timeout,
+        timeout=options.tenant_timeout,
     )
 
 
@@ -364,6 +383,8 @@ def _endpoints(options: CollectOptions, graph_url: str) -> dict[str, str]:
     if not options.no_exchange:
         out["exchange"] = options.exchange_endpoint or cloud.exchange_url
         out["compliance"] = options.compliance_endpoint or cloud.compliance_url
+    if not options.no_azure:
+        out["arm"] = options.arm_endpoint or cloud.arm_url
     return out
 
 
@@ -375,6 +396,7 @@ def _assemble(
     at: datetime,
     probe: dict[str, Any],
     exchange: dict[str, Any],
+    log_export: dict[str, Any],
     applications: dict[str, Any] | None = None,
 ) -> Evidence:
     all_notes = notes + result.notes()
@@ -396,7 +418,7 @@ def _assemble(
             "privileged": _section(result.outcomes["privileged"], at),
             "exchange": exchange,
             "audit_probe": probe,
-            "log_export": _log_export_section(),
+            "log_export": log_export,
             "applications": applications,
             "vip": list(options.vip) if options.vip else None,
         }
@@ -448,6 +470,11 @@ async def collect(options: CollectOptions) -> Evidence:
         exchange_check = preflight(exchange_token, EXCHANGE_API) if exchange_token else None
         if exchange_check is not None:
             notes.extend(f"preflight: {m}" for m in exchange_check.messages())
+    if isinstance(credential, StaticTokenCredential) and not options.no_azure and not credential.has("arm"):
+        notes.append(
+            "preflight: no ARM token (ASSESSOR_ARM_TOKEN): evidence section log_export will not be read from Azure; "
+            "it needs Reader on the subscriptions and at /providers/Microsoft.aadiam"
+        )
     settings = GraphSettings(
         base_url=graph_url,
         scopes=(cloud.graph_scope,),
@@ -473,10 +500,11 @@ async def collect(options: CollectOptions) -> Evidence:
             in_scope_ids={} if intersect else None,
         )
         # the probe mostly waits for the audit search service, Exchange is another API: run all alongside
-        result, probe, exchange = await asyncio.gather(
+        result, probe, exchange, (log_export, azure_notes) = await asyncio.gather(
             collect_graph(conn, plan),
             _probe_section(conn, options, observed if intersect else None, books),
             _bounded_exchange(options, credential, imported),
+            _log_export_section(options, credential),
         )
         users_done = isinstance(result.outcomes.get("users"), Collected)
         if intersect and users_done and plan.in_scope_keys is not None:
@@ -497,13 +525,14 @@ async def collect(options: CollectOptions) -> Evidence:
             f"graph: {conn.budget.retries} retries after throttling/unavailability, {conn.budget.waited:.1f} s waited"
         )
     notes.extend(exchange.notes)
+    notes.extend(azure_notes)
     notes.extend(named.notes)
     _attach_named_users(result, named)
     failed = _nothing_collected(result)
     if failed is not None:
         raise CollectionError(f"collection failed for tenant {options.tenant}: {failed.reason}")
     notes.extend(_verify_tenant(result, options))
-    return _assemble(options, result, graph_url, notes, at, probe, exchange.sections, applications)
+    return _assemble(options, result, graph_url, notes, at, probe, exchange.sections, log_export, applications)
 
 
 def collect_sync(options: CollectOptions) -> Evidence:

@@ -59,12 +59,17 @@ def load_attestation(path: str | Path) -> Section[LogExport]:
     )
 
 
-def with_attestation(evidence: Evidence, path: str | Path) -> Evidence:
-    """The evidence with the attestation as its log_export section, kept beside what was read from Azure."""
-    attested = load_attestation(path)
+def attach(evidence: Evidence, attested: Section[LogExport]) -> Evidence:
+    """The evidence with an attestation as its log_export section — kept beside what was read from
+    Azure when there is such a read (its provenance stays the read's: reports say read vs attested)."""
     current = evidence.log_export.data
     if current is not None and current.azure is not None and attested.data is not None:
         merged = attested.data.model_copy(update={"azure": current.azure})
         section = Section[LogExport].model_validate({"provenance": evidence.log_export.provenance, "data": merged})
         return evidence.model_copy(update={"log_export": section})
     return evidence.model_copy(update={"log_export": attested})
+
+
+def with_attestation(evidence: Evidence, path: str | Path) -> Evidence:
+    """The evidence with the attestation file's log_export section attached (see :func:`attach`)."""
+    return attach(evidence, load_attestation(path))

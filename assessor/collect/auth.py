@@ -4,7 +4,8 @@ never from the command line, and never appear in a repr, a log line or an except
 Modes: ``secret`` (client secret from ``$AZURE_CLIENT_SECRET`` or a file), ``certificate`` (PEM or
 PFX path, optional password from an env var), ``device-code``, ``browser``, ``azure-cli``,
 ``managed-identity``, ``default`` (DefaultAzureCredential) and ``token`` (static bearer tokens
-from ``ASSESSOR_GRAPH_TOKEN`` / ``ASSESSOR_EXCHANGE_TOKEN`` / ``ASSESSOR_COMPLIANCE_TOKEN``; the
+from ``ASSESSOR_GRAPH_TOKEN`` / ``ASSESSOR_EXCHANGE_TOKEN`` / ``ASSESSOR_COMPLIANCE_TOKEN`` /
+``ASSESSOR_ARM_TOKEN``; the
 token is chosen by the resource of the scope asked for).
 """
 
@@ -30,11 +31,12 @@ AuthMode = Literal[
     "secret", "certificate", "device-code", "browser", "azure-cli", "managed-identity", "default", "token"
 ]
 AUTH_MODES: tuple[str, ...] = get_args(AuthMode)
-Resource = Literal["graph", "exchange", "compliance"]
+Resource = Literal["graph", "exchange", "compliance", "arm"]
 TOKEN_ENV: dict[Resource, str] = {
     "graph": "ASSESSOR_GRAPH_TOKEN",
     "exchange": "ASSESSOR_EXCHANGE_TOKEN",
     "compliance": "ASSESSOR_COMPLIANCE_TOKEN",
+    "arm": "ASSESSOR_ARM_TOKEN",
 }
 DEFAULT_SECRET_ENV = "AZURE_CLIENT_SECRET"  # noqa: S105 - the name of an env var
 DEFAULT_CERT_PASSWORD_ENV = "AZURE_CLIENT_CERTIFICATE_PASSWORD"  # noqa: S105 - an env var name
@@ -96,6 +98,8 @@ def resource_of_scope(scope: str) -> Resource:
             return "exchange"
         if host == cloud.compliance_host:
             return "compliance"
+        if host == cloud.arm_host:
+            return "arm"
     if "compliance" in host:
         return "compliance"
     if "outlook" in host:

@@ -1,4 +1,8 @@
-"""National clouds: Graph host, sign-in authority, Exchange and compliance admin hosts.
+"""National clouds: Graph host, sign-in authority, Exchange, compliance and Azure Resource Manager hosts.
+
+ARM hosts: management.azure.com (Global and GCC: GCC's Azure subscriptions live in commercial
+Azure), management.usgovcloudapi.net (GCC High and DoD: Azure Government),
+management.chinacloudapi.cn (21Vianet).
 
 Source: DOMAIN.md ("National clouds"). The DoD and China compliance hosts are the ones
 ExchangeOnlineManagement's Connect-IPPSSession uses for those environments; they are marked
@@ -27,6 +31,7 @@ class CloudEndpoints:
     compliance_host: str
     audit_search_available: bool
     note: str | None = None
+    arm_host: str = "management.azure.com"
 
     @property
     def graph_url(self) -> str:
@@ -59,6 +64,15 @@ class CloudEndpoints:
         return self.compliance_host.split("compliance.", 1)[1]
 
     @property
+    def arm_url(self) -> str:
+        """Azure Resource Manager (where Entra diagnostic settings, Log Analytics and Sentinel are read)."""
+        return f"https://{self.arm_host}"
+
+    @property
+    def arm_scope(self) -> str:
+        return f"https://{self.arm_host}/.default"
+
+    @property
     def authority(self) -> str:
         return f"https://{self.authority_host}"
 
@@ -88,6 +102,7 @@ CLOUDS: dict[str, CloudEndpoints] = {
         "outlook.office365.us",
         "ps.compliance.protection.office365.us",
         False,
+        arm_host="management.usgovcloudapi.net",
     ),
     "dod": CloudEndpoints(
         "dod",
@@ -97,6 +112,7 @@ CLOUDS: dict[str, CloudEndpoints] = {
         "l5.ps.compliance.protection.office365.us",
         False,
         "compliance host as used by Connect-IPPSSession for DoD; not in DOMAIN.md",
+        arm_host="management.usgovcloudapi.net",
     ),
     "china": CloudEndpoints(
         "china",
@@ -106,6 +122,7 @@ CLOUDS: dict[str, CloudEndpoints] = {
         "ps.compliance.protection.partner.outlook.cn",
         False,
         "Exchange/compliance hosts as used by ExchangeOnlineManagement for 21Vianet",
+        arm_host="management.chinacloudapi.cn",
     ),
 }
 

@@ -101,6 +101,15 @@ REQUIREMENTS: tuple[PermissionRequirement, ...] = (
         "plus the Purview Organization Configuration role (no read-only role works)",
     ),
     PermissionRequirement(
+        "log_export",
+        "Azure Resource Manager",
+        "Reader (Azure RBAC) on the subscriptions holding the Log Analytics workspaces and storage accounts",
+        (),
+        "GET /subscriptions, …/workspaces, …/tables, …/dataConnectors, …/managementPolicies",
+        "and Reader at scope /providers/Microsoft.aadiam for GET /providers/microsoft.aadiam/diagnosticSettings; "
+        "ARM tokens carry no roles, so no preflight can tell in advance",
+    ),
+    PermissionRequirement(
         "audit_probe",
         _GRAPH,
         "AuditLogsQuery.Read.All",

@@ -296,6 +296,10 @@ class SandboxServer:
             "compliance_endpoint": f"{self.api_url(tenant, 'compliance')}/adminapi/beta",
         }
 
+    def arm_endpoints(self, tenant: str) -> dict[str, str]:
+        """The Azure Resource Manager base URL of a served tenant (``--arm-endpoint``)."""
+        return {"arm_endpoint": self.api_url(tenant, "arm")}
+
     @staticmethod
     def _slow(state: TenantState, path: str) -> None:
         extra = max((ms for prefix, ms in state.faults.slow_paths.items() if path.startswith(prefix)), default=0)
@@ -412,6 +416,7 @@ def serve(
                 file=stream,
                 flush=True,
             )
+            print(f"  --arm-endpoint {server.arm_endpoints(tenant.id)['arm_endpoint']}", file=stream, flush=True)
         if len(server.tenants) == 1:
             print(
                 f"  (the only tenant also answers at {server.base_url}/v1.0, {server.base_url}/adminapi/beta and "
@@ -421,7 +426,7 @@ def serve(
             )
         print(
             "Any bearer token is accepted (e.g. ASSESSOR_GRAPH_TOKEN=sandbox, ASSESSOR_EXCHANGE_TOKEN=sandbox, "
-            "ASSESSOR_COMPLIANCE_TOKEN=sandbox). Ctrl-C stops.",
+            "ASSESSOR_COMPLIANCE_TOKEN=sandbox, ASSESSOR_ARM_TOKEN=sandbox). Ctrl-C stops.",
             file=stream,
             flush=True,
         )
@@ -445,5 +450,7 @@ def _tenant_names(name: str | Sequence[str]) -> list[str]:
     return list(name)
 
 
-# The Exchange admin API and compliance emulators register themselves on import ("adminapi", "compliance").
+# The Exchange admin API and compliance emulators register themselves on import ("adminapi", "compliance"),
+# the Azure Resource Manager emulator likewise ("arm").
+import assessor.sandbox.arm  # noqa: E402
 import assessor.sandbox.exchange  # noqa: E402,F401

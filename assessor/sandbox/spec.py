@@ -66,7 +66,7 @@ from assessor.evidence import GUID
 from assessor.knowledge import SkuEntry, load_knowledge
 from assessor.yamlsafe import safe_load_bounded
 
-RESERVED_KEYS = ("exchange", "audit_log")
+RESERVED_KEYS = ("exchange", "audit_log", "azure")
 SkuStatus = Literal["Enabled", "Warning", "Suspended", "Deleted", "LockedOut"]
 CloudName = Literal["global", "gcc", "gcc-high", "dod", "china"]
 _REF = re.compile(r"^(?P<segment>[^\[\]]+)\[(?P<index>\d+)\]$")
