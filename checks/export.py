@@ -64,9 +64,12 @@ def forwards(export: LogExport) -> dict[str, Forward]:
     if entra is None:
         entra, entra_origin = attested_entra_reach(export), "attested"
     if ual is not None and ual.forwarded is not None:
+        scope = len(export.azure.subscriptions) if export.azure is not None else 0
+        absent = f"not forwarded to any Sentinel workspace the credential can read ({scope} subscription(s))"
         for workload in ("Exchange", "SharePoint", "OneDrive"):
-            out[workload] = Forward(ual.workloads.get(workload), True, "read")
-        out["Other"] = Forward(None, True, "read", f"not forwarded ({CONNECTOR_SCOPE})")
+            out[workload] = Forward(ual.workloads.get(workload), True, "read", absent)
+        other = f"not forwarded ({CONNECTOR_SCOPE})" if ual.workloads else absent
+        out["Other"] = Forward(None, True, "read", other)
     elif export.siem_attested:
         days: Days = float(export.siem_retention_days) if export.siem_retention_days is not None else None
         label = f"SIEM/archive attested{' by ' + export.attested_by if export.attested_by else ''}"

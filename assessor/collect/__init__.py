@@ -325,7 +325,7 @@ async def _bounded_exchange(
 
 async def _log_export_section(options: CollectOptions, credential: TokenCredential) -> tuple[dict[str, Any], list[str]]:
     """Where the logs go, read from Azure Resource Manager (or not requested: --no-azure)."""
-    from assessor.collect.azure import log_export_section, skipped_section
+    from assessor.collect.azure import log_export_section, retry_like, skipped_section
 
     if options.no_azure:
         return skipped_section(), []
@@ -336,6 +336,7 @@ async def _log_export_section(options: CollectOptions, credential: TokenCredenti
         subscriptions=tuple(s.strip() for s in options.azure_subscriptions),
         request_timeout=options.request_timeout,
         timeout=options.tenant_timeout,
+        retry=retry_like(options.retry),  # the tenant's retry budget, as for Graph and Exchange
     )
 
 

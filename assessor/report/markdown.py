@@ -223,7 +223,7 @@ def _tables(view: ReportView) -> dict[str, str]:
                 md(d.name),
                 md(d.receives),
                 md(d.retention),
-                number(d.required_days),
+                d.required_text,
                 d.verdict,
                 d.source,
             ]

@@ -161,6 +161,7 @@ class EventRow:
 
 
 ENTRA_TABLES = {"SignInLogs": "SigninLogs", "AuditLogs": "AuditLogs"}
+NOTHING_NEEDED = "nothing the assessment needs"
 SOURCE_LABEL = {"read": "read from Azure", "attested": "attested", "none": "not known"}
 
 
@@ -177,11 +178,19 @@ class DestinationRow:
     meets: bool | None
     source: str
 
+    required_known: bool = True
+
     @property
     def verdict(self) -> str:
+        if not self.required_known:
+            return "not required by the profile" if self.receives != NOTHING_NEEDED else "—"
         if self.meets is None:
             return "unknown"
         return "enough" if self.meets else "too short"
+
+    @property
+    def required_text(self) -> str:
+        return str(self.required_days) if self.required_days is not None else "—"
 
 
 def _destination_label(kind: str, resource_id: str) -> str:
@@ -256,11 +265,12 @@ def destination_rows(report: Report) -> list[DestinationRow]:
                 name=d.id if d.source == "attested" else _destination_label(d.kind, d.id),
                 kind=d.kind,
                 resource_id=d.id,
-                receives=", ".join(d.receives) or "nothing the assessment needs",
+                receives=", ".join(d.receives) or NOTHING_NEEDED,
                 retention="; ".join(parts) or "unknown",
                 required_days=required,  # null: the profile requires nothing of what it receives
                 meets=meets,
                 source=SOURCE_LABEL[d.source],
+                required_known=bool(checks),
             )
         )
     return rows

@@ -22,14 +22,14 @@ from assessor.errors import UsageError
 from assessor.evidence import evidence_to_dict
 from assessor.profiles import load_profile
 from assessor.report import RENDERERS, RenderOptions
-from assessor.sandbox import SandboxServer, collect_options
+from assessor.sandbox import SANDBOX_TOKEN, SandboxServer, collect_options
 
 ARM_CANARY = "CANARY-ARM-4e8b1d2f"
 SCOPE = "https://management.azure.com/.default"
 
 
-def _collect(server: SandboxServer, name: str, token: str = "sandbox-arm") -> Any:
-    credential = StaticTokenCredential({"graph": "sandbox", "arm": token})
+def _collect(server: SandboxServer, name: str, token: str = "sandbox-arm-token") -> Any:
+    credential = StaticTokenCredential({"graph": SANDBOX_TOKEN, "arm": token})
     options = collect_options(server, name, no_exchange=True, credential=credential, **server.arm_endpoints(name))
     return collect_sync(options)
 
@@ -103,7 +103,7 @@ def test_gov_denied_is_not_collected_naming_the_roles() -> None:
 
 def test_no_azure_and_no_token() -> None:
     with SandboxServer(["contoso"]) as server:
-        credential = StaticTokenCredential({"graph": "sandbox"})
+        credential = StaticTokenCredential({"graph": SANDBOX_TOKEN})
         opts = collect_options(server, "contoso", no_exchange=True, no_azure=True, credential=credential)
         skipped = collect_sync(opts).log_export.provenance
         assert skipped.status == "not_collected" and not skipped.requested and "--no-azure" in (skipped.reason or "")
@@ -130,7 +130,7 @@ def test_a_tenant_without_azure_is_a_clear_not_collected() -> None:
 
 def test_selected_subscriptions_skip_the_listing() -> None:
     with SandboxServer(["fabrikam"]) as server:
-        credential = StaticTokenCredential({"graph": "sandbox", "arm": "t"})
+        credential = StaticTokenCredential({"graph": SANDBOX_TOKEN, "arm": "sandbox-arm-token"})
         opts = collect_options(
             server,
             "fabrikam",
@@ -208,7 +208,7 @@ def scripted() -> Iterator[tuple[str, dict[str, Any]]]:
         server.server_close()
 
 
-def _list(base: str, path: str, token: str = "t") -> Any:
+def _list(base: str, path: str, token: str = "scripted-arm-token") -> Any:
     async def go() -> Any:
         client = ArmClient(base, SCOPE, StaticTokenCredential({"arm": token}))
         try:
