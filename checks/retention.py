@@ -253,7 +253,7 @@ def entra_logs_kept(ctx: CheckContext) -> Outcome:
             f"rule) of the destination to at least {need} days, or add a destination that keeps them that long.",
         )
     unknown = [x for c, v in verdicts.items() if v is None for x in reach[c].unknown]
-    why = "; ".join(f"{destination_label(x.destination)}: {x.why_unknown}" for x in unknown)
+    why = "; ".join(dict.fromkeys(f"{destination_label(x.destination)}: {x.why_unknown}" for x in unknown))
     return Outcome(
         Status.UNKNOWN,
         f"Entra logs are exported ({origin}), but how long their destination keeps them is not known: {why}.",

@@ -128,7 +128,13 @@ def _copy_days(dest: ExportDestination | None, table: str, setting: DiagnosticSe
 
 
 def _why(dest: ExportDestination, default: str) -> str:
-    return "; ".join(g.reason for g in dest.unread) or default
+    """Why a destination's retention is unknown: its distinct refusals, without the request paths."""
+    return "; ".join(dict.fromkeys(_short(g.reason) for g in dest.unread)) or default
+
+
+def _short(reason: str) -> str:
+    head, sep, tail = reason.partition(" answered ")
+    return f"answered {tail}" if sep and head.startswith("GET ") else reason
 
 
 def entra_reach(export: LogExport) -> dict[str, Reach] | None:

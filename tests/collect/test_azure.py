@@ -261,3 +261,30 @@ def test_arm_token_never_reaches_evidence_or_reports(scripted: tuple[str, dict[s
     outputs = [json.dumps(evidence_to_dict(evidence))]
     outputs += [RENDERERS[fmt]().render(report, RenderOptions()) for fmt in RENDERERS]
     assert all(ARM_CANARY not in out for out in outputs)
+
+
+def test_throttled_arm_reads_are_retried_and_errors_become_gaps() -> None:
+    from assessor.sandbox.spec import ErrorSpec, ThrottleSpec
+
+    throttle = ThrottleSpec(first=2, retry_after=0, paths=["/subscriptions", "/providers"])
+    with SandboxServer(["contoso"], throttle=throttle) as server:
+        evidence = _collect(server, "contoso")
+    assert evidence.log_export.provenance.status == "collected"
+    assert any("retries" in n for n in evidence.meta.notes if n.startswith("azure:"))
+    # the Sentinel workspace's tables refused: RET-04 cannot be decided from it, the gap names the role
+    refused = ErrorSpec(
+        path="/subscriptions/3f2d9b71-6c4e-4f0a-8e21-7a5c9d0b1e34/resourceGroups/soc/providers/Microsoft.OperationalInsights",
+        status=403,
+        code="AuthorizationFailed",
+        message="no access",
+    )
+    with SandboxServer(["contoso"], errors=[refused]) as server:
+        evidence = _collect(server, "contoso")
+    assert evidence.log_export.data is not None and evidence.log_export.data.azure is not None
+    sentinel = next(d for d in evidence.log_export.data.azure.destinations if d.id.endswith("contoso-sentinel"))
+    assert sentinel.unread and "Reader on subscription 3f2d9b71" in (sentinel.unread[0].fix or "")
+    report = _report(evidence, "omb-m-21-31")
+    ret04 = _finding(report, "RET-04")
+    # the 400-day storage archive keeps both categories the 365 days OMB asks: the unread workspace does not matter
+    assert ret04.status.value == "pass" and "contosoauditarchive" in ret04.message
+    assert report.export.unread
