@@ -22,7 +22,7 @@ from assessor.errors import UsageError
 from assessor.evidence import evidence_to_dict
 from assessor.profiles import load_profile
 from assessor.report import RENDERERS, RenderOptions
-from assessor.sandbox import SANDBOX_TOKEN, SandboxServer, collect_options
+from assessor.sandbox import SANDBOX_TOKEN, SandboxServer, collect_options, load_tenant
 
 ARM_CANARY = "CANARY-ARM-4e8b1d2f"
 SCOPE = "https://management.azure.com/.default"
@@ -51,6 +51,18 @@ def test_contoso_forwards_everything_for_two_years() -> None:
     with SandboxServer(["contoso"]) as server:
         evidence = _collect(server, "contoso")
         requests = _arm_requests(server, "contoso")
+    # subscriptions, settings, workspaces, the Sentinel workspace's connectors and 3 tables, the other
+    # workspace's connectors (404: no Sentinel), the lifecycle policy and 2 immutability policies
+    assert requests == 11
+    paged = load_tenant("contoso")
+    azure = {**paged.extensions["azure"], "page_size": 1}
+    paged = type(paged)(paged.spec.model_copy(update={"extensions": {**paged.extensions, "azure": azure}}))
+    with SandboxServer([paged]) as server:
+        again = _collect(server, "contoso").log_export.data
+        assert again is not None and again.azure is not None and evidence.log_export.data is not None
+        first = evidence.log_export.data.azure
+        assert first is not None and again.azure.model_copy(update={"endpoint": first.endpoint}) == first
+        assert _arm_requests(server, "contoso") == 13  # + a second workspace page and a second connector page
     section = evidence.log_export
     assert section.provenance.status == "collected" and section.data is not None
     azure = section.data.azure
@@ -61,10 +73,6 @@ def test_contoso_forwards_everything_for_two_years() -> None:
     assert sentinel.sentinel_office365 and sentinel.sentinel_office365[0].exchange
     storage = next(d for d in azure.destinations if d.kind == "storage")
     assert storage.retention_days == 400 and storage.immutability_days == 365
-    # page_size 1: subscriptions (1), settings (1), workspaces (2 pages), connectors (2 pages each of
-    # the Sentinel workspace's 2 connectors; the other workspace has no Sentinel: 404), 3 tables,
-    # the lifecycle policy and 2 immutability policies
-    assert requests == 13
     report = _report(evidence, "omb-m-21-31")
     assert report.export.source == "read" and report.export.ual_forwarded is True
     assert report.export.ual_forward_retention_days == 730 and report.export.entra_export_retention_days == 730
@@ -78,7 +86,7 @@ def test_fabrikam_ninety_day_workspace_without_sentinel() -> None:
     with SandboxServer(["fabrikam"]) as server:
         evidence = _collect(server, "fabrikam")
         requests = _arm_requests(server, "fabrikam")
-    assert requests == 6  # subscriptions, settings, workspaces, connectors (404), 2 tables
+    assert requests == 7  # subscriptions, settings, workspaces, connectors (404), 3 tables (OfficeActivity: 404)
     report = _report(evidence, "cisa-aa23-193a")
     assert report.export.ual_forwarded is False and report.export.entra_export_retention_days == 90
     ret04 = _finding(_report(evidence, "omb-m-21-31"), "RET-04")
@@ -116,8 +124,6 @@ def test_no_azure_and_no_token() -> None:
 
 
 def test_a_tenant_without_azure_is_a_clear_not_collected() -> None:
-    from assessor.sandbox import load_tenant
-
     bare = load_tenant("contoso")
     bare = type(bare)(
         bare.spec.model_copy(update={"extensions": {k: v for k, v in bare.extensions.items() if k != "azure"}})

@@ -14,8 +14,9 @@ Reads (all GET; ARM shapes as documented for these api-versions):
    ``{workspace}/providers/Microsoft.SecurityInsights/dataConnectors?api-version=2023-02-01``
    (kind ``Office365``: ``properties.dataTypes.exchange|sharePoint|teams.state``), and the tables
    that matter ``{workspace}/tables/{SigninLogs|AuditLogs|OfficeActivity}?api-version=2022-10-01``
-   (``retentionInDays``, ``totalRetentionInDays``, ``archiveRetentionInDays``). Entra tables only
-   for workspaces a diagnostic setting sends to; OfficeActivity only where a connector forwards.
+   (``retentionInDays``, ``totalRetentionInDays``, ``archiveRetentionInDays``): all three, alongside
+   the connectors, for workspaces a diagnostic setting sends to; elsewhere OfficeActivity only once
+   a connector forwards to the workspace.
 4. Per destination storage account, the lifecycle policy ``{account}/managementPolicies/default``
    (``daysAfterModificationGreaterThan`` / ``daysAfterCreationGreaterThan`` delete rules that
    reach the ``insights-logs-*`` containers; none: kept until deleted) and the immutability policy
@@ -289,13 +290,15 @@ class AzureCollector:
         if doc is not None:
             props = doc.get("properties")
             retention = _int(props.get("retentionInDays")) if isinstance(props, dict) else None
-        connectors_task = asyncio.ensure_future(self._connectors(ws_id, unread))
         tables: dict[str, int] = {}
         interactive: dict[str, int] = {}
-        if entra_target:
-            await asyncio.gather(*(self._table(ws_id, t, tables, interactive, unread) for t in ENTRA_TABLES))
-        connectors = await connectors_task
-        if connectors:
+        # a workspace Entra logs go to is usually the Sentinel one too: read its three tables alongside
+        # the connectors (one round); elsewhere OfficeActivity only once a connector forwards to it
+        wanted = (*ENTRA_TABLES, UAL_TABLE) if entra_target else ()
+        connectors, *_ = await asyncio.gather(
+            self._connectors(ws_id, unread), *(self._table(ws_id, t, tables, interactive, unread) for t in wanted)
+        )
+        if connectors and UAL_TABLE not in wanted:
             await self._table(ws_id, UAL_TABLE, tables, interactive, unread)
         return ExportDestination(
             kind="log_analytics",
