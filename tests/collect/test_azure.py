@@ -20,9 +20,10 @@ from assessor.collect.clouds import cloud_endpoints
 from assessor.engine.runner import evaluate
 from assessor.errors import UsageError
 from assessor.evidence import evidence_to_dict
+from assessor.pipeline import SANDBOX_TOKEN, collect_options
 from assessor.profiles import load_profile
 from assessor.report import RENDERERS, RenderOptions
-from assessor.sandbox import SANDBOX_TOKEN, SandboxServer, collect_options, load_tenant
+from assessor.sandbox import SandboxServer, load_tenant
 
 ARM_CANARY = "CANARY-ARM-4e8b1d2f"
 SCOPE = "https://management.azure.com/.default"
