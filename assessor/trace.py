@@ -102,12 +102,30 @@ def tracing(path: Path | None) -> Iterator[TraceWriter | None]:
 # --------------------------------------------------------------------------- redaction
 
 
+# Azure Resource Manager collections whose next segment is a name the tenant chose (resource group,
+# workspace, storage account, diagnostic setting, connector…): never written
+_ARM_NAMED = frozenset(
+    {
+        "resourcegroups",
+        "workspaces",
+        "storageaccounts",
+        "diagnosticsettings",
+        "dataconnectors",
+        "namespaces",
+        "eventhubs",
+        "authorizationrules",
+        "containers",
+    }
+)
+
+
 def redact_path(path: str) -> str:
     """The path with every segment that may identify someone or something replaced."""
-    out = []
+    out: list[str] = []
     for raw in path.split("/"):
         segment = unquote(raw)
-        out.append(_segment(segment))
+        named = bool(out) and out[-1].lower() in _ARM_NAMED
+        out.append("{name}" if named and segment else _segment(segment))
     return "/".join(out)
 
 

@@ -295,3 +295,24 @@ def test_throttled_arm_reads_are_retried_and_errors_become_gaps() -> None:
     # the 400-day storage archive keeps both categories the 365 days OMB asks: the unread workspace does not matter
     assert ret04.status.value == "pass" and "contosoauditarchive" in ret04.message
     assert report.export.unread
+
+
+def test_arm_exchanges_are_traced_without_names_or_ids(tmp_path: Any) -> None:
+    from assessor.trace import tracing
+
+    path = tmp_path / "trace.jsonl"
+    with SandboxServer(["contoso"]) as server, tracing(path):
+        _collect(server, "contoso", token=ARM_CANARY)
+    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    arm = [line for line in lines if "/arm/" in line["path"]]
+    assert len(arm) == 11 and all(line["query"] == ["api-version"] for line in arm)
+    assert any(line["path"].endswith("/workspaces/{name}/tables/SigninLogs") for line in arm)
+    text = path.read_text()
+    for secret in (
+        ARM_CANARY,
+        "contoso-sentinel",
+        "contosoauditarchive",
+        "3f2d9b71-6c4e-4f0a-8e21-7a5c9d0b1e34",
+        "soc/",
+    ):
+        assert secret not in text

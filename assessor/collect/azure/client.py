@@ -31,6 +31,7 @@ from azure.core.exceptions import AzureError
 from assessor.collect.exchange.client import RETRY_STATUSES, RetryPolicy, _retry_after_seconds, parse_error_body
 from assessor.collect.tls import shared_tls_context
 from assessor.redact import redact
+from assessor.trace import trace_hooks
 
 
 class TokenSource(Protocol):
@@ -98,6 +99,7 @@ class ArmClient:
         self._max_pages = max_pages
         self._owns_http = http is None
         self._http = http or httpx.AsyncClient(
+            event_hooks=trace_hooks(),  # --trace: one line per exchange, shapes only
             timeout=httpx.Timeout(request_timeout, connect=min(10.0, request_timeout)),
             follow_redirects=False,
             verify=shared_tls_context(),
