@@ -705,7 +705,8 @@ def verify(path: Path) -> None:
     "--trace",
     "trace_file",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="One JSON line per HTTP exchange of every tenant (labelled t-<hash of its manifest key>); never values.",
+    help="One JSON line per HTTP exchange of every tenant (labelled t-<hash of its manifest key>); never values. "
+    "Runs the tenants in this process (--workers 1).",
 )
 def bulk(
     manifest: Path,
@@ -735,6 +736,10 @@ def bulk(
     fmt = [f for f in _parse_formats(formats) if f != "console"]
     prices = load_prices(prices_file) if prices_file is not None else None
     key = _pseudonym_key() if pseudonymize else None
+    if trace_file is not None and workers not in (None, 1):
+        raise UsageError("--trace writes from this process only: use --workers 1 (or leave --workers out)")
+    if trace_file is not None:
+        workers = 1  # the trace's hooks live in this process
     request = BulkRequest(
         manifest=manifest,
         output=output,
