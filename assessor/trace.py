@@ -26,7 +26,7 @@ import json
 import re
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime, timezone
@@ -73,8 +73,41 @@ class TraceWriter:
             self.lines += 1
 
 
-_ACTIVE: TraceWriter | None = None
+class ForwardingWriter:
+    """A trace sink that hands every line to ``send`` (a bulk worker process forwards its lines to
+    the parent, which alone owns the ``--trace`` file)."""
+
+    def __init__(self, send: Callable[[Mapping[str, Any]], None]) -> None:
+        self._send = send
+        self.lines = 0
+
+    def write(self, entry: Mapping[str, Any]) -> None:
+        self._send(dict(entry))
+        self.lines += 1
+
+
+_ACTIVE: TraceWriter | ForwardingWriter | None = None
 _ACTIVE_LOCK = threading.Lock()
+
+
+def active_writer() -> TraceWriter | ForwardingWriter | None:
+    """The sink of the trace open in this process, if any."""
+    return _ACTIVE
+
+
+@contextmanager
+def forwarding(send: Callable[[Mapping[str, Any]], None] | None) -> Iterator[None]:
+    """In a worker process: trace lines go to ``send`` (or nowhere when None, even if the process
+    inherited its parent's open trace by fork)."""
+    global _ACTIVE
+    writer = ForwardingWriter(send) if send is not None else None
+    with _ACTIVE_LOCK:
+        previous, _ACTIVE = _ACTIVE, writer
+    try:
+        yield
+    finally:
+        with _ACTIVE_LOCK:
+            _ACTIVE = previous
 
 
 @contextmanager

@@ -31,6 +31,7 @@ from assessor.collect.attestation import load_attestation
 from assessor.engine.model import gaps_at_or_above
 from assessor.errors import EvidenceError, ManifestError, ProfileError, UsageError
 from assessor.profiles import Profile, load_profile
+from assessor.trace import active_writer
 
 EXIT_OK, EXIT_FINDINGS, EXIT_SOME_FAILED = 0, 1, 3
 
@@ -269,6 +270,15 @@ class _Run:
         def task(share: tuple[TenantJob, ...], count: int) -> WorkerTask:
             # the run's concurrency is shared among the workers
             schedule = Schedule(max(1, self.request.concurrency // count), self.request.tenant_timeout)
-            return WorkerTask(share, schedule, journal.path, self.settings, self.profiles, served, self.assess_with)
+            return WorkerTask(
+                share,
+                schedule,
+                journal.path,
+                self.settings,
+                self.profiles,
+                served,
+                self.assess_with,
+                trace=active_writer() is not None,
+            )
 
         return run_in_workers(jobs, workers, task, journal, lambda: progress_for(len(jobs), stream or sys.stderr))

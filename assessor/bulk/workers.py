@@ -36,6 +36,7 @@ from assessor.bulk.settings import PipelineSettings, SandboxResolver, SandboxTar
 from assessor.bulk.state import StateJournal
 from assessor.evidence import write_json_atomic
 from assessor.profiles import Profile
+from assessor.trace import active_writer, forwarding
 
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
@@ -53,6 +54,7 @@ class WorkerTask:
     profiles: Mapping[str, Profile]
     sandbox: Mapping[str, SandboxTarget]  # resolved by the parent, which serves them
     assess_with: AssessFactory
+    trace: bool = False  # the parent has a --trace file open: forward this worker's lines to it
 
 
 def deal(jobs: Sequence[TenantJob], workers: int) -> list[tuple[TenantJob, ...]]:
@@ -96,7 +98,8 @@ def work(task: WorkerTask, channel: Queue[tuple[str, Any]], parent: int) -> None
     _die_with(parent)
     resolver: SandboxResolver | None = task.sandbox.__getitem__ if task.sandbox else None
     assess = task.assess_with(task.settings, task.profiles, resolver)
-    with StateJournal(task.state_path) as journal:
+    send = (lambda entry: channel.put(("trace", entry))) if task.trace else None
+    with forwarding(send), StateJournal(task.state_path) as journal:
         asyncio.run(run_jobs(task.jobs, assess, task.schedule, journal, _QueueProgress(channel)))
 
 
@@ -155,7 +158,11 @@ def _gather(
                     kind, payload = channel.get(timeout=0.5)
                 except queue.Empty:
                     break
-            if kind == "started" and payload in by_key:
+            if kind == "trace" and isinstance(payload, dict):
+                writer = active_writer()
+                if writer is not None:
+                    writer.write(payload)
+            elif kind == "started" and payload in by_key:
                 progress.started(by_key[payload])
             elif kind == "finished" and isinstance(payload, TenantResult):
                 results[payload.key] = payload
