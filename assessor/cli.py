@@ -706,7 +706,7 @@ def verify(path: Path) -> None:
     "trace_file",
     type=click.Path(dir_okay=False, path_type=Path),
     help="One JSON line per HTTP exchange of every tenant (labelled t-<hash of its manifest key>); never values. "
-    "Runs the tenants in this process (--workers 1).",
+    "Worker processes send their lines to this process, which alone writes the file.",
 )
 def bulk(
     manifest: Path,
@@ -736,10 +736,6 @@ def bulk(
     fmt = [f for f in _parse_formats(formats) if f != "console"]
     prices = load_prices(prices_file) if prices_file is not None else None
     key = _pseudonym_key() if pseudonymize else None
-    if trace_file is not None and workers not in (None, 1):
-        raise UsageError("--trace writes from this process only: use --workers 1 (or leave --workers out)")
-    if trace_file is not None:
-        workers = 1  # the trace's hooks live in this process
     request = BulkRequest(
         manifest=manifest,
         output=output,

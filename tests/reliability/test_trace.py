@@ -92,12 +92,6 @@ def test_bulk_trace_labels_tenants_without_naming_them(tmp_path: Path) -> None:
     assert not any("fleet-0" in json.dumps(e) for e in entries)
 
 
-def test_bulk_trace_with_several_workers_is_refused(tmp_path: Path) -> None:
-    manifest = fleet_manifest(tmp_path / "m.yaml", 1)
-    trace = str(tmp_path / "t.jsonl")
-    assert run("bulk", str(manifest), "--output", str(tmp_path / "out"), "--workers", "2", "--trace", trace) == 2
-
-
 def test_trace_with_evidence_is_refused(tmp_path: Path) -> None:
     sample = Path(__file__).resolve().parents[2] / "examples" / "e3-standard-ingestion-off.json"
     assert run("assess", "--evidence", str(sample), "--trace", str(tmp_path / "t.jsonl")) == 2
