@@ -20,7 +20,9 @@ MIN_SECRET_LENGTH = 6  # shorter values would blank ordinary words
 _BEARER = re.compile(r"(?i)\bbearer\s+[A-Za-z0-9\-._~+/]+=*")
 _CONTROL_RUN = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
 _JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
-_HINT = re.compile(r"(?i)bearer|eyJ")  # a superset of what the two patterns above can match
+# In a JSON text, a superset of what redact() can change: "bearer", "eyJ", and control characters
+# (escaped by JSON as \uXXXX or \n-style escapes below 0x20; DEL and C1 characters appear as is).
+_HINT = re.compile(r"(?i)bearer|eyJ|\\u00[01][0-9a-f]|\\[bfnrt]|[\x7f-\x9f]")
 _secrets: set[str] = set()
 _by_length: tuple[str, ...] = ()  # the secrets, longest first (rebuilt when one is registered)
 _lock = threading.Lock()
@@ -48,7 +50,8 @@ def redact(text: str) -> str:
 
 def may_need_redaction(text: str) -> bool:
     """Whether :func:`redact` could change some string whose JSON encoding is inside ``text``
-    (False means it certainly cannot: no secret, JSON-escaped or not, no "bearer", no "eyJ")."""
+    (False means it certainly cannot: no secret, JSON-escaped or not, no "bearer", no "eyJ", no
+    control character)."""
     if _HINT.search(text):
         return True
     return any(s in text or json.dumps(s, ensure_ascii=False)[1:-1] in text for s in _by_length)
