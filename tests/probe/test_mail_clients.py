@@ -332,3 +332,14 @@ def test_scoping_exports_are_imported(tmp_path: Path) -> None:
     scoping = imported_scoping(imported)
     assert scoping is not None and scoping.policies[0].app_ids == (REPORTS,)
     assert scoping.grants[0].scoped is False and "ApplicationAccessPolicy.json" in scoping.source
+
+
+def test_pseudonymized_reports_hide_the_mailboxes_clients_reached(serve: Any) -> None:
+    from assessor.report.pseudonymize import pseudonymize_report
+
+    server = serve(with_audit_log("northwind", query_seconds=0))
+    report = pseudonymize_report(_assess(_collect(server, "northwind", probe_events_days=14)), b"k" * 32)
+    text = report.model_dump_json()
+    assert "@northwind.example" not in text
+    assert report.mail_clients is not None and report.mail_clients[0].privileged_reached
+    assert all(r.startswith("user-") for r in report.mail_clients[0].privileged_reached)
