@@ -147,7 +147,7 @@ def _watched(audit: AuditFigures, event: EventFigures | None, evidence: Evidence
     rid = "mailitemsaccessed_privileged"
     probe = evidence.audit_probe.data
     watched = probe.watched if probe is not None else None
-    vip = f" and {len(evidence.vip)} VIP" if evidence.vip else ""
+    vip = " and VIP" if evidence.vip else ""
     if event is not None and event.available is False:
         return ReadinessElement(
             id=rid,

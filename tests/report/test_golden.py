@@ -35,6 +35,7 @@ CASES = {
     "mixed-el2-prices": ("mixed-e5-e3-priority-trap", "omb-m-21-31-el2", False, PRICES, ("html", "md")),
     "gov-scuba": ("gcc-high-no-exchange", "cisa-scuba", False, None, MINE),
     "e3-scuba-pseudonymized": ("e3-standard-ingestion-off", "cisa-scuba", True, None, ("md", "csv", "sarif")),
+    "northwind-aa23": ("northwind-storm-like", "cisa-aa23-193a", False, None, ("html", "md")),
 }
 EXT = {"html": "html", "md": "md", "csv": "csv", "sarif": "sarif.json", "junit": "junit.xml"}
 KEY = b"golden-test-key"
