@@ -378,6 +378,12 @@ def test_manifest_yaml_structures(doc: dict[str, object]) -> None:
     _manifest_or_error(parse_yaml_manifest, yaml.safe_dump(doc))
 
 
+def test_manifest_field_with_a_newline_is_named_on_one_line() -> None:
+    # found by test_manifest_yaml_structures: a YAML key holding a newline broke the one-line error
+    _manifest_or_error(parse_yaml_manifest, yaml.safe_dump({"sandbox": {"\n": 1}}))
+    _manifest_or_error(parse_yaml_manifest, yaml.safe_dump({"tenants": [{"sandbox": "contoso", "x\ny": 1}]}))
+
+
 # --------------------------------------------------------------------------- huge files (limits lowered)
 
 

@@ -320,8 +320,13 @@ def find_inline_secret(raw: Any, prefix: str = "") -> str | None:
 # --------------------------------------------------------------------------- parsing
 
 
+def _field_text(field: str) -> str:
+    """A field path as one printable line (a YAML key may hold a newline or a control character)."""
+    return field.encode("unicode_escape").decode("ascii") if not field.isprintable() else field
+
+
 def _fail(origin: str, where: str, field: str, message: str) -> ManifestError:
-    return ManifestError(f"{origin}: {where}, field {field}: {message}")
+    return ManifestError(f"{origin}: {where}, field {_field_text(field)}: {message}")
 
 
 def _merge(defaults: Mapping[str, Any], raw: Mapping[str, Any]) -> dict[str, Any]:
@@ -396,7 +401,7 @@ def parse_yaml_manifest(text: str, origin: str = "manifest") -> Manifest:
     except ValidationError as err:
         first = err.errors()[0]
         field = ".".join(str(p) for p in first["loc"])
-        raise ManifestError(f"{origin}: field {field}: {first['msg']}") from None
+        raise ManifestError(f"{origin}: field {_field_text(field)}: {first['msg']}") from None
     lines = _yaml_lines(text)
     rows = [
         _validate_row(origin, i + 1, lines[i] if i < len(lines) else None, item, document.defaults)
