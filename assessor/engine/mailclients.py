@@ -219,12 +219,20 @@ def _retention(retention: RetentionFigures, profile: Profile) -> ReadinessElemen
             f"it must be at least {needed} days ({why}).",
             fix=retention.fix,
         )
-    status = "pass" if days >= needed else "fail"
-    verb = "at least" if status == "pass" else "only"
+    if days >= needed:
+        return ReadinessElement(
+            id="retention",
+            status="pass",
+            detail=f"MailItemsAccessed records are kept at least {days} days for every in-scope user; "
+            f"{needed} are needed ({why}).",
+        )
+    # the figure is the shortest in-scope user's: name how many fall short rather than imply all do
+    short = exchange.users_short if exchange is not None else None
+    who = f"{short} in-scope user(s)" if short else "some in-scope users"
     return ReadinessElement(
         id="retention",
-        status=status,
-        detail=f"MailItemsAccessed records are kept {verb} {days} days for every in-scope user; "
+        status="fail",
+        detail=f"MailItemsAccessed records of {who} are kept less than {needed} days (as little as {days}); "
         f"{needed} are needed ({why}).",
     )
 

@@ -91,6 +91,37 @@ def test_access_kind_reads_user_type_and_actor() -> None:
     assert access_kind({"userType": "regular", "userPrincipalName": "not available"}, {}) is None
 
 
+def test_pascal_case_exports_give_first_last_seen_and_access_kind() -> None:
+    """Classic exports spell the top level in PascalCase (CreationTime without a zone, UserType,
+    UserId) and may carry AuditData as a JSON string: the per-client figures read them too."""
+    index = MailboxIndex()
+    tally = ProbeTally(["MailItemsAccessed"], index, "2026-11-20T00:00:00Z")
+    data = {"MailboxOwnerUPN": "a@x.example", "AppId": BACKUP}
+    tally.add_page(
+        [
+            {
+                "Operation": "MailItemsAccessed",
+                "CreationTime": "2026-11-12T09:00:00",
+                "UserType": "ServicePrincipal",
+                "UserId": BACKUP,
+                "AuditData": json.dumps(data),
+            },
+            {
+                "Operation": "MailItemsAccessed",
+                "CreatedDateTime": "2026-11-21T09:30:00Z",
+                "UserType": "Regular",
+                "UserPrincipalName": "a@x.example",
+                "AuditData": data,
+            },
+        ]
+    )
+    (client,) = ClientBooks(index, None, tally.client_books()).observations()
+    assert client.records == 2 and client.app_only_records == 1 and client.delegated_records == 1
+    assert client.first_seen is not None and client.first_seen.isoformat() == "2026-11-12T09:00:00+00:00"
+    assert client.last_seen is not None and client.last_seen.isoformat() == "2026-11-21T09:30:00+00:00"
+    assert client.recent_records == 1
+
+
 def test_pairs_past_the_cap_are_counted_not_stored() -> None:
     index = MailboxIndex()
     tally = ProbeTally(["MailItemsAccessed"], index, None)

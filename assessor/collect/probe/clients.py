@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from assessor.collect.probe.records import created_of, pick
 from assessor.evidence import MailClientObservation, WatchedMailboxes
 
 CLIENT_OPERATIONS = frozenset({"MailItemsAccessed", "Send"})
@@ -62,12 +63,12 @@ def _parse_stamp(stamp: str | None) -> datetime | None:
 
 def access_kind(record: Mapping[str, Any], data: Mapping[str, Any]) -> str | None:
     """``app_only``, ``delegated`` or None (undetermined) for one record."""
-    kind = record.get("userType")
+    kind = pick(record, "userType")
     if kind is None:
         kind = data.get("UserType")
     if kind is not None and str(kind).lower() in APP_ONLY_USER_TYPES:
         return "app_only"
-    actor = record.get("userPrincipalName") or record.get("userId") or data.get("UserId")
+    actor = pick(record, "userPrincipalName") or pick(record, "userId") or data.get("UserId")
     if isinstance(actor, str):
         if "@" in actor:
             return "delegated"
@@ -195,8 +196,10 @@ class ClientBook:
                 return
         pair.records += 1
         user_type = record.get("userType")
-        if user_type is None:
-            user_type = data.get("UserType")
+        if user_type is None:  # the classic export's spelling, else the audit data's own field
+            user_type = record.get("UserType")
+            if user_type is None:
+                user_type = data.get("UserType")
         if user_type.__class__ not in (str, int):
             user_type = None
         kind = self._kinds.get(user_type, "?")
@@ -212,6 +215,8 @@ class ClientBook:
         elif kind == "app_only":
             pair.app_only += 1
         stamp = record.get("createdDateTime")
+        if stamp is None:  # PascalCase exports (CreatedDateTime, CreationTime)
+            stamp = created_of(record)
         if not (stamp.__class__ is str and len(stamp) == 20 and stamp[19] == "Z"):
             stamp = canonical_stamp(stamp)
         if stamp is not None:
