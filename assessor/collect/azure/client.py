@@ -19,23 +19,18 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 import uuid
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import httpx
-from azure.core.exceptions import AzureError
 
+from assessor.collect.bearer import BearerCache, TokenSource, TokenUnavailable
 from assessor.collect.exchange.client import RETRY_STATUSES, RetryPolicy, _retry_after_seconds, parse_error_body
 from assessor.collect.tls import shared_tls_context
 from assessor.redact import redact
 from assessor.trace import trace_hooks
-
-
-class TokenSource(Protocol):
-    def get_token(self, *scopes: str, **kwargs: Any) -> Any: ...
 
 
 @dataclass(eq=False)
@@ -93,7 +88,6 @@ class ArmClient:
     ) -> None:
         self._base = base_url.rstrip("/")
         self._scope = scope
-        self._credential = credential
         self._retry = retry or RetryPolicy()
         self._wait_left = self._retry.max_total_wait
         self._max_pages = max_pages
@@ -105,8 +99,7 @@ class ArmClient:
             verify=shared_tls_context(),
         )
         self._timeout = request_timeout
-        self._token: tuple[str, float] | None = None
-        self._token_lock = asyncio.Lock()
+        self._tokens = BearerCache(credential, self._scope)
         self.stats = ArmStats()
 
     def __repr__(self) -> str:
@@ -198,7 +191,7 @@ class ArmClient:
                 attempt += 1
                 continue
             if status == 401:
-                self._token = None
+                self._tokens.forget()
             if status >= 300:
                 code, message = parse_error_body(response.content)
                 kind = "auth" if status == 401 else "http"
@@ -243,15 +236,7 @@ class ArmClient:
             await asyncio.sleep(wait)
 
     async def _bearer(self, path: str) -> str:
-        async with self._token_lock:
-            if self._token is None or self._token[1] - 300 < time.time():
-                try:
-                    if getattr(self._credential, "in_memory", False):
-                        token = self._credential.get_token(self._scope)
-                    else:
-                        token = await asyncio.to_thread(self._credential.get_token, self._scope)
-                except AzureError as err:
-                    first = (err.message or type(err).__name__).splitlines()[0][:200]
-                    raise ArmError(path, None, None, f"no access token for {self._scope} ({first})", "auth") from None
-                self._token = (token.token, float(token.expires_on))
-            return self._token[0]
+        try:
+            return await self._tokens.bearer()
+        except TokenUnavailable as err:
+            raise ArmError(path, None, None, err.reason, "auth") from None

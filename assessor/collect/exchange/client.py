@@ -53,12 +53,12 @@ import uuid
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import httpx
-from azure.core.exceptions import AzureError
 
+from assessor.collect.bearer import BearerCache, TokenSource, TokenUnavailable
 from assessor.collect.clouds import is_loopback
 from assessor.redact import redact
 from assessor.trace import trace_hooks
@@ -74,10 +74,6 @@ LOOPBACK_REGION_PATH = "/region/{prefix}"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 MAX_ERROR_TEXT = 300
-
-
-class TokenSource(Protocol):
-    def get_token(self, *scopes: str, **kwargs: Any) -> Any: ...
 
 
 # --------------------------------------------------------------------------- errors
@@ -274,7 +270,6 @@ class ExchangeClient:
         self, settings: ExchangeSettings, credential: TokenSource, http: httpx.AsyncClient | None = None
     ) -> None:
         self.settings = settings
-        self._credential = credential
         self._owns_http = http is None
         self._http = http or httpx.AsyncClient(
             event_hooks=trace_hooks(),
@@ -282,8 +277,7 @@ class ExchangeClient:
             follow_redirects=False,
         )
         self._base = settings.base_url.rstrip("/")
-        self._token: tuple[str, float] | None = None
-        self._token_lock = asyncio.Lock()
+        self._tokens = BearerCache(credential, settings.scope)
         self._wait_left = settings.retry.max_total_wait
         self.stats = ClientStats()
         self._discovered = settings.discover_host is None
@@ -510,7 +504,7 @@ class ExchangeClient:
                 attempt += 1
                 continue
             if status == 401:
-                self._token = None
+                self._tokens.forget()
             if status >= 400:
                 raise self._error_for(cmdlet, response)
             return self._decode(cmdlet, response)
@@ -619,17 +613,10 @@ class ExchangeClient:
         return headers
 
     async def _bearer(self, cmdlet: str) -> str:
-        async with self._token_lock:
-            if self._token is None or self._token[1] - 300 < time.time():
-                try:
-                    token = await asyncio.to_thread(self._credential.get_token, self.settings.scope)
-                except AzureError as err:  # a refused token, or a sign-in endpoint that cannot be reached
-                    first = (err.message or type(err).__name__).splitlines()[0][:200]
-                    raise ExchangeAuthError(
-                        cmdlet, self._base, None, None, f"no access token for {self.settings.scope} ({first})"
-                    ) from None
-                self._token = (token.token, float(token.expires_on))
-            return self._token[0]
+        try:
+            return await self._tokens.bearer()
+        except TokenUnavailable as err:
+            raise ExchangeAuthError(cmdlet, self._base, None, None, err.reason) from None
 
     def _error_for(self, cmdlet: str, response: httpx.Response) -> ExchangeError:
         code, message = parse_error_body(response.content)
