@@ -16,11 +16,19 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from assessor.collect.probe.clients import CLIENT_OPERATIONS, ClientBook, MailboxIndex
-from assessor.collect.probe.records import APP_ID_KEYS, actor, app_id_of, audit_data, created_of, operation_of
+from assessor.collect.probe.records import (
+    APP_ID_KEYS,
+    actor,
+    app_id_of,
+    audit_data,
+    created_of,
+    operation_of,
+    parse_timestamp,
+)
 from assessor.evidence import ActorCounts, AppIdCount, OperationObservation
 
 APP_ID_OPERATIONS = frozenset({"MailItemsAccessed"})
@@ -34,18 +42,6 @@ __all__ = [
     "user_key",
 ]
 _EMPTY: dict[str, Any] = {}
-
-
-def parse_timestamp(value: Any) -> datetime | None:
-    """An ISO 8601 ``createdDateTime`` (``Z`` or offset) → an aware datetime; None if unparseable."""
-    if not isinstance(value, str) or not value:
-        return None
-    text = value[:-1] + "+00:00" if value.endswith(("Z", "z")) else value
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
 def user_key(record: Mapping[str, Any]) -> str | None:

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from assessor.collect.probe.records import created_of, pick
+from assessor.collect.probe.records import created_of, parse_timestamp, pick
 from assessor.evidence import MailClientObservation, WatchedMailboxes
 
 CLIENT_OPERATIONS = frozenset({"MailItemsAccessed", "Send"})
@@ -42,15 +42,8 @@ def canonical_stamp(raw: Any) -> str | None:
     """A ``createdDateTime`` as ``YYYY-MM-DDTHH:MM:SSZ`` (UTC, whole seconds); None if unparseable."""
     if isinstance(raw, str) and len(raw) == 20 and raw[10] == "T" and raw[19] == "Z":
         return raw  # the common shape: no conversion
-    if not isinstance(raw, str) or not raw:
-        return None
-    text = raw[:-1] + "+00:00" if raw.endswith(("Z", "z")) else raw
-    try:
-        when = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    when = when.replace(tzinfo=timezone.utc) if when.tzinfo is None else when.astimezone(timezone.utc)
-    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+    when = parse_timestamp(raw)
+    return stamp_of(when) if when is not None else None
 
 
 def stamp_of(when: datetime) -> str:

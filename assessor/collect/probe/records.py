@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
+from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Any, Literal
 
@@ -72,6 +73,18 @@ def operation_of(record: Mapping[str, Any]) -> str | None:
         data = audit_data(record)
         value = data.get("Operation") if data is not None else None
     return value if isinstance(value, str) and value else None
+
+
+def parse_timestamp(value: Any) -> datetime | None:
+    """An ISO 8601 ``createdDateTime`` (``Z`` or offset) → an aware datetime; None if unparseable."""
+    if not isinstance(value, str) or not value:
+        return None
+    text = value[:-1] + "+00:00" if value.endswith(("Z", "z")) else value
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
 def created_of(record: Mapping[str, Any]) -> Any:
