@@ -7,7 +7,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from support import ROOT
+
+from tests.helpers.support import ROOT
 
 CORPUS = Path(__file__).resolve().parent / "corpus" / "evidence"
 EXPECTED = {

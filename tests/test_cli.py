@@ -10,7 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from support import EXAMPLES, ROOT, evidence_examples
+
+from tests.helpers.support import EXAMPLES, ROOT, evidence_examples
 
 REPORT_KEYS = {
     "schema",

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from support import evidence_examples, example
 
 from assessor.errors import EvidenceError
 from assessor.evidence import load_evidence, parse_evidence, save_evidence, verify_seal
+from tests.helpers.support import evidence_examples, example
 
 
 @pytest.mark.parametrize("path", evidence_examples(), ids=lambda p: p.name)

@@ -15,12 +15,12 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from support import EXAMPLES
 
 from assessor.bulk.manifest import parse_csv_manifest, parse_yaml_manifest
 from assessor.cli import main
 from assessor.errors import ManifestError
 from assessor.sandbox.odata import FilterExpr, UnsupportedQuery, parse_filter
+from tests.helpers.support import EXAMPLES
 
 EVIDENCE = EXAMPLES / "mixed-e5-e3-priority-trap.json"
 BOUND_SECONDS = 10.0

@@ -13,7 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support import ROOT
+
+from tests.helpers.support import ROOT
 
 # layer → the layers it may import (besides itself)
 ALLOWED: dict[str, frozenset[str]] = {

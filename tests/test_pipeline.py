@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 import yaml
-from support import EXAMPLES
 
 from assessor.cli import main
+from tests.helpers.support import EXAMPLES
 
 ATTESTATION = EXAMPLES / "attestation.yaml"
 

@@ -11,7 +11,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from support import ROOT
+
+from tests.helpers.support import ROOT
 
 
 @pytest.mark.slow

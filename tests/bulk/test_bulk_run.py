@@ -15,9 +15,7 @@ import yaml
 
 from assessor.bulk.paths import STATE_FILE, tenant_dir
 from assessor.bulk.state import completions, read_events
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bulk_support import comparable, fleet_manifest, portfolio, run_cli
+from tests.helpers.bulk import comparable, fleet_manifest, portfolio, run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 

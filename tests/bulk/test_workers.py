@@ -6,8 +6,7 @@ from pathlib import Path
 
 from assessor.bulk.state import read_events
 from assessor.bulk.workers import deal
-
-from .bulk_support import comparable, fleet_manifest, portfolio, run_cli
+from tests.helpers.bulk import comparable, fleet_manifest, portfolio, run_cli
 
 
 def test_jobs_are_dealt_round_robin_without_empty_shares() -> None:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from support import example
 
 from assessor.collect import _redacted
 from assessor.evidence import parse_evidence
 from assessor.redact import REDACTED, register_secret
+from tests.helpers.support import example
 
 
 def _with_name(name: str) -> Any:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from support import assess_doc, finding, not_collected
 
 from assessor.engine.registry import load_catalogue
 from assessor.profiles import Profile, load_profile
+from tests.helpers.support import assess_doc, finding, not_collected
 
 ALL_IDS = [m.id for m in load_catalogue()]
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from support import assess_doc, finding
-
 from assessor.engine.registry import load_catalogue
 from assessor.profiles import Profile, load_profile
+from tests.helpers.support import assess_doc, finding
 
 
 def profile_with(**changes: Any) -> Profile:

@@ -7,10 +7,10 @@ import copy
 from typing import Any
 
 import pytest
-from support import assess_doc, evidence_examples, example, not_collected
 
 from assessor.engine.registry import SECTIONS
 from assessor.profiles import builtin_profile_ids
+from tests.helpers.support import assess_doc, evidence_examples, example, not_collected
 
 EXAMPLES = [p.stem for p in evidence_examples()]
 GAPS = {"fail", "warn"}

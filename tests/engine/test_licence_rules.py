@@ -7,9 +7,8 @@ import copy
 from datetime import date
 from typing import Any
 
-from support import assess_doc, finding, not_collected
-
 from assessor.profiles import load_profile
+from tests.helpers.support import assess_doc, finding, not_collected
 
 BASE = load_profile("baseline")
 YEAR = BASE.model_copy(

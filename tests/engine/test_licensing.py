@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from support import assess_doc, finding
-
 from assessor.engine.licensing import PlanIndex, classify
 from assessor.evidence import SubscribedSku, UserRecord
 from assessor.knowledge import load_knowledge
+from tests.helpers.support import assess_doc, finding
 
 KB = load_knowledge()
 PREMIUM = "2f442157-a11c-46b9-ae5b-6e39ff4e5849"

@@ -5,9 +5,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from support import assess_doc, finding
-
 from assessor.profiles import load_profile
+from tests.helpers.support import assess_doc, finding
 
 BASE = load_profile("baseline")
 YEAR = BASE.model_copy(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .chaos_support import FIGURES
+from tests.helpers.chaos import FIGURES
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

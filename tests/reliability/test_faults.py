@@ -2,7 +2,7 @@
 
 For every kind: the run ends within its bound, the hit evidence is not_collected with a reason,
 the checks that need it are unknown/error, and nothing the tool reports differs from the
-fault-free truth (no false pass, no partial figure, no altered section) — see chaos_support.
+fault-free truth (no false pass, no partial figure, no altered section) — see tests/helpers/chaos.py.
 """
 
 from __future__ import annotations
@@ -19,8 +19,7 @@ from assessor.pipeline import collect_options
 from assessor.profiles import KNOWN_EVENTS
 from assessor.sandbox import SandboxServer, load_tenant
 from assessor.sandbox.chaos import FAULT_KINDS, Chaos, ChaosConfig, ChaosError
-
-from .chaos_support import (
+from tests.helpers.chaos import (
     BOUND_SECONDS,
     FAST_RETRY,
     ChaosRun,

@@ -29,8 +29,7 @@ from assessor.collect.clouds import CLOUDS
 from assessor.sandbox import SandboxServer, load_tenant
 from assessor.sandbox.chaos import Chaos, ChaosConfig
 from assessor.sandbox.fleet import FleetSpec, add_fleet, manifest_rows
-
-from .chaos_support import FIGURES
+from tests.helpers.chaos import FIGURES
 
 CANARY = "SECRET-CANARY-7f3a9c2e5b1d"
 LOGGERS = (
@@ -246,8 +245,7 @@ def offline_sign_in(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 def _pem(tmp_path: Path) -> Path:
     from cryptography.hazmat.primitives import serialization
 
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "collect"))
-    from test_auth import pem_certificate
+    from tests.collect.test_auth import pem_certificate
 
     path = pem_certificate(tmp_path / "app.pem", (CANARY + "-pw").encode())
     assert serialization  # the helper uses it

@@ -31,8 +31,7 @@ from assessor.pipeline import BulkAssess
 from assessor.sandbox import SandboxServer
 from assessor.sandbox.chaos import Chaos, ChaosConfig
 from assessor.sandbox.fleet import FleetSpec, add_fleet, failing_names, template
-
-from .chaos_support import FIGURES, ON
+from tests.helpers.chaos import FIGURES, ON
 
 TENANTS = 200
 CONCURRENCY = 16

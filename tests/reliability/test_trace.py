@@ -5,7 +5,6 @@ and HTTP clients against the sandbox)."""
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -14,11 +13,9 @@ import yaml
 
 from assessor.sandbox import SandboxServer, load_tenant
 from assessor.trace import query_names, redact_path, shape_of, tenant_label
+from tests.helpers.bulk import fleet_manifest
 
 from .test_secrets import CANARY, TENANT, TOKENS, endpoints, run
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bulk"))
-from bulk_support import fleet_manifest
 
 FIELDS = {"t", "method", "host", "path", "query", "status", "ms", "bytes", "shape"}
 # identities and values the sandbox tenant holds: none may appear in a trace

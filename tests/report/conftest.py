@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from support import assess_doc, example
 
 from assessor.engine.model import Report
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+from tests.helpers.support import assess_doc, example
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"

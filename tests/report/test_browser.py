@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from report_support import SCRIPT, hostile_doc
-from support import assess_doc
 
 from assessor.engine.model import Report
 from assessor.report import RENDERERS, RenderOptions
+from tests.helpers.report import SCRIPT, hostile_doc
+from tests.helpers.support import assess_doc
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from support import assess_doc, example
-
 from assessor.report import RENDERERS, RenderOptions
+from tests.helpers.support import assess_doc, example
 
 APPS = [
     ("00000002-0000-0ff1-ce00-000000000000", 450),

@@ -9,12 +9,12 @@ import sys
 from collections.abc import Callable
 
 import pytest
-from support import ROOT
 
 from assessor.engine.model import Report
 from assessor.report import RENDERERS, RenderOptions
 from assessor.report.prices import parse_prices
 from assessor.report.pseudonymize import pseudonymize_report
+from tests.helpers.support import ROOT
 
 MINE = ("html", "md", "csv", "sarif", "junit")
 PRICES = parse_prices(
@@ -63,7 +63,7 @@ def test_golden(
 # within one process could not see such an order.
 _RENDER_ALL = """
 import json, sys
-from support import assess_doc, example
+from tests.helpers.support import assess_doc, example
 from assessor.report import RENDERERS, RenderOptions
 report = assess_doc(example("mixed-e5-e3-priority-trap"), "cisa-aa23-193a")
 report = report.model_copy(update={"tool_version": "0.0.0-golden"})

@@ -7,12 +7,12 @@ import io
 from html.parser import HTMLParser
 
 import pytest
-from report_support import FORMULA, SCRIPT, hostile_doc
-from support import assess_doc
 
 from assessor.csvsafe import FORMULA_TRIGGERS
 from assessor.engine.model import Report
 from assessor.report import RENDERERS, RenderOptions
+from tests.helpers.report import FORMULA, SCRIPT, hostile_doc
+from tests.helpers.support import assess_doc
 
 
 @pytest.fixture(scope="module")
@@ -85,9 +85,8 @@ def test_junit_and_sarif_carry_the_text_safely(hostile: Report) -> None:
 
 
 def test_terminal_escapes_and_bidi_overrides_are_made_visible() -> None:
-    from report_support import hostile_doc as make
-
     from assessor.report.console import render_console
+    from tests.helpers.report import hostile_doc as make
 
     doc = make()
     doc["tenant"]["name"] = "Evil\x1b]0;pwned\x07\x1b[31mCorp\u202etxt.exe"

@@ -9,7 +9,6 @@ from datetime import date, datetime, timezone
 from typing import Any
 
 import pytest
-from support import assess_doc
 
 from assessor.collect import collect_sync
 from assessor.engine.model import Report
@@ -19,6 +18,7 @@ from assessor.evidence import Evidence, evidence_to_dict
 from assessor.pipeline import collect_options
 from assessor.profiles import load_profile
 from assessor.sandbox.server import SandboxServer
+from tests.helpers.support import assess_doc
 
 ON = date(2026, 11, 25)
 

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from assessor.errors import ProfileError
 from assessor.profiles import builtin_profile_ids, load_profile
+from tests.helpers.support import EXAMPLES
 
 
 def test_builtins() -> None:
@@ -135,5 +136,5 @@ def test_extends_a_profile_file_relative_to_the_child(tmp_path: Path) -> None:
 
 
 def test_the_custom_profile_example_loads() -> None:
-    p = load_profile(str(Path(__file__).resolve().parent.parent / "examples" / "custom-profile.yaml"))
+    p = load_profile(str(EXAMPLES / "custom-profile.yaml"))
     assert p.id == "contoso-internal" and p.retention.retrievable_days == 365 and "EXP-01" not in p.checks

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support import ON, ROOT, STAMP, finding
 
 from assessor.collect import CollectOptions, collect_sync
 from assessor.collect.auth import StaticTokenCredential
@@ -20,6 +19,7 @@ from assessor.engine.runner import evaluate
 from assessor.evidence import MailPermission, parse_evidence
 from assessor.profiles import load_profile
 from assessor.sandbox.auditlog import with_audit_log
+from tests.helpers.support import ON, ROOT, STAMP, finding
 
 OWA = "00000002-0000-0ff1-ce00-000000000000"
 OUTLOOK = "d3590ed6-52b3-4102-aeff-aad2292ab01c"
@@ -237,7 +237,7 @@ def test_unscoped_backup_app_warns_and_a_policy_scopes_the_other(serve: Any) -> 
 def test_many_app_ids_resolve_in_one_round(serve: Any) -> None:
     from assessor.collect.graph import GraphSettings, connect
     from assessor.collect.graph.applications import resolve_applications
-    from probe.probe_support import run
+    from tests.helpers.probe import run
 
     server = serve("tailspin")
     ids = [f"{i:08x}-1111-4222-8333-444455556666" for i in range(250)] + [BACKUP]
@@ -287,7 +287,7 @@ def test_without_the_probe_evt05_and_the_baseline_are_unknown(serve: Any) -> Non
 
 
 def test_short_window_fails_the_baseline_element() -> None:
-    from support import example
+    from tests.helpers.support import example
 
     doc = example("mixed-e5-e3-priority-trap")
     doc["audit_probe"] = {
@@ -300,7 +300,7 @@ def test_short_window_fails_the_baseline_element() -> None:
             "clients": [{"app_id": OWA, "records": 5, "mailboxes": 2, "recent_records": 5}],
         },
     }
-    from support import assess_doc
+    from tests.helpers.support import assess_doc
 
     report = assess_doc(doc, "cisa-aa23-193a")
     elements = {e.id: e for e in report.readiness.elements}

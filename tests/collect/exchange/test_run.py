@@ -7,13 +7,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from support import EXAMPLES
-
 from assessor.collect.clouds import CloudEndpoints, cloud_endpoints
 from assessor.collect.exchange import EXCHANGE_FIX, SECTIONS, exchange_evidence, read_imports
 from assessor.collect.exchange.run import NO_EXCHANGE_REASON
 from assessor.evidence import ExchangeEvidence
 from assessor.sandbox.server import SandboxServer
+from tests.helpers.support import EXAMPLES
 
 EXPORT = EXAMPLES / "exchange-export"
 

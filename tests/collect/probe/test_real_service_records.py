@@ -8,7 +8,7 @@ from typing import Any
 from assessor.collect.probe.aggregate import ProbeTally
 from assessor.collect.probe.records import actor
 from assessor.sandbox.auditlog import expected_users, with_audit_log
-from probe.probe_support import audit_requests, probe
+from tests.helpers.probe import audit_requests, probe
 
 
 def test_beta_only_tenant_is_read_on_beta_and_provenance_says_so(serve: Any) -> None:

@@ -8,11 +8,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from support import ROOT
 
 from assessor.bulk.manifest import parse_csv_manifest, parse_yaml_manifest
 from assessor.collect.attestation import load_attestation
 from assessor.errors import AssessorError, EvidenceError
+from tests.helpers.support import ROOT
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from click.testing import CliRunner
-from support import assess_doc, example
 
 from assessor.cli import cli
 from assessor.engine.registry import catalogue_ids
 from assessor.knowledge import load_knowledge
 from assessor.profiles import builtin_profile_ids, load_profile
+from tests.helpers.support import assess_doc, example
 
 
 def test_every_knowledge_entry_has_source_date_and_confidence() -> None:

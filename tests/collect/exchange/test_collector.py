@@ -7,7 +7,6 @@ import copy
 from typing import Any
 
 import pytest
-from support import assess_doc, example, finding
 
 from assessor.collect.auth import StaticTokenCredential
 from assessor.collect.clouds import cloud_endpoints
@@ -15,6 +14,7 @@ from assessor.collect.exchange import COMPLIANCE_FIX, EXCHANGE_FIX, SECTIONS, Ex
 from assessor.evidence import ExchangeEvidence
 from assessor.sandbox.server import SandboxServer
 from assessor.sandbox.spec import load_spec
+from tests.helpers.support import assess_doc, example, finding
 
 MIA = "MailItemsAccessed"
 

@@ -10,7 +10,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar
 
 import pytest
-from support import ON, STAMP
 
 from assessor.collect import collect_sync
 from assessor.collect.auth import StaticTokenCredential, resource_of_scope
@@ -24,6 +23,7 @@ from assessor.pipeline import SANDBOX_TOKEN, collect_options
 from assessor.profiles import load_profile
 from assessor.report import RENDERERS, RenderOptions
 from assessor.sandbox import SandboxServer, load_tenant
+from tests.helpers.support import ON, STAMP
 
 ARM_CANARY = "CANARY-ARM-4e8b1d2f"
 SCOPE = "https://management.azure.com/.default"

@@ -1,4 +1,4 @@
-"""Helpers shared by tests (importable as `support` because conftest puts tests/ on sys.path)."""
+"""Helpers shared by tests: example evidence, assessing it, finding a check's result."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from assessor.engine.runner import evaluate
 from assessor.evidence import parse_evidence
 from assessor.profiles import Profile, load_profile
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
 ON = date(2026, 11, 25)
 STAMP = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)

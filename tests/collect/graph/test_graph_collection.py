@@ -14,8 +14,7 @@ from assessor.errors import CollectionError
 from assessor.evidence import evidence_to_dict, load_evidence, save_evidence
 from assessor.sandbox import SandboxServer, load_tenant
 from assessor.sandbox.spec import ErrorSpec, ThrottleSpec
-
-from .conftest import run
+from tests.collect.conftest import run
 
 COUNT_FIELDS = ("total", "enabled_members", "guests", "in_scope", "in_scope_premium", "in_scope_premium_ten_year")
 

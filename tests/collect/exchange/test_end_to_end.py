@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support import EXAMPLES
 
 from assessor.cli import main
 from assessor.collect.exchange import COMPLIANCE_FIX, EXCHANGE_FIX
 from assessor.sandbox.server import SandboxServer
+from tests.helpers.support import EXAMPLES
 
 TOKENS = {"ASSESSOR_GRAPH_TOKEN": "g", "ASSESSOR_EXCHANGE_TOKEN": "e", "ASSESSOR_COMPLIANCE_TOKEN": "c"}
 

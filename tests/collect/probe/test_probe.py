@@ -11,13 +11,13 @@ from typing import Any
 
 import httpx
 import pytest
-from support import assess_doc, example, finding
 
 from assessor.engine.model import Status
 from assessor.evidence import evidence_to_dict
 from assessor.sandbox.auditlog import expected_users, with_audit_log
 from assessor.sandbox.spec import ErrorSpec
-from probe.probe_support import EVENTS, audit_requests, probe
+from tests.helpers.probe import EVENTS, audit_requests, probe
+from tests.helpers.support import assess_doc, example, finding
 
 DAYS = 7
 FAST = {"query_seconds": 0.2}

@@ -1,10 +1,10 @@
-"""Helpers of the report tests (importable because tests/report/conftest.py puts this folder on sys.path)."""
+"""Helpers of the report tests: hostile evidence whose strings try script and formula injection."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from support import example
+from tests.helpers.support import example
 
 SCRIPT = "<script>alert(1)</script>"
 FORMULA = '=HYPERLINK("http://x","y")'

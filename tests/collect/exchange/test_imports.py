@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support import EXAMPLES, assess_doc, example, finding
 
 from assessor.collect.exchange import ExchangeClient, collect_exchange, import_exchange
 from assessor.collect.exchange.imports import EXPORT_FILES
@@ -24,6 +23,7 @@ from assessor.collect.exchange.normalize import (
 from assessor.errors import EvidenceError
 from assessor.evidence import ExchangeEvidence
 from assessor.sandbox.server import SandboxServer
+from tests.helpers.support import EXAMPLES, assess_doc, example, finding
 
 EXPORT_DIR = EXAMPLES / "exchange-export"
 

@@ -8,11 +8,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from support import ROOT
-
 from assessor.collect import CollectOptions, collect_sync
 from assessor.collect.auth import StaticTokenCredential
-from probe.probe_support import audit_requests
+from tests.helpers.probe import audit_requests
+from tests.helpers.support import ROOT
 
 
 def _options(server: Any, tenant: str, cloud: str, **extra: Any) -> CollectOptions:
