@@ -42,7 +42,6 @@ from assessor.collect.graph import (
     GraphResult,
     GraphSettings,
     NotCollected,
-    RetryPolicy,
     collect_graph,
     connect,
 )
@@ -51,6 +50,7 @@ from assessor.collect.graph.named import NamedUsers, policy_user_ids, resolve_na
 from assessor.collect.graph.outcome import GraphFailure, provenance
 from assessor.collect.permissions import EXCHANGE_API, PreflightResult, preflight, required_permissions
 from assessor.collect.probe.clients import ClientBooks
+from assessor.collect.retry import RetryPolicy
 from assessor.errors import CollectionError, UsageError
 from assessor.evidence import (
     GUID,
@@ -325,7 +325,7 @@ async def _bounded_exchange(
 
 async def _log_export_section(options: CollectOptions, credential: TokenCredential) -> tuple[dict[str, Any], list[str]]:
     """Where the logs go, read from Azure Resource Manager (or not requested: --no-azure)."""
-    from assessor.collect.azure import log_export_section, retry_like, skipped_section
+    from assessor.collect.azure import log_export_section, skipped_section
 
     if options.no_azure:
         return skipped_section(), []
@@ -336,7 +336,7 @@ async def _log_export_section(options: CollectOptions, credential: TokenCredenti
         subscriptions=tuple(s.strip() for s in options.azure_subscriptions),
         request_timeout=options.request_timeout,
         timeout=options.tenant_timeout,
-        retry=retry_like(options.retry),  # the tenant's retry budget, as for Graph and Exchange
+        retry=options.retry,  # the tenant's retry policy, as for Graph and Exchange
     )
 
 

@@ -8,12 +8,11 @@ dependency notes for why no azure-mgmt-* package).
 from __future__ import annotations
 
 import asyncio
-from dataclasses import fields
 from typing import Any
 
 from assessor.collect.azure.client import ArmClient, ArmError, TokenSource
 from assessor.collect.azure.collector import FIX_AADIAM, FIX_SUBSCRIPTIONS, AzureCollector, AzureRead
-from assessor.collect.exchange.client import RetryPolicy
+from assessor.collect.retry import RetryPolicy
 from assessor.evidence import LogExport
 
 __all__ = ["REQUIRED_ROLES", "ArmClient", "ArmError", "AzureCollector", "AzureRead", "log_export_section"]
@@ -32,11 +31,6 @@ def _not_collected(reason: str, fix: str | None, requested: bool = True) -> dict
             "requested": requested,
         }
     }
-
-
-def retry_like(policy: Any) -> RetryPolicy:
-    """The tenant's retry budget (the Graph policy's fields) for the ARM client."""
-    return RetryPolicy(**{f.name: getattr(policy, f.name) for f in fields(RetryPolicy) if hasattr(policy, f.name)})
 
 
 def skipped_section() -> dict[str, Any]:

@@ -7,10 +7,10 @@ carries its own api-version and skip token). The client
 
 - asks the credential for the cloud's ARM scope (``https://management.azure.com/.default``) and
   sends the token only to the configured ARM host;
-- retries 429 and 5xx honouring ``Retry-After`` within a bounded budget (the Exchange client's
-  :class:`~assessor.collect.exchange.client.RetryPolicy`), and transport failures likewise;
+- retries 429 and 5xx honouring ``Retry-After`` within a bounded budget (the collection's one
+  :class:`~assessor.collect.retry.RetryPolicy`), and transport failures likewise;
 - follows ``nextLink`` only on the same scheme and host, refuses a link that repeats a page (a loop)
-  and stops after ``max_pages``;
+  and stops after ``max_pages`` (the collection's one :class:`~assessor.collect.paging.PageGuard`);
 - turns an error answer into :class:`ArmError` with the ARM error code and message (redacted: a
   service may echo what it was sent), never the token.
 """
@@ -27,7 +27,9 @@ from urllib.parse import urlencode, urlsplit
 import httpx
 
 from assessor.collect.bearer import BearerCache, TokenSource, TokenUnavailable
-from assessor.collect.exchange.client import RETRY_STATUSES, RetryPolicy, _retry_after_seconds, parse_error_body
+from assessor.collect.exchange.client import parse_error_body
+from assessor.collect.paging import PageGuard
+from assessor.collect.retry import RETRY_STATUSES, RetryBudget, RetryPolicy, retry_after_seconds
 from assessor.collect.tls import shared_tls_context
 from assessor.redact import redact
 from assessor.trace import trace_hooks
@@ -88,8 +90,7 @@ class ArmClient:
     ) -> None:
         self._base = base_url.rstrip("/")
         self._scope = scope
-        self._retry = retry or RetryPolicy()
-        self._wait_left = self._retry.max_total_wait
+        self._budget = RetryBudget(retry or RetryPolicy())
         self._max_pages = max_pages
         self._owns_http = http is None
         self._http = http or httpx.AsyncClient(
@@ -125,21 +126,22 @@ class ArmClient:
     async def list(self, path: str, api_version: str) -> list[dict[str, Any]]:
         """Every item of a list, following ``nextLink`` (same host only, no loops, bounded)."""
         url: str | None = self.url(path, api_version)
-        seen: set[str] = set()
+        guard = PageGuard(
+            lambda why: ArmError(path, 200, None, why, "protocol"),
+            link_name="nextLink",
+            start=url,
+            max_pages=self._max_pages,
+        )
         items: list[dict[str, Any]] = []
         while url is not None:
-            if url in seen:
-                raise ArmError(path, 200, None, "nextLink repeats a page already read (a paging loop)", "protocol")
-            if len(seen) >= self._max_pages:
-                raise ArmError(path, 200, None, f"more than {self._max_pages} pages; stopped", "protocol")
-            seen.add(url)
             doc = await self._get(url, path)
             value = doc.get("value")
             if not isinstance(value, list):
                 raise ArmError(path, 200, None, "the answer has no 'value' array", "protocol")
             self.stats.pages += 1
             items.extend(v for v in value if isinstance(v, dict))
-            url = self._next_link(path, doc.get("nextLink"))
+            link = self._next_link(path, doc.get("nextLink"))
+            url = guard.follow(link) if link is not None else None
         return items
 
     # ---- internals
@@ -168,21 +170,18 @@ class ArmClient:
             try:
                 response = await self._http.get(url, headers=headers)
             except httpx.TimeoutException as err:
-                self._budget(
-                    path,
+                await self._budget_transport(
                     attempt,
                     ArmError(
                         path, None, None, f"no answer within {self._timeout:g} s ({type(err).__name__})", "timeout"
                     ),
                 )
-                await asyncio.sleep(self._backoff(attempt))
                 attempt += 1
                 continue
             except httpx.TransportError as err:
-                self._budget(
-                    path, attempt, ArmError(path, None, None, f"could not be reached ({type(err).__name__})", "network")
+                await self._budget_transport(
+                    attempt, ArmError(path, None, None, f"could not be reached ({type(err).__name__})", "network")
                 )
-                await asyncio.sleep(self._backoff(attempt))
                 attempt += 1
                 continue
             status = response.status_code
@@ -204,25 +203,20 @@ class ArmClient:
                 raise ArmError(path, status, None, "the answer is not a JSON object", "protocol")
             return doc
 
-    def _backoff(self, attempt: int) -> float:
-        return float(min(self._retry.backoff_base * 2**attempt, self._retry.max_wait_per_retry))
-
-    def _take(self, seconds: float) -> bool:
-        if seconds > self._wait_left:
-            return False
-        self._wait_left -= seconds
-        self.stats.retries += 1
-        self.stats.waited += seconds
-        return True
-
-    def _budget(self, path: str, attempt: int, error: ArmError) -> None:
-        if attempt >= self._retry.max_retries or not self._take(self._backoff(attempt)):
+    async def _budget_transport(self, attempt: int, error: ArmError) -> None:
+        """Wait before retrying a request that got no answer, or raise ``error`` when no retry is left."""
+        wait = self._budget.after_transport_error(attempt)
+        if wait is None:
             raise error
+        self._count_retry()
+        await asyncio.sleep(wait)
+
+    def _count_retry(self) -> None:
+        self.stats.retries, self.stats.waited = self._budget.retries, self._budget.waited
 
     async def _wait_before_retry(self, path: str, response: httpx.Response, attempt: int) -> None:
-        retry_after = _retry_after_seconds(response.headers.get("Retry-After"))
-        wait = retry_after if retry_after is not None else self._backoff(attempt)
-        if attempt >= self._retry.max_retries or wait > self._retry.max_wait_per_retry or not self._take(wait):
+        wait = self._budget.after_answer(attempt, retry_after_seconds(response.headers.get("Retry-After")))
+        if wait is None:
             code, message = parse_error_body(response.content)
             raise ArmError(
                 path,
@@ -232,6 +226,7 @@ class ArmClient:
                 + (f": {message}" if message else ""),
                 "throttled",
             )
+        self._count_retry()
         if wait > 0:
             await asyncio.sleep(wait)
 

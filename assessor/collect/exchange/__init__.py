@@ -15,7 +15,6 @@ from assessor.collect.exchange.client import (
     ExchangePermissionError,
     ExchangeSettings,
     ExchangeThrottledError,
-    RetryPolicy,
 )
 from assessor.collect.exchange.collector import (
     COMPLIANCE_FIX,
@@ -28,6 +27,7 @@ from assessor.collect.exchange.collector import (
 )
 from assessor.collect.exchange.imports import ImportedSections, import_exchange
 from assessor.collect.exchange.run import exchange_evidence, read_imports
+from assessor.collect.retry import RetryPolicy
 
 __all__ = [
     "COMPLIANCE_FIX",

@@ -48,11 +48,9 @@ import asyncio
 import contextlib
 import json
 import re
-import time
 import uuid
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -60,10 +58,11 @@ import httpx
 
 from assessor.collect.bearer import BearerCache, TokenSource, TokenUnavailable
 from assessor.collect.clouds import is_loopback
+from assessor.collect.paging import PageGuard
+from assessor.collect.retry import RETRY_STATUSES, RetryBudget, RetryPolicy, retry_after_seconds
 from assessor.redact import redact
 from assessor.trace import trace_hooks
 
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 SYSTEM_MAILBOX = "SystemMailbox{bb558c35-97f1-4cb9-8ff7-d53741dc928c}"
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _MORE_RESULTS = re.compile(r"more results|ResultSize|only the first \d+", re.IGNORECASE)
@@ -221,14 +220,6 @@ def _unwrap_detail(message: str) -> str:
 
 
 @dataclass(frozen=True)
-class RetryPolicy:
-    max_retries: int = 5
-    max_wait_per_retry: float = 30.0
-    max_total_wait: float = 120.0
-    backoff_base: float = 0.5
-
-
-@dataclass(frozen=True)
 class ExchangeSettings:
     """Where and how to call one admin API (Exchange or compliance)."""
 
@@ -278,7 +269,7 @@ class ExchangeClient:
         )
         self._base = settings.base_url.rstrip("/")
         self._tokens = BearerCache(credential, settings.scope)
-        self._wait_left = settings.retry.max_total_wait
+        self._budget = RetryBudget(settings.retry)
         self.stats = ClientStats()
         self._discovered = settings.discover_host is None
         self._discover_lock = asyncio.Lock()
@@ -326,7 +317,9 @@ class ExchangeClient:
         # page overlaps the round trip for the next one (one request in flight per stream).
         first_url = self.command_url(select)
         pending: asyncio.Task[dict[str, Any]] | None = asyncio.ensure_future(self._post(cmdlet, first_url, body, paged))
-        seen: set[str] = {first_url}  # a link back to page 1 is a loop too
+        guard = PageGuard(  # a link back to page 1 is a loop too
+            lambda why: ExchangeProtocolError(cmdlet, self._base, 200, None, why), start=first_url
+        )
         page = 0
         try:
             while pending is not None:
@@ -347,12 +340,7 @@ class ExchangeClient:
                         raise ExchangeTruncatedError(
                             cmdlet, self._base, 200, None, "the single answer links to more results (@odata.nextLink)"
                         )
-                    if link in seen:
-                        raise ExchangeProtocolError(
-                            cmdlet, self._base, 200, None, "@odata.nextLink repeats a page already read (a paging loop)"
-                        )
-                    seen.add(link)
-                    pending = asyncio.ensure_future(self._post(cmdlet, link, body, paged))
+                    pending = asyncio.ensure_future(self._post(cmdlet, guard.follow(link), body, paged))
                 else:
                     self._check_complete(cmdlet, doc)
                 yield values
@@ -515,8 +503,7 @@ class ExchangeClient:
         try:
             return await self._http.post(url, content=body, headers=headers)
         except httpx.TimeoutException as err:
-            self._budget_transport(
-                cmdlet,
+            await self._budget_transport(
                 attempt,
                 ExchangeTimeoutError(
                     cmdlet,
@@ -527,35 +514,27 @@ class ExchangeClient:
                 ),
             )
         except httpx.TransportError as err:
-            self._budget_transport(
-                cmdlet,
+            await self._budget_transport(
                 attempt,
                 ExchangeNetworkError(cmdlet, self._base, None, None, f"could not be reached ({type(err).__name__})"),
             )
-        await asyncio.sleep(self._backoff(attempt))
         return None
 
-    def _budget_transport(self, cmdlet: str, attempt: int, error: ExchangeError) -> None:
-        wait = self._backoff(attempt)
-        if attempt >= self.settings.retry.max_retries or not self._take(wait):
+    async def _budget_transport(self, attempt: int, error: ExchangeError) -> None:
+        """Wait before retrying a request that got no answer, or raise ``error`` when no retry is left."""
+        wait = self._budget.after_transport_error(attempt)
+        if wait is None:
             raise error
+        self._count_retry()
+        await asyncio.sleep(wait)
 
-    def _backoff(self, attempt: int) -> float:
-        return float(min(self.settings.retry.backoff_base * 2**attempt, self.settings.retry.max_wait_per_retry))
-
-    def _take(self, seconds: float) -> bool:
-        if seconds > self._wait_left:
-            return False
-        self._wait_left -= seconds
-        self.stats.retries += 1
-        self.stats.waited += seconds
-        return True
+    def _count_retry(self) -> None:
+        self.stats.retries, self.stats.waited = self._budget.retries, self._budget.waited
 
     async def _wait_before_retry(self, cmdlet: str, response: httpx.Response, attempt: int) -> None:
-        retry_after = _retry_after_seconds(response.headers.get("Retry-After"))
-        wait = retry_after if retry_after is not None else self._backoff(attempt)
-        policy = self.settings.retry
-        if attempt >= policy.max_retries or wait > policy.max_wait_per_retry or not self._take(wait):
+        retry_after = retry_after_seconds(response.headers.get("Retry-After"))
+        wait = self._budget.after_answer(attempt, retry_after)
+        if wait is None:
             code, message = parse_error_body(response.content)
             raise ExchangeThrottledError(
                 cmdlet,
@@ -563,9 +542,10 @@ class ExchangeClient:
                 response.status_code,
                 code,
                 f"still failing after {attempt} retries ({self.stats.waited:g} s waited"
-                f"{f', asked to wait {wait:g} s more' if retry_after is not None else ''})"
+                f"{f', asked to wait {retry_after:g} s more' if retry_after is not None else ''})"
                 f"{': ' + message if message else ''}",
             )
+        self._count_retry()
         if wait > 0:
             await asyncio.sleep(wait)
 
@@ -643,21 +623,6 @@ class ExchangeClient:
                 cmdlet, self._base, response.status_code, None, "the answer is not a JSON object"
             )
         return doc
-
-
-def _retry_after_seconds(value: str | None) -> float | None:
-    if value is None or not value.strip():
-        return None
-    text = value.strip()
-    try:
-        return max(0.0, float(text))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(text)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
 
 
 def _redirect_allowed(configured: str, target: str) -> bool:

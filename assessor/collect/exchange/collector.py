@@ -40,7 +40,6 @@ from assessor.collect.exchange.client import (
     ExchangePermissionError,
     ExchangeSettings,
     ExchangeTruncatedError,
-    RetryPolicy,
     TokenSource,
 )
 from assessor.collect.exchange.normalize import (
@@ -55,6 +54,7 @@ from assessor.collect.exchange.normalize import (
     ingestion_enabled,
     retention_policy,
 )
+from assessor.collect.retry import RetryPolicy
 from assessor.collect.tls import shared_tls_context
 from assessor.evidence import (
     AdminAuditLogConfig,

@@ -13,11 +13,11 @@ imports it.
 
 from __future__ import annotations
 
-from dataclasses import fields, replace
+from dataclasses import replace
 from typing import Any
 
 from assessor.collect.exchange.appaccess import AppScoping, parse_grants, parse_policies
-from assessor.collect.exchange.client import RetryPolicy, TokenSource
+from assessor.collect.exchange.client import TokenSource
 from assessor.collect.exchange.collector import (
     SECTIONS,
     ExchangePlan,
@@ -26,6 +26,7 @@ from assessor.collect.exchange.collector import (
     skipped_sections,
 )
 from assessor.collect.exchange.imports import ImportedSections, import_exchange
+from assessor.collect.retry import RetryPolicy
 
 NO_EXCHANGE_REASON = (
     "skipped: --no-exchange was given (the same settings can be imported: run "
@@ -40,10 +41,8 @@ def read_imports(options: Any) -> ImportedSections:
 
 
 def _retry(options: Any) -> RetryPolicy:
-    source = getattr(options, "retry", None)
-    if source is None:
-        return RetryPolicy()
-    return RetryPolicy(**{f.name: getattr(source, f.name) for f in fields(RetryPolicy) if hasattr(source, f.name)})
+    policy = getattr(options, "retry", None)
+    return policy if isinstance(policy, RetryPolicy) else RetryPolicy()
 
 
 def plan_for(options: Any, skip: frozenset[str]) -> ExchangePlan:

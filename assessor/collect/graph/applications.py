@@ -27,6 +27,7 @@ from urllib.parse import quote, urlsplit
 from assessor.collect.graph.batch import BatchRequest, BatchResult, send_batch
 from assessor.collect.graph.client import GraphConnection
 from assessor.collect.graph.outcome import GRAPH_ERRORS, Collected, GraphFailure, NotCollected, failure_from
+from assessor.collect.graph.paging import LinkGuard
 from assessor.evidence import Applications, MailPermission, ServicePrincipalRef
 from assessor.knowledge.mail_access import MailAccess, MicrosoftApps, load_mail_access, load_microsoft_apps
 
@@ -95,7 +96,8 @@ async def _collect_pages(
     """Rows of every request in ``first``, following next pages a round at a time."""
     rows: dict[str, list[dict[str, Any]]] = {rid: [] for rid in first}
     pending = dict(first)
-    seen: set[str] = set()
+    guards = {rid: LinkGuard(endpoints[rid]) for rid in first}
+    follows = 0
     for _ in range(MAX_ROUNDS):
         follow: list[BatchRequest] = []
         for rid, result in pending.items():
@@ -103,10 +105,8 @@ async def _collect_pages(
             values, link = _values(result, endpoints[base_id])
             rows[base_id].extend(values)
             if link is not None:
-                if link in seen:
-                    raise GraphFailure(endpoints[base_id], None, None, "@odata.nextLink repeats a page", "protocol")
-                seen.add(link)
-                follow.append(BatchRequest(f"{base_id}#{len(seen)}", _relative(conn, link)))
+                follows += 1
+                follow.append(BatchRequest(f"{base_id}#{follows}", _relative(conn, guards[base_id].follow(link))))
         if not follow:
             return rows
         pending = await run.batch(conn, follow)

@@ -2,9 +2,10 @@
 
 The SDK's default retry handler honours ``Retry-After`` without a cap and falls back to a
 multi-second back-off when the header is 0. :class:`BoundedRetryHandler` keeps the SDK's
-behaviour (429/503/504, ``Retry-After``) but caps each wait and the total waited per client, so a
-throttled tenant cannot stall a run: when the budget is spent the error reaches the collector,
-which marks that section not_collected.
+behaviour (429/503/504, ``Retry-After``) but waits as the collection's one retry policy says
+(:mod:`assessor.collect.retry`: each wait capped, the total bounded per client), so a throttled
+tenant cannot stall a run: when the budget is spent the error reaches the collector, which marks
+that section not_collected.
 """
 
 from __future__ import annotations
@@ -25,53 +26,26 @@ from msgraph import GraphRequestAdapter, GraphServiceClient
 from msgraph.generated.models.o_data_errors.o_data_error import ODataError
 from msgraph_core import GraphClientFactory
 
+from assessor.collect.retry import GRAPH_RETRY_STATUSES, RetryBudget, RetryPolicy, retry_after_seconds
 from assessor.collect.tls import shared_tls_context
 from assessor.trace import trace_hooks
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    max_retries: int = 4
-    max_wait_per_retry: float = 30.0
-    max_total_wait: float = 120.0
-    backoff_base: float = 0.5
-
-
-@dataclass
-class RetryBudget:
-    """Seconds of retry waiting left for one client (shared by all its requests)."""
-
-    remaining: float
-    retries: int = 0
-    waited: float = 0.0
-    exhausted: bool = False
-
-    def take(self, seconds: float) -> bool:
-        if seconds > self.remaining:
-            self.exhausted = True
-            return False
-        self.remaining -= seconds
-        self.waited += seconds
-        self.retries += 1
-        return True
 
 
 class BoundedRetryHandler(RetryHandler):
     """RetryHandler whose waits honour ``Retry-After`` (0 included) within a per-client budget."""
 
-    def __init__(self, policy: RetryPolicy, budget: RetryBudget) -> None:
-        super().__init__(RetryHandlerOption(delay=0, max_retries=policy.max_retries))
-        self.policy = policy
+    def __init__(self, budget: RetryBudget) -> None:
+        super().__init__(RetryHandlerOption(delay=0, max_retries=budget.policy.max_retries))
         self.budget = budget
+        self.retry_on_status_codes = set(GRAPH_RETRY_STATUSES)
 
     def get_delay_time(self, retry_count: int, response: httpx.Response | None = None, delay: float = 0.0) -> float:
         if response is None or response.status_code not in self.retry_on_status_codes:
             return 0.0
         if retry_count >= self.options.max_retry:
             return 0.0
-        retry_after = self._get_retry_after(response)
-        wait = retry_after if retry_after is not None else self.policy.backoff_base * 2**retry_count
-        if wait > self.policy.max_wait_per_retry or not self.budget.take(wait):
+        wait = self.budget.after_answer(retry_count, retry_after_seconds(response.headers.get("Retry-After")))
+        if wait is None:
             return RetryHandlerOption.MAX_DELAY  # the handler does not retry at this delay
         return wait
 
@@ -130,7 +104,7 @@ def _non_blocking(credential: Any) -> Any:
 
 def connect(credential: TokenCredential, settings: GraphSettings) -> GraphConnection:
     """Build a GraphServiceClient for ``settings.base_url`` (no network until the first request)."""
-    budget = RetryBudget(settings.retry.max_total_wait)
+    budget = RetryBudget(settings.retry)
     http = httpx.AsyncClient(
         event_hooks=trace_hooks(),
         verify=shared_tls_context(),
@@ -140,7 +114,7 @@ def connect(credential: TokenCredential, settings: GraphSettings) -> GraphConnec
         ),
     )
     middleware = KiotaClientFactory.get_default_middleware(None)
-    middleware = [BoundedRetryHandler(settings.retry, budget) if isinstance(m, RetryHandler) else m for m in middleware]
+    middleware = [BoundedRetryHandler(budget) if isinstance(m, RetryHandler) else m for m in middleware]
     middleware.append(GraphClientFactory._get_telemetry_handler(None))
     http = GraphClientFactory.create_with_custom_middleware(middleware, client=http)
     # The token goes only to the Graph host itself: a next link (or a guessed one) that points

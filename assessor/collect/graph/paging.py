@@ -1,5 +1,6 @@
-"""Guards for Graph page streams: a page must carry its ``value``, and a ``@odata.nextLink`` that
-repeats a page already read (a paging loop) ends the stream as a failure instead of looping."""
+"""Graph page streams: a page must carry its ``value``, and a ``@odata.nextLink`` that repeats a page
+already read (a paging loop) ends the stream as a failure instead of looping (the collection's one
+:class:`~assessor.collect.paging.PageGuard`, raising :class:`GraphFailure`)."""
 
 from __future__ import annotations
 
@@ -8,41 +9,17 @@ from typing import Any
 
 from assessor.collect.graph.client import send_bytes
 from assessor.collect.graph.outcome import GraphFailure
+from assessor.collect.paging import PageGuard
 
 
-class LinkGuard:
-    """Remembers the next links of one page stream, and the first item of each page; a repeated link,
-    or a page starting with an item another page started with (a link back to page 1, whose own URL
-    the SDK builds), raises a protocol failure."""
+class LinkGuard(PageGuard):
+    """The paging guard of one Graph page stream: a repeated link, or a page starting with an item
+    another page started with (a link back to page 1, whose own URL the SDK builds), raises a
+    protocol :class:`GraphFailure` for ``endpoint``."""
 
     def __init__(self, endpoint: str) -> None:
+        super().__init__(lambda why: GraphFailure(endpoint, 200, None, why, "protocol"))
         self.endpoint = endpoint
-        self._seen: set[str] = set()
-        self._firsts: set[str] = set()
-
-    def page(self, values: list[Any], key: str = "id") -> list[Any]:
-        """Check a page by its first item's ``key`` (an SDK model attribute or a dict key)."""
-        if values:
-            first = values[0].get(key) if isinstance(values[0], dict) else getattr(values[0], key, None)
-            if first is not None:
-                if str(first) in self._firsts:
-                    raise GraphFailure(
-                        self.endpoint,
-                        200,
-                        None,
-                        "the page stream came back to a page already read (a paging loop)",
-                        "protocol",
-                    )
-                self._firsts.add(str(first))
-        return values
-
-    def follow(self, link: str) -> str:
-        if link in self._seen:
-            raise GraphFailure(
-                self.endpoint, 200, None, "@odata.nextLink repeats a page already read (a paging loop)", "protocol"
-            )
-        self._seen.add(link)
-        return link
 
 
 def page_values(page: Any, endpoint: str) -> list[Any]:

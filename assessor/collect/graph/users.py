@@ -42,6 +42,7 @@ from assessor.collect.graph.outcome import (
     failure_from,
     not_collected_from,
 )
+from assessor.collect.graph.paging import LinkGuard
 from assessor.csvsafe import neutralise
 from assessor.evidence import AssignedLicense, SubscribedSku, UserCounts, UserRecord, Users
 from assessor.knowledge import Knowledge, load_knowledge
@@ -323,27 +324,6 @@ class GapListWriter:
         self._tmp.unlink(missing_ok=True)
 
 
-class PageLoopGuard:
-    """Notices a page stream that comes back to a page already read (by the page's first user id)."""
-
-    def __init__(self) -> None:
-        self._firsts: set[str] = set()
-
-    def check(self, models: list[Any]) -> None:
-        if not models:
-            return
-        first = str(_get(models[0], "id", "id"))
-        if first in self._firsts:
-            raise GraphFailure(
-                LIST_ENDPOINT,
-                200,
-                None,
-                "the page stream came back to a page already read (an @odata.nextLink loop)",
-                "protocol",
-            )
-        self._firsts.add(first)
-
-
 def shortfall(server_count: int | None, enumerated: int) -> GraphFailure | None:
     """A stream that ended with fewer users than its @odata.count (beyond 0.1% drift) is incomplete."""
     if server_count is None or server_count - enumerated <= server_count // 1000:
@@ -425,10 +405,10 @@ async def collect_user_details(
     classifier = Classifier(inputs.skus or [], knowledge) if inputs.skus is not None else None
     tally = Tally()
     writer = GapListWriter(inputs.gap_list) if inputs.gap_list is not None else None
-    loop = PageLoopGuard()
+    loop = LinkGuard(LIST_ENDPOINT)  # a stream that comes back to a page already read (by its first user id)
 
     def on_page(models: list[Any]) -> None:
-        loop.check(models)
+        loop.page(models)
         for model in models:
             user = user_record(model)
             cov = classifier.coverage(user) if classifier else Coverage(False, False, False)

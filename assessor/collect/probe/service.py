@@ -37,6 +37,7 @@ from msgraph.generated.models.security.audit_log_record_type import AuditLogReco
 from msgraph.generated.security.audit_log.queries.item.records.records_request_builder import RecordsRequestBuilder
 
 from assessor.collect.graph.client import send_bytes
+from assessor.collect.paging import PageGuard
 from assessor.collect.probe.errors import ProbeError, ProbeForbidden, ProbeHttpError, QueryEnded
 
 CREATE = "POST /security/auditLog/queries"
@@ -320,7 +321,7 @@ async def record_pages(
     pending: asyncio.Future[bytes | None] | None = fetch(
         builder.to_get_request_information(RequestConfiguration(query_parameters=params) if page_size else None)
     )
-    seen: set[int] = set()
+    guard = PageGuard(lambda why: ProbeHttpError(f"{endpoint}: {why}"))
     origin = _origin(str(adapter.base_url))
     try:
         while pending is not None:
@@ -337,15 +338,9 @@ async def record_pages(
                 with contextlib.suppress(asyncio.CancelledError, ProbeError):
                     await pending
                 pending = None
-            first = records[0].get("id") if records and isinstance(records[0], dict) else None
-            if first is not None:  # a link back to page 1 (whose URL the SDK built) shows as a repeated record
-                if hash(("first", first)) in seen:
-                    raise ProbeHttpError(f"{endpoint}: a page already read came back (a paging loop)")
-                seen.add(hash(("first", first)))
+            guard.page(records)  # a link back to page 1 (whose URL the SDK built) shows as a repeated record
             if link is not None:
-                if hash(link) in seen:
-                    raise ProbeHttpError(f"{endpoint}: @odata.nextLink repeats a page already read (a paging loop)")
-                seen.add(hash(link))
+                guard.follow(link)
                 if pending is None:
                     pending = fetch(builder.with_url(link).to_get_request_information())
             yield records

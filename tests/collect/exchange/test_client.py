@@ -18,12 +18,11 @@ from assessor.collect.exchange.client import (
     ExchangeThrottledError,
     ExchangeTimeoutError,
     ExchangeTruncatedError,
-    RetryPolicy,
     _redirect_allowed,
-    _retry_after_seconds,
     parse_error_body,
 )
 from assessor.collect.exchange.normalize import MAILBOX_SELECT
+from assessor.collect.retry import RetryPolicy, retry_after_seconds
 from assessor.sandbox.server import SandboxServer
 
 
@@ -221,6 +220,7 @@ def test_error_bodies_and_retry_after_parsing() -> None:
     graph = b'{"error":{"code":"InvalidAuthenticationToken","message":"Access token is empty."}}'
     assert parse_error_body(graph) == ("InvalidAuthenticationToken", "Access token is empty.")
     assert parse_error_body(b"<html>Bad gateway</html>") == (None, "non-JSON body, 24 bytes: <html>Bad gateway</html>")
-    assert _retry_after_seconds("2") == 2.0 and _retry_after_seconds(None) is None
-    assert _retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0
-    assert _retry_after_seconds("soon") is None
+    assert retry_after_seconds("2") == 2.0 and retry_after_seconds(None) is None
+    assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0
+    assert retry_after_seconds("soon") is None
+    assert retry_after_seconds("3, 3") == 3.0  # the header sent twice and joined
