@@ -3,7 +3,8 @@
 msgraph-core's batch helpers drop JSON bodies in current releases, so requests are serialised
 here. Up to 20 requests go in one batch; larger lists are split and the batches posted
 concurrently. Items answered 429/503/504 are re-posted after their ``Retry-After`` (capped, and
-charged to the connection's retry budget); the rest keep their own status.
+charged to the connection's retry budget: :mod:`assessor.collect.retry`); the rest keep their own
+status.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from kiota_abstractions.request_information import RequestInformation
 
 from assessor.collect.graph.client import GraphConnection, send_bytes
 from assessor.collect.graph.outcome import THROTTLE_STATUSES, GraphFailure, failure_from
+from assessor.collect.retry import retry_after_seconds
 
 MAX_BATCH = 20
 ENDPOINT = "POST /$batch"
@@ -80,10 +82,7 @@ class BatchResult:
     def retry_after(self) -> float | None:
         for key, value in self.headers.items():
             if key.lower() == "retry-after":
-                try:
-                    return max(0.0, float(value))
-                except ValueError:
-                    return None
+                return retry_after_seconds(str(value))
         return None
 
 
@@ -156,8 +155,9 @@ async def _post_with_item_retries(conn: GraphConnection, items: Sequence[BatchRe
         retry = [i for i in pending if answered[i.id].status in THROTTLE_STATUSES]
         if not retry or attempt == policy.max_retries:
             break
-        wait = max((answered[i.id].retry_after() or policy.backoff_base * 2**attempt) for i in retry)
-        if wait > policy.max_wait_per_retry or not conn.budget.take(wait):
+        asked = (answered[i.id].retry_after() for i in retry)
+        wait = conn.budget.after_answer(attempt, max(policy.backoff(attempt) if a is None else a for a in asked))
+        if wait is None:
             break
         await asyncio.sleep(wait)
         pending = retry
