@@ -16,6 +16,15 @@ import yaml
 
 MAX_ALIAS_NODES = 100_000
 
+# libyaml's parser when PyYAML was built with it (the wheels are): the same safe constructor, a
+# tenth of the parse time of the pure-Python one, which a 1,000-tenant manifest notices
+SAFE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def safe_load(text: str) -> Any:
+    """``yaml.safe_load`` through :data:`SAFE_LOADER`."""
+    return yaml.load(text, Loader=SAFE_LOADER)  # noqa: S506 - a safe loader (C or Python)
+
 
 class YamlExpansionError(yaml.YAMLError):
     """The document's aliases expand too far, or form a cycle."""
@@ -57,7 +66,7 @@ def _distinct_nodes(value: Any, seen: set[int]) -> int:
 def safe_load_bounded(text: str, max_alias_nodes: int = MAX_ALIAS_NODES) -> Any:
     """``yaml.safe_load`` whose aliases add at most ``max_alias_nodes`` nodes to the document."""
     try:
-        raw = yaml.safe_load(text)
+        raw = safe_load(text)
         if isinstance(raw, (dict, list)):
             expanded_nodes(raw, _distinct_nodes(raw, set()) + max_alias_nodes)
     except RecursionError:

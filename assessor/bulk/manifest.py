@@ -34,7 +34,7 @@ from assessor.collect.clouds import CLOUD_NAMES, validate_endpoint
 from assessor.errors import AssessorError, ManifestError
 from assessor.evidence import GUID
 from assessor.textfile import read_user_text
-from assessor.yamlsafe import YamlExpansionError, safe_load_bounded
+from assessor.yamlsafe import SAFE_LOADER, YamlExpansionError, safe_load_bounded
 
 MAX_MANIFEST_BYTES = 32 * 1024 * 1024
 AuthKind = Literal["certificate", "secret", "managed-identity", "multi-tenant-app", "token", "azure-cli", "default"]
@@ -372,7 +372,7 @@ def _check_unique(origin: str, rows: Sequence[Row]) -> None:
 def _yaml_lines(text: str) -> list[int | None]:
     """The line of each item of the ``tenants:`` sequence (1-based), from the YAML node tree."""
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=SAFE_LOADER)
     except yaml.YAMLError:
         return []
     if not isinstance(node, yaml.MappingNode):
