@@ -173,3 +173,25 @@ def test_check_modules_are_discovered() -> None:
 
     on_disk = sorted(f"assessor.checks.{p.stem}" for p in (ROOT / "checks").glob("*.py") if not p.stem.startswith("_"))
     assert check_modules() == on_disk and len(on_disk) >= 5
+
+
+SHARED_COLLECT = ("interface", "retry", "paging", "bearer", "tls")
+SOURCES = ("graph", "exchange", "probe", "azure", "attestation")
+
+
+def test_collect_shared_modules_and_sources_stay_below_the_orchestration() -> None:
+    """Inside collect: the contract and the shared HTTP policy import no source, and no source imports the
+    orchestration (or the package that re-exports it) — the orchestration alone lists the sources."""
+    found = []
+    for path in sorted((ROOT / "assessor" / "collect").rglob("*.py")):
+        module = _module_name(path)
+        part = module.split(".")[2] if module.count(".") >= 2 else ""
+        for line, imported in _imports(path, module):
+            if not imported.startswith("assessor.collect"):
+                continue
+            target = imported.split(".")[2] if imported.count(".") >= 2 else ""
+            if part in SHARED_COLLECT and target in (*SOURCES, "orchestrate"):
+                found.append(f"{path.relative_to(ROOT)}:{line}: shared module imports {imported}")
+            if part in SOURCES and (target in ("orchestrate", "") or imported == "assessor.collect"):
+                found.append(f"{path.relative_to(ROOT)}:{line}: source imports the orchestration ({imported})")
+    assert found == []

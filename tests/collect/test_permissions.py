@@ -91,7 +91,7 @@ def test_app_only_credentials_are_preflighted_too(monkeypatch) -> None:  # type:
 
     from azure.core.credentials import AccessToken
 
-    import assessor.collect as collect_module
+    import assessor.collect.orchestrate as collect_module
     from assessor.collect.auth import AuthOptions
 
     token = jwt({"idtyp": "app", "roles": ["User.Read.All"]})

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from assessor.collect import _redacted
+from assessor.collect.orchestrate import redacted
 from assessor.evidence import parse_evidence
 from assessor.redact import REDACTED, register_secret
 from tests.helpers.support import example
@@ -20,7 +20,7 @@ def _with_name(name: str) -> Any:
 
 def test_clean_evidence_is_returned_as_is() -> None:
     evidence = _with_name("Contoso Ltd")
-    assert _redacted(evidence) is evidence
+    assert redacted(evidence) is evidence
 
 
 @pytest.mark.parametrize(
@@ -34,10 +34,10 @@ def test_clean_evidence_is_returned_as_is() -> None:
     ],
 )
 def test_what_redact_would_change_is_changed(name: str, expected: str) -> None:
-    assert _redacted(_with_name(name)).tenant.name == expected
+    assert redacted(_with_name(name)).tenant.name == expected
 
 
 def test_a_registered_secret_is_found_even_when_json_escapes_it() -> None:
     secret = 'pa"ss\\word-7f3k'
     register_secret(secret)
-    assert _redacted(_with_name(f"before {secret} after")).tenant.name == f"before {REDACTED} after"
+    assert redacted(_with_name(f"before {secret} after")).tenant.name == f"before {REDACTED} after"

@@ -39,14 +39,15 @@ class GraphPlan:
     user_list_path: Path | None = None
     privileged_roles: Sequence[str] | None = None
     tenant_timeout: float = 900.0
-    in_scope_keys: set[str] | None = field(default=None, compare=False)  # detail mode fills it
-    in_scope_ids: dict[str, str] | None = field(default=None, compare=False)  # object id → UPN, likewise
+    track_in_scope: bool = False  # detail mode: return the in-scope users' UPNs and ids (for the probe)
 
 
 @dataclass
 class GraphResult:
     outcomes: dict[str, Collected[Any] | NotCollected] = field(default_factory=dict)
     connection_notes: list[str] = field(default_factory=list)
+    in_scope_keys: frozenset[str] | None = None  # with track_in_scope: in-scope users' lower-cased UPNs
+    in_scope_ids: dict[str, str] | None = None  # with track_in_scope: their object id → lower-cased UPN
 
     def notes(self) -> list[str]:
         return [
@@ -68,22 +69,38 @@ def _holder_roles(outcome: Collected[Any] | NotCollected) -> dict[str, list[str]
     return roles
 
 
+@dataclass
+class _InScope:
+    """The in-scope users the detail collector enumerates (filled while the pages stream)."""
+
+    keys: set[str] = field(default_factory=set)
+    ids: dict[str, str] = field(default_factory=dict)
+
+
 async def _details(
-    conn: GraphConnection, plan: GraphPlan, skus_task: asyncio.Task[Any], roles_task: asyncio.Task[Any]
+    conn: GraphConnection,
+    plan: GraphPlan,
+    skus_task: asyncio.Task[Any],
+    roles_task: asyncio.Task[Any],
+    in_scope: _InScope | None,
 ) -> Collected[Any] | NotCollected:
     skus, privileged = await asyncio.gather(asyncio.shield(skus_task), asyncio.shield(roles_task))
     inputs = DetailInputs(
         skus=skus.data if isinstance(skus, Collected) else None,
         privileged_roles=_holder_roles(privileged),
         gap_list=plan.user_list_path,
-        in_scope_keys=plan.in_scope_keys,
-        in_scope_ids=plan.in_scope_ids,
+        in_scope_keys=in_scope.keys if in_scope is not None else None,
+        in_scope_ids=in_scope.ids if in_scope is not None else None,
     )
     return await collect_user_details(conn, inputs)
 
 
 async def _summary(
-    conn: GraphConnection, plan: GraphPlan, skus_task: asyncio.Task[Any], roles_task: asyncio.Task[Any]
+    conn: GraphConnection,
+    plan: GraphPlan,
+    skus_task: asyncio.Task[Any],
+    roles_task: asyncio.Task[Any],
+    in_scope: _InScope | None,
 ) -> Collected[Any] | NotCollected:
     """The `$count` figures; where the service refuses those queries (a server or cloud without
     advanced queries on `assignedPlans`), the same figures by enumerating users instead."""
@@ -91,7 +108,7 @@ async def _summary(
     refused = refused_counts(run.results)
     if not refused:
         return counts_outcome(run)
-    details = await _details(conn, replace(plan, user_list_path=None), skus_task, roles_task)
+    details = await _details(conn, replace(plan, user_list_path=None), skus_task, roles_task, in_scope)
     first = next(iter(refused.values()))
     note = (
         f"$count queries refused ({', '.join(refused)}: {first.describe()}); the figures come from "
@@ -109,10 +126,11 @@ async def collect_graph(conn: GraphConnection, plan: GraphPlan) -> GraphResult:
         "privileged": asyncio.create_task(collect_privileged(conn, plan.privileged_roles)),
     }
     users: Awaitable[Any]
+    in_scope = _InScope() if plan.track_in_scope else None
     if plan.users_mode == "detail":
-        users = _details(conn, plan, tasks["skus"], tasks["privileged"])
+        users = _details(conn, plan, tasks["skus"], tasks["privileged"], in_scope)
     else:
-        users = _summary(conn, plan, tasks["skus"], tasks["privileged"])
+        users = _summary(conn, plan, tasks["skus"], tasks["privileged"], in_scope)
     tasks["users"] = asyncio.create_task(users)
     _done, pending = await asyncio.wait(tasks.values(), timeout=plan.tenant_timeout)
     for task in pending:
@@ -120,6 +138,8 @@ async def collect_graph(conn: GraphConnection, plan: GraphPlan) -> GraphResult:
     if pending:
         await asyncio.gather(*pending, return_exceptions=True)
     result = GraphResult(connection_notes=list(conn.notes))
+    if in_scope is not None:
+        result.in_scope_keys, result.in_scope_ids = frozenset(in_scope.keys), in_scope.ids
     for name, task in tasks.items():
         if task in pending:
             result.outcomes[name] = NotCollected(

@@ -1,4 +1,5 @@
-"""Typed outcomes of one Graph read, and how failures become not_collected provenance.
+"""How a failed Graph read becomes a :class:`NotCollected` (the collection's one result type,
+:mod:`assessor.collect.interface`).
 
 A collector returns :class:`Collected` or :class:`NotCollected`; "skipped" is a value, never an
 empty dict. :func:`failure_from` turns any exception the SDK, httpx, azure-identity or asyncio
@@ -8,19 +9,31 @@ raises at the boundary into a :class:`GraphFailure` that names the endpoint and 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Generic, TypeVar
+from dataclasses import dataclass
+from typing import TypeVar
 
 import httpx
 from azure.core.exceptions import AzureError
 from kiota_abstractions.api_error import APIError
 
+from assessor.collect.interface import Collected, NotCollected, Outcome
+from assessor.collect.retry import GRAPH_RETRY_STATUSES
 from assessor.redact import redact
+
+__all__ = [
+    "GRAPH_ERRORS",
+    "THROTTLE_STATUSES",
+    "Collected",
+    "GraphFailure",
+    "NotCollected",
+    "Outcome",
+    "failure_from",
+    "not_collected_from",
+]
 
 T = TypeVar("T")
 
-THROTTLE_STATUSES = frozenset({429, 503, 504})
+THROTTLE_STATUSES = GRAPH_RETRY_STATUSES
 
 
 @dataclass(eq=False)
@@ -57,24 +70,6 @@ class GraphFailure(Exception):
     def forbidden(self) -> bool:
         return self.status == 403
 
-
-@dataclass(frozen=True)
-class Collected(Generic[T]):
-    data: T
-    source: str
-    notes: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class NotCollected:
-    reason: str
-    fix: str | None
-    source: str
-    failure: GraphFailure | None = None
-    notes: tuple[str, ...] = field(default=())
-
-
-Outcome = Collected[T] | NotCollected
 
 # Everything a Graph read can raise at the boundary (SDK API errors, transport, token, parsing).
 GRAPH_ERRORS: tuple[type[BaseException], ...] = (
@@ -128,17 +123,3 @@ def not_collected_from(failure: GraphFailure, permission: str, source: str) -> N
             failure,
         )
     return NotCollected(failure.describe(), None, source, failure)
-
-
-def provenance(outcome: Collected[Any] | NotCollected, at: datetime | None = None) -> dict[str, Any]:
-    """The evidence `Provenance` dict for an outcome."""
-    when = at or datetime.now(timezone.utc)
-    if isinstance(outcome, Collected):
-        return {"status": "collected", "source": outcome.source, "at": when}
-    return {
-        "status": "not_collected",
-        "source": outcome.source,
-        "reason": outcome.reason,
-        "fix": outcome.fix,
-        "at": when,
-    }

@@ -1,6 +1,7 @@
 """Empirical event verification: the Purview audit search probe (``--probe-events DAYS``).
 
-Public API: :func:`probe_events` (→ the ``audit_probe`` evidence section), :func:`operations_for`
+Public API: :func:`probe_events` (→ the ``audit_probe`` evidence section; :func:`run_probe` also
+returns what the collection adds later: the client books and observed accounts), :func:`operations_for`
 (the operations behind a profile's required events), :class:`ProbeSettings`, :class:`PollPolicy`.
 """
 
@@ -8,11 +9,13 @@ from assessor.collect.probe.errors import ProbeError, ProbeForbidden, ProbeHttpE
 from assessor.collect.probe.probe import (
     AUDIT_SEARCH_CLOUDS,
     DEFAULT_TIMEOUT,
+    ProbeRun,
     ProbeSettings,
     all_event_operations,
     operations_for,
     permission_for,
     probe_events,
+    run_probe,
 )
 from assessor.collect.probe.service import PollPolicy
 
@@ -23,6 +26,7 @@ __all__ = [
     "ProbeError",
     "ProbeForbidden",
     "ProbeHttpError",
+    "ProbeRun",
     "ProbeSettings",
     "ProbeTimeout",
     "QueryEnded",
@@ -30,4 +34,5 @@ __all__ = [
     "operations_for",
     "permission_for",
     "probe_events",
+    "run_probe",
 ]

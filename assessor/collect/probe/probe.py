@@ -279,6 +279,15 @@ def _probe(
     )
 
 
+@dataclass(frozen=True)
+class ProbeRun:
+    """The ``audit_probe`` section, and what the collection needs from the probe beyond it."""
+
+    section: Section[AuditProbe]
+    observed: dict[str, frozenset[str]] = field(default_factory=dict)  # operation → accounts and ids seen
+    books: ClientBooks | None = None  # per-client books (privileged/VIP reach is added later)
+
+
 async def probe_events(
     client: GraphServiceClient,
     *,
@@ -290,15 +299,43 @@ async def probe_events(
     settings: ProbeSettings | None = None,
     now: datetime | None = None,
     kb: Knowledge | None = None,
-    observed_accounts: dict[str, set[str]] | None = None,
-    client_books: list[ClientBooks] | None = None,
 ) -> Section[AuditProbe]:
-    """Probe the audit log for ``operations`` over the last ``days`` days; the ``audit_probe`` section.
+    """Probe the audit log for ``operations`` over the last ``days`` days; the ``audit_probe`` section
+    (:func:`run_probe` without what the collection adds later)."""
+    run = await run_probe(
+        client,
+        cloud=cloud,
+        operations=operations,
+        days=days,
+        timeout=timeout,
+        keep_records=keep_records,
+        settings=settings,
+        now=now,
+        kb=kb,
+    )
+    return run.section
+
+
+async def run_probe(
+    client: GraphServiceClient,
+    *,
+    cloud: str,
+    operations: Sequence[str],
+    days: int,
+    timeout: float = DEFAULT_TIMEOUT,
+    keep_records: Path | None = None,
+    settings: ProbeSettings | None = None,
+    now: datetime | None = None,
+    kb: Knowledge | None = None,
+    with_accounts: bool = False,
+) -> ProbeRun:
+    """Probe the audit log for ``operations`` over the last ``days`` days.
 
     ``timeout`` bounds the whole probe (creating, waiting for and reading every query). With
     ``keep_records`` the raw records are written there as JSON Lines (only when the probe finished).
     The last ``settings.recent_days`` days are the recent part of the window (the rest is the client
-    baseline); ``client_books`` receives the per-client books (for privileged/VIP reach later).
+    baseline); the run returns the per-client books (for privileged/VIP reach later) and, with
+    ``with_accounts``, the accounts behind each operation's figures (for the in-scope intersection).
     Raises :class:`~assessor.errors.UsageError` for a window outside 1–180 days; every failure of
     the service becomes a ``not_collected`` section.
     """
@@ -308,10 +345,10 @@ async def probe_events(
     end = (now or datetime.now(timezone.utc)).astimezone(timezone.utc).replace(microsecond=0)
     start = end - timedelta(days=days)
     if cloud not in AUDIT_SEARCH_CLOUDS:
-        return _outside_global(cloud, end)
+        return ProbeRun(_outside_global(cloud, end))
     ops = list(dict.fromkeys(operations))
     if not ops:
-        return not_collected("the profile requires no audit events, so there was nothing to probe", None, end)
+        return ProbeRun(not_collected("the profile requires no audit events, so there was nothing to probe", None, end))
     progress = _Progress()
     recent_start = max(start, end - timedelta(days=settings.recent_days))
     mailboxes = MailboxIndex()
@@ -332,15 +369,14 @@ async def probe_events(
         fix = first.fix
         if all(isinstance(e, ProbeForbidden) for e in failed):
             fix = f"grant the Microsoft Graph application permission {permission_for(ops, knowledge)} (admin consent)"
-        return not_collected(f"{first.reason} ({progress.describe()})", fix, end)
-    if observed_accounts is not None:  # the accounts behind distinct_users, for the in-scope intersection
+        return ProbeRun(not_collected(f"{first.reason} ({progress.describe()})", fix, end))
+    observed: dict[str, frozenset[str]] = {}
+    if with_accounts:  # the accounts behind distinct_users, for the in-scope intersection
         for run in runs:
             if run.error is None:
                 for name, tally in run.tally.operations.items():
-                    observed_accounts[name] = tally.users | tally.ids
+                    observed[name] = frozenset(tally.users | tally.ids)
     books = ClientBooks(mailboxes, recent_start, [b for r in runs if r.error is None for b in r.tally.client_books()])
-    if client_books is not None:
-        client_books.append(books)
     versions = sorted({r.state.version for r in runs if r.state is not None and r.error is None})
     collected = {"status": "collected", "source": source_for(versions, api.fell_back), "at": end}
-    return _section(collected, _probe(start, end, runs, settings.top_app_ids, books))
+    return ProbeRun(_section(collected, _probe(start, end, runs, settings.top_app_ids, books)), observed, books)

@@ -65,22 +65,22 @@ def test_tally_counts_actor_kinds_separately() -> None:
 
 
 def test_detail_mode_counts_ids_of_enumerated_in_scope_users_as_users() -> None:
-    from assessor.collect import _count_in_scope_observed
+    from assessor.collect.orchestrate import count_in_scope_observed
 
     guid, app = "bbcfc3c5-0b93-4135-9ef9-18477a9fb504", "2c92ce28-126c-47c1-82b0-410b64502989"
-    probe_doc = {
-        "data": {
-            "operations": {
-                "Search": {
-                    "records": 4,
-                    "distinct_users": 1,
-                    "actors": {"accounts": 1, "ids": 2, "system_records": 0, "unknown_records": 1},
-                }
+    probe_data = {
+        "operations": {
+            "Search": {
+                "records": 4,
+                "distinct_users": 1,
+                "actors": {"accounts": 1, "ids": 2, "system_records": 0, "unknown_records": 1},
             }
         }
     }
-    observed = {"Search": {"ann@contoso.com", guid, app}}
-    _count_in_scope_observed(probe_doc, observed, {"ann@contoso.com", "rob@contoso.com"}, {guid: "rob@contoso.com"})
-    search = probe_doc["data"]["operations"]["Search"]
+    observed = {"Search": frozenset({"ann@contoso.com", guid, app})}
+    in_scope = frozenset({"ann@contoso.com", "rob@contoso.com"})
+    counted = count_in_scope_observed(probe_data, observed, in_scope, {guid: "rob@contoso.com"})
+    assert probe_data["operations"]["Search"]["distinct_users"] == 1  # a new document, the probe's is unchanged
+    search = counted["operations"]["Search"]
     assert search["in_scope_users"] == 2 and search["distinct_users"] == 2
     assert search["actors"]["accounts"] == 2 and search["actors"]["ids"] == 1  # the app stays an id

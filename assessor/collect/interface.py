@@ -1,0 +1,111 @@
+"""The one contract every source of evidence implements.
+
+A *source* is anything that yields evidence sections: Microsoft Graph, the Exchange admin API (with
+the ``--import`` files that stand in for it), the audit-log probe, Azure Resource Manager (where the
+logs go) and an attestation file. Each has a ``name`` and an async ``collect()`` that returns a
+:class:`SourceResult`: every section it is responsible for, each one :class:`Collected` (the value
+and where it came from) or :class:`NotCollected` (why, and the permission or role that would fix
+it), plus notes for the evidence's ``meta.notes``. "Skipped" is a value, never a missing key or an
+empty dict; a denied, throttled or malformed answer never becomes an empty success.
+
+The orchestration (:mod:`assessor.collect.orchestrate`) runs the sources and turns their outcomes
+into evidence sections with :func:`section_of`; it depends only on this module's types, so every
+source is treated alike.
+
+Sources keep their own typed errors inside (``GraphFailure``, ``ExchangeError``, ``ArmError``,
+``ProbeError``); those never cross this boundary: a source turns them into :class:`NotCollected`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Generic, Protocol, TypeVar
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Collected(Generic[T]):
+    """A section that was read (or imported from ``file``): the value and its source."""
+
+    data: T
+    source: str | None
+    notes: tuple[str, ...] = ()
+    at: datetime | None = None  # when it was obtained (None: the collection's start)
+    file: str | None = None  # the file it was imported from (provenance ``imported``)
+
+
+@dataclass(frozen=True)
+class NotCollected:
+    """A section that could not be read: why, what would fix it, and what was asked."""
+
+    reason: str
+    fix: str | None
+    source: str | None
+    failure: BaseException | None = field(default=None, compare=False)  # the source's own error, for diagnosis
+    notes: tuple[str, ...] = ()
+    at: datetime | None = None
+    requested: bool = True  # False: the user did not ask for it (e.g. the probe without --probe-events)
+
+
+Outcome = Collected[T] | NotCollected
+
+
+@dataclass(frozen=True)
+class SourceResult:
+    """What one source returns: its sections by evidence name, and notes on how they were read."""
+
+    sections: Mapping[str, Collected[Any] | NotCollected]
+    notes: tuple[str, ...] = ()
+
+
+class Source(Protocol):
+    """A source of evidence sections (Graph, Exchange admin API and imports, probe, ARM, attestation)."""
+
+    @property
+    def name(self) -> str: ...
+
+    async def collect(self) -> SourceResult:
+        """Every section this source is responsible for; raises only for bad input (a usage error),
+        never for a service that refused or failed (that is a :class:`NotCollected`)."""
+        ...
+
+
+def provenance(outcome: Collected[Any] | NotCollected, at: datetime | None = None) -> dict[str, Any]:
+    """The evidence ``Provenance`` of an outcome (``at``: when, if the outcome does not say)."""
+    when = outcome.at or at
+    if isinstance(outcome, Collected):
+        if outcome.file is not None:
+            return {"status": "imported", "source": outcome.source, "file": outcome.file, "at": outcome.at}
+        return {"status": "collected", "source": outcome.source, "at": when}
+    out: dict[str, Any] = {
+        "status": "not_collected",
+        "source": outcome.source,
+        "reason": outcome.reason,
+        "fix": outcome.fix,
+        "at": when,
+    }
+    if not outcome.requested:
+        out["requested"] = False
+    return out
+
+
+def section_of(outcome: Collected[Any] | NotCollected, at: datetime | None = None) -> dict[str, Any]:
+    """The evidence ``Section`` (provenance and data) of an outcome."""
+    data = outcome.data if isinstance(outcome, Collected) else None
+    return {"provenance": provenance(outcome, at), "data": data}
+
+
+def outcome_of(section: Mapping[str, Any]) -> Collected[Any] | NotCollected:
+    """The outcome an evidence ``Section`` dict records (for sources that build their sections as
+    documents: the Exchange admin API and imports, the probe, ARM); :func:`section_of` gives it back."""
+    p = section["provenance"]
+    at = p.get("at")
+    if p["status"] == "not_collected":
+        return NotCollected(
+            str(p.get("reason") or ""), p.get("fix"), p.get("source"), at=at, requested=p.get("requested", True)
+        )
+    file = p.get("file") if p["status"] == "imported" else None
+    return Collected(section.get("data"), p.get("source"), at=at, file=file)
