@@ -33,6 +33,7 @@ from assessor.report.console import render_console
 from assessor.report.prices import load_prices
 from assessor.report.pseudonymize import KEY_ENV, pseudonymize_user_list, resolve_key
 from assessor.trace import tracing
+from assessor.vocabulary import AUTH_MODES, CLOUDS, USERS_MODES, AuthMode, Cloud, UsersMode
 
 if TYPE_CHECKING:  # collection (msgraph-sdk) is imported only by the commands that collect
     from assessor.collect import CollectOptions
@@ -64,17 +65,14 @@ def exit_code_for(report: Report, fail_on: str) -> int:
     return 1 if report.gaps_at_or_above(fail_on) else 0
 
 
-AUTH_MODES = ("secret", "certificate", "device-code", "browser", "azure-cli", "managed-identity", "default", "token")
-CLOUDS = ("global", "gcc", "gcc-high", "dod", "china")
-
 _COLLECT_OPTIONS = [
     click.option("--tenant", help="Tenant id (GUID) or a verified domain."),
-    click.option("--cloud", type=click.Choice(CLOUDS), default="global", show_default=True),
+    click.option("--cloud", type=click.Choice(CLOUDS), default=Cloud.GLOBAL.value, show_default=True),
     click.option(
         "--auth",
         "auth_mode",
         type=click.Choice(AUTH_MODES),
-        default="default",
+        default=AuthMode.DEFAULT.value,
         show_default=True,
         help="How to authenticate; secrets come only from env vars or files.",
     ),
@@ -121,8 +119,8 @@ _COLLECT_OPTIONS = [
     click.option(
         "--users",
         "users_mode",
-        type=click.Choice(["summary", "detail"]),
-        default="summary",
+        type=click.Choice(USERS_MODES),
+        default=UsersMode.SUMMARY.value,
         show_default=True,
         help="summary: $count queries; detail: enumerate users.",
     ),
@@ -201,7 +199,7 @@ def build_collect_options(params: dict[str, Any], profile: Profile | None = None
     if not params.get("tenant"):
         raise UsageError("--tenant is required to collect (or use --evidence FILE / --sandbox NAME)")
     auth = AuthOptions(
-        mode=params["auth_mode"],
+        mode=AuthMode(params["auth_mode"]),
         tenant=params["tenant"],
         client_id=params.get("client_id"),
         secret_env=params["secret_env"],
@@ -213,7 +211,7 @@ def build_collect_options(params: dict[str, Any], profile: Profile | None = None
     probe = params.get("probe_days") or (profile.probe_days if profile is not None else None)
     return CollectOptions(
         tenant=params["tenant"],
-        cloud=params["cloud"],
+        cloud=Cloud(params["cloud"]),
         auth=auth,
         graph_endpoint=params.get("graph_endpoint"),
         exchange_endpoint=params.get("exchange_endpoint"),
@@ -224,7 +222,7 @@ def build_collect_options(params: dict[str, Any], profile: Profile | None = None
         azure_subscriptions=tuple(params.get("azure_subscriptions") or ()),
         imports=tuple(params.get("imports") or ()),
         probe_events_days=probe,
-        users_mode=params["users_mode"],
+        users_mode=UsersMode(params["users_mode"]),
         user_list_path=params.get("user_list"),
         request_timeout=params["request_timeout"],
         tenant_timeout=params["tenant_timeout"],

@@ -37,11 +37,11 @@ from assessor.fileio import atomic_writer as atomic_writer
 from assessor.fileio import dumps_pretty as dumps_pretty
 from assessor.fileio import write_json_atomic as write_json_atomic
 from assessor.fileio import write_text_atomic as write_text_atomic
+from assessor.vocabulary import Cloud
 
 SCHEMA_ID = "assessor.evidence/1"
 MAX_EVIDENCE_BYTES = 512 * 1024 * 1024
 
-Cloud = Literal["global", "gcc", "gcc-high", "dod", "china"]
 LogonType = Literal["Owner", "Delegate", "Admin"]
 NonNegative = Annotated[int, Field(ge=0)]
 
@@ -129,7 +129,7 @@ class Tenant(_Model):
     name: str | None = None
     domains: list[str] = Field(default_factory=list)
     default_domain: str | None = None
-    cloud: Cloud = "global"
+    cloud: Cloud = Cloud.GLOBAL
     provenance: Provenance | None = Field(
         None, description="How name and domains were obtained (GET /organization); absent in hand-made evidence"
     )

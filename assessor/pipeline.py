@@ -43,6 +43,7 @@ from assessor.profiles import Profile
 from assessor.report import RENDERERS, RenderOptions
 from assessor.report.pseudonymize import pseudonymize_report
 from assessor.trace import tenant_label, trace_label
+from assessor.vocabulary import AuthMode, Cloud
 
 if TYPE_CHECKING:
     from assessor.sandbox.server import SandboxServer
@@ -80,8 +81,8 @@ def sandbox_options(
     return replace(
         options,
         tenant=target.tenant_id,
-        cloud=target.cloud,
-        auth=AuthOptions(mode="token"),
+        cloud=Cloud(target.cloud),
+        auth=AuthOptions(mode=AuthMode.TOKEN),
         graph_endpoint=target.graph_url,
         exchange_endpoint=endpoints.get("exchange_endpoint"),
         compliance_endpoint=endpoints.get("compliance_endpoint"),
@@ -100,8 +101,8 @@ def collect_options(server: SandboxServer, name: str, **overrides: Any) -> Colle
     credential = StaticTokenCredential({"graph": SANDBOX_TOKEN, "exchange": SANDBOX_TOKEN, "compliance": SANDBOX_TOKEN})
     values: dict[str, Any] = {
         "tenant": tenant.id,
-        "cloud": tenant.cloud,
-        "auth": AuthOptions(mode="token"),
+        "cloud": Cloud(tenant.cloud),
+        "auth": AuthOptions(mode=AuthMode.TOKEN),
         "graph_endpoint": server.graph_url(tenant.id),
         "credential": credential,
         "collector": "sandbox",

@@ -24,16 +24,17 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from assessor.collect.auth import AuthMode, AuthOptions
+from assessor.collect.auth import AuthOptions
 from assessor.collect.clouds import CLOUD_NAMES, validate_endpoint
 from assessor.errors import AssessorError, ManifestError
 from assessor.evidence import GUID
 from assessor.textfile import read_user_text
+from assessor.vocabulary import AuthMode, Cloud
 from assessor.yamlsafe import SAFE_LOADER, YamlExpansionError, safe_load_bounded
 
 MAX_MANIFEST_BYTES = 32 * 1024 * 1024
@@ -106,8 +107,8 @@ class AuthRef(_Model):
     def credential_kind(self) -> AuthMode:
         """The ``--auth`` mode of the collector this reference becomes."""
         if self.mode == "multi-tenant-app":
-            return "certificate" if self.certificate_path is not None else "secret"
-        return cast(AuthMode, self.mode)
+            return AuthMode.CERTIFICATE if self.certificate_path is not None else AuthMode.SECRET
+        return AuthMode(self.mode)
 
     def to_options(self, tenant: str, environ: Mapping[str, str] | None = None) -> AuthOptions:
         """The collector's :class:`AuthOptions` for ``tenant`` (per-tenant authority for multi-tenant apps)."""
@@ -135,7 +136,7 @@ class TenantEntry(_Model):
     domain: str | None = Field(None, description="A verified domain of the tenant")
     sandbox: str | None = Field(None, description="A sandbox tenant served in-process (no Microsoft account)")
     name: str | None = Field(None, description="Display name used in the portfolio")
-    cloud: Literal["global", "gcc", "gcc-high", "dod", "china"] = "global"
+    cloud: Cloud = Cloud.GLOBAL
     auth: AuthRef | None = None
     profile: str = "baseline"
     tags: tuple[str, ...] = ()

@@ -19,6 +19,7 @@ from typing import Any
 from assessor.bulk.manifest import TenantEntry
 from assessor.engine.model import Report
 from assessor.profiles import Profile
+from assessor.vocabulary import UsersMode
 
 EVIDENCE_FILE = "evidence.json"
 
@@ -41,7 +42,7 @@ class PipelineSettings:
     formats: Sequence[str]
     on: date
     tenant_timeout: float = 900.0
-    users_mode: str = "summary"
+    users_mode: UsersMode = UsersMode.SUMMARY
     environ: Mapping[str, str] | None = field(default=None, repr=False)
     attestation: Path | None = None  # --attest: for every tenant without its own ``attest:``
     prices: Mapping[str, Any] | None = None  # --prices, as loaded

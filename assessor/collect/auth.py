@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from azure.core.credentials import AccessToken, TokenCredential
@@ -26,11 +26,8 @@ from assessor.collect.clouds import CLOUDS, CloudEndpoints, is_loopback
 from assessor.collect.permissions import decode_jwt_claims
 from assessor.errors import UsageError
 from assessor.redact import register_secret
+from assessor.vocabulary import AUTH_MODES, AuthMode
 
-AuthMode = Literal[
-    "secret", "certificate", "device-code", "browser", "azure-cli", "managed-identity", "default", "token"
-]
-AUTH_MODES: tuple[str, ...] = get_args(AuthMode)
 Resource = Literal["graph", "exchange", "compliance", "arm"]
 TOKEN_ENV: dict[Resource, str] = {
     "graph": "ASSESSOR_GRAPH_TOKEN",
@@ -46,7 +43,7 @@ DEFAULT_CERT_PASSWORD_ENV = "AZURE_CLIENT_CERTIFICATE_PASSWORD"  # noqa: S105 - 
 class AuthOptions:
     """How to authenticate. Holds names of env vars and paths, never secret values."""
 
-    mode: AuthMode = "default"
+    mode: AuthMode = AuthMode.DEFAULT
     tenant: str | None = None
     client_id: str | None = None
     secret_env: str = DEFAULT_SECRET_ENV

@@ -13,18 +13,18 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
-from typing import Literal, get_args
 from urllib.parse import urlsplit
 
 from assessor.errors import UsageError
+from assessor.vocabulary import CLOUDS as CLOUD_NAMES
+from assessor.vocabulary import Cloud
 
-CloudName = Literal["global", "gcc", "gcc-high", "dod", "china"]
-CLOUD_NAMES: tuple[str, ...] = get_args(CloudName)
+CloudName = Cloud  # the name this module used before the vocabulary
 
 
 @dataclass(frozen=True)
 class CloudEndpoints:
-    name: CloudName
+    name: Cloud
     graph_host: str
     authority_host: str
     exchange_host: str
@@ -78,16 +78,16 @@ class CloudEndpoints:
 
 
 CLOUDS: dict[str, CloudEndpoints] = {
-    "global": CloudEndpoints(
-        "global",
+    Cloud.GLOBAL: CloudEndpoints(
+        Cloud.GLOBAL,
         "graph.microsoft.com",
         "login.microsoftonline.com",
         "outlook.office365.com",
         "ps.compliance.protection.outlook.com",
         True,
     ),
-    "gcc": CloudEndpoints(
-        "gcc",
+    Cloud.GCC: CloudEndpoints(
+        Cloud.GCC,
         "graph.microsoft.com",
         "login.microsoftonline.com",
         "outlook.office365.com",
@@ -95,8 +95,8 @@ CLOUDS: dict[str, CloudEndpoints] = {
         False,
         "GCC uses the commercial endpoints; the audit search API is Global-only",
     ),
-    "gcc-high": CloudEndpoints(
-        "gcc-high",
+    Cloud.GCC_HIGH: CloudEndpoints(
+        Cloud.GCC_HIGH,
         "graph.microsoft.us",
         "login.microsoftonline.us",
         "outlook.office365.us",
@@ -104,8 +104,8 @@ CLOUDS: dict[str, CloudEndpoints] = {
         False,
         arm_host="management.usgovcloudapi.net",
     ),
-    "dod": CloudEndpoints(
-        "dod",
+    Cloud.DOD: CloudEndpoints(
+        Cloud.DOD,
         "dod-graph.microsoft.us",
         "login.microsoftonline.us",
         "outlook-dod.office365.us",
@@ -114,8 +114,8 @@ CLOUDS: dict[str, CloudEndpoints] = {
         "compliance host as used by Connect-IPPSSession for DoD; not in DOMAIN.md",
         arm_host="management.usgovcloudapi.net",
     ),
-    "china": CloudEndpoints(
-        "china",
+    Cloud.CHINA: CloudEndpoints(
+        Cloud.CHINA,
         "microsoftgraph.chinacloudapi.cn",
         "login.chinacloudapi.cn",
         "partner.outlook.cn",

@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from azure.core.credentials import TokenCredential
 from azure.core.exceptions import AzureError
@@ -44,6 +44,7 @@ from assessor.collect.graph import GraphPlan, GraphSettings, collect_graph, conn
 from assessor.collect.graph.client import GraphConnection
 from assessor.collect.graph.named import NamedUsers, policy_user_ids, resolve_named_users
 from assessor.collect.graph.outcome import GraphFailure
+from assessor.collect.graph.users import CountVia
 from assessor.collect.interface import Collected, NotCollected, SourceResult, outcome_of, section_of
 from assessor.collect.permissions import EXCHANGE_API, PreflightResult, preflight
 from assessor.collect.probe.clients import ClientBooks
@@ -51,8 +52,8 @@ from assessor.collect.retry import RetryPolicy
 from assessor.errors import CollectionError, UsageError
 from assessor.evidence import GUID, TENANT_ID_PATTERN, Applications, Evidence, Meta, Provenance, Tenant, map_strings
 from assessor.redact import may_need_redaction, redact
+from assessor.vocabulary import APP_ONLY_MODES, USERS_MODES, Cloud, UsersMode
 
-UsersMode = Literal["summary", "detail"]
 Outcome = Collected[Any] | NotCollected
 
 
@@ -61,7 +62,7 @@ class CollectOptions:
     """Everything one tenant's collection needs. Holds no secret values."""
 
     tenant: str
-    cloud: str = "global"
+    cloud: Cloud = Cloud.GLOBAL
     auth: AuthOptions = field(default_factory=AuthOptions)
     graph_endpoint: str | None = None
     exchange_endpoint: str | None = None
@@ -77,9 +78,9 @@ class CollectOptions:
     probe_operations: tuple[str, ...] | None = None
     recent_days: int = 7  # --recent-days: the recent part of the probe window (the rest is the baseline)
     vip: tuple[str, ...] = ()  # --vip FILE: UPNs or object ids of mailboxes watched like privileged ones
-    users_mode: UsersMode = "summary"
+    users_mode: UsersMode = UsersMode.SUMMARY
     user_list_path: Path | None = None
-    count_via: Literal["batch", "parallel"] = "batch"
+    count_via: CountVia = "batch"
     privileged_roles: tuple[str, ...] | None = None
     request_timeout: float = 60.0
     tenant_timeout: float = 900.0
@@ -110,9 +111,9 @@ def _validate(options: CollectOptions) -> None:
         raise UsageError(
             f"--tenant {options.tenant[:80]!r}: use the tenant id (GUID) or a verified domain such as contoso.com"
         )
-    if options.users_mode not in ("summary", "detail"):
+    if options.users_mode not in USERS_MODES:
         raise UsageError(f"--users must be summary or detail, not {options.users_mode!r}")
-    if options.user_list_path is not None and options.users_mode != "detail":
+    if options.user_list_path is not None and options.users_mode != UsersMode.DETAIL:
         raise UsageError("a per-user list needs --users detail")
     for sub in options.azure_subscriptions:
         if not GUID.match(sub.strip()):
@@ -152,7 +153,7 @@ def graph_preflight(credential: TokenCredential, scope: str | None = None) -> Pr
 async def _preflight_notes(options: CollectOptions, credential: TokenCredential, cloud: CloudEndpoints) -> list[str]:
     """What the tokens' roles say cannot be collected, before any collection request."""
     notes: list[str] = []
-    app_only = options.auth.mode in ("secret", "certificate", "managed-identity") and options.credential is None
+    app_only = options.auth.mode in APP_ONLY_MODES and options.credential is None
     check = await asyncio.to_thread(graph_preflight, credential, cloud.graph_scope if app_only else None)
     if check is not None:
         # the probe's permission matters only when the probe was asked for
@@ -530,7 +531,7 @@ async def collect(options: CollectOptions) -> Evidence:
     conn = connect(credential, settings)
     at = datetime.now(timezone.utc)
     # detail mode with the probe: count which observed accounts are in-scope users (exact coverage)
-    intersect = options.users_mode == "detail" and options.probe_events_days is not None
+    intersect = options.users_mode == UsersMode.DETAIL and options.probe_events_days is not None
     plan = GraphPlan(
         cloud=options.cloud,
         users_mode=options.users_mode,

@@ -11,7 +11,7 @@ import asyncio
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from assessor.collect.graph.client import GraphConnection
 from assessor.collect.graph.directory import collect_organization, collect_skus
@@ -26,15 +26,15 @@ from assessor.collect.graph.users import (
     refused_counts,
 )
 from assessor.evidence import PrivilegedRoles
+from assessor.vocabulary import Cloud, UsersMode
 
-UsersMode = Literal["summary", "detail"]
 SECTIONS = ("tenant", "skus", "privileged", "users")
 
 
 @dataclass(frozen=True)
 class GraphPlan:
-    cloud: str = "global"
-    users_mode: UsersMode = "summary"
+    cloud: Cloud = Cloud.GLOBAL
+    users_mode: UsersMode = UsersMode.SUMMARY
     count_via: CountVia = "batch"
     user_list_path: Path | None = None
     privileged_roles: Sequence[str] | None = None
@@ -127,7 +127,7 @@ async def collect_graph(conn: GraphConnection, plan: GraphPlan) -> GraphResult:
     }
     users: Awaitable[Any]
     in_scope = _InScope() if plan.track_in_scope else None
-    if plan.users_mode == "detail":
+    if plan.users_mode == UsersMode.DETAIL:
         users = _details(conn, plan, tasks["skus"], tasks["privileged"], in_scope)
     else:
         users = _summary(conn, plan, tasks["skus"], tasks["privileged"], in_scope)

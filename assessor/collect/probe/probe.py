@@ -45,10 +45,11 @@ from assessor.collect.probe.sink import RecordSink
 from assessor.errors import UsageError
 from assessor.evidence import AuditProbe, ProbeQuery, Section
 from assessor.knowledge import KNOWN_EVENTS, Knowledge, load_knowledge
+from assessor.vocabulary import Cloud
 
 # DOMAIN.md, "Microsoft Graph surface": the audit search exists in the Global cloud only
 # (Learn lists GCC/"US Government L4", DoD and 21Vianet as unavailable).
-AUDIT_SEARCH_CLOUDS = frozenset({"global"})
+AUDIT_SEARCH_CLOUDS = frozenset({Cloud.GLOBAL})
 MAX_DAYS = 180
 DEFAULT_TIMEOUT = 600.0
 ALL_LOGS_PERMISSION = "AuditLogsQuery.Read.All"
