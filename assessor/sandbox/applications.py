@@ -1,6 +1,6 @@
 """Service principals and their app role grants, as Graph serves them (Application.Read.All).
 
-Routes (paths after ``/{tenant}/v1.0``):
+Routes (paths after ``/{tenant}/v1.0``; :data:`ROUTES`, given to the Graph emulator by the server):
 
 =============================================================  =================================
 ``GET /servicePrincipals``                                      ``$filter`` on ``appId``/``id``
@@ -115,14 +115,9 @@ def _assigned_to(request: SandboxRequest, m: re.Match[str]) -> SandboxResponse:
     )
 
 
-def register() -> None:
-    if any(r.handler is _list for r in graph.ROUTES):
-        return
-    graph.add_route("GET", r"/servicePrincipals", _list)
-    graph.add_route(
-        "GET", r"/servicePrincipals\((?P<by_app>appId=)?'?(?P<key>[^')]+)'?\)/appRoleAssignedTo", _assigned_to
-    )
-    graph.add_route("GET", r"/servicePrincipals/(?P<key>[^/]+)/appRoleAssignedTo(?P<by_app>)", _assigned_to)
-
-
-register()
+ROUTES: tuple[graph.Route, ...] = (
+    graph.route("GET", r"/servicePrincipals", _list),
+    graph.route("GET", r"/servicePrincipals\((?P<by_app>appId=)?'?(?P<key>[^')]+)'?\)/appRoleAssignedTo", _assigned_to),
+    graph.route("GET", r"/servicePrincipals/(?P<key>[^/]+)/appRoleAssignedTo(?P<by_app>)", _assigned_to),
+)
+"""The service-principal routes (served by :class:`assessor.sandbox.graph.GraphApi` with the core routes)."""

@@ -15,7 +15,8 @@ collector makes, in ARM's shapes:
 
 Every call needs ``api-version`` (400 ``MissingApiVersionParameter`` otherwise). A spec with
 ``deny: 403`` answers ``AuthorizationFailed`` for everything but the subscription list, which —
-as ARM does for a principal without roles — is empty. A tenant without an ``azure:`` section has
+as ARM does for a principal without roles — is empty (the denial is a fault rule of the server's,
+:func:`spec_faults`, scoped to the resource kinds of :data:`ACTIONS`). A tenant without an ``azure:`` section has
 no subscription and no diagnostic setting.
 
 Spec (the tenant YAML's ``azure:`` key)::
@@ -40,11 +41,14 @@ Spec (the tenant YAML's ``azure:`` key)::
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import urlencode
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from assessor.sandbox.api import Operation
+from assessor.sandbox.faults import Fault
 from assessor.sandbox.http import SandboxRequest, SandboxResponse
 from assessor.sandbox.spec import SandboxTenant, SpecError
 
@@ -316,27 +320,53 @@ ACTIONS = {
 }
 
 
-def handle(request: SandboxRequest) -> SandboxResponse:
-    """Route one ARM GET for the request's tenant."""
-    if request.method != "GET":
-        return arm_error(405, "MethodNotAllowed", "The sandbox's ARM emulator only reads.")
-    if not request.query.get("api-version"):
+def spec_faults(tenant: SandboxTenant) -> list[Fault]:
+    """The fault rules of a tenant's ``azure:`` spec: ``deny: 403`` on every resource kind but the
+    subscription list."""
+    if azure_spec(tenant).deny is None:
+        return []
+    return [Fault(403, "AuthorizationFailed", apis=("arm",), operations=tuple(ACTIONS), kind="deny")]
+
+
+@dataclass(frozen=True)
+class _Target:
+    path: str  # the request's path without a trailing slash
+    groups: dict[str, str]  # the route's named groups (lower case)
+
+
+class ArmApi:
+    """Root ``arm``: Azure Resource Manager GETs for the request's tenant."""
+
+    name = "arm"
+
+    def resolve(self, request: SandboxRequest) -> Operation | SandboxResponse:
+        if request.method != "GET":
+            return arm_error(405, "MethodNotAllowed", "The sandbox's ARM emulator only reads.")
+        if not request.query.get("api-version"):
+            return arm_error(
+                400,
+                "MissingApiVersionParameter",
+                "The api-version query parameter (?api-version=) is required for all requests.",
+            )
+        path = request.path.rstrip("/") or "/"
+        low = path.lower()
+        for name, pattern in ROUTES:
+            match = pattern.match(low)
+            if match is not None:
+                return Operation(name, _Target(path, match.groupdict()))
+        return arm_error(404, "InvalidResourceType", f"The resource type could not be found for path '{path}'.")
+
+    def answer(self, request: SandboxRequest, operation: Operation) -> SandboxResponse:
+        target: _Target = operation.detail
+        return _serve(operation.name, target.groups, request, azure_spec(request.tenant.tenant), target.path)
+
+    def error(self, fault: Fault, request: SandboxRequest, operation: Operation) -> SandboxResponse:
+        target: _Target = operation.detail
+        if fault.status == 403 and fault.code == "AuthorizationFailed" and fault.message is None:
+            return _denied(target.path, ACTIONS.get(operation.name, "*/read"))
         return arm_error(
-            400,
-            "MissingApiVersionParameter",
-            "The api-version query parameter (?api-version=) is required for all requests.",
+            fault.status, fault.code or "InternalServerError", fault.message or f"Injected {fault.status}."
         )
-    spec = azure_spec(request.tenant.tenant)
-    path = request.path.rstrip("/") or "/"
-    low = path.lower()
-    for name, pattern in ROUTES:
-        match = pattern.match(low)
-        if match is None:
-            continue
-        if spec.deny is not None and name != "subscriptions":
-            return _denied(path, ACTIONS[name])
-        return _serve(name, match.groupdict(), request, spec, path)
-    return arm_error(404, "InvalidResourceType", f"The resource type could not be found for path '{path}'.")
 
 
 def _serve(name: str, g: dict[str, str], request: SandboxRequest, spec: AzureSpec, path: str) -> SandboxResponse:
@@ -399,12 +429,3 @@ def _serve(name: str, g: dict[str, str], request: SandboxRequest, spec: AzureSpe
             "properties": {"immutabilityPeriodSinceCreationInDays": account.immutability_days, "state": "Locked"},
         }
     )
-
-
-def _register() -> None:
-    from assessor.sandbox.server import register_api
-
-    register_api("arm", handle)
-
-
-_register()

@@ -1,6 +1,6 @@
 """The Purview audit search emulator: ``/security/auditLog/queries`` over a generated tenant.
 
-Routes (paths after ``/{tenant}/v1.0``, registered with :func:`assessor.sandbox.graph.add_route`):
+Routes (paths after ``/{tenant}/v1.0``; :data:`ROUTES`, given to the Graph emulator by the server):
 
 =================================================  ===========================================
 ``POST /security/auditLog/queries``                create a query (201, status ``notStarted``)
@@ -61,7 +61,6 @@ import re
 import threading
 import time
 import uuid
-import weakref
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -225,21 +224,9 @@ class TenantAuditLog:
         return self.plans.get(operation.lower())
 
 
-_LOGS: weakref.WeakKeyDictionary[SandboxTenant, TenantAuditLog] = weakref.WeakKeyDictionary()
-_LOGS_LOCK = threading.Lock()
-
-
 def audit_log_of(tenant: SandboxTenant) -> TenantAuditLog:
-    """The tenant's parsed ``audit_log:`` spec with per-operation user plans (cached per tenant)."""
-    with _LOGS_LOCK:
-        log = _LOGS.get(tenant)
-        if log is None:
-            log = _build_log(tenant)
-            _LOGS[tenant] = log
-        return log
-
-
-def _build_log(tenant: SandboxTenant) -> TenantAuditLog:
+    """The tenant's parsed ``audit_log:`` spec with per-operation user plans (the server keeps one
+    per served tenant: :func:`_log`)."""
     try:
         spec = AuditLogSpec.model_validate(tenant.extensions.get("audit_log") or {})
     except ValidationError as err:
@@ -356,20 +343,44 @@ class StoredQuery:
         return "notStarted" if elapsed < self.query_seconds / 10 else "running"
 
 
-_QUERIES: dict[str, StoredQuery] = {}
-_QUERIES_LOCK = threading.Lock()
+class QueryStore:
+    """The audit queries created in one tenant on one server (the oldest go beyond MAX_QUERIES)."""
+
+    def __init__(self) -> None:
+        self._queries: dict[str, StoredQuery] = {}
+        self._lock = threading.Lock()
+
+    def add(self, query: StoredQuery) -> None:
+        with self._lock:
+            if len(self._queries) >= MAX_QUERIES:
+                del self._queries[next(iter(self._queries))]
+            self._queries[query.id] = query
+
+    def get(self, query_id: str) -> StoredQuery | None:
+        with self._lock:
+            return self._queries.get(query_id.lower())
+
+    def all(self) -> list[StoredQuery]:
+        with self._lock:
+            return list(self._queries.values())
 
 
-def _store(query: StoredQuery) -> None:
-    with _QUERIES_LOCK:
-        if len(_QUERIES) >= MAX_QUERIES:
-            del _QUERIES[next(iter(_QUERIES))]
-        _QUERIES[query.id] = query
+def _query_store(_tenant: SandboxTenant) -> QueryStore:
+    return QueryStore()
+
+
+def _queries(request: SandboxRequest) -> QueryStore:
+    """The stored queries of the request's tenant on the server that serves it."""
+    return request.tenant.local(_query_store)
+
+
+def _log(request: SandboxRequest) -> TenantAuditLog:
+    """The request's tenant's audit log, built once per served tenant."""
+    return request.tenant.local(audit_log_of)
 
 
 def _stored(request: SandboxRequest, query_id: str) -> StoredQuery:
-    with _QUERIES_LOCK:
-        query = _QUERIES.get(query_id.lower())
+    query = _queries(request).get(query_id)
     if query is None or query.tenant_id != request.tenant.tenant.id:
         raise QueryError("ResourceNotFound", f"Audit log query '{query_id}' was not found.", 404)
     return query
@@ -445,7 +456,7 @@ def _window_days(log: TenantAuditLog, start: datetime, end: datetime) -> int:
 
 
 def _new_query(request: SandboxRequest, body: Mapping[str, Any]) -> StoredQuery:
-    log = audit_log_of(request.tenant.tenant)
+    log = _log(request)
     now = datetime.now(timezone.utc).replace(microsecond=0)
     end = _parse_time(body, "filterEndDateTime", now)
     start = _parse_time(body, "filterStartDateTime", end - DAY)
@@ -652,7 +663,7 @@ def _intrusion_record(
 def _global_only(request: SandboxRequest) -> None:
     if request.tenant.tenant.cloud != "global":
         raise QueryError("BadRequest", "Resource not found for the segment 'security'.", 400)
-    if request.base_url.endswith("/v1.0") and audit_log_of(request.tenant.tenant).spec.api == "beta":
+    if request.base_url.endswith("/v1.0") and _log(request).spec.api == "beta":
         raise QueryError("UnknownError", "", 404)  # as seen from real tenants where only beta serves it
 
 
@@ -662,14 +673,13 @@ def _create(request: SandboxRequest, _m: re.Match[str]) -> SandboxResponse:
     if not isinstance(body, dict):
         raise QueryError("BadRequest", "The request body must be a JSON object (an auditLogQuery).")
     query = _new_query(request, body)
-    _store(query)
+    _queries(request).add(query)
     return SandboxResponse.json(_query_json(request, query), 201)
 
 
 def _list(request: SandboxRequest, _m: re.Match[str]) -> SandboxResponse:
     _global_only(request)
-    with _QUERIES_LOCK:
-        mine = [q for q in _QUERIES.values() if q.tenant_id == request.tenant.tenant.id]
+    mine = [q for q in _queries(request).all() if q.tenant_id == request.tenant.tenant.id]
     return SandboxResponse.json(
         {
             "@odata.context": f"{request.base_url}/$metadata#security/auditLog/queries",
@@ -722,25 +732,21 @@ def _records(request: SandboxRequest, m: re.Match[str]) -> SandboxResponse:
     return SandboxResponse.json(page)
 
 
-def register() -> None:
-    """Add the audit search routes to the Graph emulator (idempotent); Graph's ``/beta`` root is
-    served by the same routes."""
-    if any(r.handler is _create for r in graph.ROUTES):
-        return
-    graph.add_route("POST", r"/security/auditLog/queries", _create)
-    graph.add_route("GET", r"/security/auditLog/queries", _list)
-    graph.add_route("GET", r"/security/auditLog/queries/(?P<id>[^/]+)", _get)
-    graph.add_route("GET", r"/security/auditLog/queries/(?P<id>[^/]+)/records", _records)
-
-
-register()
+ROUTES: tuple[graph.Route, ...] = (
+    graph.route("POST", r"/security/auditLog/queries", _create),
+    graph.route("GET", r"/security/auditLog/queries", _list),
+    graph.route("GET", r"/security/auditLog/queries/(?P<id>[^/]+)", _get),
+    graph.route("GET", r"/security/auditLog/queries/(?P<id>[^/]+)/records", _records),
+)
+"""The audit search routes (served by :class:`assessor.sandbox.graph.GraphApi`, on v1.0 and beta)."""
 
 __all__ = [
+    "ROUTES",
     "AuditLogSpec",
     "OperationSpec",
+    "QueryStore",
     "audit_log_of",
     "canonical_record_type",
     "expected_users",
-    "register",
     "with_audit_log",
 ]

@@ -18,6 +18,10 @@ configured rates and applies it:
 Independently, ``expire_after=N`` answers 401 "token expired" to every request of a tenant after
 its N-th (an expired token mid-run).
 
+The error kinds are :class:`~assessor.sandbox.faults.Fault` values answered like the server's
+unscoped fault rules (Graph's error shape, whatever the API): chaos differs from them only in
+drawing *which* requests fail at random.
+
 Determinism: the draw for a request depends only on the seed, the tenant, the request (method,
 path, query, body) and how many times that same request was seen before — not on thread timing —
 so one seed replays the same faults for the same request sequence.
@@ -37,7 +41,8 @@ from typing import Any, Final, Literal, get_args
 from urllib.parse import urlsplit
 
 from assessor.errors import UsageError
-from assessor.sandbox.http import SandboxRequest, SandboxResponse, graph_error
+from assessor.sandbox.faults import Fault, graph_fault
+from assessor.sandbox.http import SandboxRequest, SandboxResponse
 
 FaultKind = Literal[
     "throttle",
@@ -61,6 +66,7 @@ _STATUS = {
     "http_503": (503, "ServiceUnavailable"),
     "http_504": (504, "GatewayTimeout"),
 }
+EXPIRED_FAULT: Final = Fault(401, "InvalidAuthenticationToken", "Lifetime validation failed, the token is expired.")
 _AFTER: Final[frozenset[str]] = frozenset({"malformed_json", "truncated_page", "loop_next_link"})
 
 
@@ -152,12 +158,7 @@ class Chaos:
         draw = self._draw(tenant.id, request, raw_path)
         if draw.expired:
             self._count(EXPIRED)
-            return graph_error(
-                401,
-                "InvalidAuthenticationToken",
-                "Lifetime validation failed, the token is expired.",
-                request.headers.get("client-request-id"),
-            )
+            return graph_fault(EXPIRED_FAULT, request)
         if draw.kind is not None and draw.kind not in _AFTER:
             return self._before(draw.kind, request, inner)
         response = inner()
@@ -197,17 +198,13 @@ class Chaos:
     # ---- faults before the handler
 
     def _before(self, kind: FaultKind, request: SandboxRequest, inner: Inner) -> SandboxResponse:
-        client_id = request.headers.get("client-request-id")
         self._count(kind)
-        if kind == "throttle":
-            return graph_error(
-                429, "TooManyRequests", "Too many requests.", client_id, {"Retry-After": str(self.config.retry_after)}
-            )
-        if kind == "throttle_bare":
-            return graph_error(429, "TooManyRequests", "Too many requests.", client_id)
+        if kind in ("throttle", "throttle_bare"):
+            retry_after = self.config.retry_after if kind == "throttle" else None
+            return graph_fault(Fault(429, "TooManyRequests", "Too many requests.", retry_after=retry_after), request)
         if kind in _STATUS:
             status, code = _STATUS[kind]
-            return graph_error(status, code, f"Injected {status}.", client_id)
+            return graph_fault(Fault(status, code, f"Injected {status}."), request)
         if kind == "reset":
             return SandboxResponse(DROP_CONNECTION)
         if kind == "timeout":

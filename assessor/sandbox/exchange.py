@@ -1,6 +1,6 @@
 """Exchange Online admin API emulator (and its Security & Compliance twin) for sandbox tenants.
 
-Registered on the sandbox server under two API roots:
+Served by the sandbox server under two API roots (:class:`ExchangeApi`, :class:`ComplianceApi`):
 
 - ``adminapi`` → ``POST /{tenant}/adminapi/beta/{tenant}/InvokeCommand`` (Exchange). A tenant's
   ``--exchange-endpoint`` is ``http://127.0.0.1:PORT/{tenant-id}/adminapi/beta``.
@@ -52,6 +52,9 @@ The spec's reserved ``exchange:`` key::
       faults:                            # per cmdlet, like the Graph faults; page: any|first|next
         - {cmdlet: Get-Mailbox, status: 429, times: 1, retry_after: 0}
         - {cmdlet: Get-Mailbox, status: 400, page: next, times: 1}   # a failed next page
+
+``deny``, ``compliance_deny`` and ``faults`` become the server's fault rules
+(:func:`spec_faults`, :mod:`assessor.sandbox.faults`), checked once the cmdlet is read.
 """
 
 from __future__ import annotations
@@ -59,15 +62,16 @@ from __future__ import annotations
 import bisect
 import hashlib
 import json
-import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from assessor.knowledge import load_knowledge
+from assessor.sandbox.api import Operation
+from assessor.sandbox.faults import Fault
 from assessor.sandbox.http import SandboxRequest, SandboxResponse
 from assessor.sandbox.spec import SandboxTenant, Segment, SpecError
 
@@ -402,67 +406,71 @@ def _guid(tenant_id: str, key: str) -> str:
     return str(uuid.UUID(hashlib.sha256(f"{tenant_id}/{key}".encode()).hexdigest()[:32]))
 
 
-@lru_cache(maxsize=64)
 def exchange_org(tenant: SandboxTenant) -> ExchangeOrg:
+    """The Exchange view of ``tenant`` (the server keeps one per served tenant: :func:`_org`)."""
     return ExchangeOrg(tenant)
+
+
+def _org(request: SandboxRequest) -> ExchangeOrg:
+    return request.tenant.local(exchange_org)
 
 
 # --------------------------------------------------------------------------- faults
 
 
-_FAULT_HITS: dict[tuple[int, int], int] = {}
-_FAULT_LOCK = threading.Lock()
+DENIED_401 = "The access token is invalid or was not issued for this resource."
 
 
-def _injected(org: ExchangeOrg, request: SandboxRequest, api: str, cmdlet: str) -> SandboxResponse | None:
-    deny = org.spec.deny if api == "exchange" else org.spec.compliance_deny
-    if deny is not None:
-        return _denied(deny, cmdlet)
-    is_next = "$skiptoken" in request.query
-    for i, fault in enumerate(org.spec.faults):
-        if fault.api not in (api, "any") or fault.cmdlet not in ("*", cmdlet):
-            continue
-        if (fault.page == "first" and is_next) or (fault.page == "next" and not is_next):
-            continue
-        key = (id(request.tenant), i)
-        with _FAULT_LOCK:
-            hits = _FAULT_HITS.get(key, 0)
-            if fault.times is not None and hits >= fault.times:
-                continue
-            _FAULT_HITS[key] = hits + 1
-        headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
-        code = fault.code or {429: "TooManyRequests", 401: "Unauthorized", 403: "Forbidden", 400: "BadRequest"}.get(
-            fault.status, "InternalServerError"
+def spec_faults(tenant: SandboxTenant) -> list[Fault]:
+    """The fault rules of a tenant's ``exchange:`` spec: ``deny`` and ``compliance_deny`` first
+    (every cmdlet of that API), then ``faults`` in order (``api: any`` is one rule over both APIs,
+    so its ``times`` counts calls to either)."""
+    spec = exchange_spec(tenant)
+    rules: list[Fault] = []
+    for api, deny in (("exchange", spec.deny), ("compliance", spec.compliance_deny)):
+        if deny == 401:
+            headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
+            rules.append(Fault(401, "Unauthorized", DENIED_401, headers=headers, apis=(api,), kind="deny"))
+        elif deny == 403:
+            rules.append(Fault(403, apis=(api,), kind="deny"))
+    for fault in spec.faults:
+        rules.append(
+            Fault(
+                fault.status,
+                fault.code,
+                fault.message,
+                retry_after=fault.retry_after,
+                apis=("exchange", "compliance") if fault.api == "any" else (fault.api,),
+                operations=() if fault.cmdlet == "*" else (fault.cmdlet,),
+                page=fault.page,
+                times=fault.times,
+                kind="exchange",
+            )
         )
-        message = fault.message or (
-            PAGINATION_EXPIRED if fault.page == "next" else f"Injected {fault.status} for {cmdlet}."
-        )
-        if fault.status == 403 and fault.message is None:
-            return nul_forbidden()
-        return exchange_error(fault.status, code, message, headers=headers)
-    return None
+    return rules
 
 
-def _denied(status: int, cmdlet: str) -> SandboxResponse:
-    if status == 401:
-        return exchange_error(
-            401,
-            "Unauthorized",
-            "The access token is invalid or was not issued for this resource.",
-            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
-        )
-    return nul_forbidden()
+_FAULT_CODES = {429: "TooManyRequests", 401: "Unauthorized", 403: "Forbidden", 400: "BadRequest"}
+
+
+def fault_response(fault: Fault, cmdlet: str) -> SandboxResponse:
+    """A fault rule's answer in Exchange's shape (a 403 without a message is the NUL-byte body)."""
+    if fault.status == 403 and fault.message is None:
+        return nul_forbidden()
+    headers = dict(fault.headers)
+    if fault.retry_after is not None:
+        headers["Retry-After"] = str(fault.retry_after)
+    code = fault.code or _FAULT_CODES.get(fault.status, "InternalServerError")
+    message = fault.message or (
+        PAGINATION_EXPIRED if fault.page == "next" else f"Injected {fault.status} for {cmdlet}."
+    )
+    return exchange_error(fault.status, code, message, headers=headers)
 
 
 def nul_forbidden() -> SandboxResponse:
     """The 403 the admin API sends for a cmdlet the app may not run: 4096 NUL bytes, not JSON
     (live capture in rknightion/graph2otel ``internal/exoclient``)."""
     return SandboxResponse(403, NUL_BODY, "application/json; charset=utf-8")
-
-
-def reset_faults() -> None:
-    with _FAULT_LOCK:
-        _FAULT_HITS.clear()
 
 
 # --------------------------------------------------------------------------- HTTP
@@ -492,6 +500,7 @@ def exchange_error(
 class _Call:
     cmdlet: str
     parameters: dict[str, Any]
+    tenant_path: str = ""  # {prefix}/{tenant} as requested
 
 
 def _parse_call(request: SandboxRequest) -> _Call | SandboxResponse:
@@ -523,9 +532,35 @@ def _tenant_matches(org: ExchangeOrg, key: str) -> bool:
     return key.lower() in names
 
 
-def handle_exchange(request: SandboxRequest) -> SandboxResponse:
+class ExchangeApi:
     """Root ``adminapi``: ``/beta/{tenant}/InvokeCommand``."""
-    return _serve(request, "/beta", "exchange")
+
+    name = "exchange"
+
+    def resolve(self, request: SandboxRequest) -> Operation | SandboxResponse:
+        return _resolve_call(request, "/beta")
+
+    def answer(self, request: SandboxRequest, operation: Operation) -> SandboxResponse:
+        return _answer(request, operation, _EXCHANGE_CMDLETS)
+
+    def error(self, fault: Fault, request: SandboxRequest, operation: Operation) -> SandboxResponse:
+        return fault_response(fault, operation.name)
+
+
+class ComplianceApi:
+    """Root ``compliance``: the front door redirects to the admin.protection host; the regional
+    stand-in serves the cmdlets."""
+
+    name = "compliance"
+
+    def resolve(self, request: SandboxRequest) -> Operation | SandboxResponse:
+        return _resolve_compliance(request)
+
+    def answer(self, request: SandboxRequest, operation: Operation) -> SandboxResponse:
+        return _answer(request, operation, _COMPLIANCE_CMDLETS)
+
+    def error(self, fault: Fault, request: SandboxRequest, operation: Operation) -> SandboxResponse:
+        return fault_response(fault, operation.name)
 
 
 def _admin_protection_host(org: ExchangeOrg) -> str:
@@ -533,16 +568,14 @@ def _admin_protection_host(org: ExchangeOrg) -> str:
     return f"{REGION}.admin.protection.{domain}:446"
 
 
-def handle_compliance(request: SandboxRequest) -> SandboxResponse:
-    """Root ``compliance``: the front door redirects to the admin.protection host; the regional
-    stand-in serves the cmdlets."""
-    org = exchange_org(request.tenant.tenant)
+def _resolve_compliance(request: SandboxRequest) -> Operation | SandboxResponse:
+    org = _org(request)
     path = request.path
     if path.lower().startswith("/region/"):
         prefix = path[len("/region/") :].partition("/")[0]
         if prefix.lower() != REGION:
             return exchange_error(404, "NotFound", f"No regional host {prefix}.")
-        return _serve(request, f"/region/{prefix}/adminapi/beta", "compliance")
+        return _resolve_call(request, f"/region/{prefix}/adminapi/beta")
     module = path.lower().rstrip("/").split("/")
     if (
         request.method == "GET"
@@ -558,11 +591,12 @@ def handle_compliance(request: SandboxRequest) -> SandboxResponse:
         query = "&".join(f"{k}={v}" for k, v in request.query.items())
         location = f"https://{_admin_protection_host(org)}{path}" + (f"?{query}" if query else "")
         return SandboxResponse(302, b"", "text/plain", {"Location": location})
-    return _serve(request, "/adminapi/beta", "compliance")
+    return _resolve_call(request, "/adminapi/beta")
 
 
-def _serve(request: SandboxRequest, prefix: str, api: str) -> SandboxResponse:
-    org = exchange_org(request.tenant.tenant)
+def _resolve_call(request: SandboxRequest, prefix: str) -> Operation | SandboxResponse:
+    """The cmdlet a ``{prefix}/{tenant}/InvokeCommand`` call runs, or the error for a malformed call."""
+    org = _org(request)
     tenant_key = _split(request.path, prefix)
     if tenant_key is None:
         return exchange_error(404, "NotFound", f"No resource at {request.path}.")
@@ -571,10 +605,11 @@ def _serve(request: SandboxRequest, prefix: str, api: str) -> SandboxResponse:
     call = _parse_call(request)
     if isinstance(call, SandboxResponse):
         return call
-    injected = _injected(org, request, api, call.cmdlet)
-    if injected is not None:
-        return injected
-    table = _EXCHANGE_CMDLETS if api == "exchange" else _COMPLIANCE_CMDLETS
+    return Operation(call.cmdlet, _Call(call.cmdlet, call.parameters, f"{prefix}/{tenant_key}"))
+
+
+def _answer(request: SandboxRequest, operation: Operation, table: dict[str, _Cmdlet]) -> SandboxResponse:
+    call: _Call = operation.detail
     source = table.get(call.cmdlet.lower())
     if source is None:
         return exchange_error(
@@ -583,7 +618,8 @@ def _serve(request: SandboxRequest, prefix: str, api: str) -> SandboxResponse:
             f"The term '{call.cmdlet}' is not recognized as a name of a cmdlet.",
             exception="CommandNotFoundException",
         )
-    return _page(request, org, source(org, call.parameters), f"{prefix}/{tenant_key}", call)
+    org = _org(request)
+    return _page(request, org, source(org, call.parameters), call.tenant_path, call)
 
 
 # ---- cmdlet sources: (total, row(i), warnings)
@@ -700,7 +736,8 @@ def _role_assignments(org: ExchangeOrg, params: dict[str, Any]) -> _Source:
     return _rows(rows if wanted in ("", "serviceprincipal") else [])
 
 
-_EXCHANGE_CMDLETS = {
+_Cmdlet = Callable[[ExchangeOrg, dict[str, Any]], _Source]
+_EXCHANGE_CMDLETS: dict[str, _Cmdlet] = {
     "get-applicationaccesspolicy": _access_policies,
     "get-managementroleassignment": _role_assignments,
     "get-serviceprincipal": lambda org, _p: _rows(_exchange_principals(org)),
@@ -709,7 +746,7 @@ _EXCHANGE_CMDLETS = {
     "get-mailboxauditbypassassociation": _get_bypass,
     "get-mailbox": _get_mailbox,
 }
-_COMPLIANCE_CMDLETS = {
+_COMPLIANCE_CMDLETS: dict[str, _Cmdlet] = {
     "get-unifiedauditlogretentionpolicy": lambda org, _p: _Source(
         len(org.retention_policies()), org.retention_policies().__getitem__
     ),
@@ -767,14 +804,3 @@ def _page(request: SandboxRequest, org: ExchangeOrg, source: _Source, tenant_pat
         doc["@odata.nextLink"] = f"{request.base_url}{request.path}?" + "&".join(f"{k}={v}" for k, v in query.items())
     body = json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
     return SandboxResponse(200, body, "application/json; odata.metadata=minimal; charset=utf-8")
-
-
-def register() -> None:
-    """Route the sandbox server's ``adminapi`` and ``compliance`` roots to this emulator."""
-    from assessor.sandbox.server import register_api
-
-    register_api("adminapi", handle_exchange)
-    register_api("compliance", handle_compliance)
-
-
-register()

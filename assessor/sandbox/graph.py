@@ -15,8 +15,10 @@ Routes (paths after ``/{tenant}/v1.0``):
 ``POST /$batch``                                      ≤ 20 requests, each with its own status
 ====================================================  ==========================================
 
-Seam for other emulators: :func:`add_route` registers another Graph route (e.g. the audit-log
-search at ``/security/auditLog/queries``) from its own module; routes are matched in order.
+The routes are data (:data:`ROUTES`, :func:`route`); :class:`GraphApi` serves the table the server
+gives it — these routes plus those of :mod:`assessor.sandbox.applications` and
+:mod:`assessor.sandbox.auditlog` — in order, and answers ``$batch`` itself (each item is one
+operation through :func:`assessor.sandbox.api.serve_operation`, faults included).
 """
 
 from __future__ import annotations
@@ -25,11 +27,13 @@ import base64
 import binascii
 import hashlib
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlsplit
 
+from assessor.sandbox.api import Operation, serve_operation
+from assessor.sandbox.faults import Fault, graph_fault
 from assessor.sandbox.http import Headers, SandboxRequest, SandboxResponse, graph_error
 from assessor.sandbox.odata import FilterExpr, UnsupportedQuery, parse_filter
 from assessor.sandbox.spec import SandboxTenant
@@ -120,37 +124,85 @@ class Route:
     handler: Handler
 
 
-ROUTES: list[Route] = []
+def route(method: str, pattern: str, handler: Handler) -> Route:
+    """A Graph route: a regex over the path after /v1.0, anchored at both ends, case-insensitive."""
+    return Route(method.upper(), re.compile(f"^{pattern}$", re.IGNORECASE), handler)
 
 
-def add_route(method: str, pattern: str, handler: Handler, *, first: bool = False) -> None:
-    """Register a Graph route (regex over the path after /v1.0, anchored at both ends)."""
-    route = Route(method.upper(), re.compile(f"^{pattern}$", re.IGNORECASE), handler)
-    if first:
-        ROUTES.insert(0, route)
-    else:
-        ROUTES.append(route)
+class GraphApi:
+    """Microsoft Graph (v1.0 and beta roots) over an explicit route table, matched in order."""
 
+    name = "graph"
 
-def handle(request: SandboxRequest) -> SandboxResponse:
-    """Answer one Graph operation (faults have already been applied by the caller)."""
-    path = request.path.rstrip("/") or "/"
-    for route in ROUTES:
-        m = route.pattern.match(path)
-        if m and route.method == request.method.upper():
-            try:
-                return route.handler(request, m)
-            except QueryError as err:
-                return graph_error(err.status, err.code, err.message, request.headers.get("client-request-id"))
-            except UnsupportedQuery as err:
-                return graph_error(400, "Request_UnsupportedQuery", str(err), request.headers.get("client-request-id"))
-    segment = path.strip("/").split("/")[0] or "/"
-    return graph_error(
-        400,
-        "BadRequest",
-        f"Resource not found for the segment '{segment}'.",
-        request.headers.get("client-request-id"),
-    )
+    def __init__(self, routes: Sequence[Route]) -> None:
+        self.routes: tuple[Route, ...] = (*routes, route("POST", r"/\$batch", self._batch))
+
+    def resolve(self, request: SandboxRequest) -> Operation:
+        return Operation(request.path.rstrip("/") or "/")
+
+    def error(self, fault: Fault, request: SandboxRequest, operation: Operation) -> SandboxResponse:
+        return graph_fault(fault, request)
+
+    def answer(self, request: SandboxRequest, operation: Operation) -> SandboxResponse:
+        path = operation.name
+        for candidate in self.routes:
+            m = candidate.pattern.match(path)
+            if m and candidate.method == request.method.upper():
+                try:
+                    return candidate.handler(request, m)
+                except QueryError as err:
+                    return graph_error(err.status, err.code, err.message, request.headers.get("client-request-id"))
+                except UnsupportedQuery as err:
+                    return graph_error(
+                        400, "Request_UnsupportedQuery", str(err), request.headers.get("client-request-id")
+                    )
+        segment = path.strip("/").split("/")[0] or "/"
+        return graph_error(
+            400,
+            "BadRequest",
+            f"Resource not found for the segment '{segment}'.",
+            request.headers.get("client-request-id"),
+        )
+
+    # ---- $batch
+
+    def _batch(self, request: SandboxRequest, _m: re.Match[str]) -> SandboxResponse:
+        if request.in_batch:
+            raise QueryError("BadRequest", "A batch request cannot contain another batch.")
+        body = request.json()
+        items = body.get("requests") if isinstance(body, dict) else None
+        if not isinstance(items, list) or not items:
+            raise QueryError("BadRequest", "Invalid batch payload format.")
+        if len(items) > MAX_BATCH:
+            raise QueryError("BadRequest", f"Number of requests exceeds the limit of {MAX_BATCH}.")
+        ids = [str(i.get("id")) if isinstance(i, dict) else "" for i in items]
+        if len(set(ids)) != len(ids) or "" in ids or "None" in ids:
+            raise QueryError("BadRequest", "Every batch request needs a unique id.")
+        return SandboxResponse.json({"responses": [self._batch_item(request, item) for item in items]})
+
+    def _batch_item(self, outer: SandboxRequest, item: dict[str, Any]) -> dict[str, Any]:
+        url = str(item.get("url", ""))
+        parts = urlsplit(url if url.startswith("/") else "/" + url)
+        headers = {str(k): str(v) for k, v in (item.get("headers") or {}).items()}
+        if "authorization" in outer.headers:
+            headers.setdefault("Authorization", outer.headers["authorization"])
+        sub = SandboxRequest(
+            method=str(item.get("method", "GET")).upper(),
+            path=parts.path,
+            query=_query(parts.query),
+            headers=Headers(headers),
+            body=b"",
+            tenant=outer.tenant,
+            base_url=outer.base_url,
+            in_batch=True,
+        )
+        response = serve_operation(self, sub)
+        out_headers = {"Content-Type": response.content_type, **response.headers}
+        if response.content_type.startswith("application/json"):
+            content: Any = response.decoded()
+        else:  # Graph base64-encodes bodies that are not JSON
+            content = base64.b64encode(response.body).decode("ascii")
+        return {"id": str(item["id"]), "status": response.status, "headers": out_headers, "body": content}
 
 
 # --------------------------------------------------------------------------- query helpers
@@ -470,49 +522,6 @@ def _group_members(request: SandboxRequest, m: re.Match[str]) -> SandboxResponse
     return SandboxResponse.json({"@odata.context": _context(request, "directoryObjects"), "value": value})
 
 
-# --------------------------------------------------------------------------- $batch
-
-
-def _batch(request: SandboxRequest, _m: re.Match[str]) -> SandboxResponse:
-    if request.in_batch:
-        raise QueryError("BadRequest", "A batch request cannot contain another batch.")
-    body = request.json()
-    items = body.get("requests") if isinstance(body, dict) else None
-    if not isinstance(items, list) or not items:
-        raise QueryError("BadRequest", "Invalid batch payload format.")
-    if len(items) > MAX_BATCH:
-        raise QueryError("BadRequest", f"Number of requests exceeds the limit of {MAX_BATCH}.")
-    ids = [str(i.get("id")) if isinstance(i, dict) else "" for i in items]
-    if len(set(ids)) != len(ids) or "" in ids or "None" in ids:
-        raise QueryError("BadRequest", "Every batch request needs a unique id.")
-    return SandboxResponse.json({"responses": [_batch_item(request, item) for item in items]})
-
-
-def _batch_item(outer: SandboxRequest, item: dict[str, Any]) -> dict[str, Any]:
-    url = str(item.get("url", ""))
-    parts = urlsplit(url if url.startswith("/") else "/" + url)
-    headers = {str(k): str(v) for k, v in (item.get("headers") or {}).items()}
-    if "authorization" in outer.headers:
-        headers.setdefault("Authorization", outer.headers["authorization"])
-    sub = SandboxRequest(
-        method=str(item.get("method", "GET")).upper(),
-        path=parts.path,
-        query=_query(parts.query),
-        headers=Headers(headers),
-        body=b"",
-        tenant=outer.tenant,
-        base_url=outer.base_url,
-        in_batch=True,
-    )
-    response = sub.tenant.check_faults(sub) or handle(sub)
-    out_headers = {"Content-Type": response.content_type, **response.headers}
-    if response.content_type.startswith("application/json"):
-        content: Any = response.decoded()
-    else:  # Graph base64-encodes bodies that are not JSON
-        content = base64.b64encode(response.body).decode("ascii")
-    return {"id": str(item["id"]), "status": response.status, "headers": out_headers, "body": content}
-
-
 def _query(raw: str) -> dict[str, str]:
     out: dict[str, str] = {}
     for key, value in parse_qsl(raw, keep_blank_values=True):
@@ -524,18 +533,20 @@ def _query(raw: str) -> dict[str, str]:
 
 parse_query = _query
 
-add_route("GET", r"/organization", _organization)
-add_route("GET", r"/subscribedSkus", _subscribed_skus)
-add_route("GET", r"/users", _list_users)
-add_route("GET", r"/users/\$count", _count_users)
-add_route("GET", r"/users/(?P<id>[^/]+)/licenseDetails", _license_details)
-add_route("GET", r"/users/(?P<id>[^/$][^/]*)", _get_user)
-add_route("GET", r"/roleManagement/directory/roleAssignments", _role_assignments)
-add_route("GET", r"/directoryRoles", _directory_roles)
-add_route("GET", r"/directoryRoles/(?P<id>[^/]+)/members", _directory_role_members)
-add_route(
-    "GET",
-    r"/groups/(?P<id>[^/]+)/(?:transitiveMembers|members)(?P<cast>/(?:microsoft\.)?graph\.user)?",
-    _group_members,
+ROUTES: tuple[Route, ...] = (
+    route("GET", r"/organization", _organization),
+    route("GET", r"/subscribedSkus", _subscribed_skus),
+    route("GET", r"/users", _list_users),
+    route("GET", r"/users/\$count", _count_users),
+    route("GET", r"/users/(?P<id>[^/]+)/licenseDetails", _license_details),
+    route("GET", r"/users/(?P<id>[^/$][^/]*)", _get_user),
+    route("GET", r"/roleManagement/directory/roleAssignments", _role_assignments),
+    route("GET", r"/directoryRoles", _directory_roles),
+    route("GET", r"/directoryRoles/(?P<id>[^/]+)/members", _directory_role_members),
+    route(
+        "GET",
+        r"/groups/(?P<id>[^/]+)/(?:transitiveMembers|members)(?P<cast>/(?:microsoft\.)?graph\.user)?",
+        _group_members,
+    ),
 )
-add_route("POST", r"/\$batch", _batch)
+"""The core Graph routes (``$batch`` is :class:`GraphApi`'s own)."""

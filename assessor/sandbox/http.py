@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from assessor.sandbox.faults import TenantState
+    from assessor.sandbox.state import TenantState
 
 
 class Headers(Mapping[str, str]):

@@ -1,20 +1,26 @@
 """The sandbox HTTP server: many generated tenants behind one loopback port.
 
 URL layout: ``http://127.0.0.1:PORT/{tenant}/{api-root}/...`` where ``{tenant}`` is the tenant's
-GUID (or its bundled name) and ``{api-root}`` selects a handler module:
+GUID (or its bundled name) and ``{api-root}`` selects an emulator from the server's own table
+(:func:`default_apis`, built explicitly; ``apis=`` adds or replaces roots for one server):
 
-- ``v1.0`` → :mod:`assessor.sandbox.graph` (Microsoft Graph). A tenant's Graph base URL is
-  ``http://127.0.0.1:PORT/<tenant-id>/v1.0``. Further Graph routes (e.g. the audit search under
-  ``/security/auditLog/queries``) are added with :func:`assessor.sandbox.graph.add_route`.
-- ``adminapi`` → the Exchange Online admin API emulator, registered by its own module with
-  ``register_api("adminapi", handler)``; the handler receives the path after ``/adminapi``, e.g.
-  ``/beta/{tenant}/InvokeCommand``. Until one is registered the server answers 404.
+- ``v1.0`` and ``beta`` → :class:`assessor.sandbox.graph.GraphApi` (Microsoft Graph) over the core
+  routes, the service principals' (:mod:`assessor.sandbox.applications`) and the audit search's
+  (:mod:`assessor.sandbox.auditlog`). A tenant's Graph base URL is ``http://127.0.0.1:PORT/<tenant-id>/v1.0``;
+- ``adminapi`` and ``compliance`` → the Exchange Online admin API and its Security & Compliance
+  twin (:mod:`assessor.sandbox.exchange`); the emulator receives the path after the root, e.g.
+  ``/beta/{tenant}/InvokeCommand``;
+- ``arm`` → Azure Resource Manager (:mod:`assessor.sandbox.arm`).
 
-A handler is a function ``(SandboxRequest) -> SandboxResponse`` (see :mod:`assessor.sandbox.http`).
-The server does, before any handler: the bearer-token check (401 with a Graph error body when the
-``Authorization: Bearer …`` header is missing), injected latency, and per-operation faults
-(forced errors and 429s, see :mod:`assessor.sandbox.faults`). It records every request (start,
-end, status) so benchmarks can count requests and sequential rounds.
+An emulator is an :class:`assessor.sandbox.api.Api`. The server does, before it: the bearer-token
+check (401 with a Graph error body when the ``Authorization: Bearer …`` header is missing),
+injected latency, random faults (``chaos=``), and per operation the tenant's fault rules
+(:func:`assessor.sandbox.api.serve_operation`, :mod:`assessor.sandbox.faults`). It records every
+request (start, end, status) so benchmarks can count requests and sequential rounds.
+
+Everything that changes while serving — tenants, fault plans and their counters, the audit
+queries, the request log, chaos state — belongs to one :class:`SandboxServer` (its
+:class:`~assessor.sandbox.state.TenantState` objects): two servers in one process share nothing.
 
 In-process use::
 
@@ -31,25 +37,40 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, TextIO
 from urllib.parse import unquote, urlsplit
 
-from assessor.sandbox import applications as _applications  # noqa: F401  (registers /servicePrincipals routes)
-from assessor.sandbox import auditlog as _auditlog  # noqa: F401  (registers /security/auditLog routes)
-from assessor.sandbox import graph
+from assessor.sandbox import applications, arm, auditlog, exchange, graph
+from assessor.sandbox.api import Api, HandlerApi, serve_operation
 from assessor.sandbox.chaos import DROP_CONNECTION, Chaos
-from assessor.sandbox.faults import TenantState, effective_faults, parse_throttle
+from assessor.sandbox.faults import Fault, FaultPlan, effective_faults, parse_throttle, tenant_faults
 from assessor.sandbox.http import Headers, SandboxRequest, SandboxResponse, graph_error
 from assessor.sandbox.spec import ErrorSpec, SandboxTenant, SpecError, ThrottleSpec, load_tenant
+from assessor.sandbox.state import TenantState
 
 ApiHandler = Callable[[SandboxRequest], SandboxResponse]
-# Graph's beta root is served by the same routes (the audit search is beta-only in some tenants)
-_API_HANDLERS: dict[str, ApiHandler] = {"v1.0": graph.handle, "beta": graph.handle}
 MAX_BODY = 4 * 1024 * 1024
+
+
+def default_apis() -> dict[str, Api]:
+    """The emulators behind each API root, wired here and nowhere else."""
+    graph_api = graph.GraphApi((*graph.ROUTES, *applications.ROUTES, *auditlog.ROUTES))
+    return {
+        "v1.0": graph_api,
+        "beta": graph_api,  # the same routes (the audit search is beta-only in some tenants)
+        "adminapi": exchange.ExchangeApi(),
+        "compliance": exchange.ComplianceApi(),
+        "arm": arm.ArmApi(),
+    }
+
+
+def spec_faults(tenant: SandboxTenant) -> list[Fault]:
+    """The API-scoped fault rules a tenant's spec declares (its ``exchange:`` and ``azure:`` keys)."""
+    return [*exchange.spec_faults(tenant), *arm.spec_faults(tenant)]
 
 
 def _throttle(value: ThrottleSpec | str | int | None) -> ThrottleSpec | None:
@@ -57,11 +78,6 @@ def _throttle(value: ThrottleSpec | str | int | None) -> ThrottleSpec | None:
         return parse_throttle(value)
     except ValueError as err:
         raise SpecError(f"--throttle: {err}") from None
-
-
-def register_api(root: str, handler: ApiHandler) -> None:
-    """Route ``/{tenant}/{root}/...`` to ``handler`` (the seam for the Exchange/compliance emulators)."""
-    _API_HANDLERS[root] = handler
 
 
 # --------------------------------------------------------------------------- request log
@@ -194,11 +210,15 @@ class SandboxServer:
         errors: list[ErrorSpec] | None = None,
         slow_paths: dict[str, int] | None = None,
         chaos: Chaos | None = None,
+        apis: Mapping[str, Api | ApiHandler] | None = None,
     ) -> None:
         self.host = host
         self.chaos = chaos  # seeded random faults (assessor.sandbox.chaos), None = off
         self.port = port
         self.log = RequestLog()
+        self.apis: dict[str, Api] = default_apis()
+        for root, api in (apis or {}).items():  # extra or replaced roots, for this server only
+            self.apis[root] = HandlerApi(root, api) if callable(api) else api
         self._states: dict[str, TenantState] = {}
         self._aliases: dict[str, str] = {}
         self._httpd: _HTTPServer | None = None
@@ -217,18 +237,23 @@ class SandboxServer:
         throttle: ThrottleSpec | str | int | None = None,
         errors: list[ErrorSpec] | None = None,
         slow_paths: dict[str, int] | None = None,
+        faults: Iterable[Fault] = (),
     ) -> TenantState:
-        """Serve another tenant; per-call overrides win over server-wide ones, which win over the spec."""
+        """Serve another tenant; per-call overrides win over server-wide ones, which win over the spec.
+
+        The tenant's fault rules: the spec's (or the overrides') forced errors and throttle, the
+        rules its ``exchange:`` and ``azure:`` keys declare, then ``faults``."""
         generated = load_tenant(tenant) if isinstance(tenant, str) else tenant
         base_latency, base_throttle, base_errors, base_slow = self._overrides
-        faults = effective_faults(
+        effective = effective_faults(
             generated.spec.faults,
             latency_ms if latency_ms is not None else base_latency,
             _throttle(throttle) or base_throttle,
             errors if errors is not None else base_errors,
             slow_paths if slow_paths is not None else base_slow,
         )
-        state = TenantState(generated, faults)
+        plan = FaultPlan([*tenant_faults(effective), *spec_faults(generated), *faults])
+        state = TenantState(generated, effective, plan)
         self._states[generated.id] = state
         self._aliases[generated.name.lower()] = generated.id
         return state
@@ -344,7 +369,7 @@ class SandboxServer:
         parts = urlsplit(raw_path)
         segments = parts.path.split("/", 3)  # ['', tenant, root, rest]
         client_id = headers.get("client-request-id")
-        if len(segments) >= 2 and segments[1] in _API_HANDLERS and len(self._states) == 1:
+        if len(segments) >= 2 and segments[1] in self.apis and len(self._states) == 1:
             # one tenant served: it also answers at the bare API roots (…/v1.0, …/adminapi/beta),
             # the base URLs a real tenant's endpoints have
             only = next(iter(self._states.values())).tenant.id
@@ -359,8 +384,8 @@ class SandboxServer:
                 400, "InvalidTenant", f"Tenant '{tenant_key}' is not served by this sandbox.", client_id
             ), ""
         tenant_id = state.tenant.id
-        handler = _API_HANDLERS.get(root)
-        if handler is None:
+        api = self.apis.get(root)
+        if api is None:
             return graph_error(404, "NotFound", f"No emulator for '/{root}'.", client_id), tenant_id
         auth = str(headers.get("authorization", ""))
         if not auth.lower().startswith("bearer ") or not auth[7:].strip():
@@ -382,9 +407,8 @@ class SandboxServer:
         )
         self._slow(state, request.path)
         if self.chaos is not None:
-            inner = lambda: state.check_faults(request) or handler(request)  # noqa: E731
-            return self.chaos.serve(request, raw_path, inner), tenant_id
-        return (state.check_faults(request) or handler(request)), tenant_id
+            return self.chaos.serve(request, raw_path, lambda: serve_operation(api, request)), tenant_id
+        return serve_operation(api, request), tenant_id
 
 
 def serve(
@@ -448,9 +472,3 @@ def _tenant_names(name: str | Sequence[str]) -> list[str]:
             return list_tenants()
         return [n.strip() for n in name.split(",") if n.strip()]
     return list(name)
-
-
-# The Exchange admin API and compliance emulators register themselves on import ("adminapi", "compliance"),
-# the Azure Resource Manager emulator likewise ("arm").
-import assessor.sandbox.arm  # noqa: E402
-import assessor.sandbox.exchange  # noqa: E402,F401

@@ -12,7 +12,7 @@ import pytest
 
 from assessor.sandbox.faults import parse_throttle
 from assessor.sandbox.http import SandboxRequest, SandboxResponse
-from assessor.sandbox.server import RequestRecord, SandboxServer, register_api, sequential_rounds, serve
+from assessor.sandbox.server import RequestRecord, SandboxServer, sequential_rounds, serve
 from assessor.sandbox.spec import ErrorSpec, SpecError, ThrottleSpec
 
 from .conftest import AUTH, EVENTUAL
@@ -102,8 +102,7 @@ def test_dispatch_seam_for_other_apis() -> None:
     def echo(request: SandboxRequest) -> SandboxResponse:
         return SandboxResponse.json({"path": request.path, "tenant": request.tenant.tenant.name})
 
-    register_api("echo-test", echo)
-    with SandboxServer(["contoso"]) as server:
+    with SandboxServer(["contoso"], apis={"echo-test": echo}) as server:
         body = httpx.get(f"{server.api_url('contoso', 'echo-test')}/beta/x/InvokeCommand", headers=AUTH).json()
         assert body == {"path": "/beta/x/InvokeCommand", "tenant": "contoso"}
         assert httpx.get(f"{server.base_url}/contoso/nothing/x", headers=AUTH).status_code == 404

@@ -10,7 +10,6 @@ import pytest
 from assessor.collect.auth import StaticTokenCredential
 from assessor.collect.clouds import cloud_endpoints
 from assessor.collect.exchange import ExchangePlan, RetryPolicy
-from assessor.sandbox.exchange import reset_faults
 from assessor.sandbox.server import SandboxServer
 from assessor.sandbox.spec import SandboxTenant, load_spec
 
@@ -26,7 +25,6 @@ def variant(name: str, new_name: str, new_id: str, **exchange: Any) -> SandboxTe
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[SandboxServer]:
-    reset_faults()
     with SandboxServer(["contoso", "gov"]) as srv:
         yield srv
 
