@@ -223,3 +223,13 @@ def untruths(run: ChaosRun, detail: bool = True) -> list[str]:
     ]
     FIGURES.untruths += len(found)
     return found
+
+
+def chaos_statuses(seed: int, rates: float = 0.5) -> list[int]:
+    """The statuses of 60 distinct requests to contoso under uniform chaos with ``seed`` (0: dropped)."""
+    server = SandboxServer(
+        [load_tenant("contoso")], chaos=Chaos(ChaosConfig.uniform(rates, seed=seed, slow_seconds=0, timeout_seconds=0))
+    )
+    headers = {"Authorization": "Bearer x"}
+    tenant = server.state("contoso").tenant.id
+    return [server.dispatch("GET", f"/{tenant}/v1.0/subscribedSkus?i={i}", headers, b"").status for i in range(60)]

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import copy
 import json
+import os
+import subprocess
+import sys
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -41,3 +44,23 @@ def finding(report: Report, check_id: str) -> Any:
 
 def not_collected(reason: str = "denied in test", fix: str = "Some.Permission") -> dict[str, Any]:
     return {"provenance": {"status": "not_collected", "reason": reason, "fix": fix}}
+
+
+def fresh_python(code: str, *args: str, hash_seed: str, timeout: float = 300) -> str:
+    """Run ``code`` in a new interpreter and return what it printed.
+
+    ``PYTHONHASHSEED=hash_seed`` makes hash-dependent set and dict orders differ from this
+    process's, so a determinism check compares two processes, not one process with itself. The
+    repository root is importable there (``tests.helpers…`` works)."""
+    env = {**os.environ, "PYTHONHASHSEED": hash_seed, "PYTHONPATH": str(ROOT)}
+    run = subprocess.run(
+        [sys.executable, "-c", code, *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=timeout,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    return run.stdout

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Callable
 
 import pytest
@@ -14,7 +11,7 @@ from assessor.engine.model import Report
 from assessor.report import RENDERERS, RenderOptions
 from assessor.report.prices import parse_prices
 from assessor.report.pseudonymize import pseudonymize_report
-from tests.helpers.support import ROOT
+from tests.helpers.support import fresh_python
 
 MINE = ("html", "md", "csv", "sarif", "junit")
 PRICES = parse_prices(
@@ -76,16 +73,6 @@ def test_rendering_is_deterministic_across_processes(report_for: Callable[[str, 
     report = report_for("mixed-e5-e3-priority-trap", "cisa-aa23-193a")
     here = {fmt: RENDERERS[fmt]().render(report, RenderOptions()) for fmt in formats}
     for seed in ("1", "4242"):
-        env = {**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": os.pathsep.join([str(ROOT / "tests"), str(ROOT)])}
-        run = subprocess.run(
-            [sys.executable, "-c", _RENDER_ALL, *formats],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=120,
-            check=False,
-        )
-        assert run.returncode == 0, run.stderr
-        there = json.loads(run.stdout)
+        there = json.loads(fresh_python(_RENDER_ALL, *formats, hash_seed=seed))
         for fmt in formats:
             assert there[fmt] == here[fmt], f"{fmt} differs with PYTHONHASHSEED={seed}"

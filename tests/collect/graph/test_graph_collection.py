@@ -129,7 +129,7 @@ def test_throttling_is_retried_then_succeeds(make_server) -> None:
     evidence = run(server, "contoso")
     assert counts(evidence) == (232, 213, 12, 197, 35, 5)
     assert all(evidence.section(s).provenance.status == "collected" for s in ("skus", "users", "privileged"))
-    assert server.stats("contoso")["by_status"].get(429, 0) >= 1 or server.state("contoso").throttled == 3
+    assert server.state("contoso").throttled == 3  # the first three operations, batch items included
     assert any("retries" in n for n in evidence.meta.notes)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 import tracemalloc
 from typing import Any
@@ -12,6 +13,7 @@ import pytest
 from assessor.sandbox.auditlog import audit_log_of, expected_users, with_audit_log
 from assessor.sandbox.graph import encode_skiptoken
 from assessor.sandbox.spec import SpecError
+from tests.helpers.support import fresh_python
 
 HEADERS = {"Authorization": "Bearer sandbox"}
 WINDOW = {"filterStartDateTime": "2026-11-18T00:00:00Z", "filterEndDateTime": "2026-11-25T00:00:00Z"}
@@ -78,20 +80,32 @@ def test_non_global_tenant_answers_like_a_national_cloud(serve: Any) -> None:
     assert answer.status_code == 400 and "segment 'security'" in answer.text
 
 
+def _first_page(server: Any) -> list[dict[str, Any]]:
+    created = _create(server, "contoso", operationFilters=["MailItemsAccessed"])
+    page = httpx.get(f"{_queries(server, 'contoso')}/{created['id']}/records", headers=HEADERS).json()
+    # the record id (also auditData.Id, as in real records) is per query; everything else is not
+    return [
+        {k: v for k, v in r.items() if k != "id"} | {"auditData": {**r["auditData"], "Id": None}} for r in page["value"]
+    ]
+
+
+_FIRST_PAGE_THERE = """
+import json
+from assessor.sandbox.auditlog import with_audit_log
+from assessor.sandbox.server import SandboxServer
+from tests.collect.probe.test_sandbox_auditlog import _first_page
+with SandboxServer([with_audit_log("contoso", query_seconds=0, page_size=50)]) as server:
+    print(json.dumps(_first_page(server)))
+"""
+
+
 def test_records_are_deterministic(serve: Any) -> None:
+    """The same query gives the same records: twice on one server, and in another interpreter
+    (another hash seed) on another server."""
     server = serve(with_audit_log("contoso", query_seconds=0, page_size=50))
-    pages = []
-    for _ in range(2):
-        created = _create(server, "contoso", operationFilters=["MailItemsAccessed"])
-        page = httpx.get(f"{_queries(server, 'contoso')}/{created['id']}/records", headers=HEADERS).json()
-        # the record id (also auditData.Id, as in real records) is per query; everything else is not
-        pages.append(
-            [
-                {k: v for k, v in r.items() if k != "id"} | {"auditData": {**r["auditData"], "Id": None}}
-                for r in page["value"]
-            ]
-        )
-    assert pages[0] == pages[1] and len(pages[0]) == 50
+    first, again = _first_page(server), _first_page(server)
+    assert first == again and len(first) == 50
+    assert json.loads(fresh_python(_FIRST_PAGE_THERE, hash_seed="31")) == first
 
 
 def test_a_million_record_query_costs_the_server_no_memory(serve: Any) -> None:
