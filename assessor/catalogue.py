@@ -10,18 +10,15 @@ from __future__ import annotations
 
 from functools import lru_cache
 from importlib import resources
-from typing import Literal, get_args
+from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from assessor.errors import CatalogueError
+from assessor.vocabulary import SEVERITIES, Severity
 
-Severity = Literal["info", "low", "medium", "high", "critical"]
-"""How much a gap matters: the one vocabulary of catalogue, profiles, findings and --fail-on."""
-
-SEVERITIES: tuple[Severity, ...] = get_args(Severity)  # lowest first
-SEVERITY_ORDER: dict[str, int] = {s: i for i, s in enumerate(SEVERITIES)}
+SEVERITY_ORDER: dict[str, int] = {s.value: i for i, s in enumerate(SEVERITIES)}
 
 
 SECTIONS = (

@@ -38,7 +38,7 @@ from assessor.vocabulary import AUTH_MODES, CLOUDS, USERS_MODES, AuthMode, Cloud
 if TYPE_CHECKING:  # collection (msgraph-sdk) is imported only by the commands that collect
     from assessor.collect import CollectOptions
 
-FAIL_ON = ("none", *SEVERITIES)
+FAIL_ON = ("none", *(s.value for s in SEVERITIES))
 
 
 def _parse_formats(value: str) -> list[str]:

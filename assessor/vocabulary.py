@@ -55,3 +55,17 @@ CLOUDS: tuple[str, ...] = tuple(c.value for c in Cloud)
 AUTH_MODES: tuple[str, ...] = tuple(m.value for m in AuthMode)
 USERS_MODES: tuple[str, ...] = tuple(m.value for m in UsersMode)
 APP_ONLY_MODES = frozenset({AuthMode.SECRET, AuthMode.CERTIFICATE, AuthMode.MANAGED_IDENTITY})
+
+
+class Severity(StrEnum):
+    """How much a gap matters: the one vocabulary of catalogue, profiles, findings and --fail-on
+    (lowest first)."""
+
+    INFO = "info"
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+
+SEVERITIES: tuple[Severity, ...] = tuple(Severity)  # lowest first

@@ -8,17 +8,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from enum import Enum
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from assessor.catalogue import SEVERITY_ORDER
+from assessor.catalogue import SEVERITY_ORDER, Severity
+from assessor.vocabulary import StrEnum
 
 REPORT_SCHEMA = "assessor.report/1"
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     PASS = "pass"  # noqa: S105 - a status, not a password
     FAIL = "fail"
     WARN = "warn"
@@ -53,7 +53,7 @@ class Finding(_M):
     title: str
     area: str
     status: Status
-    severity: str
+    severity: Severity
     message: str
     evidence: dict[str, Any] = Field(default_factory=dict)
     remediation: str | None = None
