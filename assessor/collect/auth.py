@@ -60,7 +60,7 @@ class AuthOptions:
 class RedactedCredential:
     """Wraps an azure-identity credential so its repr names the mode and inputs, never secrets."""
 
-    def __init__(self, inner: Any, description: str, tenant: str | None = None) -> None:
+    def __init__(self, inner: TokenCredential, description: str, tenant: str | None = None) -> None:
         self._inner = inner
         self._description = description
         self._tenant = tenant  # asked for on every token (credentials that default to a home tenant)
@@ -157,7 +157,7 @@ class StaticTokenCredential:
 
 def build_credential(options: AuthOptions, cloud: CloudEndpoints) -> TokenCredential:
     """The credential for ``options.mode`` in ``cloud`` (no network is used to construct it)."""
-    builders: dict[str, Callable[[AuthOptions, CloudEndpoints], Any]] = {
+    builders: dict[str, Callable[[AuthOptions, CloudEndpoints], TokenCredential]] = {
         "secret": _secret,
         "certificate": _certificate,
         "device-code": _device_code,
@@ -169,7 +169,7 @@ def build_credential(options: AuthOptions, cloud: CloudEndpoints) -> TokenCreden
     }
     if options.mode not in builders:
         raise UsageError(f"unknown --auth mode {options.mode!r}; choose one of {', '.join(AUTH_MODES)}")
-    return builders[options.mode](options, cloud)  # type: ignore[no-any-return]
+    return builders[options.mode](options, cloud)
 
 
 def _need(value: str | None, what: str, mode: str) -> str:

@@ -207,7 +207,7 @@ class AzureCollector:
         )
         return AzureRead(data)
 
-    def _nothing(self, settings_result: Any) -> AzureRead:
+    def _nothing(self, settings_result: list[DiagnosticSetting] | ArmError) -> AzureRead:
         if isinstance(settings_result, ArmError):
             return AzureRead(
                 None,

@@ -5,17 +5,17 @@
 ``--no-exchange`` was given, and never raises for an API failure — each section is collected,
 imported, or not_collected with the reason and the exact role that would fix it.
 
-The options object is duck-typed on :class:`assessor.collect.CollectOptions` (``tenant``,
-``endpoints()``, ``exchange_endpoint``, ``compliance_endpoint``, ``no_exchange``, ``imports``,
-``users_mode``, ``request_timeout``, ``retry``) so this module does not import the package that
-imports it.
+The options object is :class:`RunOptions`, the part of :class:`assessor.collect.CollectOptions`
+this module reads (a protocol, so this module does not import the package that imports it).
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from pathlib import Path
+from typing import Any, Protocol
 
+from assessor.collect.clouds import CloudEndpoints
 from assessor.collect.exchange.appaccess import AppScoping, parse_grants, parse_policies
 from assessor.collect.exchange.client import TokenSource
 from assessor.collect.exchange.collector import (
@@ -28,24 +28,50 @@ from assessor.collect.exchange.collector import (
 from assessor.collect.exchange.imports import ImportedSections, import_exchange
 from assessor.collect.retry import RetryPolicy
 
+
+class RunOptions(Protocol):
+    """What the Exchange part reads of :class:`assessor.collect.CollectOptions` (a protocol, so this
+    module does not import the package that imports it)."""
+
+    @property
+    def tenant(self) -> str: ...
+    @property
+    def exchange_endpoint(self) -> str | None: ...
+    @property
+    def compliance_endpoint(self) -> str | None: ...
+    @property
+    def no_exchange(self) -> bool: ...
+    @property
+    def imports(self) -> tuple[Path, ...]: ...
+    @property
+    def users_mode(self) -> str: ...
+    @property
+    def request_timeout(self) -> float: ...
+    @property
+    def retry(self) -> RetryPolicy: ...
+    @property
+    def probe_events_days(self) -> int | None: ...
+    def endpoints(self) -> CloudEndpoints: ...
+
+
 NO_EXCHANGE_REASON = (
     "skipped: --no-exchange was given (the same settings can be imported: run "
     "examples/export-exchange-audit.ps1 and pass its files with --import)"
 )
 
 
-def read_imports(options: Any) -> ImportedSections:
+def read_imports(options: RunOptions) -> ImportedSections:
     """The ``--import`` files of a run (raises EvidenceError naming file and field)."""
     paths = tuple(getattr(options, "imports", ()) or ())
     return import_exchange(paths, detail=getattr(options, "users_mode", "summary") == "detail")
 
 
-def _retry(options: Any) -> RetryPolicy:
+def _retry(options: RunOptions) -> RetryPolicy:
     policy = getattr(options, "retry", None)
     return policy if isinstance(policy, RetryPolicy) else RetryPolicy()
 
 
-def plan_for(options: Any, skip: frozenset[str]) -> ExchangePlan:
+def plan_for(options: RunOptions, skip: frozenset[str]) -> ExchangePlan:
     return ExchangePlan(
         tenant=options.tenant,
         cloud=options.endpoints(),
@@ -59,7 +85,7 @@ def plan_for(options: Any, skip: frozenset[str]) -> ExchangePlan:
 
 
 async def exchange_evidence(
-    options: Any, credential: TokenSource, imported: ImportedSections | None = None
+    options: RunOptions, credential: TokenSource, imported: ImportedSections | None = None
 ) -> ExchangeResult:
     """All five Exchange sections for ``ExchangeEvidence`` (imported ones win over collection)."""
     imported = imported or ImportedSections({}, {})

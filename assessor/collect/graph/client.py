@@ -17,7 +17,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-from azure.core.credentials import TokenCredential
+from azure.core.credentials import AccessToken, TokenCredential
+from kiota_abstractions.request_adapter import RequestAdapter
+from kiota_abstractions.request_information import RequestInformation
+from kiota_abstractions.serialization import Parsable, ParsableFactory
 from kiota_authentication_azure.azure_identity_authentication_provider import AzureIdentityAuthenticationProvider
 from kiota_http.kiota_client_factory import KiotaClientFactory
 from kiota_http.middleware import RetryHandler
@@ -71,7 +74,7 @@ class GraphConnection:
     notes: list[str] = field(default_factory=list)  # how the service was read, when it differs from the plan
 
     @property
-    def adapter(self) -> Any:
+    def adapter(self) -> RequestAdapter:
         return self.client.request_adapter
 
     async def aclose(self) -> None:
@@ -86,17 +89,17 @@ class OffloadedCredential:
     a bulk run). Static in-memory credentials are passed through unwrapped.
     """
 
-    def __init__(self, inner: Any) -> None:
+    def __init__(self, inner: TokenCredential) -> None:
         self._inner = inner
 
-    async def get_token(self, *scopes: str, **kwargs: Any) -> Any:
+    async def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
         return await asyncio.to_thread(self._inner.get_token, *scopes, **kwargs)
 
     def __repr__(self) -> str:
         return repr(self._inner)
 
 
-def _non_blocking(credential: Any) -> Any:
+def _non_blocking(credential: TokenCredential) -> Any:  # the SDK accepts a sync or an async credential
     if inspect.iscoroutinefunction(getattr(credential, "get_token", None)) or getattr(credential, "in_memory", False):
         return credential
     return OffloadedCredential(credential)
@@ -129,10 +132,10 @@ def connect(credential: TokenCredential, settings: GraphSettings) -> GraphConnec
     return GraphConnection(client, http, budget, settings)
 
 
-ODATA_ERRORS: dict[str, Any] = {"XXX": ODataError}
+ODATA_ERRORS: dict[str, type[ParsableFactory[Parsable]]] = {"XXX": ODataError}
 
 
-async def send_bytes(adapter: Any, info: Any) -> bytes | None:
+async def send_bytes(adapter: RequestAdapter, info: RequestInformation) -> bytes | None:
     """Send a request through the SDK's adapter and middleware and return the raw body.
 
     The URL template is expanded once here: kiota re-expands it on every read of ``info.url``

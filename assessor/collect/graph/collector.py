@@ -8,14 +8,14 @@ chain once SKUs and role holders are known (so each user can be classified and f
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from assessor.collect.graph.client import GraphConnection
 from assessor.collect.graph.directory import collect_organization, collect_skus
-from assessor.collect.graph.outcome import Collected, NotCollected
+from assessor.collect.graph.outcome import Collected, NotCollected, Outcome
 from assessor.collect.graph.roles import collect_privileged
 from assessor.collect.graph.users import (
     CountVia,
@@ -25,10 +25,11 @@ from assessor.collect.graph.users import (
     counts_outcome,
     refused_counts,
 )
-from assessor.evidence import PrivilegedRoles
+from assessor.evidence import PrivilegedRoles, SubscribedSku, Tenant, Users
 from assessor.vocabulary import Cloud, UsersMode
 
 SECTIONS = ("tenant", "skus", "privileged", "users")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -42,12 +43,22 @@ class GraphPlan:
     track_in_scope: bool = False  # detail mode: return the in-scope users' UPNs and ids (for the probe)
 
 
-@dataclass
+@dataclass(frozen=True)
 class GraphResult:
-    outcomes: dict[str, Collected[Any] | NotCollected] = field(default_factory=dict)
+    """The four Graph sections, each typed by what it holds."""
+
+    tenant: Outcome[Tenant]
+    skus: Outcome[list[SubscribedSku]]
+    privileged: Outcome[PrivilegedRoles]
+    users: Outcome[Users]
     connection_notes: list[str] = field(default_factory=list)
     in_scope_keys: frozenset[str] | None = None  # with track_in_scope: in-scope users' lower-cased UPNs
     in_scope_ids: dict[str, str] | None = None  # with track_in_scope: their object id → lower-cased UPN
+
+    @property
+    def outcomes(self) -> dict[str, Outcome[Any]]:
+        """The sections by evidence name (in the order they are collected)."""
+        return {"tenant": self.tenant, "skus": self.skus, "privileged": self.privileged, "users": self.users}
 
     def notes(self) -> list[str]:
         return [
@@ -56,8 +67,8 @@ class GraphResult:
         ]
 
 
-def _holder_roles(outcome: Collected[Any] | NotCollected) -> dict[str, list[str]]:
-    if not isinstance(outcome, Collected) or not isinstance(outcome.data, PrivilegedRoles):
+def _holder_roles(outcome: Outcome[PrivilegedRoles]) -> dict[str, list[str]]:
+    if not isinstance(outcome, Collected):
         return {}
     roles: dict[str, list[str]] = {}
     for h in outcome.data.holders:
@@ -80,10 +91,10 @@ class _InScope:
 async def _details(
     conn: GraphConnection,
     plan: GraphPlan,
-    skus_task: asyncio.Task[Any],
-    roles_task: asyncio.Task[Any],
+    skus_task: asyncio.Task[Outcome[list[SubscribedSku]]],
+    roles_task: asyncio.Task[Outcome[PrivilegedRoles]],
     in_scope: _InScope | None,
-) -> Collected[Any] | NotCollected:
+) -> Outcome[Users]:
     skus, privileged = await asyncio.gather(asyncio.shield(skus_task), asyncio.shield(roles_task))
     inputs = DetailInputs(
         skus=skus.data if isinstance(skus, Collected) else None,
@@ -98,10 +109,10 @@ async def _details(
 async def _summary(
     conn: GraphConnection,
     plan: GraphPlan,
-    skus_task: asyncio.Task[Any],
-    roles_task: asyncio.Task[Any],
+    skus_task: asyncio.Task[Outcome[list[SubscribedSku]]],
+    roles_task: asyncio.Task[Outcome[PrivilegedRoles]],
     in_scope: _InScope | None,
-) -> Collected[Any] | NotCollected:
+) -> Outcome[Users]:
     """The `$count` figures; where the service refuses those queries (a server or cloud without
     advanced queries on `assignedPlans`), the same figures by enumerating users instead."""
     run = await count_users(conn, plan.count_via)
@@ -120,31 +131,32 @@ async def _summary(
 
 
 async def collect_graph(conn: GraphConnection, plan: GraphPlan) -> GraphResult:
-    tasks: dict[str, asyncio.Task[Any]] = {
-        "tenant": asyncio.create_task(collect_organization(conn, plan.cloud)),
-        "skus": asyncio.create_task(collect_skus(conn)),
-        "privileged": asyncio.create_task(collect_privileged(conn, plan.privileged_roles)),
-    }
-    users: Awaitable[Any]
+    tenant = asyncio.create_task(collect_organization(conn, plan.cloud))
+    skus = asyncio.create_task(collect_skus(conn))
+    privileged = asyncio.create_task(collect_privileged(conn, plan.privileged_roles))
     in_scope = _InScope() if plan.track_in_scope else None
     if plan.users_mode == UsersMode.DETAIL:
-        users = _details(conn, plan, tasks["skus"], tasks["privileged"], in_scope)
+        users = asyncio.create_task(_details(conn, plan, skus, privileged, in_scope))
     else:
-        users = _summary(conn, plan, tasks["skus"], tasks["privileged"], in_scope)
-    tasks["users"] = asyncio.create_task(users)
-    _done, pending = await asyncio.wait(tasks.values(), timeout=plan.tenant_timeout)
+        users = asyncio.create_task(_summary(conn, plan, skus, privileged, in_scope))
+    tasks: list[asyncio.Task[Any]] = [tenant, skus, privileged, users]
+    _done, pending = await asyncio.wait(tasks, timeout=plan.tenant_timeout)
     for task in pending:
         task.cancel()
     if pending:
         await asyncio.gather(*pending, return_exceptions=True)
-    result = GraphResult(connection_notes=list(conn.notes))
-    if in_scope is not None:
-        result.in_scope_keys, result.in_scope_ids = frozenset(in_scope.keys), in_scope.ids
-    for name, task in tasks.items():
+
+    def finished(task: asyncio.Task[Outcome[T]], name: str) -> Outcome[T]:
         if task in pending:
-            result.outcomes[name] = NotCollected(
-                f"timed out: the tenant's collection exceeded {plan.tenant_timeout:g} s", None, name
-            )
-        else:
-            result.outcomes[name] = task.result()
-    return result
+            return NotCollected(f"timed out: the tenant's collection exceeded {plan.tenant_timeout:g} s", None, name)
+        return task.result()
+
+    return GraphResult(
+        finished(tenant, "tenant"),
+        finished(skus, "skus"),
+        finished(privileged, "privileged"),
+        finished(users, "users"),
+        list(conn.notes),
+        frozenset(in_scope.keys) if in_scope is not None else None,
+        in_scope.ids if in_scope is not None else None,
+    )

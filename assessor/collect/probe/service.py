@@ -30,6 +30,7 @@ import httpx
 from azure.core.exceptions import AzureError
 from kiota_abstractions.api_error import APIError
 from kiota_abstractions.base_request_configuration import RequestConfiguration
+from kiota_abstractions.request_information import RequestInformation
 from msgraph import GraphServiceClient
 from msgraph.generated.models.security.audit_log_query import AuditLogQuery
 from msgraph.generated.models.security.audit_log_query_status import AuditLogQueryStatus
@@ -314,7 +315,7 @@ async def record_pages(
     params = RecordsRequestBuilder.RecordsRequestBuilderGetQueryParameters(top=page_size)
     adapter = client.request_adapter
 
-    def fetch(info: Any) -> asyncio.Future[bytes | None]:
+    def fetch(info: RequestInformation) -> asyncio.Future[bytes | None]:
         send = partial(send_bytes, adapter, info)
         return asyncio.ensure_future(_call(send, endpoint, permission, idempotent=True))
 
