@@ -167,6 +167,22 @@ def test_the_checker_sees_a_violation(tmp_path: Path) -> None:
     assert layer_of("assessor.something_new") == "unplaced" and layer_of("httpx") is None
 
 
+def test_the_sandbox_imports_nothing_from_collect() -> None:
+    """The emulator stands in for Microsoft's services: it may not borrow the client's code (its
+    shapes would then agree with the collector by construction). The layer table says so
+    (``sandbox`` may import base, evidence, knowledge); this names the rule on its own."""
+    sandbox = sorted((ROOT / "assessor" / "sandbox").rglob("*.py"))
+    assert sandbox
+    found = [
+        f"{path.relative_to(ROOT)}:{line}: {imported}"
+        for path in sandbox
+        for line, imported in _imports(path, _module_name(path))
+        if imported == "assessor.collect" or imported.startswith("assessor.collect.")
+    ]
+    assert found == []
+    assert not _allowed("sandbox", "collect") and "collect" not in ALLOWED["sandbox"]
+
+
 def test_check_modules_are_discovered() -> None:
     """Adding a module to checks/ needs no list edited: the registry walks the package."""
     from assessor.engine.registry import check_modules
