@@ -27,7 +27,7 @@ from urllib.parse import urlencode, urlsplit
 import httpx
 
 from assessor.collect.bearer import BearerCache, TokenSource, TokenUnavailable
-from assessor.collect.exchange.client import parse_error_body
+from assessor.collect.errorbody import parse_error_body
 from assessor.collect.paging import PageGuard
 from assessor.collect.retry import RETRY_STATUSES, RetryBudget, RetryPolicy, retry_after_seconds
 from assessor.collect.tls import shared_tls_context
