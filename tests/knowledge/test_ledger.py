@@ -47,6 +47,8 @@ def test_profiles_name_the_text_they_encode() -> None:
         assert p.version and p.text, pid
         assert all(r.reason for r in p.privileged_roles), pid
     assert load_profile("omb-m-26-14").verified is False
+    aa23 = load_profile("cisa-aa23-193a")  # the advisory's own text was not at hand: secondary quotations
+    assert aa23.verified is False and "secondary" in aa23.text and "MailItemsAccessed" in aa23.text
     scuba = load_profile("cisa-scuba")
     mapped = {cid for cid, s in scuba.checks.items() if "MS.EXO.13.1v1" in s.controls}
     assert mapped == {"AUD-02"}  # MS.EXO.13.1 decides AuditDisabled only
