@@ -120,6 +120,15 @@ def test_per_user_event_availability_with_user_detail(server: SandboxServer) -> 
     assert report.events["MailItemsAccessed"].users_without_event_licence == 30
 
 
+def test_summary_mode_counts_users_with_the_expanded_events(evidence: Evidence, report: Report) -> None:
+    """Rule 6 in summary mode: one more `$count` in the same `$batch` (E5 level by the enabled Premium
+    plan, E3/G3 level by SKU) gives the figure detail mode computes per user."""
+    assert evidence.users.data is not None and evidence.users.data.mode == "summary"
+    assert evidence.users.data.counts.in_scope_expanded == 35
+    assert report.licensing.users_without_expanded_events == 30
+    assert report.events["MailItemsAccessed"].users_without_event_licence == 30
+
+
 @pytest.mark.parametrize("profile", ["baseline", "cisa-scuba-v1.8.0", "cisa-aa23-193a"])
 def test_dropping_a_section_never_turns_a_gap_into_a_pass(evidence: Evidence, profile: str) -> None:
     """Rule 13 on the sandbox tenant's collected evidence (the examples are covered in tests/engine)."""

@@ -1,7 +1,8 @@
 """Runs the Graph collectors of one tenant concurrently, under a per-tenant deadline.
 
 Summary mode: organization, subscribedSkus, role assignments and the `$count` batch start
-together (round 1); role-holder lookups follow (round 2). Detail mode adds the users page
+together (round 1); role-holder lookups and the expanded-events count (which needs the SKUs)
+follow (round 2). Detail mode adds the users page
 chain once SKUs and role holders are known (so each user can be classified and flagged).
 """
 
@@ -21,9 +22,11 @@ from assessor.collect.graph.users import (
     CountVia,
     DetailInputs,
     collect_user_details,
+    count_expanded,
     count_users,
     counts_outcome,
     refused_counts,
+    with_expanded_count,
 )
 from assessor.evidence import PrivilegedRoles, SubscribedSku, Tenant, Users
 from assessor.vocabulary import Cloud, UsersMode
@@ -115,10 +118,25 @@ async def _summary(
 ) -> Outcome[Users]:
     """The `$count` figures; where the service refuses those queries (a server or cloud without
     advanced queries on `assignedPlans`), the same figures by enumerating users instead."""
-    run = await count_users(conn, plan.count_via)
+
+    async def expanded() -> Any:
+        skus = await asyncio.shield(skus_task)
+        return await count_expanded(conn, skus.data if isinstance(skus, Collected) else None)
+
+    expanded_task = asyncio.create_task(expanded())
+    try:
+        run = await count_users(conn, plan.count_via)
+    except BaseException:
+        expanded_task.cancel()
+        raise
     refused = refused_counts(run.results)
     if not refused:
-        return counts_outcome(run)
+        outcome = counts_outcome(run)
+        if not isinstance(outcome, Collected):
+            expanded_task.cancel()
+            return outcome
+        return with_expanded_count(outcome, await expanded_task)
+    expanded_task.cancel()
     details = await _details(conn, replace(plan, user_list_path=None), skus_task, roles_task, in_scope)
     first = next(iter(refused.values()))
     note = (

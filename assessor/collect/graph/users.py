@@ -7,7 +7,11 @@ M365_ADVANCED_AUDITING; *ten-year* = Premium plus the 10-year retention plan.
 - Summary mode asks Graph to count: ``assignedPlans/any(a:a/servicePlanId eq <plan> and
   (a/capabilityStatus eq 'Enabled' or a/capabilityStatus eq 'Warning'))`` over the knowledge
   base's plan ids (the same Enabled/Warning rule as detail mode). Six counts, one
-  `$batch` (or six concurrent SDK calls), so round trips do not grow with the tenant.
+  `$batch` (or six concurrent SDK calls), so round trips do not grow with the tenant. A seventh
+  count, sent once ``subscribedSkus`` has answered (alongside the role-holder lookups, so no extra
+  round), gives the in-scope users with the expanded Standard events: those assigned one of the
+  tenant's usable E3/G3- or E5-level SKUs (``assignedLicenses/any(x:x/skuId eq <sku>)``), the
+  rule detail mode applies per user.
 - Detail mode enumerates ``/users?$select=…&$top=999`` and classifies each user from
   ``assignedLicenses`` and the tenant's ``subscribedSkus``, aggregating while streaming; an
   optional per-user gap list goes to disk (JSON Lines, or CSV by extension).
@@ -102,6 +106,11 @@ def any_enabled_plan(plan_ids: Iterable[str]) -> str:
     return clauses[0] if len(clauses) == 1 else "(" + " or ".join(clauses) + ")"
 
 
+def any_assigned_sku(sku_ids: Iterable[str]) -> str:
+    clauses = [f"assignedLicenses/any(x:x/skuId eq {sid})" for sid in sorted(sku_ids)]
+    return clauses[0] if len(clauses) == 1 else "(" + " or ".join(clauses) + ")"
+
+
 ENABLED_MEMBER = "accountEnabled eq true and userType eq 'Member'"
 
 
@@ -117,6 +126,24 @@ def count_filters(kb: Knowledge) -> dict[str, str | None]:
         "in_scope_premium": premium,
         "in_scope_premium_ten_year": f"{premium} and {any_enabled_plan(kb.ten_year_plan_ids)}",
     }
+
+
+def expanded_level_skus(skus: Iterable[SubscribedSku], kb: Knowledge) -> list[str]:
+    """The tenant's usable SKUs whose users get the expanded Standard events (E3/G3 level by SKU id,
+    or E5 level: an SKU carrying the Premium plan) — `knowledge.plans.expanded_level` over every SKU."""
+    index = PlanIndex(list(skus))
+    return sorted(
+        sku for sku in index.plans_by_sku if expanded_level(sku, index, kb.expanded_event_sku_ids, kb.premium_plan_ids)
+    )
+
+
+def expanded_count_filter(skus: Iterable[SubscribedSku], kb: Knowledge) -> str | None:
+    """The `$filter` counting in-scope users with the expanded events; None when the tenant holds no
+    usable SKU that carries them (the count is then 0 without asking)."""
+    carrying = expanded_level_skus(skus, kb)
+    if not carrying:
+        return None
+    return f"{count_filters(kb)['in_scope']} and {any_assigned_sku(carrying)}"
 
 
 # --------------------------------------------------------------------------- summary mode
@@ -206,6 +233,39 @@ def counts_outcome(run: CountRun) -> Collected[Users] | NotCollected:
     counts = UserCounts(**{n: (None if isinstance(r, GraphFailure) else r) for n, r in results.items()})
     notes = tuple(f"user count {n} unknown: {f.describe()}" for n, f in failures.items())
     return Collected(Users(mode="summary", counts=counts), source, notes)
+
+
+ExpandedCount = int | GraphFailure | str  # the count, the failed query, or why it was not asked
+
+
+async def count_expanded(
+    conn: GraphConnection, skus: list[SubscribedSku] | None, kb: Knowledge | None = None
+) -> ExpandedCount:
+    """Summary mode's count of in-scope users with the expanded Standard events (see the module doc)."""
+    if skus is None:
+        return "subscribedSkus unavailable: which subscriptions carry the expanded events is not known"
+    flt = expanded_count_filter(skus, kb or load_knowledge())
+    if flt is None:
+        return 0
+    return await _one_count(conn, "in_scope_expanded", flt)
+
+
+def with_expanded_count(outcome: Collected[Users], expanded: ExpandedCount) -> Collected[Users]:
+    """The summary counts with the expanded-events count added where it is whole and consistent."""
+    counts = outcome.data.counts
+    note: str | None = None
+    if isinstance(expanded, GraphFailure):
+        note = f"user count in_scope_expanded unknown: {expanded.describe()}"
+    elif isinstance(expanded, str):
+        note = f"user count in_scope_expanded unknown: {expanded}"
+    elif (counts.in_scope is not None and expanded > counts.in_scope) or (
+        counts.in_scope_premium is not None and expanded < counts.in_scope_premium
+    ):  # eventual consistency between the counts
+        note = "user count in_scope_expanded unknown: it fell outside the in-scope and Premium counts"
+    else:
+        data = outcome.data.model_copy(update={"counts": counts.model_copy(update={"in_scope_expanded": expanded})})
+        return Collected(data, outcome.source + " + in_scope_expanded", outcome.notes)
+    return Collected(outcome.data, outcome.source, (*outcome.notes, note))
 
 
 # --------------------------------------------------------------------------- detail mode

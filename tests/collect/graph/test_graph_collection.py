@@ -16,7 +16,15 @@ from assessor.sandbox import SandboxServer, load_tenant
 from assessor.sandbox.spec import ErrorSpec, ThrottleSpec
 from tests.collect.conftest import run
 
-COUNT_FIELDS = ("total", "enabled_members", "guests", "in_scope", "in_scope_premium", "in_scope_premium_ten_year")
+COUNT_FIELDS = (
+    "total",
+    "enabled_members",
+    "guests",
+    "in_scope",
+    "in_scope_premium",
+    "in_scope_premium_ten_year",
+    "in_scope_expanded",
+)
 
 
 def counts(evidence) -> tuple:
@@ -26,7 +34,7 @@ def counts(evidence) -> tuple:
 
 def test_contoso_summary_figures_are_exact(server: SandboxServer) -> None:
     evidence = run(server, "contoso")
-    assert counts(evidence) == (232, 213, 12, 197, 35, 5)
+    assert counts(evidence) == (232, 213, 12, 197, 35, 5, 197)
     assert evidence.users.data.mode == "summary"
     assert evidence.users.provenance.status == "collected"
     assert "ConsistencyLevel" in evidence.users.provenance.source
@@ -127,7 +135,7 @@ def test_forbidden_sections_are_not_collected_with_the_permission_named(make_ser
 def test_throttling_is_retried_then_succeeds(make_server) -> None:
     server = make_server(["contoso"], throttle=ThrottleSpec(first=3, retry_after=0))
     evidence = run(server, "contoso")
-    assert counts(evidence) == (232, 213, 12, 197, 35, 5)
+    assert counts(evidence) == (232, 213, 12, 197, 35, 5, 197)
     assert all(evidence.section(s).provenance.status == "collected" for s in ("skus", "users", "privileged"))
     assert server.state("contoso").throttled == 3  # the first three operations, batch items included
     assert any("retries" in n for n in evidence.meta.notes)
@@ -135,7 +143,7 @@ def test_throttling_is_retried_then_succeeds(make_server) -> None:
 
 def test_batch_items_throttled_one_by_one_are_retried(make_server) -> None:
     server = make_server(["contoso"], throttle=ThrottleSpec(every=2, retry_after=0, paths=["/users/$count"]))
-    assert counts(run(server, "contoso")) == (232, 213, 12, 197, 35, 5)
+    assert counts(run(server, "contoso")) == (232, 213, 12, 197, 35, 5, 197)
 
 
 def test_service_unavailable_then_success(make_server) -> None:
@@ -205,7 +213,7 @@ def test_bundled_fabrikam_100k_summary_equals_detail(make_server) -> None:
     summary = run(server, "fabrikam")
     server.reset_stats()
     detail = run(server, "fabrikam", users_mode="detail")
-    assert counts(summary) == counts(detail) == (100_000, 91_000, 5_000, 88_000, 23_000, 1_000)
+    assert counts(summary) == counts(detail) == (100_000, 91_000, 5_000, 88_000, 23_000, 1_000, 79_000)
     assert server.stats("fabrikam")["requests"] >= 101
 
 
@@ -217,6 +225,33 @@ def test_a_failed_count_is_none_never_a_guess(make_server) -> None:
     assert values.count(None) == 1
     assert set(values) - {None} <= {232, 213, 12, 197, 35, 5}
     assert any("unknown" in note and "500" in note for note in evidence.meta.notes)
+
+
+def test_expanded_count_needs_the_tenants_subscriptions(make_server) -> None:
+    """Summary mode counts users with the expanded events by the tenant's usable E3/G3- and E5-level
+    SKUs; without subscribedSkus that figure is unknown (never counted from the SKU ids alone, which
+    would credit a suspended E3), and the other counts stand."""
+    server = make_server(["contoso"], errors=[ErrorSpec(path="/subscribedSkus", status=403)])
+    evidence = run(server, "contoso")
+    assert counts(evidence) == (232, 213, 12, 197, 35, 5, None)
+    assert any("in_scope_expanded unknown" in n and "subscribedSkus" in n for n in evidence.meta.notes)
+
+
+def test_expanded_count_stands_only_whole_and_consistent() -> None:
+    """A refused or inconsistent expanded-events count leaves that figure unknown; the others stand."""
+    from assessor.collect.graph.outcome import Collected, GraphFailure
+    from assessor.collect.graph.users import with_expanded_count
+    from assessor.evidence import UserCounts, Users
+
+    base = Collected(Users(counts=UserCounts(total=10, in_scope=8, in_scope_premium=3)), "GET /users/$count")
+    refused = GraphFailure(
+        "GET /users/$count (in_scope_expanded)", 400, "Request_UnsupportedQuery", "Unsupported query."
+    )
+    for answer in (refused, 9, 2):
+        out = with_expanded_count(base, answer)
+        assert out.data.counts.in_scope_expanded is None and out.data.counts.in_scope == 8
+        assert any("in_scope_expanded unknown" in n for n in out.notes)
+    assert with_expanded_count(base, 5).data.counts.in_scope_expanded == 5
 
 
 def test_all_counts_throttled_beyond_the_budget_is_not_collected(make_server) -> None:
