@@ -297,6 +297,23 @@ class MailboxAuditConfiguration(_Model):
         "(E3/G3 level: the expanded Standard events), basic (no documented default actions); absent: "
         "inferred from the tenant's licensing where that decides it",
     )
+    privileged: NonNegative | None = Field(
+        None,
+        description="Mailboxes of this group whose user (joined by ExternalDirectoryObjectId) holds a privileged "
+        "role (the roles in MailboxAudit.privileged_roles); absent: not known (role holders not read, or a "
+        "mailbox without a directory id)",
+    )
+    vip: NonNegative | None = Field(
+        None, description="Mailboxes of this group listed in --vip (by UPN, address or object id); absent: no --vip"
+    )
+
+    @model_validator(mode="after")
+    def _parts_within_count(self) -> MailboxAuditConfiguration:
+        for name in ("privileged", "vip"):
+            value = getattr(self, name)
+            if value is not None and value > self.count:
+                raise ValueError(f"{name} ({value}) exceeds the group's count ({self.count})")
+        return self
 
     def actions(self, logon_type: str) -> list[str]:
         return {"Owner": self.audit_owner, "Delegate": self.audit_delegate, "Admin": self.audit_admin}[logon_type]
@@ -305,6 +322,11 @@ class MailboxAuditConfiguration(_Model):
 class MailboxAudit(_Model):
     total_user_mailboxes: NonNegative
     configurations: list[MailboxAuditConfiguration] = Field(default_factory=list)
+    privileged_roles: list[str] | Literal["all"] | None = Field(
+        None,
+        description="The role template ids whose holders the configurations' privileged counts cover ('all': every "
+        "role's); absent: no privileged counts",
+    )
 
     @model_validator(mode="after")
     def _sums(self) -> MailboxAudit:
@@ -708,8 +730,11 @@ def evidence_to_dict(evidence: Evidence) -> dict[str, Any]:
         del users["counts"]["in_scope_expanded"]
     mailboxes = doc.get("exchange", {}).get("mailboxes", {}).get("data")
     for config in (mailboxes or {}).get("configurations", []):
-        if config.get("licence", 0) is None:
-            del config["licence"]
+        for key in ("licence", "privileged", "vip"):
+            if config.get(key, 0) is None:
+                del config[key]
+    if mailboxes and mailboxes.get("privileged_roles", 0) is None:
+        del mailboxes["privileged_roles"]
     return doc
 
 

@@ -9,7 +9,8 @@
         AdminAuditLogConfig.json             Get-AdminAuditLogConfig            UnifiedAuditLogIngestionEnabled
         OrganizationConfig.json              Get-OrganizationConfig             AuditDisabled
         MailboxAuditBypassAssociation.json   Get-MailboxAuditBypassAssociation  Identity, Name, AuditBypassEnabled
-        Mailbox.json                         Get-Mailbox (UserMailbox only)     UserPrincipalName, RecipientTypeDetails,
+        Mailbox.json                         Get-Mailbox (UserMailbox only)     UserPrincipalName, ExternalDirectoryObjectId,
+                                                                                RecipientTypeDetails,
                                                                                 AuditEnabled, DefaultAuditSet,
                                                                                 AuditOwner, AuditDelegate, AuditAdmin
         UnifiedAuditLogRetentionPolicy.json  Get-UnifiedAuditLogRetentionPolicy Name, Priority, RetentionDuration,
@@ -101,6 +102,7 @@ Write-Export 'MailboxAuditBypassAssociation.json' $bypass
 $mailboxes = Get-Mailbox -RecipientTypeDetails UserMailbox -ResultSize Unlimited | ForEach-Object {
     [pscustomobject]@{
         UserPrincipalName    = "$($_.UserPrincipalName)"
+        ExternalDirectoryObjectId = "$($_.ExternalDirectoryObjectId)"
         RecipientTypeDetails = "$($_.RecipientTypeDetails)"
         AuditEnabled         = [bool]$_.AuditEnabled
         DefaultAuditSet      = ConvertTo-Names $_.DefaultAuditSet

@@ -39,6 +39,7 @@ from assessor.collect.exchange import (
     read_imports,
     skipped_sections,
 )
+from assessor.collect.exchange.aggregate import MailboxAggregator
 from assessor.collect.exchange.appaccess import AppScoping
 from assessor.collect.graph import GraphPlan, GraphSettings, collect_graph, connect
 from assessor.collect.graph.client import GraphConnection
@@ -46,11 +47,22 @@ from assessor.collect.graph.named import NamedUsers, policy_user_ids, resolve_na
 from assessor.collect.graph.outcome import GraphFailure
 from assessor.collect.graph.users import CountVia
 from assessor.collect.interface import Collected, NotCollected, SourceResult, outcome_of, section_of
+from assessor.collect.join import UserDirectory, join_mailboxes
 from assessor.collect.permissions import EXCHANGE_API, PreflightResult, preflight
 from assessor.collect.probe.clients import ClientBooks
 from assessor.collect.retry import RetryPolicy
 from assessor.errors import CollectionError, UsageError
-from assessor.evidence import GUID, TENANT_ID_PATTERN, Applications, Evidence, Meta, Provenance, Tenant, map_strings
+from assessor.evidence import (
+    GUID,
+    TENANT_ID_PATTERN,
+    Applications,
+    Evidence,
+    Meta,
+    PrivilegedRoles,
+    Provenance,
+    Tenant,
+    map_strings,
+)
 from assessor.redact import may_need_redaction, redact
 from assessor.vocabulary import APP_ONLY_MODES, USERS_MODES, Cloud, UsersMode
 
@@ -181,6 +193,7 @@ class GraphCollection(SourceResult):
 
     in_scope_keys: frozenset[str] | None = None  # lower-cased UPNs
     in_scope_ids: Mapping[str, str] = field(default_factory=dict)  # object id → lower-cased UPN
+    directory: UserDirectory | None = None  # users enumerated whole: each one's licence level
 
 
 @dataclass(frozen=True)
@@ -195,7 +208,9 @@ class GraphSource:
     async def collect(self) -> GraphCollection:
         result = await collect_graph(self.conn, self.plan)
         sections = {name: replace(o, at=o.at or self.at) for name, o in result.outcomes.items()}
-        return GraphCollection(sections, tuple(result.notes()), result.in_scope_keys, result.in_scope_ids or {})
+        return GraphCollection(
+            sections, tuple(result.notes()), result.in_scope_keys, result.in_scope_ids or {}, result.directory
+        )
 
 
 @dataclass(frozen=True)
@@ -245,6 +260,7 @@ class ExchangeCollection(SourceResult):
     """The five Exchange/Purview sections, and the application scoping read (or why not)."""
 
     app_scoping: AppScoping | str | None = None
+    mailboxes: MailboxAggregator | None = None  # the aggregator of the mailbox set, for the join with the users
 
 
 @dataclass(frozen=True)
@@ -270,7 +286,10 @@ class ExchangeSource:
             sections.update(skipped_sections(reason, "retry later or raise --tenant-timeout", missing))
             return ExchangeCollection({s: outcome_of(sections[s]) for s in EXCHANGE_SECTIONS}, (f"exchange: {reason}",))
         return ExchangeCollection(
-            {s: outcome_of(d) for s, d in result.sections.items()}, tuple(result.notes), result.app_scoping
+            {s: outcome_of(d) for s, d in result.sections.items()},
+            tuple(result.notes),
+            result.app_scoping,
+            result.mailboxes,
         )
 
 
@@ -301,6 +320,22 @@ class AzureSource:
 
 
 # --------------------------------------------------------------------------- what follows from the sources
+
+
+def _joined_mailboxes(exchange: ExchangeCollection, graph: GraphCollection, options: CollectOptions) -> Outcome:
+    """The mailbox groups split by their users' licence level (users enumerated whole) and the privileged
+    users' mailboxes counted (:mod:`assessor.collect.join`)."""
+    outcome = exchange.sections["mailboxes"]
+    if not isinstance(outcome, Collected) or exchange.mailboxes is None:
+        return outcome
+    privileged = graph.sections.get("privileged")
+    holders = (
+        [h.principal_id for h in privileged.data.holders if h.principal_type == "user"]
+        if isinstance(privileged, Collected) and isinstance(privileged.data, PrivilegedRoles)
+        else None
+    )
+    data = join_mailboxes(outcome.data, exchange.mailboxes, graph.directory, holders, options.privileged_roles)
+    return replace(outcome, data=data)
 
 
 def _privileged_upns(graph: SourceResult) -> set[str] | None:
@@ -488,6 +523,7 @@ def _assemble(
             "log_export": section_of(sections["log_export"]),
             "applications": section_of(applications) if applications is not None else None,
             "vip": list(options.vip) if options.vip else None,
+            "role_definitions": section_of(sections["role_definitions"]) if "role_definitions" in sections else None,
         }
     )
     return redacted(evidence)
@@ -576,6 +612,7 @@ async def collect(options: CollectOptions) -> Evidence:
         **graph.sections,
         "users": _with_named_users(graph.sections["users"], named),
         **exchange.sections,
+        "mailboxes": _joined_mailboxes(exchange, graph, options),
         **azure.sections,
         "audit_probe": probe_outcome,
     }

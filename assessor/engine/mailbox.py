@@ -132,6 +132,19 @@ def mailboxes_auditing(evidence: Evidence, action: str, logon_types: list[str], 
     return EventAuditing(audited, unconfirmed, hidden)
 
 
+def audits_mailitemsaccessed(config: MailboxAuditConfiguration, evidence: Evidence, kb: Knowledge) -> bool | None:
+    """Whether the group's mailboxes audit MailItemsAccessed for every logon type with searchable
+    records: True, False (a setting or the licence rules it out), None (rests on what the licence
+    evidence cannot confirm)."""
+    licence = licence_of(config, evidence, kb)
+    could = all("mailitemsaccessed" in audited_actions(config, lt, kb, _if_documented(licence)) for lt in LOGON_TYPES)
+    searchable = records_searchable(config, licence)
+    if not could or searchable is False:
+        return False
+    proven = all("mailitemsaccessed" in audited_actions(config, lt, kb, licence) for lt in LOGON_TYPES)
+    return True if proven and searchable else None
+
+
 def _if_documented(licence: MailboxLicence) -> MailboxLicence:
     """The licence as if its unknown default actions were documented (what the settings would give)."""
     return licence if licence.documented_defaults is not None else MailboxLicence(licence.premium, True)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from assessor.engine.mailbox import audits_mailitemsaccessed
 from assessor.engine.model import (
     AuditFigures,
     EventFigures,
@@ -23,6 +24,7 @@ from assessor.engine.model import (
     RetentionFigures,
 )
 from assessor.evidence import Evidence, MailClientObservation, ServicePrincipalRef
+from assessor.knowledge import Knowledge, load_knowledge
 from assessor.knowledge.mail_access import load_mail_access, load_microsoft_apps
 from assessor.profiles import Profile
 
@@ -143,7 +145,63 @@ def _ingestion(audit: AuditFigures, evidence: Evidence) -> ReadinessElement:
     )
 
 
-def _watched(audit: AuditFigures, event: EventFigures | None, evidence: Evidence) -> ReadinessElement:
+def _watched_by_settings(
+    audit: AuditFigures, evidence: Evidence, privileged_roles: set[str], kb: Knowledge
+) -> ReadinessElement | None:
+    """The element decided from the mailbox groups' privileged (and VIP) counts — each mailbox joined to
+    its user by directory id at collection — where those counts cover the profile's roles. A pass
+    needs every group holding such a mailbox to audit MailItemsAccessed (and AuditDisabled read as
+    False); a fail needs one that does not, counted over exactly the profile's roles (or a VIP's)."""
+    rid = "mailitemsaccessed_privileged"
+    mbx = evidence.exchange.mailboxes.data
+    if mbx is None or mbx.privileged_roles is None or any(c.privileged is None for c in mbx.configurations):
+        return None
+    if evidence.vip and any(c.vip is None for c in mbx.configurations):
+        return None
+    counted = mbx.privileged_roles
+    covers = counted == "all" or privileged_roles <= {r.lower() for r in counted}
+    exact = counted != "all" and privileged_roles == {r.lower() for r in counted}
+    if not covers:
+        return None
+    vip = " and VIP" if evidence.vip else ""
+    watched = bad_priv = bad_vip = unsure = 0
+    for config in mbx.configurations:
+        priv, vips = config.privileged or 0, config.vip or 0
+        if not priv and not vips:
+            continue
+        watched += max(priv, vips)
+        verdict = audits_mailitemsaccessed(config, evidence, kb)
+        if verdict is False:
+            bad_priv += priv
+            bad_vip += vips
+        elif verdict is None:
+            unsure += max(priv, vips)
+    if bad_vip or (bad_priv and exact):
+        parts = [f"{bad_priv} privileged"] if bad_priv and exact else []
+        parts += [f"{bad_vip} VIP"] if bad_vip else []
+        return ReadinessElement(
+            id=rid,
+            status="fail",
+            detail=f"Mailboxes that do not audit MailItemsAccessed (or whose records are not searchable) belong to "
+            f"{' and '.join(parts)} user(s), by their mailbox settings joined to the users' directory ids.",
+            fix="Set-Mailbox -AuditOwner/-AuditDelegate/-AuditAdmin @{Add='MailItemsAccessed'} (and -AuditEnabled "
+            "$true for users without E5-level licences) on those mailboxes",
+        )
+    if bad_priv or unsure or audit.org_audit_disabled is not False:
+        return None
+    return ReadinessElement(
+        id=rid,
+        status="pass",
+        detail=f"The mailbox settings of all {watched} privileged{vip} users' mailboxes audit MailItemsAccessed "
+        "(mailboxes joined to their users by directory id)."
+        if watched
+        else f"No privileged{vip} user has a user mailbox (mailboxes joined to their users by directory id).",
+    )
+
+
+def _watched(
+    audit: AuditFigures, event: EventFigures | None, evidence: Evidence, privileged_roles: set[str], kb: Knowledge
+) -> ReadinessElement:
     rid = "mailitemsaccessed_privileged"
     probe = evidence.audit_probe.data
     watched = probe.watched if probe is not None else None
@@ -167,6 +225,9 @@ def _watched(audit: AuditFigures, event: EventFigures | None, evidence: Evidence
             detail=f"MailItemsAccessed records arrived for all {watched.total} privileged{vip} mailboxes "
             "in the window.",
         )
+    by_settings = _watched_by_settings(audit, evidence, privileged_roles, kb)
+    if by_settings is not None and (by_settings.status == "fail" or (event is not None and event.available)):
+        return by_settings
     missing = audit.mailboxes_missing_mailitemsaccessed
     if missing == 0 and audit.user_mailboxes and event is not None and event.available:
         return ReadinessElement(
@@ -289,7 +350,13 @@ def compute_readiness(
 ) -> ReadinessFigures:
     elements = [
         _ingestion(audit, evidence),
-        _watched(audit, events.get("MailItemsAccessed"), evidence),
+        _watched(
+            audit,
+            events.get("MailItemsAccessed"),
+            evidence,
+            {r.template_id.lower() for r in profile.privileged_roles},
+            load_knowledge(),
+        ),
         _retention(retention, profile),
         _baseline(evidence),
     ]

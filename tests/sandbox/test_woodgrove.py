@@ -129,6 +129,42 @@ def test_summary_mode_counts_users_with_the_expanded_events(evidence: Evidence, 
     assert report.events["MailItemsAccessed"].users_without_event_licence == 30
 
 
+def test_detail_mode_splits_mailbox_groups_by_the_users_licence(server: SandboxServer) -> None:
+    """Rule 1 in the collector: each mailbox is joined to its user by ExternalDirectoryObjectId, and the
+    groups of identical settings are split per licence level, so AuditEnabled False is judged per user."""
+    roles = tuple(r.template_id for r in load_profile("baseline").privileged_roles)
+    evidence = collected(server, users_mode="detail", privileged_roles=roles)
+    mbx = evidence.exchange.mailboxes.data
+    assert mbx is not None and mbx.privileged_roles == sorted(r.lower() for r in roles)
+    groups = sorted((c.licence, c.audit_enabled, c.count, c.privileged) for c in mbx.configurations)
+    assert groups == [
+        ("basic", True, 30, 0),  # Business and F3: no documented default with MailItemsAccessed
+        ("expanded", False, 5, 1),  # E3, AuditEnabled False: records not searchable; one is an admin's
+        ("expanded", True, 20, 0),
+        ("premium", False, 2, 1),  # E5, AuditEnabled False: searchable anyway
+        ("premium", True, 8, 0),
+    ]
+    report = assess(evidence)
+    assert report.audit.mailboxes_not_searchable == 5 and report.audit.mailboxes_audit_disabled_licence_unknown == 0
+    assert report.audit.mailboxes_missing_mailitemsaccessed == 35  # 30 basic + 5 E3 not searchable
+    watched = next(e for e in report.readiness.elements if e.id == "mailitemsaccessed_privileged")
+    assert watched.status == "fail" and "1 privileged" in watched.detail  # decided without the probe
+
+
+def test_summary_mode_keeps_groups_whole_and_the_privileged_element_unsure(report: Report, evidence: Evidence) -> None:
+    """Less evidence, less sure: without per-user licences the 7 AuditEnabled False mailboxes (two of them
+    admins') stay one group with no licence level, and the readiness element is unknown, not a fail."""
+    mbx = evidence.exchange.mailboxes.data
+    assert mbx is not None and all(c.licence is None for c in mbx.configurations)
+    assert sorted((c.audit_enabled, c.count, c.privileged) for c in mbx.configurations) == [
+        (False, 7, 2),
+        (True, 28, 0),
+        (True, 30, 0),
+    ]
+    watched = next(e for e in report.readiness.elements if e.id == "mailitemsaccessed_privileged")
+    assert watched.status == "unknown"
+
+
 @pytest.mark.parametrize("profile", ["baseline", "cisa-scuba-v1.8.0", "cisa-aa23-193a"])
 def test_dropping_a_section_never_turns_a_gap_into_a_pass(evidence: Evidence, profile: str) -> None:
     """Rule 13 on the sandbox tenant's collected evidence (the examples are covered in tests/engine)."""

@@ -1,13 +1,16 @@
 """Streaming aggregation of per-mailbox and per-account rows into bounded evidence.
 
 Memory is bounded by the number of *distinct* audit configurations (a handful in real tenants),
-not by the number of mailboxes: each row is folded into its group and dropped. Bypass
-associations keep only the bypassed accounts plus a count of all.
+not by the number of mailboxes: each row is folded into its group and dropped, keeping only an
+8-byte digest of its Entra object id (``ExternalDirectoryObjectId``) for the join with the users'
+licences and roles (:mod:`assessor.collect.join`). Bypass associations keep only the bypassed
+accounts plus a count of all.
 """
 
 from __future__ import annotations
 
 import hashlib
+from array import array
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,15 +27,21 @@ from assessor.collect.exchange.normalize import (
     recipient_type,
     settings_key,
 )
+from assessor.collect.join import UserDirectory, directory_id, id_digest
 
 SAMPLE_SIZE = 3
 DETAIL_LIMIT = 10_000  # identities kept per deviating group in detail mode
+POOL_SIZE = 64  # identities kept per group, so each licence level's part still has a sample
+NO_ID = -1  # a mailbox without a directory object id (its user cannot be told)
 
 
 @dataclass
 class _Group:
     count: int = 0
-    sample: list[str] = field(default_factory=list)
+    pool: list[tuple[int, str]] = field(default_factory=list)  # (id digest or NO_ID, identity)
+    members: array[int] = field(default_factory=lambda: array("Q"))  # id digests of the mailboxes' users
+    without_id: int = 0
+    vip: list[int] = field(default_factory=list)  # id digests (or NO_ID) of the --vip mailboxes
 
 
 def _deviates(settings: MailboxSettings) -> bool:
@@ -74,9 +83,17 @@ class MailboxAggregator:
     kept (up to :data:`DETAIL_LIMIT`), otherwise a small sample per group.
     """
 
-    def __init__(self, *, detail: bool = False, sample_size: int = SAMPLE_SIZE, unique: bool = False) -> None:
+    def __init__(
+        self,
+        *,
+        detail: bool = False,
+        sample_size: int = SAMPLE_SIZE,
+        unique: bool = False,
+        vip: Iterable[str] | None = None,
+    ) -> None:
         self.detail = detail
         self.sample_size = sample_size
+        self.vip = frozenset(v.strip().lower() for v in vip) if vip is not None else None
         self.groups: dict[MailboxSettings, _Group] = {}
         self.total = 0
         self.skipped_other_types = 0
@@ -103,33 +120,102 @@ class MailboxAggregator:
         group = self.groups.setdefault(settings, _Group())
         group.count += 1
         self.total += 1
-        limit = DETAIL_LIMIT if self.detail and _deviates(settings) else self.sample_size
-        if len(group.sample) < limit:
-            identity = mailbox_identity(row)
-            if identity is not None:
-                group.sample.append(identity)
+        oid = directory_id(row.get("ExternalDirectoryObjectId"))
+        digest = id_digest(oid) if oid is not None else NO_ID
+        if oid is not None:
+            group.members.append(digest)
+        else:
+            group.without_id += 1
+        identity = mailbox_identity(row)
+        if self.vip and self._is_vip(row, oid, identity):
+            group.vip.append(digest)
+        if len(group.pool) < max(self._limit(settings), POOL_SIZE) and identity is not None:
+            group.pool.append((digest, identity))
+
+    def _limit(self, settings: MailboxSettings) -> int:
+        return DETAIL_LIMIT if self.detail and _deviates(settings) else self.sample_size
+
+    def _is_vip(self, row: Row, oid: str | None, identity: str | None) -> bool:
+        assert self.vip is not None
+        names = {oid, identity, row.get("UserPrincipalName"), row.get("PrimarySmtpAddress")}
+        return any(isinstance(n, str) and n.strip().lower() in self.vip for n in names)
 
     def add_all(self, rows: Iterable[Any], where: str = "") -> None:
         add_rows(self.add, rows, where)
 
     def result(self) -> dict[str, Any]:
         """The ``MailboxAudit`` evidence data (largest groups first, then by settings)."""
-        ordered = sorted(self.groups.items(), key=lambda kv: (-kv[1].count, repr(kv[0])))
-        return {
-            "total_user_mailboxes": self.total,
-            "configurations": [
-                {
-                    "audit_enabled": s.audit_enabled,
-                    "default_audit_set": list(s.default_audit_set),
-                    "audit_owner": list(s.audit_owner),
-                    "audit_delegate": list(s.audit_delegate),
-                    "audit_admin": list(s.audit_admin),
-                    "count": g.count,
-                    "sample": g.sample,
-                }
-                for s, g in ordered
-            ],
-        }
+        return self.joined(None, None)
+
+    def joined(self, directory: UserDirectory | None, privileged: frozenset[int] | None) -> dict[str, Any]:
+        """The ``MailboxAudit`` evidence data with each group split by its users' licence level (from a
+        whole user ``directory``; without one a group stays whole with no level) and the mailboxes of
+        ``privileged`` users (id digests) counted per part. A part holding a mailbox without a
+        directory id gets no privileged count: whose it is cannot be told."""
+        parts: list[tuple[MailboxSettings, str | None, dict[str, Any]]] = []
+        split = directory is not None and directory.complete
+        for settings, group in self.groups.items():
+            for level, part in self._parts(group, directory if split else None).items():
+                parts.append((settings, level, part))
+        parts.sort(key=lambda p: (-p[2]["count"], repr(p[0]), p[1] or ""))
+        out: dict[str, Any] = {"total_user_mailboxes": self.total, "configurations": []}
+        for settings, level, part in parts:
+            members: array[int] = part["members"]
+            count = part["count"]
+            config: dict[str, Any] = {
+                "audit_enabled": settings.audit_enabled,
+                "default_audit_set": list(settings.default_audit_set),
+                "audit_owner": list(settings.audit_owner),
+                "audit_delegate": list(settings.audit_delegate),
+                "audit_admin": list(settings.audit_admin),
+                "count": count,
+                "sample": part["sample"][: self._limit(settings)],
+            }
+            if level is not None:
+                config["licence"] = level
+            if privileged is not None and len(members) == count:
+                config["privileged"] = sum(1 for d in members if d in privileged)
+            if self.vip is not None:
+                config["vip"] = part["vip"]
+            out["configurations"].append(config)
+        return out
+
+    def _parts(self, group: _Group, directory: UserDirectory | None) -> dict[str | None, dict[str, Any]]:
+        """The group's mailboxes by licence level (one part, level None, without a directory)."""
+
+        def level_of(digest: int) -> str | None:
+            return directory.level(digest) if directory is not None and digest != NO_ID else None
+
+        parts: dict[str | None, dict[str, Any]] = {}
+
+        def part(level: str | None) -> dict[str, Any]:
+            return parts.setdefault(level, {"count": 0, "members": array("Q"), "sample": [], "vip": 0})
+
+        if directory is None:
+            whole = part(None)
+            whole["count"], whole["members"] = group.count, group.members
+            whole["sample"] = [identity for _d, identity in group.pool]
+            whole["vip"] = len(group.vip)
+            return parts
+        for digest in group.members:
+            target = part(level_of(digest))
+            target["count"] += 1
+            target["members"].append(digest)
+        if group.without_id:
+            part(None)["count"] += group.without_id
+        for digest, identity in group.pool:
+            part(level_of(digest))["sample"].append(identity)
+        for digest in group.vip:
+            part(level_of(digest))["vip"] += 1
+        return parts
+
+
+@dataclass
+class MailboxSink:
+    """Where a collection leaves the mailbox aggregator it read the whole set with, for the join with
+    the users once they are read (:meth:`MailboxAggregator.joined`)."""
+
+    aggregator: MailboxAggregator | None = None
 
 
 class BypassAggregator:

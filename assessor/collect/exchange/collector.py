@@ -29,7 +29,7 @@ from pydantic import BaseModel, ValidationError
 
 from assessor.collect.auth import StaticTokenCredential
 from assessor.collect.clouds import CloudEndpoints, is_loopback, validate_endpoint
-from assessor.collect.exchange.aggregate import BypassAggregator, MailboxAggregator
+from assessor.collect.exchange.aggregate import BypassAggregator, MailboxAggregator, MailboxSink
 from assessor.collect.exchange.appaccess import AppScoping, try_read_app_scoping
 from assessor.collect.exchange.client import (
     ClientStats,
@@ -102,6 +102,8 @@ class ExchangePlan:
     page_size: int = 1000
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     app_scoping: bool = False  # also read what scopes app-only mail access (when the probe runs)
+    vip: frozenset[str] | None = None  # --vip UPNs or object ids: their mailboxes are counted per group
+    mailbox_sink: MailboxSink | None = field(default=None, compare=False)  # keeps the mailboxes for the join
 
     def exchange_settings(self) -> ExchangeSettings:
         base = (
@@ -147,6 +149,7 @@ class ExchangeResult:
     notes: list[str] = field(default_factory=list)
     stats: dict[str, ClientStats] = field(default_factory=dict)
     app_scoping: AppScoping | str | None = None  # the scoping read, or why it could not be
+    mailboxes: MailboxAggregator | None = None  # the aggregator of the mailbox set, for the join with the users
 
 
 # --------------------------------------------------------------------------- not collected
@@ -260,10 +263,20 @@ async def read_bypass(client: ExchangeClient, _detail: bool) -> dict[str, Any]:
     return await read_whole_set(client, "Get-MailboxAuditBypassAssociation", params, BYPASS_SELECT, BypassAggregator)
 
 
-async def read_mailboxes(client: ExchangeClient, detail: bool) -> dict[str, Any]:
-    """One paged stream of user mailboxes, folded into configuration groups as pages arrive."""
+async def read_mailboxes(
+    client: ExchangeClient, detail: bool, vip: frozenset[str] | None = None, sink: MailboxSink | None = None
+) -> dict[str, Any]:
+    """One paged stream of user mailboxes, folded into configuration groups as pages arrive (the
+    aggregator of the whole set is left in ``sink`` for the join with the users)."""
     params = {"RecipientTypeDetails": USER_MAILBOX, "ResultSize": "Unlimited"}
-    return await read_whole_set(client, "Get-Mailbox", params, MAILBOX_SELECT, lambda: MailboxAggregator(detail=detail))
+
+    def fold() -> MailboxAggregator:
+        agg = MailboxAggregator(detail=detail, vip=vip)
+        if sink is not None:
+            sink.aggregator = agg
+        return agg
+
+    return await read_whole_set(client, "Get-Mailbox", params, MAILBOX_SELECT, fold)
 
 
 async def read_retention_policies(client: ExchangeClient, _detail: bool) -> dict[str, Any]:
@@ -290,12 +303,14 @@ def _source(section: str, client: ExchangeClient) -> str:
     return f"{CMDLETS[section]} via {client.base_url}/{client.settings.tenant}/InvokeCommand"
 
 
-async def read_section(section: str, client: ExchangeClient, detail: bool = False) -> dict[str, Any]:
+async def read_section(
+    section: str, client: ExchangeClient, detail: bool = False, reader: Reader | None = None
+) -> dict[str, Any]:
     """One section as an evidence Section dict: collected and validated, or not_collected."""
-    reader, model = READERS[section]
+    default_reader, model = READERS[section]
     at = datetime.now(timezone.utc)
     try:
-        data = await reader(client, detail)
+        data = await (reader or default_reader)(client, detail)
         validated = model.model_validate(data)
     except ExchangeError as err:
         return _failure_section(section, err, _source(section, client), at)
@@ -355,6 +370,12 @@ def _stats_note(api: str, client: ExchangeClient) -> str:
     return text
 
 
+def _reader(plan: ExchangePlan, section: str) -> Reader | None:
+    if section != "mailboxes" or (plan.vip is None and plan.mailbox_sink is None):
+        return None
+    return lambda client, detail: read_mailboxes(client, detail, plan.vip, plan.mailbox_sink)
+
+
 async def _scoping_task(
     plan: ExchangePlan, credential: TokenSource, clients: list[tuple[str, ExchangeClient]], http: httpx.AsyncClient
 ) -> AppScoping | str | None:
@@ -395,7 +416,7 @@ async def collect_exchange(
                 continue
             client = ExchangeClient(settings(), credential, shared)
             clients.append((api, client))
-            tasks.update({s: read_section(s, client, plan.detail) for s in sections})
+            tasks.update({s: read_section(s, client, plan.detail, _reader(plan, s)) for s in sections})
         scoping = _scoping_task(plan, credential, clients, shared)
         outcomes, result.app_scoping = await asyncio.gather(asyncio.gather(*tasks.values()), scoping)
         result.sections.update(dict(zip(tasks, outcomes, strict=True)))

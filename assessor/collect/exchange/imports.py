@@ -31,7 +31,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from assessor.collect.exchange.aggregate import BypassAggregator, MailboxAggregator, add_rows
+from assessor.collect.exchange.aggregate import BypassAggregator, MailboxAggregator, MailboxSink, add_rows
 from assessor.collect.exchange.collector import CMDLETS
 from assessor.collect.exchange.normalize import FieldError, Row, audit_disabled, ingestion_enabled, retention_policy
 from assessor.errors import EvidenceError
@@ -82,6 +82,7 @@ class ImportedSections:
     sections: dict[str, dict[str, Any]]  # section name → {"provenance": imported…, "data": …}
     files: dict[str, str]  # section name → file name
     app_scoping: dict[str, list[Any]] = field(default_factory=dict)  # cmdlet → exported rows
+    mailbox_sink: MailboxSink = field(default_factory=MailboxSink)  # the imported mailboxes, for the user join
 
     def __contains__(self, section: object) -> bool:
         return section in self.sections
@@ -181,9 +182,11 @@ def _bypass(objects: list[Any], _detail: bool) -> dict[str, Any]:
     return agg.result()
 
 
-def _mailboxes(objects: list[Any], detail: bool) -> dict[str, Any]:
+def _mailboxes(objects: list[Any], detail: bool, sink: MailboxSink | None = None) -> dict[str, Any]:
     agg = MailboxAggregator(detail=detail, unique=True)
     agg.add_all(objects)
+    if sink is not None:
+        sink.aggregator = agg
     return agg.result()
 
 
@@ -217,13 +220,15 @@ def _describe(err: ValidationError, section: str) -> str:
     return f"{field}: {first['msg']}{more}"
 
 
-def import_file(path: Path, detail: bool = False) -> tuple[str, dict[str, Any]]:
-    """(section name, imported Section dict) for one exported file."""
+def import_file(path: Path, detail: bool = False, sink: MailboxSink | None = None) -> tuple[str, dict[str, Any]]:
+    """(section name, imported Section dict) for one exported file (an imported mailbox set's
+    aggregator is left in ``sink`` for the join with the users)."""
     objects = objects_of(read_json_file(path), path.name)
     section = identify(path, objects)
     parse, model = PARSERS[section]
     try:
-        data = model.model_validate(parse(objects, detail))
+        rows = _mailboxes(objects, detail, sink) if section == "mailboxes" else parse(objects, detail)
+        data = model.model_validate(rows)
     except FieldError as err:
         raise EvidenceError(f"{path.name}: {err.field}: {err.message}") from None
     except ValidationError as err:
@@ -242,6 +247,7 @@ def import_exchange(paths: Sequence[str | Path], *, detail: bool = False) -> Imp
     sections: dict[str, dict[str, Any]] = {}
     files: dict[str, str] = {}
     scoping: dict[str, list[Any]] = {}
+    sink = MailboxSink()
     for item in paths:
         path = Path(item)
         cmdlet = APP_SCOPING_STEMS.get(_stem(path))
@@ -254,9 +260,9 @@ def import_exchange(paths: Sequence[str | Path], *, detail: bool = False) -> Imp
             scoping[cmdlet] = rows
             files[cmdlet] = path.name
             continue
-        section, value = import_file(path, detail)
+        section, value = import_file(path, detail, sink)
         if section in sections:
             raise EvidenceError(f"{path.name}: {CMDLETS[section]} was already imported from {files[section]}")
         sections[section] = value
         files[section] = path.name
-    return ImportedSections(sections, files, scoping)
+    return ImportedSections(sections, files, scoping, sink)

@@ -28,6 +28,7 @@ USER_MAILBOX = "UserMailbox"
 # Property lists sent as $select (only what the assessment reads).
 MAILBOX_SELECT = (
     "UserPrincipalName",
+    "ExternalDirectoryObjectId",  # the user's Entra object id: joins the mailbox to its user's licences
     "RecipientTypeDetails",
     "AuditEnabled",
     "DefaultAuditSet",

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from assessor.collect.clouds import CloudEndpoints
+from assessor.collect.exchange.aggregate import MailboxSink
 from assessor.collect.exchange.appaccess import AppScoping, parse_grants, parse_policies
 from assessor.collect.exchange.client import TokenSource
 from assessor.collect.exchange.collector import (
@@ -51,6 +52,8 @@ class RunOptions(Protocol):
     def retry(self) -> RetryPolicy: ...
     @property
     def probe_events_days(self) -> int | None: ...
+    @property
+    def vip(self) -> tuple[str, ...]: ...
     def endpoints(self) -> CloudEndpoints: ...
 
 
@@ -71,7 +74,8 @@ def _retry(options: RunOptions) -> RetryPolicy:
     return policy if isinstance(policy, RetryPolicy) else RetryPolicy()
 
 
-def plan_for(options: RunOptions, skip: frozenset[str]) -> ExchangePlan:
+def plan_for(options: RunOptions, skip: frozenset[str], sink: MailboxSink | None = None) -> ExchangePlan:
+    vip = tuple(getattr(options, "vip", ()) or ())
     return ExchangePlan(
         tenant=options.tenant,
         cloud=options.endpoints(),
@@ -81,14 +85,26 @@ def plan_for(options: RunOptions, skip: frozenset[str]) -> ExchangePlan:
         skip=skip,
         request_timeout=options.request_timeout,
         retry=_retry(options),
+        vip=frozenset(vip) if vip else None,
+        mailbox_sink=sink,
     )
 
 
 async def exchange_evidence(
     options: RunOptions, credential: TokenSource, imported: ImportedSections | None = None
 ) -> ExchangeResult:
-    """All five Exchange sections for ``ExchangeEvidence`` (imported ones win over collection)."""
+    """All five Exchange sections for ``ExchangeEvidence`` (imported ones win over collection), and the
+    aggregator the mailbox set was read with (imported or collected), for the join with the users."""
     imported = imported or ImportedSections({}, {})
+    sink = imported.mailbox_sink if "mailboxes" in imported.sections else MailboxSink()
+    result = await _exchange_sections(options, credential, imported, sink)
+    result.mailboxes = sink.aggregator
+    return result
+
+
+async def _exchange_sections(
+    options: RunOptions, credential: TokenSource, imported: ImportedSections, sink: MailboxSink
+) -> ExchangeResult:
     sections: dict[str, dict[str, Any]] = dict(imported.sections)
     notes = [f"exchange: {section} imported from {file}" for section, file in imported.files.items()]
     remaining = tuple(s for s in SECTIONS if s not in sections)
@@ -100,7 +116,7 @@ async def exchange_evidence(
     if options.no_exchange:
         sections.update(skipped_sections(NO_EXCHANGE_REASON, None, remaining))
         return ExchangeResult(sections, notes, app_scoping=scoping or (NO_EXCHANGE_REASON if ask_api else None))
-    plan = replace(plan_for(options, frozenset(sections)), app_scoping=ask_api)
+    plan = replace(plan_for(options, frozenset(sections), sink), app_scoping=ask_api)
     result = await collect_exchange(credential, plan)
     sections.update(result.sections)
     return ExchangeResult(

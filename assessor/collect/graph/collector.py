@@ -21,6 +21,7 @@ from assessor.collect.graph.roles import collect_privileged
 from assessor.collect.graph.users import (
     CountVia,
     DetailInputs,
+    ExpandedCount,
     collect_user_details,
     count_expanded,
     count_users,
@@ -28,6 +29,7 @@ from assessor.collect.graph.users import (
     refused_counts,
     with_expanded_count,
 )
+from assessor.collect.join import UserDirectory
 from assessor.evidence import PrivilegedRoles, SubscribedSku, Tenant, Users
 from assessor.vocabulary import Cloud, UsersMode
 
@@ -57,6 +59,7 @@ class GraphResult:
     connection_notes: list[str] = field(default_factory=list)
     in_scope_keys: frozenset[str] | None = None  # with track_in_scope: in-scope users' lower-cased UPNs
     in_scope_ids: dict[str, str] | None = None  # with track_in_scope: their object id → lower-cased UPN
+    directory: UserDirectory | None = None  # users enumerated whole: each one's licence level (mailbox join)
 
     @property
     def outcomes(self) -> dict[str, Outcome[Any]]:
@@ -97,6 +100,7 @@ async def _details(
     skus_task: asyncio.Task[Outcome[list[SubscribedSku]]],
     roles_task: asyncio.Task[Outcome[PrivilegedRoles]],
     in_scope: _InScope | None,
+    directory: UserDirectory | None = None,
 ) -> Outcome[Users]:
     skus, privileged = await asyncio.gather(asyncio.shield(skus_task), asyncio.shield(roles_task))
     inputs = DetailInputs(
@@ -105,6 +109,7 @@ async def _details(
         gap_list=plan.user_list_path,
         in_scope_keys=in_scope.keys if in_scope is not None else None,
         in_scope_ids=in_scope.ids if in_scope is not None else None,
+        directory=directory,
     )
     return await collect_user_details(conn, inputs)
 
@@ -115,11 +120,12 @@ async def _summary(
     skus_task: asyncio.Task[Outcome[list[SubscribedSku]]],
     roles_task: asyncio.Task[Outcome[PrivilegedRoles]],
     in_scope: _InScope | None,
+    directory: UserDirectory | None = None,
 ) -> Outcome[Users]:
     """The `$count` figures; where the service refuses those queries (a server or cloud without
     advanced queries on `assignedPlans`), the same figures by enumerating users instead."""
 
-    async def expanded() -> Any:
+    async def expanded() -> ExpandedCount:
         skus = await asyncio.shield(skus_task)
         return await count_expanded(conn, skus.data if isinstance(skus, Collected) else None)
 
@@ -137,7 +143,7 @@ async def _summary(
             return outcome
         return with_expanded_count(outcome, await expanded_task)
     expanded_task.cancel()
-    details = await _details(conn, replace(plan, user_list_path=None), skus_task, roles_task, in_scope)
+    details = await _details(conn, replace(plan, user_list_path=None), skus_task, roles_task, in_scope, directory)
     first = next(iter(refused.values()))
     note = (
         f"$count queries refused ({', '.join(refused)}: {first.describe()}); the figures come from "
@@ -153,10 +159,11 @@ async def collect_graph(conn: GraphConnection, plan: GraphPlan) -> GraphResult:
     skus = asyncio.create_task(collect_skus(conn))
     privileged = asyncio.create_task(collect_privileged(conn, plan.privileged_roles))
     in_scope = _InScope() if plan.track_in_scope else None
+    directory = UserDirectory()  # filled only when users are enumerated (detail mode, or refused counts)
     if plan.users_mode == UsersMode.DETAIL:
-        users = asyncio.create_task(_details(conn, plan, skus, privileged, in_scope))
+        users = asyncio.create_task(_details(conn, plan, skus, privileged, in_scope, directory))
     else:
-        users = asyncio.create_task(_summary(conn, plan, skus, privileged, in_scope))
+        users = asyncio.create_task(_summary(conn, plan, skus, privileged, in_scope, directory))
     tasks: list[asyncio.Task[Any]] = [tenant, skus, privileged, users]
     _done, pending = await asyncio.wait(tasks, timeout=plan.tenant_timeout)
     for task in pending:
@@ -177,4 +184,5 @@ async def collect_graph(conn: GraphConnection, plan: GraphPlan) -> GraphResult:
         list(conn.notes),
         frozenset(in_scope.keys) if in_scope is not None else None,
         in_scope.ids if in_scope is not None else None,
+        directory if directory.complete and users not in pending else None,
     )

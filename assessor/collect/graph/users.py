@@ -47,6 +47,7 @@ from assessor.collect.graph.outcome import (
     not_collected_from,
 )
 from assessor.collect.graph.paging import LinkGuard
+from assessor.collect.join import LicenceLevel, UserDirectory
 from assessor.csvsafe import neutralise
 from assessor.evidence import AssignedLicense, SubscribedSku, UserCounts, UserRecord, Users
 from assessor.knowledge import Knowledge, load_knowledge
@@ -264,7 +265,7 @@ def with_expanded_count(outcome: Collected[Users], expanded: ExpandedCount) -> C
         note = "user count in_scope_expanded unknown: it fell outside the in-scope and Premium counts"
     else:
         data = outcome.data.model_copy(update={"counts": counts.model_copy(update={"in_scope_expanded": expanded})})
-        return Collected(data, outcome.source + " + in_scope_expanded", outcome.notes)
+        return Collected(data, f"{outcome.source or COUNT_ENDPOINT} + in_scope_expanded", outcome.notes)
     return Collected(outcome.data, outcome.source, (*outcome.notes, note))
 
 
@@ -291,7 +292,13 @@ class Classifier:
         self._expanded = kb.expanded_event_sku_ids
         self._cache: dict[tuple[tuple[str, tuple[str, ...]], ...], tuple[bool, bool, bool, bool]] = {}
 
-    def coverage(self, user: UserRecord) -> Coverage:
+    def level(self, user: UserRecord) -> LicenceLevel:
+        """The user's audit licence level, whatever the account's state (a mailbox's defaults follow
+        its user's licences): premium (an enabled Premium plan), expanded (E3/G3 or E5 level), basic."""
+        flags = self._flags(user)
+        return "premium" if flags[1] else "expanded" if flags[3] else "basic"
+
+    def _flags(self, user: UserRecord) -> tuple[bool, bool, bool, bool]:
         key = tuple(sorted((lic.sku_id, tuple(sorted(lic.disabled_plans))) for lic in user.assigned_licenses))
         flags = self._cache.get(key)
         if flags is None:
@@ -301,6 +308,10 @@ class Classifier:
             )
             flags = (bool(plans & self._mailbox), bool(plans & self._premium), bool(plans & self._ten_year), expanded)
             self._cache[key] = flags
+        return flags
+
+    def coverage(self, user: UserRecord) -> Coverage:
+        flags = self._flags(user)
         in_scope = is_enabled_member(user) and flags[0]
         premium = in_scope and flags[1]
         return Coverage(in_scope, premium, premium and flags[2], in_scope and flags[3])
@@ -404,6 +415,7 @@ class DetailInputs:
     gap_list: Path | None = None
     in_scope_keys: set[str] | None = None  # filled with in-scope users' lower-cased UPNs (for the probe)
     in_scope_ids: dict[str, str] | None = None  # in-scope users' object id → lower-cased UPN (for the probe)
+    directory: UserDirectory | None = None  # filled with every user's licence level (for the mailbox join)
 
 
 async def _get_page(
@@ -466,6 +478,7 @@ async def collect_user_details(
     tally = Tally()
     writer = GapListWriter(inputs.gap_list) if inputs.gap_list is not None else None
     loop = LinkGuard(LIST_ENDPOINT)  # a stream that comes back to a page already read (by its first user id)
+    directory = inputs.directory if classifier is not None else None
 
     def on_page(models: list[Any]) -> None:
         loop.page(models)
@@ -473,6 +486,8 @@ async def collect_user_details(
             user = user_record(model)
             cov = classifier.coverage(user) if classifier else Coverage(False, False, False)
             tally.add(user, cov)
+            if directory is not None:
+                directory.add(user.id, classifier.level(user))  # type: ignore[union-attr]
             if inputs.in_scope_keys is not None and cov.in_scope and user.user_principal_name:
                 inputs.in_scope_keys.add(user.user_principal_name.lower())
                 if inputs.in_scope_ids is not None:
@@ -512,6 +527,8 @@ async def collect_user_details(
         notes.append("subscribedSkus unavailable: in-scope and Premium counts cannot be computed in detail mode")
     if writer is not None:
         writer.commit()
+    if directory is not None:
+        directory.freeze()  # only a whole enumeration is used for the join
     users = Users(mode="detail", counts=counts, records_file=str(inputs.gap_list) if inputs.gap_list else None)
     return Collected(users, source, tuple(notes))
 
