@@ -6,9 +6,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from support import assess_doc, example, not_collected
-
 from assessor.profiles import load_profile
+from tests.helpers.support import assess_doc, example, not_collected
 
 BASELINE_ROLES = sorted(r.template_id.lower() for r in load_profile("baseline").privileged_roles)
 NO_MIA_OWNER = ["ApplyRecord", "HardDelete", "MoveToDeletedItems", "Send", "SoftDelete", "Update"]
