@@ -230,7 +230,7 @@ def build_collect_options(params: dict[str, Any], profile: Profile | None = None
         keep_records=params.get("keep_records"),
         recent_days=params.get("recent_days") or 7,
         vip=read_vip_file(params["vip_file"]) if params.get("vip_file") else (),
-        privileged_roles=tuple(r.template_id for r in profile.privileged_roles) if profile is not None else None,
+        privileged_roles=profile.collection_roles() if profile is not None else None,
     )
 
 

@@ -245,9 +245,29 @@ class RoleHolder(_Model):
     user: UserRecord | None = Field(None, description="For user principals: the user with licences")
 
 
-class PrivilegedRoles(_Model):
+class PrivilegedRoles(_Later):
     source: Literal["roleAssignments", "directoryRoles", "imported"] = "roleAssignments"
     holders: list[RoleHolder] = Field(default_factory=list)
+    roles_read: list[str] | Literal["all"] | None = Field(
+        None,
+        description="The role template ids whose holders were read ('all': every role's); absent: not recorded "
+        "(older evidence, read for the collecting profile's roles)",
+    )
+
+    LATER: ClassVar[frozenset[str]] = frozenset({"roles_read"})
+
+
+class RoleDefinition(_Model):
+    """A directory role definition as Graph (beta) reports it, with Entra's own privileged flag."""
+
+    id: str
+    template_id: str | None = None
+    display_name: str | None = None
+    is_privileged: bool | None = Field(None, description="isPrivileged (Graph beta); absent: not reported")
+
+
+class RoleDefinitions(_Model):
+    definitions: list[RoleDefinition] = Field(default_factory=list)
 
 
 # --------------------------------------------------------------------------- Exchange / Purview
@@ -638,8 +658,11 @@ class Evidence(_Later):
         None, description="AppIds of mail clients resolved; service principals with app-only mail permissions"
     )
     vip: list[str] | None = Field(None, description="--vip FILE: UPNs or object ids of VIP mailboxes")
+    role_definitions: Section[RoleDefinitions] | None = Field(
+        None, description="Directory role definitions with Entra's isPrivileged flag (Graph beta)"
+    )
 
-    LATER: ClassVar[frozenset[str]] = frozenset({"applications", "vip"})
+    LATER: ClassVar[frozenset[str]] = frozenset({"applications", "vip", "role_definitions"})
 
     def sections(self) -> dict[str, Section[Any]]:
         """Every section by its dotted name (for the collection log)."""
@@ -652,6 +675,8 @@ class Evidence(_Later):
         }
         if self.applications is not None:
             out["applications"] = self.applications
+        if self.role_definitions is not None:
+            out["role_definitions"] = self.role_definitions
         for name in ExchangeEvidence.model_fields:
             out[f"exchange.{name}"] = getattr(self.exchange, name)
         return out

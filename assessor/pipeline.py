@@ -294,7 +294,7 @@ class BulkAssess:
             "users_mode": settings.users_mode,
             "tenant_timeout": settings.tenant_timeout,
             "collector": "bulk",
-            "privileged_roles": tuple(r.template_id for r in profile.privileged_roles),
+            "privileged_roles": profile.collection_roles(),
             "probe_events_days": profile.probe_days,
             # a throttling storm is reported as such before the tenant's time runs out
             "retry": RetryPolicy(max_total_wait=min(RetryPolicy().max_total_wait, settings.tenant_timeout / 4)),

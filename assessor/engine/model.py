@@ -298,6 +298,18 @@ class CollectionEntry(_M):
     file: str | None = None
 
 
+class PrivilegedDefinitionFigures(_M):
+    """Which roles make a user privileged: the profile's list beside Entra's own flag, and the one used."""
+
+    used: Literal["roles", "entra-isprivileged"] = Field(description="The definition the figures use")
+    definition: str = Field(description="The definition used, in words")
+    listed: list[str] = Field(description="The roles the profile lists (with a reason each in the profile)")
+    entra_flagged: list[str] | None = Field(None, description="The roles Entra marks isPrivileged; null: not read")
+    listed_not_flagged: list[str] | None = Field(None, description="Listed roles Entra does not flag")
+    flagged_not_listed: list[str] | None = Field(None, description="Roles Entra flags that the list leaves out")
+    entra_unavailable: str | None = Field(None, description="Why Entra's flag is not known, when it is not")
+
+
 class ProfileRef(_M):
     id: str
     name: str
@@ -346,6 +358,9 @@ class Report(_M):
         None, description="Service principals that can read mail without a user (null when not read)"
     )
     readiness: ReadinessFigures | None = None
+    privileged_definition: PrivilegedDefinitionFigures | None = Field(
+        None, description="The profile's privileged roles beside Entra's isPrivileged flag, and which one is used"
+    )
     evidence_sha256: str | None = Field(None, description="SHA-256 of the evidence content this report assessed")
     evidence_integrity: Literal["intact", "altered", "unsealed"] | None = Field(
         None,

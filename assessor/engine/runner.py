@@ -35,6 +35,7 @@ from assessor.engine.model import (
     Status,
     WorkloadRetention,
 )
+from assessor.engine.privileged import compare_definitions, definition_used, resolve_privileged
 from assessor.engine.registry import RegisteredCheck, registry
 from assessor.engine.retention import compute_retention
 from assessor.errors import AssessorError
@@ -191,8 +192,11 @@ def evaluate(
 ) -> Report:
     """Assess `evidence` against `profile` as of `on`. `generated_at` is stamped, never read from a clock."""
     kb = kb or load_knowledge()
-    figures = compute_figures(evidence, profile, kb, on)
-    ctx = CheckContext(evidence=evidence, profile=profile, kb=kb, figures=figures, on=on)
+    definitions = compare_definitions(evidence, profile)
+    sealed = evidence  # what was collected: its log and digest are reported as they are
+    evidence, profile_used = resolve_privileged(evidence, profile)
+    figures = compute_figures(evidence, profile_used, kb, on)
+    ctx = CheckContext(evidence=evidence, profile=profile_used, kb=kb, figures=figures, on=on)
     findings = [_finding(rc, run_check(rc, ctx), profile, kb) for rc in registry()]
     summary = Counter(f.status.value for f in findings)
     report = Report(
@@ -205,7 +209,7 @@ def evaluate(
             version=profile.version,
             text=profile.text,
             verified=profile.verified,
-            privileged_definition=profile.privileged_definition,
+            privileged_definition=definition_used(profile),
         ),
         generated_at=generated_at,
         assessment_date=on,
@@ -218,12 +222,13 @@ def evaluate(
         audit=figures.audit,
         events=figures.events,
         export=figures.export,
-        collection=collection_log(evidence),
+        collection=collection_log(sealed),
         assumptions=assumptions_of(findings, kb),
         mail_clients=figures.mail_clients,
         mail_permissions=figures.mail_permissions,
         readiness=figures.readiness,
-        **_integrity(evidence),
+        privileged_definition=definitions,
+        **_integrity(sealed),
     )
     doc = report.model_dump(mode="json", by_alias=True)
     safe = printable_tree(doc)

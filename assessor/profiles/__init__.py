@@ -73,6 +73,11 @@ class Profile(_P):
         "the profile's privileged roles: those that reach mail, audit settings or other administrators' credentials",
         description="Which definition of privileged users the profile uses (shown in every report)",
     )
+    privileged_source: Literal["roles", "entra-isprivileged"] = Field(
+        "roles",
+        description="Which roles make a user privileged: the privileged_roles listed here (default), or the roles "
+        "whose Entra definition has isPrivileged true (Graph beta; unknown, never a pass, when it cannot be read)",
+    )
     required_events: list[str]
     premium_scope: Literal["none", "privileged", "all"]
     retention: RetentionRequirement
@@ -109,6 +114,13 @@ class Profile(_P):
         if setting is not None and setting.severity is not None:
             return setting.severity
         return default_severity(check_id)
+
+    def collection_roles(self) -> tuple[str, ...] | None:
+        """The role template ids whose holders collection reads: the listed ones, or every role's (None)
+        when the profile uses Entra's flag (which roles it marks is known only once read)."""
+        if self.privileged_source == "entra-isprivileged":
+            return None
+        return tuple(r.template_id for r in self.privileged_roles)
 
     @property
     def search_events_required(self) -> bool:

@@ -76,6 +76,7 @@ def build_junit(view: ReportView) -> ET.Element:
         ("profile_version", report.profile.version or ""),
         ("profile_text", report.profile.text or ""),
         ("profile_verified", "true" if report.profile.verified else "false"),
+        ("privileged_definition", report.profile.privileged_definition or ""),
         ("tenant", view.tenant_name),
         ("verdict", view.verdict),
         ("assessment_date", report.assessment_date.isoformat()),

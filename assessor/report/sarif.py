@@ -132,6 +132,7 @@ def build_sarif(view: ReportView) -> dict[str, Any]:
                     "profile_version": report.profile.version,
                     "profile_text": report.profile.text,
                     "profile_verified": report.profile.verified,
+                    "privileged_definition": report.profile.privileged_definition,
                     "verdict": view.verdict,
                     "summary": view.counts,
                     "pseudonymized": view.pseudonymized,

@@ -483,6 +483,62 @@ def _role_assignments(request: SandboxRequest, _m: re.Match[str]) -> SandboxResp
     )
 
 
+# Built-in directory role definitions and Entra's own privileged flag, as the permissions reference
+# ("Microsoft Entra built-in roles", the PRIVILEGED label) gives them; built-in definitions carry
+# their template id as id. Served with isPrivileged on beta only, as Graph does (v1.0 answers 400 to
+# selecting it).
+ROLE_DEFINITIONS: tuple[tuple[str, str, bool], ...] = (
+    ("62e90394-69f5-4237-9190-012177145e10", "Global Administrator", True),
+    ("29232cdf-9323-42fd-ade2-1d097af3e4de", "Exchange Administrator", False),
+    ("194ae4cb-b126-40b2-bd5b-6091b380977d", "Security Administrator", True),
+    ("17315797-102d-40b4-93e0-432062caca18", "Compliance Administrator", False),
+    ("e8611ab8-c189-46e8-94e1-60213ab1f814", "Privileged Role Administrator", True),
+    ("9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3", "Application Administrator", True),
+    ("158c047a-c907-4556-b7ef-446551a6b5f7", "Cloud Application Administrator", True),
+    ("7be44c8a-adaf-4e2a-84d6-ab2649e08a13", "Privileged Authentication Administrator", True),
+    ("c4e39bd9-1100-46d3-8c65-fb160da0071f", "Authentication Administrator", True),
+    ("fe930be7-5e62-47db-91af-98c3a49a38b1", "User Administrator", True),
+    ("8ac3fc64-6eca-42ea-9e69-59f4c7b60eb2", "Hybrid Identity Administrator", True),
+    ("f2ef992c-3afb-46b9-b7cf-a126ee74c451", "Global Reader", True),
+    ("5d6b6bb7-de71-4623-b4af-96380a352509", "Security Reader", True),
+    ("729827e3-9c14-49f7-bb1b-9608f156bbb8", "Helpdesk Administrator", True),
+    ("966707d0-3269-4727-9be2-8c3a10f19b9d", "Password Administrator", True),
+    ("b1be1c3e-b65d-4f19-8427-f6fa0d97feb9", "Conditional Access Administrator", True),
+    ("f28a1f50-f6e7-4571-818b-6a12f2af6b6c", "SharePoint Administrator", False),
+    ("69091246-20e8-4a56-aa4d-066075b2a7a8", "Teams Administrator", False),
+    ("88d8e3e3-8f55-4a1e-953a-9b9898b8876b", "Directory Readers", False),
+)
+ROLE_DEFINITION_PROPERTIES = frozenset(
+    {"id", "displayName", "description", "isBuiltIn", "isEnabled", "templateId", "version", "isPrivileged"}
+)
+
+
+def _role_definitions(request: SandboxRequest, _m: re.Match[str]) -> SandboxResponse:
+    _only(request, {"$select", "$filter"})
+    beta = request.base_url.rstrip("/").endswith("/beta")
+    known = ROLE_DEFINITION_PROPERTIES if beta else ROLE_DEFINITION_PROPERTIES - {"isPrivileged"}
+    fields = _select(request, known, "unifiedRoleDefinition")
+    if "$filter" in request.query:
+        raise QueryError("Request_UnsupportedQuery", "Filtering role definitions is not supported by the sandbox.")
+    value = []
+    for template_id, name, privileged in ROLE_DEFINITIONS:
+        item: dict[str, Any] = {
+            "id": template_id,
+            "displayName": name,
+            "description": f"{name} (sandbox)",
+            "isBuiltIn": True,
+            "isEnabled": True,
+            "templateId": template_id,
+            "version": "1",
+        }
+        if beta:
+            item["isPrivileged"] = privileged
+        value.append(_project(item, fields) if fields else item)
+    return SandboxResponse.json(
+        {"@odata.context": _context(request, "roleManagement/directory/roleDefinitions"), "value": value}
+    )
+
+
 def _directory_roles(request: SandboxRequest, _m: re.Match[str]) -> SandboxResponse:
     _only(request, set())
     return SandboxResponse.json(
@@ -541,6 +597,7 @@ ROUTES: tuple[Route, ...] = (
     route("GET", r"/users/(?P<id>[^/]+)/licenseDetails", _license_details),
     route("GET", r"/users/(?P<id>[^/$][^/]*)", _get_user),
     route("GET", r"/roleManagement/directory/roleAssignments", _role_assignments),
+    route("GET", r"/roleManagement/directory/roleDefinitions", _role_definitions),
     route("GET", r"/directoryRoles", _directory_roles),
     route("GET", r"/directoryRoles/(?P<id>[^/]+)/members", _directory_role_members),
     route(

@@ -16,7 +16,7 @@ from assessor.engine.registry import SECTIONS
 from assessor.engine.runner import evaluate
 from assessor.evidence import Evidence, evidence_to_dict
 from assessor.pipeline import collect_options
-from assessor.profiles import load_profile
+from assessor.profiles import Profile, load_profile
 from assessor.sandbox.server import SandboxServer
 from tests.helpers.support import assess_doc
 
@@ -46,8 +46,9 @@ def collected(server: SandboxServer, **extra: object) -> Evidence:
     return collect_sync(collect_options(server, "woodgrove", **server.exchange_endpoints("woodgrove"), **extra))
 
 
-def assess(evidence: Evidence, profile: str = "baseline") -> Report:
-    return evaluate(evidence, load_profile(profile), on=ON, generated_at=STAMP)
+def assess(evidence: Evidence, profile: str | Profile = "baseline") -> Report:
+    prof = load_profile(profile) if isinstance(profile, str) else profile
+    return evaluate(evidence, prof, on=ON, generated_at=STAMP)
 
 
 def status(report: Report, check_id: str) -> str:
@@ -153,16 +154,69 @@ def test_detail_mode_splits_mailbox_groups_by_the_users_licence(server: SandboxS
 
 def test_summary_mode_keeps_groups_whole_and_the_privileged_element_unsure(report: Report, evidence: Evidence) -> None:
     """Less evidence, less sure: without per-user licences the 7 AuditEnabled False mailboxes (two of them
-    admins') stay one group with no licence level, and the readiness element is unknown, not a fail."""
+    admins') stay one group with no licence level, and the readiness element is unknown, not a fail.
+    (Collected here for every role: the Global Reader's mailbox counts among the privileged ones.)"""
     mbx = evidence.exchange.mailboxes.data
     assert mbx is not None and all(c.licence is None for c in mbx.configurations)
     assert sorted((c.audit_enabled, c.count, c.privileged) for c in mbx.configurations) == [
         (False, 7, 2),
-        (True, 28, 0),
+        (True, 28, 1),
         (True, 30, 0),
     ]
     watched = next(e for e in report.readiness.elements if e.id == "mailitemsaccessed_privileged")
     assert watched.status == "unknown"
+
+
+ENTRA = {"extends": "baseline", "id": "baseline-entra", "privileged_source": "entra-isprivileged"}
+
+
+def _entra_profile(tmp_path: Any) -> Any:
+    import yaml
+
+    path = tmp_path / "baseline-entra.yaml"
+    path.write_text(yaml.safe_dump(ENTRA), encoding="utf-8")
+    return load_profile(str(path))
+
+
+def test_entra_privileged_flag_as_a_profile_option(evidence: Evidence, report: Report, tmp_path: Any) -> None:
+    """Rule 8's option: role definitions read from Graph beta with isPrivileged. The baseline list counts
+    the Exchange Administrator (not flagged by Entra), the flag counts the Global Reader (not listed)."""
+    assert evidence.role_definitions is not None and evidence.role_definitions.data is not None
+    assert report.licensing.privileged_users == 3  # 2 Global Administrators, 1 Exchange Administrator
+    pd = report.privileged_definition
+    assert pd is not None and pd.used == "roles" and pd.entra_flagged is not None
+    assert pd.listed_not_flagged == ["Compliance Administrator", "Exchange Administrator"]
+    assert "Global Reader" in (pd.flagged_not_listed or [])
+    entra = assess(evidence, _entra_profile(tmp_path))
+    assert entra.licensing.privileged_users == 3  # 2 Global Administrators, 1 Global Reader
+    assert entra.profile.privileged_definition and "isPrivileged" in entra.profile.privileged_definition
+    assert entra.privileged_definition is not None and entra.privileged_definition.used == "entra-isprivileged"
+
+
+def test_entra_flag_unavailable_is_unknown_never_a_pass(evidence: Evidence, tmp_path: Any) -> None:
+    """Without the role definitions (or with a definition lacking the flag) the option's figures are
+    unknown: LIC-03 and the privileged figures say so instead of counting from a guessed list."""
+    profile = _entra_profile(tmp_path)
+    doc = evidence_to_dict(evidence)
+    doc["meta"].pop("sha256", None)
+    doc["role_definitions"] = {"provenance": {"status": "not_collected", "reason": "beta refused in this test"}}
+    report = assess_doc(doc, profile)
+    assert report.licensing.privileged_users is None
+    lic03 = next(f for f in report.findings if f.check_id == "LIC-03")
+    assert lic03.status.value == "unknown"
+    unflagged = evidence_to_dict(evidence)
+    unflagged["meta"].pop("sha256", None)
+    unflagged["role_definitions"]["data"]["definitions"][0].pop("is_privileged")
+    assert assess_doc(unflagged, profile).licensing.privileged_users is None
+    assert assess_doc(unflagged, "baseline").licensing.privileged_users == 3  # the list needs no flag
+
+
+def test_holders_read_for_fewer_roles_than_the_profile_are_not_used(server: SandboxServer) -> None:
+    """Evidence collected for two roles and assessed with the baseline's eleven: the holders of the other
+    nine were never read, so the privileged figures are unknown rather than counted short."""
+    two = ("62e90394-69f5-4237-9190-012177145e10", "29232cdf-9323-42fd-ade2-1d097af3e4de")
+    report = assess(collected(server, privileged_roles=two))
+    assert report.licensing.privileged_users is None
 
 
 @pytest.mark.parametrize("profile", ["baseline", "cisa-scuba-v1.8.0", "cisa-aa23-193a"])

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from assessor.collect.graph.client import GraphConnection
 from assessor.collect.graph.directory import collect_organization, collect_skus
 from assessor.collect.graph.outcome import Collected, NotCollected, Outcome
-from assessor.collect.graph.roles import collect_privileged
+from assessor.collect.graph.roles import collect_privileged, collect_role_definitions
 from assessor.collect.graph.users import (
     CountVia,
     DetailInputs,
@@ -30,10 +30,10 @@ from assessor.collect.graph.users import (
     with_expanded_count,
 )
 from assessor.collect.join import UserDirectory
-from assessor.evidence import PrivilegedRoles, SubscribedSku, Tenant, Users
+from assessor.evidence import PrivilegedRoles, RoleDefinitions, SubscribedSku, Tenant, Users
 from assessor.vocabulary import Cloud, UsersMode
 
-SECTIONS = ("tenant", "skus", "privileged", "users")
+SECTIONS = ("tenant", "skus", "privileged", "users", "role_definitions")
 T = TypeVar("T")
 
 
@@ -60,11 +60,20 @@ class GraphResult:
     in_scope_keys: frozenset[str] | None = None  # with track_in_scope: in-scope users' lower-cased UPNs
     in_scope_ids: dict[str, str] | None = None  # with track_in_scope: their object id → lower-cased UPN
     directory: UserDirectory | None = None  # users enumerated whole: each one's licence level (mailbox join)
+    role_definitions: Outcome[RoleDefinitions] | None = None  # Entra's isPrivileged flag (Graph beta)
 
     @property
     def outcomes(self) -> dict[str, Outcome[Any]]:
         """The sections by evidence name (in the order they are collected)."""
-        return {"tenant": self.tenant, "skus": self.skus, "privileged": self.privileged, "users": self.users}
+        out: dict[str, Outcome[Any]] = {
+            "tenant": self.tenant,
+            "skus": self.skus,
+            "privileged": self.privileged,
+            "users": self.users,
+        }
+        if self.role_definitions is not None:
+            out["role_definitions"] = self.role_definitions
+        return out
 
     def notes(self) -> list[str]:
         return [
@@ -158,13 +167,14 @@ async def collect_graph(conn: GraphConnection, plan: GraphPlan) -> GraphResult:
     tenant = asyncio.create_task(collect_organization(conn, plan.cloud))
     skus = asyncio.create_task(collect_skus(conn))
     privileged = asyncio.create_task(collect_privileged(conn, plan.privileged_roles))
+    definitions = asyncio.create_task(collect_role_definitions(conn))
     in_scope = _InScope() if plan.track_in_scope else None
     directory = UserDirectory()  # filled only when users are enumerated (detail mode, or refused counts)
     if plan.users_mode == UsersMode.DETAIL:
         users = asyncio.create_task(_details(conn, plan, skus, privileged, in_scope, directory))
     else:
         users = asyncio.create_task(_summary(conn, plan, skus, privileged, in_scope, directory))
-    tasks: list[asyncio.Task[Any]] = [tenant, skus, privileged, users]
+    tasks: list[asyncio.Task[Any]] = [tenant, skus, privileged, users, definitions]
     _done, pending = await asyncio.wait(tasks, timeout=plan.tenant_timeout)
     for task in pending:
         task.cancel()
@@ -185,4 +195,5 @@ async def collect_graph(conn: GraphConnection, plan: GraphPlan) -> GraphResult:
         frozenset(in_scope.keys) if in_scope is not None else None,
         in_scope.ids if in_scope is not None else None,
         directory if directory.complete and users not in pending else None,
+        finished(definitions, "role_definitions"),
     )

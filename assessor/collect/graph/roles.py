@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import quote, urlencode
 
 from kiota_abstractions.base_request_configuration import RequestConfiguration
@@ -31,10 +31,12 @@ from assessor.collect.graph.outcome import (
 )
 from assessor.collect.graph.paging import LinkGuard, get_json_page, page_values
 from assessor.collect.graph.users import USER_SELECT, fetch_users, user_record
-from assessor.evidence import PrivilegedRoles, RoleHolder, UserRecord
+from assessor.evidence import PrivilegedRoles, RoleDefinition, RoleDefinitions, RoleHolder, UserRecord
 from assessor.knowledge import load_knowledge
 
 ASSIGNMENTS_ENDPOINT = "GET /roleManagement/directory/roleAssignments?$expand=principal"
+DEFINITION_SELECT = "id,displayName,isPrivileged,templateId"
+DEFINITIONS_ENDPOINT = f"GET /beta/roleManagement/directory/roleDefinitions?$select={DEFINITION_SELECT}"
 DIRECTORY_ROLES_ENDPOINT = "GET /directoryRoles"
 PERMISSION = "RoleManagement.Read.Directory"
 _TYPES = {
@@ -259,7 +261,59 @@ async def collect_privileged(
         failure = failure_from(exc, "POST /$batch (role holder users)", conn.settings.request_timeout)
         return not_collected_from(failure, "User.Read.All", endpoint)
     all_notes = tuple(n for n in [fallback_note, *notes] if n)
-    return Collected(PrivilegedRoles(source=source, holders=holders), endpoint, all_notes)
+    read: list[str] | Literal["all"] = sorted({r.lower() for r in roles}) if roles else "all"
+    return Collected(PrivilegedRoles(source=source, holders=holders, roles_read=read), endpoint, all_notes)
+
+
+# --------------------------------------------------------------------------- Entra's privileged flag
+
+
+def _beta_url(conn: GraphConnection) -> str | None:
+    base = str(conn.adapter.base_url or "").rstrip("/")
+    return base[: -len("/v1.0")] + "/beta" if base.endswith("/v1.0") else None
+
+
+def _definition(raw: Any) -> RoleDefinition:
+    if not isinstance(raw, dict) or not raw.get("id"):
+        raise GraphFailure(DEFINITIONS_ENDPOINT, 200, None, "a role definition without an id", "protocol")
+    flag = raw.get("isPrivileged")
+    template = raw.get("templateId")
+    return RoleDefinition(
+        id=str(raw["id"]).lower(),
+        template_id=str(template).lower() if template else None,
+        display_name=raw.get("displayName") if isinstance(raw.get("displayName"), str) else None,
+        is_privileged=flag if isinstance(flag, bool) else None,
+    )
+
+
+async def collect_role_definitions(conn: GraphConnection) -> Collected[RoleDefinitions] | NotCollected:
+    """Every directory role definition with Entra's own ``isPrivileged`` flag. The flag is served on
+    Graph beta only (v1.0 answers 400 to selecting it); a definition answered without it keeps the flag
+    unknown, so a profile that uses the flag cannot decide from it."""
+    beta = _beta_url(conn)
+    if beta is None:
+        failure = GraphFailure(
+            DEFINITIONS_ENDPOINT, None, None, "no Graph beta endpoint beside this base URL", "protocol"
+        )
+        return NotCollected(failure.describe(), None, DEFINITIONS_ENDPOINT, failure)
+    builder = conn.client.role_management.directory.role_definitions
+    url = f"{beta}/roleManagement/directory/roleDefinitions?$select={DEFINITION_SELECT}"
+    guard = LinkGuard(DEFINITIONS_ENDPOINT)
+    definitions: list[RoleDefinition] = []
+    try:
+        while True:
+            page = await get_json_page(conn, builder.with_url(url).to_get_request_information(), DEFINITIONS_ENDPOINT)
+            definitions.extend(_definition(d) for d in guard.page(page["value"]))
+            link = page.get("@odata.nextLink")
+            if not link:
+                break
+            url = guard.follow(str(link))
+    except GRAPH_ERRORS as exc:
+        failure = failure_from(exc, DEFINITIONS_ENDPOINT, conn.settings.request_timeout)
+        return not_collected_from(failure, PERMISSION, DEFINITIONS_ENDPOINT)
+    unflagged = sum(1 for d in definitions if d.is_privileged is None)
+    notes = (f"{unflagged} role definition(s) answered without isPrivileged",) if unflagged else ()
+    return Collected(RoleDefinitions(definitions=definitions), DEFINITIONS_ENDPOINT, notes)
 
 
 def _both_failed(first: GraphFailure, second: GraphFailure) -> NotCollected:
