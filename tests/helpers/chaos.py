@@ -185,7 +185,35 @@ def _differs(got: Any, want: Any) -> bool:
         return False
     if isinstance(got, dict) and isinstance(want, dict):
         return got.keys() != want.keys() or any(_differs(got[k], want[k]) for k in got)
+    if isinstance(got, list) and isinstance(want, list) and len(got) == len(want):
+        return any(_differs(g, w) for g, w in zip(got, want, strict=True))
     return bool(got != want)
+
+
+SETTINGS = ("audit_enabled", "default_audit_set", "audit_owner", "audit_delegate", "audit_admin")
+
+
+def _unsplit(data: Any) -> Any:
+    """Mailbox groups merged back across licence levels (what a run knows when the users' licences were
+    not read: the join with the users splits each group of settings by licence level), samples dropped."""
+    merged: dict[str, dict[str, Any]] = {}
+    for config in data["configurations"]:
+        key = repr([config[k] for k in SETTINGS])
+        into = merged.setdefault(key, {**{k: config[k] for k in SETTINGS}, "count": 0, "privileged": 0, "vip": 0})
+        into["count"] += config["count"]
+        for part in ("privileged", "vip"):
+            into[part] = None if into[part] is None or config.get(part) is None else into[part] + config[part]
+    return {**data, "configurations": sorted(merged.values(), key=repr)}
+
+
+def _mailboxes_differ(got: Any, want: Any) -> bool:
+    """The mailbox groups claim something the truth does not: knowing less is a group not split by
+    licence level (users not read), or a privileged count that is null (role holders not read)."""
+    if not _differs(got, want):
+        return False
+    if got is None or want is None or any(c.get("licence") is not None for c in got["configurations"]):
+        return True
+    return _differs(_unsplit(got), _unsplit(want))
 
 
 def wrong_sections(evidence: Evidence, true_evidence: Evidence) -> list[str]:
@@ -194,7 +222,9 @@ def wrong_sections(evidence: Evidence, true_evidence: Evidence) -> list[str]:
         name
         for name in evidence.sections()
         if evidence.section(name).provenance.status == "collected"
-        and _differs(_data(evidence, name), _data(true_evidence, name))
+        and (_mailboxes_differ if name == "exchange.mailboxes" else _differs)(
+            _data(evidence, name), _data(true_evidence, name)
+        )
     ]
 
 
