@@ -405,7 +405,7 @@ class ActorCounts(_Model):
     unknown_records: NonNegative = Field(0, description="Records whose actor is 'Not Available', __NULL__ or absent")
 
 
-class OperationObservation(_Model):
+class OperationObservation(_Later):
     records: NonNegative
     distinct_users: NonNegative = Field(
         description="Distinct accounts in the records (shared mailboxes and service accounts included)"
@@ -418,6 +418,13 @@ class OperationObservation(_Model):
     top_app_ids: list[AppIdCount] = Field(default_factory=list)
     distinct_app_ids: NonNegative | None = None
     actors: ActorCounts | None = Field(None, description="Actors by kind (absent in evidence from older versions)")
+    workloads: dict[str, NonNegative] | None = Field(
+        None,
+        description="Records by their Workload (Graph's service: Exchange, SharePoint, OneDrive, "
+        "AzureActiveDirectory, MicrosoftTeams …), as Microsoft classifies them; absent in older evidence",
+    )
+
+    LATER: ClassVar[frozenset[str]] = frozenset({"workloads"})
 
 
 class MailClientObservation(_Model):

@@ -24,7 +24,7 @@ from assessor.engine.model import (
     RetentionFigures,
 )
 from assessor.evidence import Evidence, MailClientObservation, ServicePrincipalRef
-from assessor.knowledge import Knowledge, load_knowledge
+from assessor.knowledge import WORKLOADS, Knowledge, load_knowledge
 from assessor.knowledge.mail_access import load_mail_access, load_microsoft_apps
 from assessor.profiles import Profile
 
@@ -262,20 +262,36 @@ def _watched(
     )
 
 
-def _retention(retention: RetentionFigures, profile: Profile) -> ReadinessElement:
+def mail_access_workloads(evidence: Evidence, kb: Knowledge) -> list[str]:
+    """The workloads whose retention MailItemsAccessed records get: the Workload the probe's records
+    carry (as Microsoft classifies records, e.g. for the Premium default policy), else the event's
+    documented workload. A Workload outside the four named ones is kept by the 'Other' rules."""
+    probe = evidence.audit_probe.data
+    observed = probe.operations.get("MailItemsAccessed") if probe is not None else None
+    named = {w.lower(): w for w in WORKLOADS}
+    seen = observed.workloads if observed is not None and observed.workloads else {}
+    found = sorted({named.get(w.lower(), "Other") for w, n in seen.items() if n and w != "unknown"})
+    return found or [kb.events["MailItemsAccessed"].workload]
+
+
+def _retention(retention: RetentionFigures, profile: Profile, workloads: list[str]) -> ReadinessElement:
     incident = load_mail_access().storm_0558
     needed = max(incident.days_unnoticed, profile.retention.searchable_days)
     why = (
         f"{incident.days_unnoticed} days went by between first access ({incident.first_access}) and "
         f"detection ({incident.detected}); the profile requires {profile.retention.searchable_days}"
     )
-    exchange = retention.workloads.get("Exchange")
+    # records of several workloads: the shortest-kept one decides (the reading that cannot falsely pass)
+    figures = [retention.workloads.get(w) for w in workloads or ["Exchange"]]
+    known = [f for f in figures if f is not None and f.effective_days_min is not None]
+    exchange = min(known, key=lambda f: f.effective_days_min or 0) if len(known) == len(figures) else None
     days = exchange.effective_days_min if exchange is not None else None
+    label = " and ".join(workloads or ["Exchange"])
     if days is None:
         return ReadinessElement(
             id="retention",
             status="unknown",
-            detail="The effective retention of Exchange records is not known "
+            detail=f"The effective retention of {label} records is not known "
             f"({retention.unavailable or retention.error}); "
             f"it must be at least {needed} days ({why}).",
             fix=retention.fix,
@@ -357,7 +373,7 @@ def compute_readiness(
             {r.template_id.lower() for r in profile.privileged_roles},
             load_knowledge(),
         ),
-        _retention(retention, profile),
+        _retention(retention, profile, mail_access_workloads(evidence, load_knowledge())),
         _baseline(evidence),
     ]
     statuses = {e.status for e in elements}

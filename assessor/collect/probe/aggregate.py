@@ -28,6 +28,7 @@ from assessor.collect.probe.records import (
     created_of,
     operation_of,
     parse_timestamp,
+    workload_of,
 )
 from assessor.evidence import ActorCounts, AppIdCount, OperationObservation
 
@@ -61,6 +62,7 @@ class OperationTally:
         self.system = 0  # records by system actors
         self.unknown = 0  # records whose actor is not available
         self.app_ids: Counter[str] | None = Counter() if track_app_ids else None
+        self.workloads: Counter[str] = Counter()  # records by Workload (a handful of values)
         self._text_bounds: dict[int, list[str]] = {}
         self._first: datetime | None = None
         self._last: datetime | None = None
@@ -77,6 +79,7 @@ class OperationTally:
         else:
             self.unknown += 1
         self._seen_at(created_of(record))
+        self.workloads[workload_of(record) or "unknown"] += 1
         if self.clients is not None:  # its pairs also give the AppId counts (see observation)
             self.clients.add(record, audit_data(record) or _EMPTY, key if kind == "account" else None)
         elif self.app_ids is not None:
@@ -130,6 +133,7 @@ class OperationTally:
             actors=ActorCounts(
                 accounts=len(self.users), ids=len(self.ids), system_records=self.system, unknown_records=self.unknown
             ),
+            workloads=dict(sorted(self.workloads.items())) if self.records else None,
         )
 
 

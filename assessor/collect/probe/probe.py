@@ -76,7 +76,7 @@ class ProbeSettings:
     """How the probe runs (the window and time bound are arguments of :func:`probe_events`)."""
 
     combine: bool = False
-    record_type_filters: bool = False
+    service_filters: bool = False  # narrow each query to its events' workloads (serviceFilters)
     page_size: int | None = None
     top_app_ids: int = 10
     recent_days: int = 7  # --recent-days: the recent part of the window; the rest is the client baseline
@@ -133,8 +133,11 @@ def permission_for(operations: Sequence[str], kb: Knowledge | None = None) -> st
     return f"{ALL_LOGS_PERMISSION} (or per workload: {alternatives})"
 
 
-def _record_types(operations: Sequence[str], kb: Knowledge) -> tuple[str, ...]:
-    by_operation = {e.operation: e.record_type for e in kb.events.values()}
+def _services(operations: Sequence[str], kb: Knowledge) -> tuple[str, ...]:
+    """The workloads (the records' Workload, Graph's ``service``) of these operations' events: Microsoft
+    classifies audit records by workload, not by record type names (MailItemsAccessed records come as
+    more than one record type)."""
+    by_operation = {e.operation: e.workload for e in kb.events.values()}
     return tuple(dict.fromkeys(by_operation[op] for op in operations if op in by_operation))
 
 
@@ -246,9 +249,7 @@ def _requests(
 ) -> list[QueryRequest]:
     groups = [operations] if settings.combine else [[op] for op in operations]
     return [
-        QueryRequest(
-            tuple(g), start, end, _record_types(g, kb) if settings.record_type_filters else (), settings.display_name
-        )
+        QueryRequest(tuple(g), start, end, _services(g, kb) if settings.service_filters else (), settings.display_name)
         for g in groups
     ]
 

@@ -146,6 +146,16 @@ def actor(record: Mapping[str, Any]) -> tuple[ActorKind, str | None]:
     return "unknown", None
 
 
+def workload_of(record: Mapping[str, Any]) -> str | None:
+    """The record's Workload as Microsoft classifies it: Graph's ``service``, else the classic schema's
+    ``auditData.Workload`` (Exchange, SharePoint, OneDrive, AzureActiveDirectory, MicrosoftTeams …)."""
+    value = pick(record, "service")
+    if not isinstance(value, str) or not value.strip():
+        data = audit_data(record)
+        value = data.get("Workload") if data is not None else None
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
 def app_id_of(record: Mapping[str, Any]) -> str | None:
     """The client application id of a record (``AppId``, else ``ClientAppId``), lower-cased."""
     data = audit_data(record)

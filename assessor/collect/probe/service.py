@@ -19,11 +19,11 @@ import asyncio
 import contextlib
 import json
 import re
-from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
@@ -34,7 +34,6 @@ from kiota_abstractions.request_information import RequestInformation
 from msgraph import GraphServiceClient
 from msgraph.generated.models.security.audit_log_query import AuditLogQuery
 from msgraph.generated.models.security.audit_log_query_status import AuditLogQueryStatus
-from msgraph.generated.models.security.audit_log_record_type import AuditLogRecordType
 from msgraph.generated.security.audit_log.queries.item.records.records_request_builder import RecordsRequestBuilder
 
 from assessor.collect.graph.client import send_bytes
@@ -68,7 +67,7 @@ class QueryRequest:
     operations: tuple[str, ...]
     start: datetime
     end: datetime
-    record_types: tuple[str, ...] = ()
+    services: tuple[str, ...] = ()  # serviceFilters: the workloads (Exchange, SharePoint …) to narrow to
     display_name: str | None = None
 
 
@@ -156,12 +155,6 @@ async def _call(make: Callable[[], Awaitable[T]], endpoint: str, permission: str
 # --------------------------------------------------------------------------- create and poll
 
 
-def _record_types(names: Sequence[str]) -> list[AuditLogRecordType] | None:
-    by_lower = {cast(str, m.value).lower(): m for m in AuditLogRecordType}
-    types = [by_lower[n.lower()] for n in names if n.lower() in by_lower]
-    return types or None
-
-
 def _status(query: AuditLogQuery | None) -> str:
     status = query.status if query is not None else None
     if isinstance(status, AuditLogQueryStatus):
@@ -184,7 +177,7 @@ async def create_query(
         filter_start_date_time=request.start,
         filter_end_date_time=request.end,
         operation_filters=list(request.operations),
-        record_type_filters=_record_types(request.record_types),
+        service_filters=list(request.services) or None,
     )
     version = api.version if api is not None else "v1.0"
     try:

@@ -62,3 +62,21 @@ def test_mailbox_events_count_the_mailbox_owner() -> None:
     tally.add({"userPrincipalName": "delegate@contoso.com", "auditData": {"MailboxOwnerUPN": "Boss@contoso.com"}})
     tally.add({"userId": "app@contoso.com", "auditData": {"MailboxOwnerUPN": "boss@contoso.com"}})
     assert tally.users == {"boss@contoso.com"}
+
+
+def test_records_are_counted_by_their_workload_in_both_spellings() -> None:
+    """Graph's ``service`` or the classic schema's ``auditData.Workload`` (a JSON string in exports)."""
+    from assessor.collect.probe.aggregate import ProbeTally
+
+    tally = ProbeTally(["SearchQueryInitiatedSharePoint"])
+    records = [
+        {"operation": "SearchQueryInitiatedSharePoint", "service": "SharePoint", "userPrincipalName": "a@x.example"},
+        {
+            "Operation": "SearchQueryInitiatedSharePoint",
+            "AuditData": '{"Workload": "OneDrive", "UserId": "b@x.example"}',
+        },
+        {"operation": "SearchQueryInitiatedSharePoint", "userPrincipalName": "c@x.example"},
+    ]
+    tally.add_page(records)
+    observed = tally.observations(top=5)["SearchQueryInitiatedSharePoint"]
+    assert observed.workloads == {"OneDrive": 1, "SharePoint": 1, "unknown": 1}

@@ -255,12 +255,16 @@ def test_record_count_limit_is_reported(serve: Any) -> None:
     assert data.total_records == 500
 
 
-def test_record_type_filters_sent_by_the_sdk(serve: Any) -> None:
+def test_service_filters_sent_by_the_sdk_and_records_classified_by_workload(serve: Any) -> None:
+    """Queries narrowed by Workload (serviceFilters), as Microsoft classifies records, not by guessed record
+    type names; every record is counted by the Workload it carries (Graph's ``service``)."""
     server = serve(contoso())
-    data = probe(server, "contoso", operations=["MailItemsAccessed", "Send"], record_type_filters=True).data
+    data = probe(server, "contoso", operations=["MailItemsAccessed", "Send"], service_filters=True).data
     assert data is not None
     assert data.operations["MailItemsAccessed"].distinct_users == 177
     assert data.operations["Send"].distinct_users == 147
+    mia = data.operations["MailItemsAccessed"]
+    assert mia.workloads == {"Exchange": mia.records}
 
 
 def test_evidence_round_trips(serve: Any) -> None:
