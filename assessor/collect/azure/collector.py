@@ -304,10 +304,11 @@ class AzureCollector:
             kind="log_analytics",
             id=ws_id,
             retention_days=retention,
-            tables=tables,
-            interactive_days=interactive,
+            # the reads finish in any order: sorted, so the same tenant gives the same evidence (and digest)
+            tables=dict(sorted(tables.items())),
+            interactive_days=dict(sorted(interactive.items())),
             sentinel_office365=connectors,
-            unread=unread,
+            unread=sorted(unread, key=lambda gap: (gap.what, gap.reason)),
         )
 
     async def _connectors(self, ws_id: str, unread: list[ReadGap]) -> list[Office365Connector] | None:

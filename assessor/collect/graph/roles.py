@@ -115,7 +115,7 @@ async def read_role_assignments(conn: GraphConnection, roles: Sequence[str] | No
     (a constant number of round trips however many roles), next pages followed one by one."""
     if not roles:
         return await _all_assignments(conn)
-    wanted = sorted({r.lower() for r in roles})
+    wanted = list(dict.fromkeys(r.lower() for r in roles))  # the profile's order, once each
     answers = await send_batch(conn, [BatchRequest(f"r{i}", _role_query(r)) for i, r in enumerate(wanted)])
     pages: list[dict[str, Any]] = []
     for i in range(len(wanted)):

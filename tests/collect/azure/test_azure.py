@@ -83,6 +83,23 @@ def test_contoso_forwards_everything_for_two_years() -> None:
     assert exp.evidence["workloads"]["Exchange"]["forward_source"] == "read"
 
 
+def test_destinations_are_recorded_in_a_fixed_order_whatever_order_reads_finish() -> None:
+    """The table reads run concurrently; evidence must not depend on which answered first (its
+    digest would differ between two collections of the same tenant)."""
+    with SandboxServer(["contoso"]) as server:
+        first = _collect(server, "contoso").log_export.data.azure
+    workspaces = [d for d in first.destinations if d.kind == "log_analytics" and len(d.tables) > 1]
+    assert workspaces, "contoso's Sentinel workspace has its three tables read"
+    ws = workspaces[0].id
+    # the alphabetically first table answers last
+    with SandboxServer(["contoso"], slow_paths={f"{ws}/tables/AuditLogs": 400}) as server:
+        slowed = _collect(server, "contoso").log_export.data.azure
+    for before, after in zip(first.destinations, slowed.destinations, strict=True):
+        assert list(after.tables) == sorted(after.tables) and after.tables == before.tables
+        assert list(after.interactive_days) == sorted(after.interactive_days)
+        assert [g.what for g in after.unread] == sorted(g.what for g in after.unread)
+
+
 def test_fabrikam_ninety_day_workspace_without_sentinel() -> None:
     with SandboxServer(["fabrikam"]) as server:
         evidence = _collect(server, "fabrikam")
