@@ -12,10 +12,11 @@ import json
 import os
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 from tabulate import tabulate
@@ -175,7 +176,10 @@ _COLLECT_OPTIONS = [
 USER_GAP_FILE = "user-gaps.csv"
 
 
-def collect_options(fn: Any) -> Any:
+_Command = TypeVar("_Command", bound=Callable[..., object])
+
+
+def collect_options(fn: _Command) -> _Command:
     for option in reversed(_COLLECT_OPTIONS):
         fn = option(fn)
     return fn
@@ -183,7 +187,7 @@ def collect_options(fn: Any) -> Any:
 
 def _collect_param_names() -> frozenset[str]:
     @collect_options
-    def probe(**_: Any) -> None:
+    def probe(**_: object) -> None:
         """Only carries the collection options' click parameters."""
 
     return frozenset(p.name for p in getattr(probe, "__click_params__", []) if p.name)
@@ -420,7 +424,7 @@ def assess(
             resolve = stack.enter_context(pipeline.sandbox_tenants([sandbox_name]))
             served = resolve(sandbox_name)
             base = build_collect_options({**collect_params, "tenant": served.tenant_id, "auth_mode": "token"}, profile)
-            target = pipeline.sandbox_options(served, base, collector="sandbox")
+            target = pipeline.sandbox_options(served, replace(base, collector="sandbox"))
         else:
             target = build_collect_options(collect_params, profile)
         stack.enter_context(tracing(collect_params.get("trace_file")))
@@ -618,7 +622,7 @@ def list_profiles() -> None:
 @click.argument("which", type=click.Choice(["evidence", "profile", "report", "manifest"]))
 def schema(which: str) -> None:
     """Print the JSON Schema of the evidence document, a profile, report.json, or a bulk manifest."""
-    doc: dict[str, Any]
+    doc: dict[str, Any]  # a JSON Schema document
     if which == "evidence":
         doc = evidence_json_schema()
     elif which == "profile":

@@ -14,7 +14,7 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from itertools import pairwise
 from pathlib import Path
@@ -112,7 +112,7 @@ class Section(_Model, Generic[T]):
         return self.data is not None
 
 
-def not_collected(reason: str, fix: str | None = None, source: str | None = None) -> dict[str, Any]:
+def not_collected(reason: str, fix: str | None = None, source: str | None = None) -> dict[str, dict[str, str | None]]:
     """Convenience for building a not_collected section (as a plain dict for model construction)."""
     return {"provenance": {"status": "not_collected", "reason": reason, "fix": fix, "source": source}}
 
@@ -640,6 +640,23 @@ class ExchangeEvidence(_Model):
     retention_policies: Section[RetentionPolicies]
 
 
+# One evidence section of any kind (what :meth:`Evidence.sections` lists; a new section type joins it).
+AnySection = (
+    Section[list[SubscribedSku]]
+    | Section[Users]
+    | Section[PrivilegedRoles]
+    | Section[AuditProbe]
+    | Section[LogExport]
+    | Section[Applications]
+    | Section[AdminAuditLogConfig]
+    | Section[OrganizationConfig]
+    | Section[MailboxAuditBypass]
+    | Section[MailboxAudit]
+    | Section[RetentionPolicies]
+    | Section[RoleDefinitions]
+)
+
+
 class Meta(_Model):
     tool_version: str | None = None
     collected_at: datetime | None = None
@@ -671,9 +688,9 @@ class Evidence(_Later):
 
     LATER: ClassVar[frozenset[str]] = frozenset({"applications", "vip", "role_definitions"})
 
-    def sections(self) -> dict[str, Section[Any]]:
+    def sections(self) -> dict[str, AnySection]:
         """Every section by its dotted name (for the collection log)."""
-        out: dict[str, Section[Any]] = {
+        out: dict[str, AnySection] = {
             "skus": self.skus,
             "users": self.users,
             "privileged": self.privileged,
@@ -688,7 +705,7 @@ class Evidence(_Later):
             out[f"exchange.{name}"] = getattr(self.exchange, name)
         return out
 
-    def section(self, dotted: str) -> Section[Any]:
+    def section(self, dotted: str) -> AnySection:
         try:
             return self.sections()[dotted]
         except KeyError:
@@ -698,7 +715,7 @@ class Evidence(_Later):
 # --------------------------------------------------------------------------- load / save
 
 
-def _field_path(loc: tuple[Any, ...]) -> str:
+def _field_path(loc: tuple[int | str, ...]) -> str:
     parts: list[str] = []
     for item in loc:
         if isinstance(item, int):
@@ -717,7 +734,7 @@ def describe_validation_error(err: ValidationError) -> str:
     return f"{_field_path(tuple(first['loc']))}: {first['msg']}{extra}"
 
 
-def parse_evidence(raw: Any, origin: str = "evidence") -> Evidence:
+def parse_evidence(raw: object, origin: str = "evidence") -> Evidence:
     """Validate an already-decoded JSON value as evidence."""
     if not isinstance(raw, dict):
         raise EvidenceError(f"{origin}: the document must be a JSON object, not {type(raw).__name__}")
@@ -770,7 +787,7 @@ def evidence_to_dict(evidence: Evidence) -> dict[str, Any]:
     return doc
 
 
-def map_strings(value: Any, fn: Callable[[str], str]) -> Any:
+def map_strings(value: object, fn: Callable[[str], str]) -> object:
     """A JSON-shaped ``value`` with ``fn`` applied to every string, mapping keys included."""
     if isinstance(value, str):
         return fn(value)
@@ -781,7 +798,7 @@ def map_strings(value: Any, fn: Callable[[str], str]) -> Any:
     return value
 
 
-def canonical_digest(document: dict[str, Any]) -> str:
+def canonical_digest(document: Mapping[str, object]) -> str:
     """SHA-256 over the canonical JSON of a document, ignoring meta.sha256 itself."""
     doc = json.loads(json.dumps(document))
     doc.get("meta", {}).pop("sha256", None)
@@ -803,7 +820,7 @@ def integrity(evidence: Evidence) -> tuple[str, Literal["intact", "altered", "un
 
 
 def verify_seal(raw: dict[str, Any]) -> tuple[bool, str]:
-    """Whether a decoded evidence document still matches its recorded digest."""
+    """Whether a decoded evidence document still matches its recorded digest (``raw``: decoded JSON)."""
     recorded = (raw.get("meta") or {}).get("sha256")
     if not recorded:
         return False, "no sha256 recorded in meta"

@@ -18,7 +18,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from assessor.bulk.command import BulkOutcome, BulkRequest, run_bulk
 from assessor.bulk.manifest import SandboxConfig, TenantEntry
@@ -41,6 +41,7 @@ from assessor.evidence import write_json_atomic as _write_json
 from assessor.evidence import write_text_atomic as _write_text
 from assessor.profiles import Profile
 from assessor.report import RENDERERS, RenderOptions
+from assessor.report.prices import PriceList
 from assessor.report.pseudonymize import pseudonymize_report
 from assessor.trace import tenant_label, trace_label
 from assessor.vocabulary import AuthMode, Cloud
@@ -70,9 +71,9 @@ def sandbox_options(
     *,
     no_exchange: bool = False,
     no_azure: bool = False,
-    **changes: Any,
 ) -> CollectOptions:
-    """Collection options that read a served sandbox tenant through the real clients (static tokens)."""
+    """Collection options that read a served sandbox tenant through the real clients (static tokens);
+    everything else as in ``base``."""
     endpoints = dict(target.other_endpoints)
     token = StaticTokenCredential(
         {"graph": SANDBOX_TOKEN, "exchange": SANDBOX_TOKEN, "compliance": SANDBOX_TOKEN, "arm": SANDBOX_TOKEN}
@@ -90,25 +91,25 @@ def sandbox_options(
         arm_endpoint=endpoints.get("arm_endpoint"),
         no_azure=no_azure or options.no_azure or "arm_endpoint" not in endpoints,
         credential=token,
-        **changes,
     )
 
 
 def collect_options(server: SandboxServer, name: str, **overrides: Any) -> CollectOptions:
     """Options that collect tenant ``name`` from a running sandbox ``server`` with a static token
-    (Graph only unless ``overrides`` name the Exchange endpoints: ``**server.exchange_endpoints(name)``)."""
+    (Graph only unless ``overrides`` name the Exchange endpoints: ``**server.exchange_endpoints(name)``).
+
+    ``overrides`` are CollectOptions fields of any type (tests and benchmarks pick them)."""
     tenant = server.state(name).tenant
     credential = StaticTokenCredential({"graph": SANDBOX_TOKEN, "exchange": SANDBOX_TOKEN, "compliance": SANDBOX_TOKEN})
-    values: dict[str, Any] = {
-        "tenant": tenant.id,
-        "cloud": Cloud(tenant.cloud),
-        "auth": AuthOptions(mode=AuthMode.TOKEN),
-        "graph_endpoint": server.graph_url(tenant.id),
-        "credential": credential,
-        "collector": "sandbox",
-    }
-    values.update(overrides)
-    return CollectOptions(**values)
+    options = CollectOptions(
+        tenant=tenant.id,
+        cloud=Cloud(tenant.cloud),
+        auth=AuthOptions(mode=AuthMode.TOKEN),
+        graph_endpoint=server.graph_url(tenant.id),
+        credential=credential,
+        collector="sandbox",
+    )
+    return replace(options, **overrides)
 
 
 @contextlib.contextmanager
@@ -203,11 +204,11 @@ class Presentation:
     """How reports are shown: file formats, prices, pseudonyms (one key for every format)."""
 
     formats: Sequence[str] = ()
-    prices: Mapping[str, Any] | None = None
+    prices: PriceList | None = None
     pseudonym_key: bytes | None = field(default=None, repr=False)
 
     def options(self) -> RenderOptions:
-        return RenderOptions(pseudonymize_key=self.pseudonym_key, prices=dict(self.prices) if self.prices else None)
+        return RenderOptions(pseudonymize_key=self.pseudonym_key, prices=self.prices.copy() if self.prices else None)
 
 
 def present(report: Report, presentation: Presentation) -> tuple[Report, list[tuple[str, str]]]:
@@ -289,26 +290,13 @@ class BulkAssess:
 
     def options(self, entry: TenantEntry, profile: Profile) -> CollectOptions:
         """The collector's options for one manifest entry (sandbox entries resolved to the served tenant)."""
-        settings = self.settings
-        common: dict[str, Any] = {
-            "users_mode": settings.users_mode,
-            "tenant_timeout": settings.tenant_timeout,
-            "collector": "bulk",
-            "privileged_roles": profile.collection_roles(),
-            "probe_events_days": profile.probe_days,
-            # a throttling storm is reported as such before the tenant's time runs out
-            "retry": RetryPolicy(max_total_wait=min(RetryPolicy().max_total_wait, settings.tenant_timeout / 4)),
-        }
         if entry.sandbox is not None:
             if self.sandbox is None:
                 raise RuntimeError("a sandbox entry needs the bulk run's sandbox server")
             resolved = self.sandbox(entry.sandbox)
+            base = CollectOptions(tenant=resolved.tenant_id, azure_subscriptions=entry.azure_subscriptions)
             options = sandbox_options(
-                resolved,
-                no_exchange=entry.no_exchange,
-                no_azure=entry.no_azure,
-                azure_subscriptions=entry.azure_subscriptions,
-                **common,
+                resolved, self._common(base, profile), no_exchange=entry.no_exchange, no_azure=entry.no_azure
             )
             return replace(
                 options,
@@ -316,10 +304,10 @@ class BulkAssess:
                 arm_endpoint=entry.arm_endpoint or options.arm_endpoint,
             )
         assert entry.auth is not None  # enforced by the manifest model
-        return CollectOptions(
+        options = CollectOptions(
             tenant=entry.tenant,
             cloud=entry.cloud,
-            auth=entry.auth.to_options(entry.tenant, settings.environ),
+            auth=entry.auth.to_options(entry.tenant, self.settings.environ),
             graph_endpoint=entry.graph_endpoint,
             exchange_endpoint=entry.exchange_endpoint,
             compliance_endpoint=entry.compliance_endpoint,
@@ -327,7 +315,21 @@ class BulkAssess:
             arm_endpoint=entry.arm_endpoint,
             no_azure=entry.no_azure,
             azure_subscriptions=entry.azure_subscriptions,
-            **common,
+        )
+        return self._common(options, profile)
+
+    def _common(self, options: CollectOptions, profile: Profile) -> CollectOptions:
+        """What every tenant of a bulk run shares: the run's settings and the tenant's profile."""
+        settings = self.settings
+        return replace(
+            options,
+            users_mode=settings.users_mode,
+            tenant_timeout=settings.tenant_timeout,
+            collector="bulk",
+            privileged_roles=profile.collection_roles(),
+            probe_events_days=profile.probe_days,
+            # a throttling storm is reported as such before the tenant's time runs out
+            retry=RetryPolicy(max_total_wait=min(RetryPolicy().max_total_wait, settings.tenant_timeout / 4)),
         )
 
     def attestation(self, entry: TenantEntry) -> Section[LogExport] | None:
@@ -371,6 +373,6 @@ class BulkAssessFactory:
         return BulkAssess(settings, profiles, sandbox, replace(self.presentation, formats=settings.formats))
 
 
-def bulk(request: BulkRequest, presentation: Presentation, stream: Any = None) -> BulkOutcome:
+def bulk(request: BulkRequest, presentation: Presentation, stream: TextIO | None = None) -> BulkOutcome:
     """``assessor bulk``: the scheduler over the manifest, each tenant through :class:`BulkAssess`."""
     return run_bulk(request, BulkAssessFactory(presentation), BundledSandbox(), stream)

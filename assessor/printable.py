@@ -9,7 +9,6 @@ character is replaced by its ``\\uXXXX`` spelling, so it is neither executed nor
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from assessor.evidence import map_strings
 
@@ -20,6 +19,6 @@ def printable(text: str) -> str:
     return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text) if _UNSAFE.search(text) else text
 
 
-def printable_tree(value: Any) -> Any:
+def printable_tree(value: object) -> object:
     """``value`` (JSON-shaped) with every string, key included, made printable."""
     return map_strings(value, printable)

@@ -26,12 +26,12 @@ import json
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TypedDict
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import httpx
@@ -65,7 +65,7 @@ class TraceWriter:
         self._lock = threading.Lock()
         self.lines = 0
 
-    def write(self, entry: Mapping[str, Any]) -> None:
+    def write(self, entry: Mapping[str, object]) -> None:
         line = json.dumps(entry, ensure_ascii=True, separators=(",", ":"), sort_keys=False)
         with self._lock:
             self._handle.write(line + "\n")
@@ -77,11 +77,11 @@ class ForwardingWriter:
     """A trace sink that hands every line to ``send`` (a bulk worker process forwards its lines to
     the parent, which alone owns the ``--trace`` file)."""
 
-    def __init__(self, send: Callable[[Mapping[str, Any]], None]) -> None:
+    def __init__(self, send: Callable[[Mapping[str, object]], None]) -> None:
         self._send = send
         self.lines = 0
 
-    def write(self, entry: Mapping[str, Any]) -> None:
+    def write(self, entry: Mapping[str, object]) -> None:
         self._send(dict(entry))
         self.lines += 1
 
@@ -96,7 +96,7 @@ def active_writer() -> TraceWriter | ForwardingWriter | None:
 
 
 @contextmanager
-def forwarding(send: Callable[[Mapping[str, Any]], None] | None) -> Iterator[None]:
+def forwarding(send: Callable[[Mapping[str, object]], None] | None) -> Iterator[None]:
     """In a worker process: trace lines go to ``send`` (or nowhere when None, even if the process
     inherited its parent's open trace by fork)."""
     global _ACTIVE
@@ -189,11 +189,41 @@ def query_names(query: str) -> list[str]:
 # --------------------------------------------------------------------------- shapes
 
 
-def _annotations(doc: Mapping[str, Any]) -> set[str]:
+class BodyShape(TypedDict, total=False):
+    """What a trace line says about a response body: never a value, only its form."""
+
+    kind: str  # when not a JSON object: empty, array, non-JSON text/binary, or the JSON type
+    keys: list[str]
+    counts: dict[str, int]  # list lengths by key ("" for a top-level array)
+    annotations: list[str]
+
+
+class Redirect(TypedDict):
+    host: str
+    path: str
+
+
+class TraceEntry(TypedDict, total=False):
+    """One ``--trace`` line."""
+
+    t: str
+    tenant: str
+    method: str
+    host: str
+    path: str
+    query: list[str]
+    status: int
+    ms: float | None
+    bytes: int
+    shape: BodyShape
+    redirect: Redirect
+
+
+def _annotations(doc: Mapping[object, object]) -> set[str]:
     return {k for k in doc if isinstance(k, str) and "@" in k}
 
 
-def shape_of(body: bytes, content_type: str) -> dict[str, Any]:
+def shape_of(body: bytes, content_type: str) -> BodyShape:
     """Top-level keys, list lengths and annotation names of a JSON body; size and kind otherwise."""
     if not body:
         return {"kind": "empty"}
@@ -216,7 +246,7 @@ def shape_of(body: bytes, content_type: str) -> dict[str, Any]:
                     annotations |= _annotations(item)
         elif isinstance(value, dict) and key == "error":
             annotations |= {f"error.{k}" for k in value if isinstance(k, str)}
-    shape: dict[str, Any] = {"keys": sorted(k for k in doc if isinstance(k, str) and "@" not in k)}
+    shape: BodyShape = {"keys": sorted(k for k in doc if isinstance(k, str) and "@" not in k)}
     if counts:
         shape["counts"] = counts
     if annotations:
@@ -240,7 +270,7 @@ async def _on_response(response: httpx.Response) -> None:
     request = response.request
     started = request.extensions.get(START)
     url = urlsplit(str(request.url))
-    entry: dict[str, Any] = {
+    entry: TraceEntry = {
         "t": datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
     }
     label = trace_label.get()
@@ -264,6 +294,6 @@ async def _on_response(response: httpx.Response) -> None:
     writer.write(entry)
 
 
-def trace_hooks() -> dict[str, list[Any]]:
+def trace_hooks() -> dict[str, list[Callable[..., Awaitable[None]]]]:
     """httpx ``event_hooks`` that trace every exchange while a trace is open."""
     return {"request": [_on_request], "response": [_on_response]}

@@ -28,7 +28,7 @@ from multiprocessing.context import ForkContext, SpawnContext
 from multiprocessing.process import BaseProcess
 from multiprocessing.queues import Queue
 from pathlib import Path
-from typing import Any
+from typing import Literal
 
 from assessor.bulk.paths import RESULT_FILE
 from assessor.bulk.runner import Assess, Progress, Schedule, TenantJob, TenantResult, failed_result, run_jobs
@@ -39,6 +39,13 @@ from assessor.profiles import Profile
 from assessor.trace import active_writer, forwarding
 
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+# What a worker tells the parent: a tenant started, a tenant's result, or a trace line to write.
+Message = (
+    tuple[Literal["started"], str]
+    | tuple[Literal["finished"], TenantResult]
+    | tuple[Literal["trace"], Mapping[str, object]]
+)
 
 AssessFactory = Callable[[PipelineSettings, Mapping[str, Profile], SandboxResolver | None], Assess]
 
@@ -66,7 +73,7 @@ def deal(jobs: Sequence[TenantJob], workers: int) -> list[tuple[TenantJob, ...]]
 class _QueueProgress:
     """A worker's progress: every start and result goes to the parent."""
 
-    def __init__(self, channel: Queue[tuple[str, Any]]) -> None:
+    def __init__(self, channel: Queue[Message]) -> None:
         self.channel = channel
 
     def started(self, job: TenantJob) -> None:
@@ -93,7 +100,7 @@ def _die_with(parent: int) -> None:
     threading.Thread(target=watch, name="parent-watchdog", daemon=True).start()
 
 
-def work(task: WorkerTask, channel: Queue[tuple[str, Any]], parent: int) -> None:
+def work(task: WorkerTask, channel: Queue[Message], parent: int) -> None:
     """A worker process: assess its share of the tenants (the journal opened in append mode)."""
     _die_with(parent)
     resolver: SandboxResolver | None = task.sandbox.__getitem__ if task.sandbox else None
@@ -124,7 +131,7 @@ def run_in_workers(
     forked from a process that has no other thread."""
     shares = deal(jobs, workers)
     context = _context()
-    channel: Queue[tuple[str, Any]] = context.Queue()
+    channel: Queue[Message] = context.Queue()
     processes = [
         context.Process(
             target=work, args=(make_task(share, len(shares)), channel, os.getpid()), name=f"assessor-bulk-{i}"
@@ -141,7 +148,7 @@ def _gather(
     jobs: Sequence[TenantJob],
     shares: Sequence[tuple[TenantJob, ...]],
     processes: Sequence[BaseProcess],
-    channel: Queue[tuple[str, Any]],
+    channel: Queue[Message],
     journal: StateJournal,
     progress: Progress,
 ) -> list[TenantResult]:
@@ -162,7 +169,7 @@ def _gather(
                 writer = active_writer()
                 if writer is not None:
                     writer.write(payload)
-            elif kind == "started" and payload in by_key:
+            elif kind == "started" and isinstance(payload, str) and payload in by_key:
                 progress.started(by_key[payload])
             elif kind == "finished" and isinstance(payload, TenantResult):
                 results[payload.key] = payload

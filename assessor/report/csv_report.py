@@ -14,7 +14,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-from typing import Any
 
 from assessor.csvsafe import neutralise
 from assessor.engine.model import Report
@@ -43,7 +42,7 @@ COLUMNS = (
 )
 
 
-def _cell(value: Any) -> str:
+def _cell(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):

@@ -9,9 +9,9 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from assessor.engine.model import Report
+from assessor.report.prices import PriceList
 
 
 class RenderError(Exception):
@@ -23,9 +23,9 @@ class RenderOptions:
     """What a renderer may need beyond the report itself."""
 
     pseudonymize_key: bytes | None = None
-    prices: dict[str, Any] | None = None
+    prices: PriceList | None = None
     user_gap_file: Path | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, object] = field(default_factory=dict)
 
 
 class Renderer(ABC):

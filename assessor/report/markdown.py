@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from typing import Any
 
 from tabulate import tabulate
 
@@ -21,7 +20,7 @@ from assessor.report.view import ReportView, build_view
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|#])")
 
 
-def md(value: Any) -> str:
+def md(value: object) -> str:
     """Escape text for inline Markdown (also inside table cells)."""
     text = "" if value is None else str(value)
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
@@ -29,7 +28,7 @@ def md(value: Any) -> str:
     return " ".join(text.split())
 
 
-def code(value: Any) -> str:
+def code(value: object) -> str:
     """Inline code span that survives backticks; text with markup characters is escaped text instead."""
     if any(ch in str(value) for ch in "<>&"):
         return md(value)
@@ -38,7 +37,7 @@ def code(value: Any) -> str:
     return f"{fence} {text} {fence}" if fence == "``" else f"`{text}`"
 
 
-def command(value: Any) -> str:
+def command(value: object) -> str:
     """A command to paste (our remediation text): a code span, literal — Markdown shows code spans as
     written and never interprets HTML in them — so ``-Identity <account>`` pastes as it reads."""
     text = " ".join(str(value).split()).replace("|", "\\|")
@@ -47,7 +46,7 @@ def command(value: Any) -> str:
     return f"{fence} {text} {fence}" if longest else f"`{text}`"
 
 
-def table(headers: Sequence[str], rows: Iterable[Sequence[Any]], align: Sequence[str] | None = None) -> str:
+def table(headers: Sequence[str], rows: Iterable[Sequence[object]], align: Sequence[str] | None = None) -> str:
     body = [[c if isinstance(c, str) else number(c) for c in row] for row in rows]
     return tabulate(
         body, headers=list(headers), tablefmt="github", disable_numparse=True, colalign=list(align) if align else None

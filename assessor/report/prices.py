@@ -19,7 +19,7 @@ import json
 import re
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import TypedDict
 
 import yaml
 
@@ -30,7 +30,21 @@ CURRENCY = re.compile(r"^[A-Z]{3}$")
 PART_NUMBER = re.compile(r"^[A-Za-z0-9_.\-]{2,80}$")
 
 
-def _price(value: Any, where: str) -> Decimal:
+class SkuPrice(TypedDict):
+    per_seat_month: Decimal
+    currency: str
+
+
+class PriceList(TypedDict):
+    """A validated ``--prices`` file, as carried in :class:`RenderOptions.prices`."""
+
+    currency: str | None
+    as_of: str | None
+    source: str | None
+    skus: dict[str, SkuPrice]
+
+
+def _price(value: object, where: str) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise UsageError(f"--prices: {where}: price must be a number")
     try:
@@ -42,13 +56,13 @@ def _price(value: Any, where: str) -> Decimal:
     return price
 
 
-def _currency(value: Any, where: str) -> str:
+def _currency(value: object, where: str) -> str:
     if not isinstance(value, str) or not CURRENCY.match(value):
         raise UsageError(f"--prices: {where}: currency must be a three-letter ISO 4217 code like EUR or USD")
     return value
 
 
-def parse_prices(doc: Any) -> dict[str, Any]:
+def parse_prices(doc: object) -> PriceList:
     """Validate a price-list document; raise UsageError with one line saying what to fix."""
     if not isinstance(doc, dict) or not isinstance(doc.get("skus"), dict) or not doc["skus"]:
         raise UsageError("--prices: expected a mapping with 'skus: {SKU_PART_NUMBER: price per seat per month}'")
@@ -56,7 +70,7 @@ def parse_prices(doc: Any) -> dict[str, Any]:
     if unknown:
         raise UsageError(f"--prices: unknown key(s) {', '.join(unknown)} (allowed: currency, as_of, source, skus)")
     default = _currency(doc["currency"], "currency") if "currency" in doc else None
-    skus: dict[str, dict[str, Any]] = {}
+    skus: dict[str, SkuPrice] = {}
     for part, entry in doc["skus"].items():
         if not isinstance(part, str) or not PART_NUMBER.match(part):
             raise UsageError(f"--prices: {part!r} is not a SKU part number")
@@ -79,11 +93,11 @@ def parse_prices(doc: Any) -> dict[str, Any]:
     }
 
 
-def _text(value: Any) -> str | None:
+def _text(value: object) -> str | None:
     return None if value is None else str(value)
 
 
-def load_prices(path: Path) -> dict[str, Any]:
+def load_prices(path: Path) -> PriceList:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as err:

@@ -24,12 +24,13 @@ import re
 import secrets
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TypeVar
 
 from assessor.engine.model import Report
 from assessor.fileio import atomic_writer
 
 KEY_ENV = "ASSESSOR_PSEUDONYM_KEY"
+_T = TypeVar("_T")
 EMAIL = re.compile(
     r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.\-]+@[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?"
     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?)+"
@@ -153,7 +154,7 @@ class Pseudonymizer:
         return self._pattern().sub(self._replace, value)
 
 
-def _walk(value: Any, key: str | None, on_string: Callable[[str, str | None], str]) -> Any:
+def _walk(value: object, key: str | None, on_string: Callable[[str, str | None], str]) -> object:
     if key in STRUCTURAL_KEYS:
         return value
     if isinstance(value, str):
@@ -166,7 +167,7 @@ def _walk(value: Any, key: str | None, on_string: Callable[[str, str | None], st
 
 
 def _collect_identities(
-    doc: Any, p: Pseudonymizer, key: str | None = None, parent: dict[str, Any] | None = None
+    doc: object, p: Pseudonymizer, key: str | None = None, parent: dict[str, object] | None = None
 ) -> None:
     """First pass: learn every identity from the places that hold them, so messages can be rewritten."""
     if isinstance(doc, dict):
@@ -181,26 +182,30 @@ def _collect_identities(
             p.identity(doc)
 
 
-def _pseudonymize_tenant(tenant: dict[str, Any], p: Pseudonymizer) -> dict[str, Any]:
+def _pseudonymize_tenant(tenant: dict[str, object], p: Pseudonymizer) -> dict[str, object]:
     out = dict(tenant)
-    for field in ("domains",):
-        if isinstance(out.get(field), list):
-            out[field] = [p.domain(d) if isinstance(d, str) else d for d in out[field]]
-    if isinstance(out.get("default_domain"), str):
-        out["default_domain"] = p.domain(out["default_domain"])
-    if isinstance(out.get("id"), str):
-        out["id"] = p.remember(out["id"], p.token("tenant-id", out["id"]))
-    if isinstance(out.get("name"), str):
-        out["name"] = p.remember(out["name"], p.token("tenant", out["name"]))
+    domains = out.get("domains")
+    if isinstance(domains, list):
+        out["domains"] = [p.domain(d) if isinstance(d, str) else d for d in domains]
+    default_domain = out.get("default_domain")
+    if isinstance(default_domain, str):
+        out["default_domain"] = p.domain(default_domain)
+    tenant_id = out.get("id")
+    if isinstance(tenant_id, str):
+        out["id"] = p.remember(tenant_id, p.token("tenant-id", tenant_id))
+    name = out.get("name")
+    if isinstance(name, str):
+        out["name"] = p.remember(name, p.token("tenant", name))
     for k, v in out.items():
         if k not in ("domains", "default_domain", "id", "name", "cloud") and isinstance(v, str):
             out[k] = p.text(v)
     return out
 
 
-def _pseudonymize_user_ids(doc: dict[str, Any], p: Pseudonymizer) -> None:
+def _pseudonymize_user_ids(licensing: dict[str, object], p: Pseudonymizer) -> None:
     """Directory object ids of listed users tie a pseudonym back to a person: replace them too."""
-    for user in doc.get("licensing", {}).get("privileged_without_premium") or []:
+    users = licensing.get("privileged_without_premium")
+    for user in users if isinstance(users, list) else []:
         if isinstance(user, dict) and isinstance(user.get("id"), str):
             user["id"] = p.remember(user["id"], p.token("object", user["id"]))
 
@@ -210,7 +215,7 @@ def pseudonymize_report(report: Report, key: bytes) -> Report:
     p = Pseudonymizer(key)
     doc = report.to_json_dict()
     doc["tenant"] = _pseudonymize_tenant(doc["tenant"], p)
-    _pseudonymize_user_ids(doc, p)
+    _pseudonymize_user_ids(doc.get("licensing", {}), p)
     _collect_identities({k: v for k, v in doc.items() if k != "tenant"}, p)
 
     def on_string(value: str, key: str | None) -> str:
@@ -230,10 +235,10 @@ def pseudonymize_user_list(path: Path, key: bytes) -> None:
     """
     p = Pseudonymizer(key)
 
-    def upn(value: Any) -> Any:
+    def upn(value: _T) -> _T | str:
         return p.identity(value) if isinstance(value, str) and value else value
 
-    def object_id(value: Any) -> Any:
+    def object_id(value: _T) -> _T | str:
         return p.token("object", value) if isinstance(value, str) and value else value
 
     with path.open(encoding="utf-8", newline="") as src, atomic_writer(path) as dst:

@@ -9,7 +9,6 @@ pretending to be findings.
 from __future__ import annotations
 
 import hashlib
-from typing import Any
 
 from assessor.catalogue import CheckMeta
 from assessor.engine.model import Finding, Report, Status
@@ -28,7 +27,7 @@ def level_for(severity: str) -> str:
     return LEVEL.get(severity, "warning")
 
 
-def _rule(meta: CheckMeta) -> dict[str, Any]:
+def _rule(meta: CheckMeta) -> dict[str, object]:
     return {
         "id": meta.id,
         "name": meta.id.replace("-", ""),
@@ -52,10 +51,10 @@ def _fingerprint(report: Report, f: Finding) -> str:
     return hashlib.sha256(f"{tenant}|{report.profile.id}|{f.check_id}".encode()).hexdigest()
 
 
-def _result(view: ReportView, row: Row, rule_index: dict[str, int]) -> dict[str, Any]:
+def _result(view: ReportView, row: Row, rule_index: dict[str, int]) -> dict[str, object]:
     f = row.finding
     text = f.message if not f.remediation else f"{f.message} Remediation: {f.remediation}"
-    result: dict[str, Any] = {
+    result: dict[str, object] = {
         "ruleId": f.check_id,
         "level": level_for(f.severity),
         "kind": "fail",
@@ -85,19 +84,19 @@ def _result(view: ReportView, row: Row, rule_index: dict[str, int]) -> dict[str,
     return result
 
 
-def _notification(row: Row, rule_index: dict[str, int]) -> dict[str, Any]:
+def _notification(row: Row, rule_index: dict[str, int]) -> dict[str, object]:
     f = row.finding
-    note: dict[str, Any] = {
+    rule: dict[str, object] = {"id": f.check_id}
+    if f.check_id in rule_index:
+        rule["index"] = rule_index[f.check_id]
+    return {
         "level": "error" if f.status == Status.ERROR else "warning",
         "message": {"text": f"{f.check_id} {f.status.value}: {f.message}" + (f" Fix: {f.fix}" if f.fix else "")},
-        "associatedRule": {"id": f.check_id},
+        "associatedRule": rule,
     }
-    if f.check_id in rule_index:
-        note["associatedRule"]["index"] = rule_index[f.check_id]
-    return note
 
 
-def build_sarif(view: ReportView) -> dict[str, Any]:
+def build_sarif(view: ReportView) -> dict[str, object]:
     report = view.report
     metas = [row.meta for row in view.rows if row.meta is not None]
     rule_index = {m.id: i for i, m in enumerate(metas)}

@@ -6,7 +6,6 @@ import json
 from decimal import Decimal
 from functools import lru_cache
 from importlib import resources
-from typing import Any
 
 import jinja2
 
@@ -26,7 +25,7 @@ def _load(name: str) -> str:
         raise jinja2.TemplateNotFound(name) from None
 
 
-def number(value: Any, unknown: str = "unknown") -> str:
+def number(value: object, unknown: str = "unknown") -> str:
     """1234 -> '1,234'; None -> 'unknown' (a figure the evidence cannot support)."""
     if value is None:
         return unknown
@@ -43,7 +42,7 @@ def yes_no(value: bool | None, unknown: str = "unknown") -> str:
     return unknown if value is None else ("yes" if value else "no")
 
 
-def compact_json(value: Any) -> str:
+def compact_json(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
 
 

@@ -14,10 +14,10 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
 from assessor.catalogue import CheckMeta, load_catalogue
 from assessor.engine.model import GAP_STATUSES, CollectionEntry, Finding, Recommendation, Report, Status
+from assessor.report.prices import PriceList, SkuPrice
 
 SEVERITY_RANK: dict[str, int] = {"critical": 4, "high": 3, "medium": 2, "low": 1, "info": 0}
 # Display order of statuses: the ones to act on first.
@@ -311,7 +311,7 @@ class ReportView:
     counts: dict[str, int]
     verdict: str
     pseudonymized: bool
-    prices: dict[str, Any] | None
+    prices: PriceList | None
 
     @property
     def gaps(self) -> list[Row]:
@@ -452,11 +452,11 @@ def catalogue_rows(report: Report, catalogue: Sequence[CheckMeta] | None = None)
     return rows
 
 
-def priced_options(rec: Recommendation | None, prices: dict[str, Any] | None) -> list[PricedOption]:
+def priced_options(rec: Recommendation | None, prices: PriceList | None) -> list[PricedOption]:
     if rec is None:
         return []
     out: list[PricedOption] = []
-    skus: dict[str, Any] = (prices or {}).get("skus", {})
+    skus: dict[str, SkuPrice] = prices["skus"] if prices else {}
     for opt in rec.options:
         part = opt.get("sku_part_number")
         no_cost = opt.get("cost") == "none"
@@ -486,7 +486,7 @@ def build_view(
     report: Report,
     *,
     pseudonymized: bool = False,
-    prices: dict[str, Any] | None = None,
+    prices: PriceList | None = None,
     catalogue: Sequence[CheckMeta] | None = None,
 ) -> ReportView:
     rows = catalogue_rows(report, catalogue)
