@@ -73,14 +73,25 @@ def test_gov_spec_denies_role_endpoints() -> None:
 
 
 def test_latency_and_concurrency_tracking() -> None:
-    with SandboxServer(["contoso"], latency_ms=60) as server:
-        url = f"{server.graph_url('contoso')}/organization"
+    # Each request is held in the server until all eight are inside it (a barrier, not a sleep that a
+    # loaded machine can outlast), so the true peak is exactly 8 and every request overlaps the others:
+    # one round. A server that answered one request at a time breaks the barrier (500s).
+    inside = threading.Barrier(8, timeout=60)
+
+    def hold(request: SandboxRequest) -> SandboxResponse:
+        inside.wait()
+        return SandboxResponse.json({"path": request.path})
+
+    with SandboxServer(["contoso"], latency_ms=60, apis={"hold-test": hold}) as server:
+        held = f"{server.api_url('contoso', 'hold-test')}/x"
         with ThreadPoolExecutor(8) as pool:
-            list(pool.map(lambda _: httpx.get(url, headers=AUTH), range(8)))
+            statuses = list(pool.map(lambda _: httpx.get(held, headers=AUTH, timeout=90).status_code, range(8)))
+        assert statuses == [200] * 8
         concurrent = server.stats("contoso")
-        assert concurrent["requests"] == 8 and concurrent["peak_concurrency"] >= 4
-        assert concurrent["sequential_rounds"] <= 2
+        assert concurrent["requests"] == 8 and concurrent["peak_concurrency"] == 8
+        assert concurrent["sequential_rounds"] == 1
         server.reset_stats()
+        url = f"{server.graph_url('contoso')}/organization"
         start = time.perf_counter()
         with httpx.Client() as http:
             for _ in range(3):
