@@ -164,12 +164,13 @@ def _watched_by_settings(
     if not covers:
         return None
     vip = " and VIP" if evidence.vip else ""
-    watched = bad_priv = bad_vip = unsure = 0
+    watched_priv = watched_vip = bad_priv = bad_vip = unsure = 0
     for config in mbx.configurations:
         priv, vips = config.privileged or 0, config.vip or 0
         if not priv and not vips:
             continue
-        watched += max(priv, vips)
+        watched_priv += priv
+        watched_vip += vips
         verdict = audits_mailitemsaccessed(config, evidence, kb)
         if verdict is False:
             bad_priv += priv
@@ -189,12 +190,13 @@ def _watched_by_settings(
         )
     if bad_priv or unsure or audit.org_audit_disabled is not False:
         return None
+    tally = f"{watched_priv} privileged" + (f" and {watched_vip} VIP" if evidence.vip else "")
     return ReadinessElement(
         id=rid,
         status="pass",
-        detail=f"The mailbox settings of all {watched} privileged{vip} users' mailboxes audit MailItemsAccessed "
+        detail=f"The settings of every privileged{vip} user's mailbox ({tally}) audit MailItemsAccessed "
         "(mailboxes joined to their users by directory id)."
-        if watched
+        if watched_priv or watched_vip
         else f"No privileged{vip} user has a user mailbox (mailboxes joined to their users by directory id).",
     )
 
