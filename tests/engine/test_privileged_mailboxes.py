@@ -28,8 +28,10 @@ def _doc(privileged: tuple[int, int], vip: tuple[int, int] | None, roles: Any = 
     good["privileged"], bad["privileged"] = privileged
     if vip is not None:
         good["vip"], bad["vip"] = vip
-    else:
+    else:  # no --vip: no VIP list and no VIP counts in the groups
         doc["vip"] = None
+        good.pop("vip", None)
+        bad.pop("vip", None)
     mbx["configurations"] = [good, bad]
     mbx["privileged_roles"] = roles
     return doc
