@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
 import click
 from tabulate import tabulate
@@ -37,6 +37,8 @@ from assessor.trace import tracing
 from assessor.vocabulary import AUTH_MODES, CLOUDS, USERS_MODES, AuthMode, Cloud, UsersMode
 
 if TYPE_CHECKING:  # collection (msgraph-sdk) is imported only by the commands that collect
+    from typing_extensions import Unpack  # typing.Unpack from Python 3.11
+
     from assessor.collect import CollectOptions
 
 FAIL_ON = ("none", *(s.value for s in SEVERITIES))
@@ -176,6 +178,38 @@ _COLLECT_OPTIONS = [
 USER_GAP_FILE = "user-gaps.csv"
 
 
+class CollectParams(TypedDict):
+    """The collection options' values as click passes them (one key per option of ``_COLLECT_OPTIONS``)."""
+
+    tenant: str | None
+    cloud: str
+    auth_mode: str
+    client_id: str | None
+    secret_env: str
+    secret_file: Path | None
+    certificate: Path | None
+    certificate_password_env: str
+    managed_identity_client_id: str | None
+    graph_endpoint: str | None
+    exchange_endpoint: str | None
+    compliance_endpoint: str | None
+    no_exchange: bool
+    azure_subscriptions: tuple[str, ...]
+    no_azure: bool
+    arm_endpoint: str | None
+    imports: tuple[Path, ...]
+    users_mode: str
+    user_list: Path | None
+    probe_days: int | None
+    recent_days: int
+    vip_file: Path | None
+    probe_timeout: float
+    keep_records: Path | None
+    trace_file: Path | None
+    request_timeout: float
+    tenant_timeout: float
+
+
 _Command = TypeVar("_Command", bound=Callable[..., object])
 
 
@@ -196,15 +230,16 @@ def _collect_param_names() -> frozenset[str]:
 _COLLECT_PARAM_NAMES = _collect_param_names()
 
 
-def build_collect_options(params: dict[str, Any], profile: Profile | None = None) -> CollectOptions:
+def build_collect_options(params: CollectParams, profile: Profile | None = None) -> CollectOptions:
     """CollectOptions from the command line (no secret values: names of env vars and paths only)."""
     from assessor.collect import AuthOptions, CollectOptions
 
-    if not params.get("tenant"):
+    tenant = params.get("tenant")
+    if not tenant:
         raise UsageError("--tenant is required to collect (or use --evidence FILE / --sandbox NAME)")
     auth = AuthOptions(
         mode=AuthMode(params["auth_mode"]),
-        tenant=params["tenant"],
+        tenant=tenant,
         client_id=params.get("client_id"),
         secret_env=params["secret_env"],
         secret_file=params.get("secret_file"),
@@ -213,8 +248,9 @@ def build_collect_options(params: dict[str, Any], profile: Profile | None = None
         managed_identity_client_id=params.get("managed_identity_client_id"),
     )
     probe = params.get("probe_days") or (profile.probe_days if profile is not None else None)
+    vip_file = params.get("vip_file")
     return CollectOptions(
-        tenant=params["tenant"],
+        tenant=tenant,
         cloud=Cloud(params["cloud"]),
         auth=auth,
         graph_endpoint=params.get("graph_endpoint"),
@@ -233,7 +269,7 @@ def build_collect_options(params: dict[str, Any], profile: Profile | None = None
         probe_timeout=params.get("probe_timeout") or 600.0,
         keep_records=params.get("keep_records"),
         recent_days=params.get("recent_days") or 7,
-        vip=read_vip_file(params["vip_file"]) if params.get("vip_file") else (),
+        vip=read_vip_file(vip_file) if vip_file else (),
         privileged_roles=profile.collection_roles() if profile is not None else None,
     )
 
@@ -388,7 +424,7 @@ def assess(
     attestation: Path | None,
     pseudonymize: bool,
     prices_file: Path | None,
-    **collect_params: Any,
+    **collect_params: Unpack[CollectParams],
 ) -> None:
     """Assess a tenant (collect, --evidence FILE or --sandbox NAME) against a profile and write the reports."""
     fmt = _parse_formats(formats)
@@ -473,7 +509,7 @@ def assess(
     show_default=True,
     help="Profile whose privileged roles and required events shape collection.",
 )
-def collect(output_file: Path, profile_name: str, **collect_params: Any) -> None:
+def collect(output_file: Path, profile_name: str, **collect_params: Unpack[CollectParams]) -> None:
     """Collect a tenant's evidence (Graph, Exchange admin API, imports) into one sealed JSON file."""
     from assessor import pipeline
 

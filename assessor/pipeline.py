@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from assessor.bulk.command import BulkOutcome, BulkRequest, run_bulk
 from assessor.bulk.manifest import SandboxConfig, TenantEntry
-from assessor.bulk.runner import TenantJob
+from assessor.bulk.runner import TenantJob, TenantSummary
 from assessor.bulk.settings import (
     EVIDENCE_FILE,
     PipelineSettings,
@@ -340,7 +340,7 @@ class BulkAssess:
             self._attestations[path] = load_attestation(path)
         return self._attestations[path]
 
-    async def __call__(self, job: TenantJob) -> dict[str, Any]:
+    async def __call__(self, job: TenantJob) -> TenantSummary:
         trace_label.set(tenant_label(job.key))  # this job's task only: tells its trace lines apart
         entry = job.row.entry
         profile = self.profiles[entry.profile]

@@ -332,3 +332,10 @@ def test_live_report_names_the_saved_evidence_digest(tmp_path: Path) -> None:
     evidence = json.loads((tmp_path / "evidence.json").read_text())
     assert report["evidence_integrity"] == "intact"
     assert report["evidence_sha256"] == evidence["meta"]["sha256"]
+
+
+def test_collect_params_type_names_every_collection_option() -> None:
+    """``CollectParams`` (the type of the collection options' values) has one key per click option."""
+    from assessor.cli import _COLLECT_PARAM_NAMES, CollectParams
+
+    assert set(CollectParams.__annotations__) == set(_COLLECT_PARAM_NAMES)

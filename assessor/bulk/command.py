@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, Protocol, TextIO
+from typing import Protocol, TextIO
 
 from assessor.bulk.manifest import Manifest, Row, SandboxConfig, check_references, load_manifest, select
 from assessor.bulk.paths import STATE_FILE, tenant_dir
@@ -51,7 +51,7 @@ class BulkRequest:
     fail_on: str = "none"
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ), repr=False)
     attestation: Path | None = None  # --attest: every tenant without its own ``attest:``
-    prices: Mapping[str, Any] | None = None  # --prices, as loaded
+    prices: Mapping[str, object] | None = None  # --prices, as loaded (only fingerprinted here)
     pseudonymize: bool = False
 
 

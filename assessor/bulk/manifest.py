@@ -112,7 +112,7 @@ class AuthRef(_Model):
 
     def to_options(self, tenant: str, environ: Mapping[str, str] | None = None) -> AuthOptions:
         """The collector's :class:`AuthOptions` for ``tenant`` (per-tenant authority for multi-tenant apps)."""
-        extra: dict[str, Any] = {}
+        extra: dict[str, str] = {}
         if self.secret_env:
             extra["secret_env"] = self.secret_env
         if self.certificate_password_env:
@@ -245,6 +245,8 @@ class ManifestFile(_Model):
     """The YAML manifest document."""
 
     version: Literal[1] = 1
+    # raw mappings: every tenant (defaults merged in) is validated as a TenantEntry on its own, so an
+    # error names the tenant's position and line
     defaults: dict[str, Any] = Field(default_factory=dict, description="Fields applied to every tenant")
     sandbox: SandboxConfig = Field(default_factory=SandboxConfig)
     tenants: list[dict[str, Any]] = Field(min_length=1)
@@ -297,7 +299,7 @@ def _looks_like_secret_value(value: str) -> bool:
     return any(p.search(value) for p in _SECRET_VALUES)
 
 
-def find_inline_secret(raw: Any, prefix: str = "") -> str | None:
+def find_inline_secret(raw: object, prefix: str = "") -> str | None:
     """The dotted field that carries an inline secret (by its name or by its value), if any."""
     if isinstance(raw, Mapping):
         for key, value in raw.items():
@@ -330,14 +332,15 @@ def _fail(origin: str, where: str, field: str, message: str) -> ManifestError:
     return ManifestError(f"{origin}: {where}, field {_field_text(field)}: {message}")
 
 
-def _merge(defaults: Mapping[str, Any], raw: Mapping[str, Any]) -> dict[str, Any]:
+def _merge(defaults: Mapping[str, object], raw: Mapping[str, object]) -> dict[str, object]:
     merged = {**defaults, **raw}
-    if isinstance(defaults.get("auth"), Mapping) and isinstance(raw.get("auth"), Mapping):
-        merged["auth"] = {**defaults["auth"], **raw["auth"]}
+    default_auth, auth = defaults.get("auth"), raw.get("auth")
+    if isinstance(default_auth, Mapping) and isinstance(auth, Mapping):
+        merged["auth"] = {**default_auth, **auth}
     return merged
 
 
-def _validate_row(origin: str, position: int, line: int | None, raw: Any, defaults: Mapping[str, Any]) -> Row:
+def _validate_row(origin: str, position: int, line: int | None, raw: object, defaults: Mapping[str, object]) -> Row:
     where = _where(position, line)
     if not isinstance(raw, Mapping):
         raise ManifestError(f"{origin}: {where}: each tenant must be a mapping of fields")
@@ -441,21 +444,21 @@ CSV_COLUMNS = (
 )
 
 
-def _csv_record(record: Mapping[str, str | None]) -> dict[str, Any]:
+def _csv_record(record: Mapping[str, str | None]) -> dict[str, object]:
     """A CSV row → the YAML-shaped tenant mapping (empty cells are absent; tags split on ';' or space)."""
     cells = {k.strip(): (v or "").strip() for k, v in record.items() if k is not None}
     cells = {k: v for k, v in cells.items() if v}
-    out: dict[str, Any] = {k: v for k, v in cells.items() if k not in CSV_AUTH_COLUMNS and k != "auth"}
+    out: dict[str, object] = {k: v for k, v in cells.items() if k not in CSV_AUTH_COLUMNS and k != "auth"}
     auth = {k: cells[k] for k in CSV_AUTH_COLUMNS if k in cells}
     if "auth" in cells or auth:
         out["auth"] = {"mode": cells.get("auth"), **auth} if "auth" in cells else auth
     if "tags" in out:
-        out["tags"] = [t for t in re.split(r"[;\s]+", out["tags"]) if t]
+        out["tags"] = [t for t in re.split(r"[;\s]+", cells["tags"]) if t]
     for flag in ("no_exchange", "no_azure"):
         if flag in out:
-            out[flag] = out[flag].lower() in ("1", "true", "yes", "y")
+            out[flag] = cells[flag].lower() in ("1", "true", "yes", "y")
     if "azure_subscriptions" in out:
-        out["azure_subscriptions"] = [t for t in re.split(r"[;\s]+", out["azure_subscriptions"]) if t]
+        out["azure_subscriptions"] = [t for t in re.split(r"[;\s]+", cells["azure_subscriptions"]) if t]
     return out
 
 

@@ -17,13 +17,13 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TypedDict
 
 import jinja2
 from markupsafe import Markup
 
 from assessor import __version__
-from assessor.bulk.runner import TenantResult
+from assessor.bulk.runner import ResultDoc, TenantResult
 from assessor.evidence import write_json_atomic, write_text_atomic
 
 PORTFOLIO_SCHEMA = "assessor.portfolio/1"
@@ -73,10 +73,33 @@ def check_ids(results: Iterable[TenantResult]) -> list[str]:
     return sorted(ids)
 
 
-def totals(results: Sequence[TenantResult]) -> dict[str, Any]:
+class PortfolioRow(ResultDoc):
+    gap_score: int | None
+
+
+class Failure(TypedDict):
+    tenant: str
+    name: str
+    reason: str | None
+
+
+class Portfolio(TypedDict):
+    """``portfolio.json``."""
+
+    schema: str
+    generated_at: str
+    tool_version: str
+    selection: str | None
+    checks: list[str]
+    totals: dict[str, int]
+    tenants: list[PortfolioRow]
+    failures: list[Failure]
+
+
+def totals(results: Sequence[TenantResult]) -> dict[str, int]:
     """Sums over assessed tenants; a figure unknown for a tenant is counted in ``unknown``."""
     assessed = [r for r in results if r.status == "done"]
-    out: dict[str, Any] = {"tenants": len(results), "assessed": len(assessed), "failed": len(results) - len(assessed)}
+    out: dict[str, int] = {"tenants": len(results), "assessed": len(assessed), "failed": len(results) - len(assessed)}
     for name in TOTAL_FIELDS:
         values = [r.summary.get(name) for r in assessed]
         out[name] = sum(v for v in values if isinstance(v, int))
@@ -85,13 +108,13 @@ def totals(results: Sequence[TenantResult]) -> dict[str, Any]:
     return out
 
 
-def _row(result: TenantResult) -> dict[str, Any]:
+def _row(result: TenantResult) -> PortfolioRow:
     return {**result.to_json(), "gap_score": gap_score(result) if result.status == "done" else None}
 
 
 def build_portfolio(
     results: Iterable[TenantResult], generated_at: datetime | None = None, selection: str | None = None
-) -> dict[str, Any]:
+) -> Portfolio:
     rows = sorted(results, key=_order)
     when = generated_at or datetime.now(timezone.utc)
     return {
@@ -106,7 +129,7 @@ def build_portfolio(
     }
 
 
-def portfolio_csv(portfolio: dict[str, Any]) -> str:
+def portfolio_csv(portfolio: Portfolio) -> str:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
     writer.writeheader()
@@ -194,7 +217,7 @@ def _csp_hash(text: str) -> str:
     return "sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii")
 
 
-def portfolio_html(portfolio: dict[str, Any]) -> str:
+def portfolio_html(portfolio: Portfolio) -> str:
     """The self-contained HTML portfolio (inline CSS and script, pinned by hash in the CSP)."""
     tags = sorted({t for row in portfolio["tenants"] for t in row["tags"]})
     return (
@@ -213,7 +236,7 @@ def portfolio_html(portfolio: dict[str, Any]) -> str:
 
 def write_portfolio(
     results: Iterable[TenantResult], output: Path, generated_at: datetime | None = None, selection: str | None = None
-) -> dict[str, Any]:
+) -> Portfolio:
     """Write portfolio.json, portfolio.csv and portfolio.html into ``output`` (each atomically)."""
     portfolio = build_portfolio(results, generated_at, selection)
     html = portfolio_html(portfolio)

@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, TypedDict, cast
 
 from assessor.bulk.manifest import Row
 from assessor.bulk.paths import RESULT_FILE
@@ -44,6 +44,49 @@ class TenantJob:
         return self.row.entry.key
 
 
+class CheckState(TypedDict):
+    status: str
+    severity: str
+
+
+class TenantSummary(TypedDict, total=False):
+    """The figures of one assessed tenant that the portfolio rolls up (empty for a failed tenant;
+    read back from ``result.json``, so readers still check what they use)."""
+
+    tenant_id: str | None
+    display_name: str | None
+    verdict: str
+    counts: dict[str, int]
+    checks: dict[str, CheckState]
+    audit_tier: str | None
+    users_in_scope: int | None
+    users_without_premium_audit: int | None
+    privileged_users_without_premium_audit: int | None
+    premium_audit_seats_unassigned: int | None
+    seats_to_buy: int | None
+    seats_to_assign: int | None
+    report: str | None
+    files: list[str]
+    settings_sha256: str
+
+
+class ResultDoc(TypedDict):
+    """``result.json``: a :class:`TenantResult` with its schema id."""
+
+    schema: str
+    key: str
+    name: str
+    tenant: str
+    dir: str
+    tags: list[str]
+    profile: str
+    status: ResultStatus
+    reason: str | None
+    duration_s: float
+    finished_at: str
+    summary: TenantSummary
+
+
 @dataclass(frozen=True)
 class TenantResult:
     """A tenant's portfolio row: who, how it went, and (when assessed) the figures of its report."""
@@ -58,18 +101,18 @@ class TenantResult:
     reason: str | None
     duration_s: float
     finished_at: str
-    summary: dict[str, Any] = field(default_factory=dict)
+    summary: TenantSummary = field(default_factory=TenantSummary)
 
-    def to_json(self) -> dict[str, Any]:
-        return {"schema": RESULT_SCHEMA, **asdict(self)}
+    def to_json(self) -> ResultDoc:
+        return cast(ResultDoc, {"schema": RESULT_SCHEMA, **asdict(self)})  # asdict: the fields, deep-copied
 
     @classmethod
-    def from_json(cls, raw: dict[str, Any]) -> TenantResult:
+    def from_json(cls, raw: dict[str, Any]) -> TenantResult:  # decoded result.json, checked by the caller
         fields = {k: raw[k] for k in cls.__dataclass_fields__ if k in raw}
         return cls(**fields)
 
 
-Assess = Callable[[TenantJob], Awaitable[dict[str, Any]]]
+Assess = Callable[[TenantJob], Awaitable[TenantSummary]]
 
 
 class Progress(Protocol):
@@ -103,7 +146,7 @@ def _failure_reason(err: BaseException, timeout: float) -> str:
 
 
 def _result(
-    job: TenantJob, status: ResultStatus, reason: str | None, started: float, summary: dict[str, Any]
+    job: TenantJob, status: ResultStatus, reason: str | None, started: float, summary: TenantSummary
 ) -> TenantResult:
     entry = job.row.entry
     name = entry.name or summary.get("display_name") or entry.label

@@ -14,9 +14,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 from assessor.bulk.manifest import TenantEntry
+from assessor.bulk.runner import TenantSummary
 from assessor.engine.model import Report
 from assessor.profiles import Profile
 from assessor.vocabulary import UsersMode
@@ -45,7 +45,7 @@ class PipelineSettings:
     users_mode: UsersMode = UsersMode.SUMMARY
     environ: Mapping[str, str] | None = field(default=None, repr=False)
     attestation: Path | None = None  # --attest: for every tenant without its own ``attest:``
-    prices: Mapping[str, Any] | None = None  # --prices, as loaded
+    prices: Mapping[str, object] | None = None  # --prices, as loaded (only fingerprinted here)
     pseudonymize: bool = False
 
 
@@ -63,7 +63,7 @@ def settings_fingerprint(entry: TenantEntry, profile: Profile, settings: Pipelin
     entry_doc = entry.model_dump(mode="json")
     if entry_doc.get("attest") is None:
         entry_doc.pop("attest", None)  # fingerprints of runs without attestations stay as they were
-    doc: dict[str, Any] = {
+    doc: dict[str, object] = {
         "entry": entry_doc,
         "profile": profile.model_dump(mode="json"),
         "on": settings.on.isoformat(),
@@ -80,7 +80,7 @@ def settings_fingerprint(entry: TenantEntry, profile: Profile, settings: Pipelin
     return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode("utf-8")).hexdigest()
 
 
-def report_summary(report: Report, files: Sequence[str]) -> dict[str, Any]:
+def report_summary(report: Report, files: Sequence[str]) -> TenantSummary:
     """The figures of one report that the portfolio rolls up."""
     lic = report.licensing
     rec = lic.recommendation

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 EventKind = Literal["run", "start", "done", "failed"]
 
@@ -26,7 +26,7 @@ class Event:
     kind: EventKind
     tenant: str | None
     at: str
-    data: dict[str, Any]
+    data: dict[str, object]  # the rest of the journal line, as decoded
 
 
 def _now() -> str:
@@ -95,7 +95,7 @@ class StateJournal:
         if _ends_torn(path):
             os.write(self._fd, b"\n")  # a killed run left half a line: start on a fresh one
 
-    def record(self, kind: EventKind, tenant: str | None = None, **data: Any) -> None:
+    def record(self, kind: EventKind, tenant: str | None = None, **data: object) -> None:
         line = json.dumps(
             {"event": kind, "tenant": tenant, "at": _now(), **data},
             ensure_ascii=False,
