@@ -32,11 +32,11 @@ from assessor.bulk.settings import (
     settings_fingerprint,
 )
 from assessor.collect import CollectOptions, RetryPolicy, collect
-from assessor.collect.attestation import attach, load_attestation
+from assessor.collect.attestation import AttestationSource, attach, attested_section
 from assessor.collect.auth import AuthOptions, StaticTokenCredential
 from assessor.engine.model import Report
 from assessor.engine.runner import evaluate
-from assessor.evidence import Evidence, LogExport, Section, evidence_to_dict, integrity, load_evidence, seal
+from assessor.evidence import Evidence, evidence_to_dict, integrity, load_evidence, seal
 from assessor.evidence import write_json_atomic as _write_json
 from assessor.evidence import write_text_atomic as _write_text
 from assessor.profiles import Profile
@@ -166,14 +166,15 @@ class Gathered:
     changed: bool
 
 
-async def gather(target: Target, attestation: Path | Section[LogExport] | None = None) -> Gathered:
+async def gather(target: Target, attestation: Path | AttestationSource | None = None) -> Gathered:
     """Collect (or load) the evidence, add the attestation, then seal it.
 
     A loaded file is re-sealed only when it was intact before the attestation was added: one that
     no longer matched its seal stays ``altered`` (re-sealing would hide the alteration), and an
     unsealed one stays unsealed.
     """
-    section = load_attestation(attestation) if isinstance(attestation, Path) else attestation
+    source = AttestationSource.read(attestation) if isinstance(attestation, Path) else attestation
+    section = await attested_section(source) if source is not None else None
     if isinstance(target, EvidenceFile):
         evidence = load_evidence(target.path)
         if section is None:
@@ -251,7 +252,7 @@ async def run(
     *,
     output: Path | None = None,
     evidence_file: Path | None = None,
-    attestation: Path | Section[LogExport] | None = None,
+    attestation: Path | AttestationSource | None = None,
 ) -> Assessed:
     """Gather, seal, save (where asked and when it differs from a file on disk), evaluate, render, write."""
     gathered = await gather(target, attestation)
@@ -286,7 +287,7 @@ class BulkAssess:
         self.profiles = profiles
         self.sandbox = sandbox
         self.presentation = presentation or Presentation(formats=settings.formats)
-        self._attestations: dict[Path, Section[LogExport]] = {}
+        self._attestations: dict[Path, AttestationSource] = {}
 
     def options(self, entry: TenantEntry, profile: Profile) -> CollectOptions:
         """The collector's options for one manifest entry (sandbox entries resolved to the served tenant)."""
@@ -332,12 +333,12 @@ class BulkAssess:
             retry=RetryPolicy(max_total_wait=min(RetryPolicy().max_total_wait, settings.tenant_timeout / 4)),
         )
 
-    def attestation(self, entry: TenantEntry) -> Section[LogExport] | None:
+    def attestation(self, entry: TenantEntry) -> AttestationSource | None:
         path = entry.attest or self.settings.attestation
         if path is None:
             return None
         if path not in self._attestations:
-            self._attestations[path] = load_attestation(path)
+            self._attestations[path] = AttestationSource.read(path)
         return self._attestations[path]
 
     async def __call__(self, job: TenantJob) -> TenantSummary:

@@ -19,12 +19,14 @@ attestation cannot carry an ``azure`` part (that is only ever read).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import ValidationError
 
+from assessor.collect.interface import Collected, SourceResult, section_of
 from assessor.errors import EvidenceError
 from assessor.evidence import Evidence, LogExport, Section, describe_validation_error
 from assessor.yamlsafe import safe_load_bounded
@@ -73,3 +75,32 @@ def attach(evidence: Evidence, attested: Section[LogExport]) -> Evidence:
 def with_attestation(evidence: Evidence, path: str | Path) -> Evidence:
     """The evidence with the attestation file's log_export section attached (see :func:`attach`)."""
     return attach(evidence, load_attestation(path))
+
+
+@dataclass(frozen=True)
+class AttestationSource:
+    """An attestation file as a source of evidence under the one contract of
+    :mod:`assessor.collect.interface`: its ``log_export`` section, provenance ``imported``.
+
+    The file is read and validated when the source is built (:meth:`read`), so a bad file is a
+    usage error before any tenant is contacted, and :meth:`collect` cannot fail.
+    """
+
+    file: str
+    data: LogExport
+    name: str = "attestation"
+
+    @classmethod
+    def read(cls, path: str | Path) -> AttestationSource:
+        section = load_attestation(path)
+        assert section.data is not None  # load_attestation returns data or raises
+        return cls(Path(path).name, section.data)
+
+    async def collect(self) -> SourceResult:
+        return SourceResult({"log_export": Collected(self.data, "attestation", file=self.file)})
+
+
+async def attested_section(source: AttestationSource) -> Section[LogExport]:
+    """The ``log_export`` section an attestation source yields, as the evidence records it."""
+    result = await source.collect()
+    return Section[LogExport].model_validate(section_of(result.sections["log_export"]))
