@@ -13,6 +13,7 @@ retries :data:`GRAPH_RETRY_STATUSES`; the admin API and ARM clients retry
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from dataclasses import dataclass, field
@@ -76,6 +77,13 @@ class RetryBudget:
         if attempt >= self.policy.max_retries or not self.take(wait):
             return None
         return wait
+
+    async def pause_after_transport_error(self, attempt: int, error: BaseException) -> None:
+        """Sleep before retrying a request that got no answer, or raise ``error`` when no retry is left."""
+        wait = self.after_transport_error(attempt)
+        if wait is None:
+            raise error
+        await asyncio.sleep(wait)
 
 
 def retry_after_seconds(value: str | None) -> float | None:

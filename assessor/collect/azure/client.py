@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -68,10 +68,17 @@ class ArmError(Exception):
 
 @dataclass
 class ArmStats:
+    budget: RetryBudget = field(default_factory=RetryBudget)  # the client's, whose spending it reports
     requests: int = 0
     pages: int = 0
-    retries: int = 0
-    waited: float = 0.0
+
+    @property
+    def retries(self) -> int:
+        return self.budget.retries
+
+    @property
+    def waited(self) -> float:
+        return self.budget.waited
 
 
 class ArmClient:
@@ -101,7 +108,7 @@ class ArmClient:
         )
         self._timeout = request_timeout
         self._tokens = BearerCache(credential, self._scope)
-        self.stats = ArmStats()
+        self.stats = ArmStats(self._budget)
 
     def __repr__(self) -> str:
         return f"ArmClient(base={self._base!r})"
@@ -170,7 +177,7 @@ class ArmClient:
             try:
                 response = await self._http.get(url, headers=headers)
             except httpx.TimeoutException as err:
-                await self._budget_transport(
+                await self._budget.pause_after_transport_error(
                     attempt,
                     ArmError(
                         path, None, None, f"no answer within {self._timeout:g} s ({type(err).__name__})", "timeout"
@@ -179,7 +186,7 @@ class ArmClient:
                 attempt += 1
                 continue
             except httpx.TransportError as err:
-                await self._budget_transport(
+                await self._budget.pause_after_transport_error(
                     attempt, ArmError(path, None, None, f"could not be reached ({type(err).__name__})", "network")
                 )
                 attempt += 1
@@ -203,17 +210,6 @@ class ArmClient:
                 raise ArmError(path, status, None, "the answer is not a JSON object", "protocol")
             return doc
 
-    async def _budget_transport(self, attempt: int, error: ArmError) -> None:
-        """Wait before retrying a request that got no answer, or raise ``error`` when no retry is left."""
-        wait = self._budget.after_transport_error(attempt)
-        if wait is None:
-            raise error
-        self._count_retry()
-        await asyncio.sleep(wait)
-
-    def _count_retry(self) -> None:
-        self.stats.retries, self.stats.waited = self._budget.retries, self._budget.waited
-
     async def _wait_before_retry(self, path: str, response: httpx.Response, attempt: int) -> None:
         wait = self._budget.after_answer(attempt, retry_after_seconds(response.headers.get("Retry-After")))
         if wait is None:
@@ -226,7 +222,6 @@ class ArmClient:
                 + (f": {message}" if message else ""),
                 "throttled",
             )
-        self._count_retry()
         if wait > 0:
             await asyncio.sleep(wait)
 

@@ -168,14 +168,21 @@ class ExchangeSettings:
 
 @dataclass
 class ClientStats:
+    budget: RetryBudget = field(default_factory=RetryBudget)  # the client's, whose spending it reports
     requests: int = 0
     pages: int = 0
     rows: int = 0
-    retries: int = 0
-    waited: float = 0.0
     redirects: int = 0
     restarts: int = 0  # paging chains restarted after a failed next page
     unpaged: int = 0  # sets read in one answer after a chain failed twice
+
+    @property
+    def retries(self) -> int:
+        return self.budget.retries
+
+    @property
+    def waited(self) -> float:
+        return self.budget.waited
 
 
 # --------------------------------------------------------------------------- client
@@ -197,7 +204,7 @@ class ExchangeClient:
         self._base = settings.base_url.rstrip("/")
         self._tokens = BearerCache(credential, settings.scope)
         self._budget = RetryBudget(settings.retry)
-        self.stats = ClientStats()
+        self.stats = ClientStats(self._budget)
         self._discovered = settings.discover_host is None
         self._discover_lock = asyncio.Lock()
         self.discovery_note: str | None = None
@@ -430,7 +437,7 @@ class ExchangeClient:
         try:
             return await self._http.post(url, content=body, headers=headers)
         except httpx.TimeoutException as err:
-            await self._budget_transport(
+            await self._budget.pause_after_transport_error(
                 attempt,
                 ExchangeTimeoutError(
                     cmdlet,
@@ -441,22 +448,11 @@ class ExchangeClient:
                 ),
             )
         except httpx.TransportError as err:
-            await self._budget_transport(
+            await self._budget.pause_after_transport_error(
                 attempt,
                 ExchangeNetworkError(cmdlet, self._base, None, None, f"could not be reached ({type(err).__name__})"),
             )
         return None
-
-    async def _budget_transport(self, attempt: int, error: ExchangeError) -> None:
-        """Wait before retrying a request that got no answer, or raise ``error`` when no retry is left."""
-        wait = self._budget.after_transport_error(attempt)
-        if wait is None:
-            raise error
-        self._count_retry()
-        await asyncio.sleep(wait)
-
-    def _count_retry(self) -> None:
-        self.stats.retries, self.stats.waited = self._budget.retries, self._budget.waited
 
     async def _wait_before_retry(self, cmdlet: str, response: httpx.Response, attempt: int) -> None:
         retry_after = retry_after_seconds(response.headers.get("Retry-After"))
@@ -472,7 +468,6 @@ class ExchangeClient:
                 f"{f', asked to wait {retry_after:g} s more' if retry_after is not None else ''})"
                 f"{': ' + message if message else ''}",
             )
-        self._count_retry()
         if wait > 0:
             await asyncio.sleep(wait)
 
