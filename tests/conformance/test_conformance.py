@@ -15,7 +15,7 @@ from msgraph import GraphServiceClient
 
 from assessor.collect.auth import StaticTokenCredential
 from assessor.collect.exchange.client import ExchangeClient, ExchangeCommandError, ExchangeSettings
-from assessor.collect.probe import PollPolicy, ProbeSettings, probe_events
+from assessor.collect.probe import PollPolicy, ProbeSettings, run_probe
 from assessor.collect.probe.aggregate import ProbeTally
 from assessor.collect.probe.records import actor
 
@@ -90,14 +90,14 @@ def test_audit_search_answered_only_on_beta_with_live_records() -> None:
         client = GraphServiceClient(credentials=_Token(), scopes=["https://graph.microsoft.com/.default"])
         client.request_adapter.base_url = f"{server.base_url}/v1.0"
         section = asyncio.run(
-            probe_events(
+            run_probe(
                 client,
                 cloud="global",
                 operations=["MailItemsAccessed"],
                 days=7,
                 settings=ProbeSettings(poll=PollPolicy(0.01, 1.0, 0.01)),
             )
-        )
+        ).section
         creates = [(m, p) for m, p, _h in server.seen if m == "POST"]
     assert creates == [("POST", "/v1.0/security/auditLog/queries"), ("POST", "/beta/security/auditLog/queries")]
     assert section.provenance.status == "collected"

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 from azure.core.credentials import AccessToken
 from msgraph import GraphServiceClient
 
-from assessor.collect.probe import PollPolicy, ProbeSettings, probe_events
+from assessor.collect.probe import PollPolicy, ProbeSettings, run_probe
 from assessor.evidence import AuditProbe, Section
 from assessor.sandbox.server import SandboxServer
 
@@ -50,7 +50,7 @@ def probe(
     options = ProbeSettings(poll=FAST_POLL, **settings)
     client = graph_client(server.graph_url(tenant))
     return run(
-        probe_events(
+        run_probe(
             client,
             cloud=cloud,
             operations=operations or EVENTS,
@@ -59,7 +59,7 @@ def probe(
             keep_records=keep_records,
             settings=options,
         )
-    )
+    ).section
 
 
 def audit_requests(server: SandboxServer) -> list[str]:

@@ -1,7 +1,7 @@
 """Empirical event verification: the Purview audit search probe (``--probe-events DAYS``).
 
-Public API: :func:`probe_events` (→ the ``audit_probe`` evidence section; :func:`run_probe` also
-returns what the collection adds later: the client books and observed accounts), :func:`operations_for`
+Public API: :func:`run_probe` (→ ``ProbeRun``: the ``audit_probe`` evidence section, and what the
+collection adds later: the client books and observed accounts), :func:`operations_for`
 (the operations behind a profile's required events), :class:`ProbeSettings`, :class:`PollPolicy`.
 """
 
@@ -14,7 +14,6 @@ from assessor.collect.probe.probe import (
     all_event_operations,
     operations_for,
     permission_for,
-    probe_events,
     run_probe,
 )
 from assessor.collect.probe.service import PollPolicy
@@ -33,6 +32,5 @@ __all__ = [
     "all_event_operations",
     "operations_for",
     "permission_for",
-    "probe_events",
     "run_probe",
 ]

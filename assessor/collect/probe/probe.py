@@ -1,6 +1,6 @@
 """The event probe: does the unified audit log actually hold the events the profile requires?
 
-:func:`probe_events` creates Purview audit log queries for the required operations over the last
+:func:`run_probe` creates Purview audit log queries for the required operations over the last
 ``days`` days, polls them with back-off until they succeed, streams their records and aggregates
 them on the fly into an :class:`~assessor.evidence.AuditProbe` section. By default every operation
 gets its own query, all running concurrently: the service runs them in parallel, and a high-volume
@@ -73,7 +73,7 @@ def source_for(versions: Sequence[str], fell_back: str | None = None) -> str:
 
 @dataclass(frozen=True)
 class ProbeSettings:
-    """How the probe runs (the window and time bound are arguments of :func:`probe_events`)."""
+    """How the probe runs (the window and time bound are arguments of :func:`run_probe`)."""
 
     combine: bool = False
     service_filters: bool = False  # narrow each query to its events' workloads (serviceFilters)
@@ -288,34 +288,6 @@ class ProbeRun:
     section: Section[AuditProbe]
     observed: dict[str, frozenset[str]] = field(default_factory=dict)  # operation → accounts and ids seen
     books: ClientBooks | None = None  # per-client books (privileged/VIP reach is added later)
-
-
-async def probe_events(
-    client: GraphServiceClient,
-    *,
-    cloud: str,
-    operations: Sequence[str],
-    days: int,
-    timeout: float = DEFAULT_TIMEOUT,
-    keep_records: Path | None = None,
-    settings: ProbeSettings | None = None,
-    now: datetime | None = None,
-    kb: Knowledge | None = None,
-) -> Section[AuditProbe]:
-    """Probe the audit log for ``operations`` over the last ``days`` days; the ``audit_probe`` section
-    (:func:`run_probe` without what the collection adds later)."""
-    run = await run_probe(
-        client,
-        cloud=cloud,
-        operations=operations,
-        days=days,
-        timeout=timeout,
-        keep_records=keep_records,
-        settings=settings,
-        now=now,
-        kb=kb,
-    )
-    return run.section
 
 
 async def run_probe(
