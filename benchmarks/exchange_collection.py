@@ -71,16 +71,20 @@ async def _child(base: str) -> dict[str, Any]:
     started = time.perf_counter()
     result = await collect_exchange(credential, plan)
     wall = time.perf_counter() - started
+    from assessor.collect.interface import section_of
+    from assessor.evidence import MailboxAudit, MailboxAuditBypass
+
     sections = result.sections
-    statuses = {name: s["provenance"]["status"] for name, s in sections.items()}
-    mbx = sections["mailboxes"].get("data") or {}
+    statuses = {name: section_of(s)["provenance"]["status"] for name, s in sections.items()}
+    mbx = getattr(sections["mailboxes"], "data", None)
+    bypass = getattr(sections["bypass"], "data", None)
     return {
         "wall_s": round(wall, 2),
         "statuses": statuses,
         "notes": result.notes,
-        "user_mailboxes": mbx.get("total_user_mailboxes"),
-        "configurations": len(mbx.get("configurations", [])),
-        "bypassed": len((sections["bypass"].get("data") or {}).get("bypassed", [])),
+        "user_mailboxes": mbx.total_user_mailboxes if isinstance(mbx, MailboxAudit) else None,
+        "configurations": len(mbx.configurations) if isinstance(mbx, MailboxAudit) else 0,
+        "bypassed": len(bypass.bypassed) if isinstance(bypass, MailboxAuditBypass) else 0,
         "client_requests": sum(s.requests for s in result.stats.values()),
         "peak_rss_mib": round(_maxrss_mib(resource.RUSAGE_SELF), 1),
     }

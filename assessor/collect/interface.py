@@ -100,7 +100,7 @@ def section_of(outcome: Collected[Any] | NotCollected, at: datetime | None = Non
 
 def outcome_of(section: Mapping[str, Any]) -> Collected[Any] | NotCollected:
     """The outcome an evidence ``Section`` dict records (for sources that build their sections as
-    documents: the Exchange admin API and imports, the probe, ARM); :func:`section_of` gives it back."""
+    documents: the probe, ARM); :func:`section_of` gives it back."""
     p = section["provenance"]
     at = p.get("at")
     if p["status"] == "not_collected":

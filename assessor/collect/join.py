@@ -22,14 +22,16 @@ import re
 from array import array
 from bisect import bisect_left
 from collections.abc import Iterable
-from typing import Any, Literal
+from typing import Literal, Protocol
+
+from assessor.evidence import MailboxAudit
 
 LicenceLevel = Literal["premium", "expanded", "basic"]
 LEVELS: tuple[LicenceLevel, ...] = ("premium", "expanded", "basic")
 _GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
-def directory_id(value: Any) -> str | None:
+def directory_id(value: object) -> str | None:
     """A directory object id (GUID, lower-cased), or None when ``value`` is not one."""
     if not isinstance(value, str):
         return None
@@ -76,24 +78,38 @@ def digests(object_ids: Iterable[str]) -> frozenset[int]:
     return frozenset(id_digest(oid) for oid in (directory_id(i) for i in object_ids) if oid is not None)
 
 
+class MailboxSet(Protocol):
+    """What the join reads of the aggregator that read the whole mailbox set
+    (:class:`assessor.collect.exchange.aggregate.MailboxAggregator`)."""
+
+    @property
+    def total(self) -> int: ...
+
+    def joined(
+        self,
+        directory: UserDirectory | None,
+        privileged: frozenset[int] | None,
+        privileged_roles: list[str] | Literal["all"] | None = None,
+    ) -> MailboxAudit: ...
+
+
 def join_mailboxes(
-    data: dict[str, Any] | None,
-    aggregator: Any,
+    data: MailboxAudit,
+    aggregator: MailboxSet | None,
     directory: UserDirectory | None,
     holder_ids: Iterable[str] | None,
     privileged_roles: Iterable[str] | None,
-) -> dict[str, Any] | None:
+) -> MailboxAudit:
     """The ``mailboxes`` section's data with its groups split by licence level and the privileged users'
-    mailboxes counted (``aggregator`` is the ``MailboxAggregator`` that read the whole set).
+    mailboxes counted (``aggregator`` read the whole set).
 
     ``holder_ids``: object ids of the users holding a privileged role (None when the role holders
     were not read); ``privileged_roles``: the role template ids they were read for (None: every
-    role). Data the aggregator did not produce (not collected, or another set) is returned as it is.
+    role). Data the aggregator did not produce (another set) is returned as it is.
     """
-    if aggregator is None or not isinstance(data, dict) or data.get("total_user_mailboxes") != aggregator.total:
+    if aggregator is None or data.total_user_mailboxes != aggregator.total:
         return data
-    privileged = digests(holder_ids) if holder_ids is not None else None
-    joined: dict[str, Any] = aggregator.joined(directory, privileged)
-    if privileged is not None:
-        joined["privileged_roles"] = sorted({r.lower() for r in privileged_roles}) if privileged_roles else "all"
-    return joined
+    if holder_ids is None:
+        return aggregator.joined(directory, None)
+    roles: list[str] | Literal["all"] = sorted({r.lower() for r in privileged_roles}) if privileged_roles else "all"
+    return aggregator.joined(directory, digests(holder_ids), roles)

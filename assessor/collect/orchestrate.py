@@ -57,6 +57,7 @@ from assessor.evidence import (
     TENANT_ID_PATTERN,
     Applications,
     Evidence,
+    MailboxAudit,
     Meta,
     PrivilegedRoles,
     Provenance,
@@ -284,9 +285,9 @@ class ExchangeSource:
             sections = dict(self.imported.sections)
             missing = tuple(s for s in EXCHANGE_SECTIONS if s not in sections)
             sections.update(skipped_sections(reason, "retry later or raise --tenant-timeout", missing))
-            return ExchangeCollection({s: outcome_of(sections[s]) for s in EXCHANGE_SECTIONS}, (f"exchange: {reason}",))
+            return ExchangeCollection({s: sections[s] for s in EXCHANGE_SECTIONS}, (f"exchange: {reason}",))
         return ExchangeCollection(
-            {s: outcome_of(d) for s, d in result.sections.items()},
+            dict(result.sections),
             tuple(result.notes),
             result.app_scoping,
             result.mailboxes,
@@ -326,7 +327,7 @@ def _joined_mailboxes(exchange: ExchangeCollection, graph: GraphCollection, opti
     """The mailbox groups split by their users' licence level (users enumerated whole) and the privileged
     users' mailboxes counted (:mod:`assessor.collect.join`)."""
     outcome = exchange.sections["mailboxes"]
-    if not isinstance(outcome, Collected) or exchange.mailboxes is None:
+    if not isinstance(outcome, Collected) or not isinstance(outcome.data, MailboxAudit) or exchange.mailboxes is None:
         return outcome
     privileged = graph.sections.get("privileged")
     holders = (

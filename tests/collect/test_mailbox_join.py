@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from assessor.collect.exchange.aggregate import MailboxAggregator
+from assessor.collect.interface import Collected
 from assessor.collect.join import UserDirectory, join_mailboxes
 from assessor.evidence import MailboxAudit
 
@@ -48,12 +49,9 @@ def _directory() -> UserDirectory:
     return directory
 
 
-def _groups(data: dict[str, Any]) -> list[tuple[Any, ...]]:
-    MailboxAudit.model_validate(data)  # whatever the join gives is valid evidence
-    return sorted(
-        (c["audit_enabled"], c.get("licence") or "-", c["count"], c.get("privileged"), c.get("vip"))
-        for c in data["configurations"]
-    )
+def _groups(data: MailboxAudit) -> list[tuple[Any, ...]]:
+    MailboxAudit.model_validate(data.model_dump())  # whatever the join gives is valid evidence
+    return sorted((c.audit_enabled, c.licence or "-", c.count, c.privileged, c.vip) for c in data.configurations)
 
 
 def test_groups_split_per_licence_level_with_privileged_counts() -> None:
@@ -67,7 +65,6 @@ def test_groups_split_per_licence_level_with_privileged_counts() -> None:
     ]
     roles = ["62e90394-69f5-4237-9190-012177145e10"]
     joined = join_mailboxes(_aggregate().result(), _aggregate(), _directory(), [_oid(1), _oid(7).upper(), "x"], roles)
-    assert joined is not None
     assert _groups(joined) == [
         (False, "basic", 1, 1, None),
         (True, "-", 2, None, None),  # a mailbox without a directory id: whose it is cannot be told
@@ -75,8 +72,8 @@ def test_groups_split_per_licence_level_with_privileged_counts() -> None:
         (True, "expanded", 2, 0, None),
         (True, "premium", 2, 1, None),
     ]
-    assert joined["privileged_roles"] == roles
-    assert joined["total_user_mailboxes"] == 8
+    assert joined.privileged_roles == roles
+    assert joined.total_user_mailboxes == 8
 
 
 def test_without_a_directory_groups_stay_whole_and_count_privileged_mailboxes() -> None:
@@ -85,9 +82,9 @@ def test_without_a_directory_groups_stay_whole_and_count_privileged_mailboxes() 
     for n in range(3):
         agg.add(_row(n, _oid(n)))
     joined = join_mailboxes(agg.result(), agg, None, [_oid(2)], None)
-    assert joined is not None and _groups(joined) == [(True, "-", 3, 1, None)]
-    assert joined["privileged_roles"] == "all"
-    assert (join_mailboxes(agg.result(), agg, None, None, None) or {}).get("privileged_roles") is None
+    assert _groups(joined) == [(True, "-", 3, 1, None)]
+    assert joined.privileged_roles == "all"
+    assert join_mailboxes(agg.result(), agg, None, None, None).privileged_roles is None
 
 
 def test_vip_mailboxes_are_counted_by_upn_or_object_id() -> None:
@@ -100,19 +97,16 @@ def test_vip_mailboxes_are_counted_by_upn_or_object_id() -> None:
 def test_an_unfinished_user_enumeration_is_not_used() -> None:
     directory = UserDirectory()
     directory.add(_oid(0), "premium")  # never frozen: the enumeration broke off
-    assert all(c.get("licence") is None for c in _aggregate().joined(directory, None)["configurations"])
+    assert all(c.licence is None for c in _aggregate().joined(directory, None).configurations)
 
 
 def test_samples_follow_their_part_and_plain_results_keep_their_shape() -> None:
     data = _aggregate().joined(_directory(), None)
-    premium = next(c for c in data["configurations"] if c.get("licence") == "premium")
-    assert premium["sample"] == ["user0@contoso.example", "user1@contoso.example"]
+    premium = next(c for c in data.configurations if c.licence == "premium")
+    assert premium.sample == ["user0@contoso.example", "user1@contoso.example"]
     plain = _aggregate().result()
-    assert all(
-        set(c)
-        == {"audit_enabled", "default_audit_set", "audit_owner", "audit_delegate", "audit_admin", "count", "sample"}
-        for c in plain["configurations"]
-    )
+    assert plain.privileged_roles is None
+    assert all(c.licence is None and c.privileged is None and c.vip is None for c in plain.configurations)
 
 
 def test_imported_mailboxes_are_joined_like_collected_ones(tmp_path) -> None:
@@ -131,9 +125,10 @@ def test_imported_mailboxes_are_joined_like_collected_ones(tmp_path) -> None:
 
     imported = read_imports(Options())
     assert imported.mailbox_sink.aggregator is not None
-    data = imported.sections["mailboxes"]["data"]
-    joined = join_mailboxes(data, imported.mailbox_sink.aggregator, _directory(), [], None)
-    assert joined is not None and _groups(joined) == [
+    outcome = imported.sections["mailboxes"]
+    assert isinstance(outcome, Collected) and isinstance(outcome.data, MailboxAudit)
+    joined = join_mailboxes(outcome.data, imported.mailbox_sink.aggregator, _directory(), [], None)
+    assert _groups(joined) == [
         (True, "basic", 1, 0, None),
         (True, "expanded", 2, 0, None),
         (True, "premium", 2, 0, None),

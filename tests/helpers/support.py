@@ -7,19 +7,31 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Mapping
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from assessor.collect.interface import Collected, NotCollected, section_of
 from assessor.engine.model import Report
 from assessor.engine.runner import evaluate
-from assessor.evidence import parse_evidence
+from assessor.evidence import ExchangeEvidence, parse_evidence
 from assessor.profiles import Profile, load_profile
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
 ON = date(2026, 11, 25)
 STAMP = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
+
+
+def exchange_document(outcomes: Mapping[str, Collected[Any] | NotCollected]) -> dict[str, Any]:
+    """A source's Exchange outcomes as the evidence's ``exchange`` part (Section documents by name)."""
+    return {name: section_of(outcome) for name, outcome in outcomes.items()}
+
+
+def exchange_evidence_of(outcomes: Mapping[str, Collected[Any] | NotCollected]) -> ExchangeEvidence:
+    """The five Exchange outcomes as the evidence's validated ``ExchangeEvidence``."""
+    return ExchangeEvidence.model_validate(exchange_document(outcomes))
 
 
 def evidence_examples() -> list[Path]:

@@ -13,7 +13,7 @@ import hashlib
 from array import array
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Literal
 
 from assessor.collect.exchange.normalize import (
     USER_MAILBOX,
@@ -21,13 +21,15 @@ from assessor.collect.exchange.normalize import (
     FieldError,
     MailboxSettings,
     Row,
+    SettingsKey,
     bypass_row,
     mailbox_identity,
     mailbox_settings,
     recipient_type,
     settings_key,
 )
-from assessor.collect.join import UserDirectory, directory_id, id_digest
+from assessor.collect.join import LicenceLevel, UserDirectory, directory_id, id_digest
+from assessor.evidence import BypassAssociation, MailboxAudit, MailboxAuditBypass, MailboxAuditConfiguration
 
 SAMPLE_SIZE = 3
 DETAIL_LIMIT = 10_000  # identities kept per deviating group in detail mode
@@ -49,7 +51,17 @@ def _deviates(settings: MailboxSettings) -> bool:
     return not settings.audit_enabled or len(settings.default_audit_set) < 3
 
 
-def add_rows(add: Callable[[Any], None], rows: Iterable[Any], where: str = "") -> None:
+@dataclass
+class _Part:
+    """The mailboxes of one group whose users share a licence level (or the whole group)."""
+
+    count: int = 0
+    members: array[int] = field(default_factory=lambda: array("Q"))
+    sample: list[str] = field(default_factory=list)
+    vip: int = 0
+
+
+def add_rows(add: Callable[[object], None], rows: Iterable[object], where: str = "") -> None:
     """``add`` each row; a field error names the row (``where[i].Field``)."""
     for i, raw in enumerate(rows):
         try:
@@ -97,7 +109,7 @@ class MailboxAggregator:
         self.groups: dict[MailboxSettings, _Group] = {}
         self.total = 0
         self.skipped_other_types = 0
-        self._seen: dict[tuple[Any, ...], MailboxSettings] = {}
+        self._seen: dict[SettingsKey, MailboxSettings] = {}
         self._identities: _Identities | None = _Identities("mailbox") if unique else None
 
     def _settings(self, row: Row) -> MailboxSettings:
@@ -109,7 +121,7 @@ class MailboxAggregator:
                 self._seen[key] = cached
         return cached
 
-    def add(self, raw: Any) -> None:
+    def add(self, raw: object) -> None:
         row = Row(raw)
         if recipient_type(row) != USER_MAILBOX:
             self.skipped_other_types += 1
@@ -140,73 +152,73 @@ class MailboxAggregator:
         names = {oid, identity, row.get("UserPrincipalName"), row.get("PrimarySmtpAddress")}
         return any(isinstance(n, str) and n.strip().lower() in self.vip for n in names)
 
-    def add_all(self, rows: Iterable[Any], where: str = "") -> None:
+    def add_all(self, rows: Iterable[object], where: str = "") -> None:
         add_rows(self.add, rows, where)
 
-    def result(self) -> dict[str, Any]:
-        """The ``MailboxAudit`` evidence data (largest groups first, then by settings)."""
+    def result(self) -> MailboxAudit:
+        """The ``MailboxAudit`` evidence (largest groups first, then by settings)."""
         return self.joined(None, None)
 
-    def joined(self, directory: UserDirectory | None, privileged: frozenset[int] | None) -> dict[str, Any]:
-        """The ``MailboxAudit`` evidence data with each group split by its users' licence level (from a
+    def joined(
+        self,
+        directory: UserDirectory | None,
+        privileged: frozenset[int] | None,
+        privileged_roles: list[str] | Literal["all"] | None = None,
+    ) -> MailboxAudit:
+        """The ``MailboxAudit`` evidence with each group split by its users' licence level (from a
         whole user ``directory``; without one a group stays whole with no level) and the mailboxes of
-        ``privileged`` users (id digests) counted per part. A part holding a mailbox without a
-        directory id gets no privileged count: whose it is cannot be told."""
-        parts: list[tuple[MailboxSettings, str | None, dict[str, Any]]] = []
+        ``privileged`` users (id digests; the roles they hold: ``privileged_roles``) counted per part.
+        A part holding a mailbox without a directory id gets no privileged count: whose it is cannot
+        be told."""
+        parts: list[tuple[MailboxSettings, LicenceLevel | None, _Part]] = []
         split = directory is not None and directory.complete
         for settings, group in self.groups.items():
             for level, part in self._parts(group, directory if split else None).items():
                 parts.append((settings, level, part))
-        parts.sort(key=lambda p: (-p[2]["count"], repr(p[0]), p[1] or ""))
-        out: dict[str, Any] = {"total_user_mailboxes": self.total, "configurations": []}
-        for settings, level, part in parts:
-            members: array[int] = part["members"]
-            count = part["count"]
-            config: dict[str, Any] = {
-                "audit_enabled": settings.audit_enabled,
-                "default_audit_set": list(settings.default_audit_set),
-                "audit_owner": list(settings.audit_owner),
-                "audit_delegate": list(settings.audit_delegate),
-                "audit_admin": list(settings.audit_admin),
-                "count": count,
-                "sample": part["sample"][: self._limit(settings)],
-            }
-            if level is not None:
-                config["licence"] = level
-            if privileged is not None and len(members) == count:
-                config["privileged"] = sum(1 for d in members if d in privileged)
-            if self.vip is not None:
-                config["vip"] = part["vip"]
-            out["configurations"].append(config)
-        return out
+        parts.sort(key=lambda p: (-p[2].count, repr(p[0]), p[1] or ""))
+        configurations = [
+            MailboxAuditConfiguration(
+                audit_enabled=settings.audit_enabled,
+                default_audit_set=list(settings.default_audit_set),
+                audit_owner=list(settings.audit_owner),
+                audit_delegate=list(settings.audit_delegate),
+                audit_admin=list(settings.audit_admin),
+                count=part.count,
+                sample=part.sample[: self._limit(settings)],
+                licence=level,
+                privileged=(
+                    sum(1 for d in part.members if d in privileged)
+                    if privileged is not None and len(part.members) == part.count
+                    else None
+                ),
+                vip=part.vip if self.vip is not None else None,
+            )
+            for settings, level, part in parts
+        ]
+        return MailboxAudit(
+            total_user_mailboxes=self.total, configurations=configurations, privileged_roles=privileged_roles
+        )
 
-    def _parts(self, group: _Group, directory: UserDirectory | None) -> dict[str | None, dict[str, Any]]:
+    def _parts(self, group: _Group, directory: UserDirectory | None) -> dict[LicenceLevel | None, _Part]:
         """The group's mailboxes by licence level (one part, level None, without a directory)."""
 
-        def level_of(digest: int) -> str | None:
+        def level_of(digest: int) -> LicenceLevel | None:
             return directory.level(digest) if directory is not None and digest != NO_ID else None
 
-        parts: dict[str | None, dict[str, Any]] = {}
-
-        def part(level: str | None) -> dict[str, Any]:
-            return parts.setdefault(level, {"count": 0, "members": array("Q"), "sample": [], "vip": 0})
-
         if directory is None:
-            whole = part(None)
-            whole["count"], whole["members"] = group.count, group.members
-            whole["sample"] = [identity for _d, identity in group.pool]
-            whole["vip"] = len(group.vip)
-            return parts
+            pool = [identity for _d, identity in group.pool]
+            return {None: _Part(group.count, group.members, pool, len(group.vip))}
+        parts: dict[LicenceLevel | None, _Part] = {}
         for digest in group.members:
-            target = part(level_of(digest))
-            target["count"] += 1
-            target["members"].append(digest)
+            target = parts.setdefault(level_of(digest), _Part())
+            target.count += 1
+            target.members.append(digest)
         if group.without_id:
-            part(None)["count"] += group.without_id
+            parts.setdefault(None, _Part()).count += group.without_id
         for digest, identity in group.pool:
-            part(level_of(digest))["sample"].append(identity)
+            parts.setdefault(level_of(digest), _Part()).sample.append(identity)
         for digest in group.vip:
-            part(level_of(digest))["vip"] += 1
+            parts.setdefault(level_of(digest), _Part()).vip += 1
         return parts
 
 
@@ -226,7 +238,7 @@ class BypassAggregator:
         self.bypassed: list[str] = []
         self._identities: _Identities | None = _Identities("association") if unique else None
 
-    def add(self, raw: Any) -> None:
+    def add(self, raw: object) -> None:
         row: BypassRow = bypass_row(raw)
         if self._identities is not None:
             self._identities.add(row.identity)
@@ -234,11 +246,9 @@ class BypassAggregator:
         if row.bypassed:
             self.bypassed.append(row.identity)
 
-    def add_all(self, rows: Iterable[Any], where: str = "") -> None:
+    def add_all(self, rows: Iterable[object], where: str = "") -> None:
         add_rows(self.add, rows, where)
 
-    def result(self) -> dict[str, Any]:
-        return {
-            "total_associations": self.total,
-            "bypassed": [{"identity": name} for name in sorted(self.bypassed, key=str.lower)],
-        }
+    def result(self) -> MailboxAuditBypass:
+        bypassed = [BypassAssociation(identity=name) for name in sorted(self.bypassed, key=str.lower)]
+        return MailboxAuditBypass(total_associations=self.total, bypassed=bypassed)

@@ -10,22 +10,23 @@ mailboxes                          Get-Mailbox -RecipientTypeDetails UserMailbox
 retention_policies                 Get-UnifiedAuditLogRetentionPolicy          compliance
 =================================  ==========================================  ===============
 
-All five run concurrently. Every section ends up either collected (validated against the
-evidence model, so it is held to the same rules as an imported or saved one) or not_collected
-with the reason and the role that would fix it — a failure in one never hides another.
+All five run concurrently. Every section ends up either :class:`Collected` (its evidence model,
+built as the answer is normalised, so it is held to the same rules as an imported or saved one)
+or :class:`NotCollected` with the reason and the role that would fix it — a failure in one never
+hides another.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Protocol
+from typing import Protocol, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from assessor.collect.auth import StaticTokenCredential
 from assessor.collect.clouds import CloudEndpoints, is_loopback, validate_endpoint
@@ -52,8 +53,9 @@ from assessor.collect.exchange.normalize import (
     FieldError,
     audit_disabled,
     ingestion_enabled,
-    retention_policy,
+    retention_policies,
 )
+from assessor.collect.interface import Collected, NotCollected
 from assessor.collect.retry import RetryPolicy
 from assessor.collect.tls import shared_tls_context
 from assessor.evidence import (
@@ -77,6 +79,10 @@ CMDLETS = {
     "retention_policies": "Get-UnifiedAuditLogRetentionPolicy",
 }
 COMPLIANCE_SECTIONS = frozenset({"retention_policies"})
+# What an Exchange section holds: one of the five evidence models, or why it is not there.
+ExchangeData = AdminAuditLogConfig | OrganizationConfig | MailboxAuditBypass | MailboxAudit | RetentionPolicies
+ExchangeOutcome = Collected[ExchangeData] | NotCollected
+M = TypeVar("M", bound=ExchangeData)
 IMPORT_ROUTE = (
     "export the cmdlet's output with examples/export-exchange-audit.ps1 (Exchange Online PowerShell pages "
     "it itself) and pass the file with --import"
@@ -145,7 +151,7 @@ class ExchangePlan:
 
 @dataclass
 class ExchangeResult:
-    sections: dict[str, dict[str, Any]]  # section name → {"provenance": …, "data": …}
+    sections: dict[str, ExchangeOutcome]  # section name → its model, or why not
     notes: list[str] = field(default_factory=list)
     stats: dict[str, ClientStats] = field(default_factory=dict)
     app_scoping: AppScoping | str | None = None  # the scoping read, or why it could not be
@@ -155,38 +161,30 @@ class ExchangeResult:
 # --------------------------------------------------------------------------- not collected
 
 
-def not_collected_section(
+def not_collected(
     section: str, reason: str, fix: str | None, source: str | None = None, at: datetime | None = None
-) -> dict[str, Any]:
-    return {
-        "provenance": {
-            "status": "not_collected",
-            "reason": reason,
-            "fix": fix,
-            "source": source or CMDLETS[section],
-            "at": at,
-        }
-    }
+) -> NotCollected:
+    return NotCollected(reason, fix, source or CMDLETS[section], at=at)
 
 
 def skipped_sections(
     reason: str, fix: str | None = None, sections: tuple[str, ...] = SECTIONS
-) -> dict[str, dict[str, Any]]:
+) -> dict[str, ExchangeOutcome]:
     """Every listed section not_collected for one reason (e.g. ``--no-exchange``)."""
-    return {s: not_collected_section(s, reason, fix if fix is not None else fix_for(s)) for s in sections}
+    return {s: not_collected(s, reason, fix if fix is not None else fix_for(s)) for s in sections}
 
 
-def _failure_section(section: str, error: ExchangeError, source: str, at: datetime) -> dict[str, Any]:
+def _failure(section: str, error: ExchangeError, source: str, at: datetime) -> NotCollected:
     fix = fix_for(section)
     if isinstance(error, ExchangePermissionError):
-        return not_collected_section(section, f"permission missing: {error.describe()}; needs {fix}", fix, source, at)
+        return not_collected(section, f"permission missing: {error.describe()}; needs {fix}", fix, source, at)
     if isinstance(error, ExchangeAuthError):
-        return not_collected_section(section, f"not authenticated: {error.describe()}", fix, source, at)
+        return not_collected(section, f"not authenticated: {error.describe()}", fix, source, at)
     if isinstance(error, ExchangeTruncatedError | ExchangePagingError):
-        return not_collected_section(
+        return not_collected(
             section, f"only part of the set could be read: {error.describe()}; {IMPORT_ROUTE}", IMPORT_ROUTE, source, at
         )
-    return not_collected_section(section, error.describe(), None, source, at)
+    return not_collected(section, error.describe(), None, source, at)
 
 
 def _missing_token(credential: TokenSource, resource: str) -> bool:
@@ -196,36 +194,39 @@ def _missing_token(credential: TokenSource, resource: str) -> bool:
 # --------------------------------------------------------------------------- readers
 
 
-async def _single_row(client: ExchangeClient, cmdlet: str, select: tuple[str, ...]) -> Any:
+async def _single_row(client: ExchangeClient, cmdlet: str, select: tuple[str, ...]) -> object:
     rows = await client.invoke(cmdlet, {}, select)
     if len(rows) != 1:
         raise FieldError("value", f"{cmdlet} returned {len(rows)} objects, expected exactly one")
     return rows[0]
 
 
-async def read_admin_audit_log_config(client: ExchangeClient, _detail: bool) -> dict[str, Any]:
+async def read_admin_audit_log_config(client: ExchangeClient, _detail: bool) -> AdminAuditLogConfig:
     row = await _single_row(client, "Get-AdminAuditLogConfig", ADMIN_AUDIT_SELECT)
-    return {"unified_audit_log_ingestion_enabled": ingestion_enabled(row)}
+    return AdminAuditLogConfig(unified_audit_log_ingestion_enabled=ingestion_enabled(row))
 
 
-async def read_organization_config(client: ExchangeClient, _detail: bool) -> dict[str, Any]:
+async def read_organization_config(client: ExchangeClient, _detail: bool) -> OrganizationConfig:
     row = await _single_row(client, "Get-OrganizationConfig", ORG_CONFIG_SELECT)
-    return {"audit_disabled": audit_disabled(row)}
+    return OrganizationConfig(audit_disabled=audit_disabled(row))
 
 
-class _Fold(Protocol):
-    def add_all(self, rows: Iterable[Any], where: str = "") -> None: ...
+F = TypeVar("F", covariant=True)
 
-    def result(self) -> dict[str, Any]: ...
+
+class _Fold(Protocol[F]):
+    def add_all(self, rows: Iterable[object], where: str = "") -> None: ...
+
+    def result(self) -> F: ...
 
 
 async def read_whole_set(
     client: ExchangeClient,
     cmdlet: str,
-    parameters: dict[str, Any],
+    parameters: Mapping[str, str],
     select: tuple[str, ...],
-    fold: Callable[[], _Fold],
-) -> dict[str, Any]:
+    fold: Callable[[], _Fold[M]],
+) -> M:
     """A paged cmdlet folded page by page, whole or not at all.
 
     The chain is read with the affinity header on every request; a next page that fails anyway
@@ -258,14 +259,14 @@ async def read_whole_set(
     return agg.result()
 
 
-async def read_bypass(client: ExchangeClient, _detail: bool) -> dict[str, Any]:
+async def read_bypass(client: ExchangeClient, _detail: bool) -> MailboxAuditBypass:
     params = {"ResultSize": "Unlimited"}
     return await read_whole_set(client, "Get-MailboxAuditBypassAssociation", params, BYPASS_SELECT, BypassAggregator)
 
 
 async def read_mailboxes(
     client: ExchangeClient, detail: bool, vip: frozenset[str] | None = None, sink: MailboxSink | None = None
-) -> dict[str, Any]:
+) -> MailboxAudit:
     """One paged stream of user mailboxes, folded into configuration groups as pages arrive (the
     aggregator of the whole set is left in ``sink`` for the join with the users)."""
     params = {"RecipientTypeDetails": USER_MAILBOX, "ResultSize": "Unlimited"}
@@ -279,23 +280,17 @@ async def read_mailboxes(
     return await read_whole_set(client, "Get-Mailbox", params, MAILBOX_SELECT, fold)
 
 
-async def read_retention_policies(client: ExchangeClient, _detail: bool) -> dict[str, Any]:
-    policies = []
-    for i, row in enumerate(await client.invoke("Get-UnifiedAuditLogRetentionPolicy", {}, RETENTION_SELECT)):
-        try:
-            policies.append(retention_policy(row))
-        except FieldError as err:
-            raise FieldError(f"value[{i}].{err.field}", err.message) from None
-    return {"policies": sorted(policies, key=lambda p: p["priority"])}
+async def read_retention_policies(client: ExchangeClient, _detail: bool) -> RetentionPolicies:
+    return retention_policies(await client.invoke("Get-UnifiedAuditLogRetentionPolicy", {}, RETENTION_SELECT), "value")
 
 
-Reader = Callable[[ExchangeClient, bool], Awaitable[dict[str, Any]]]
-READERS: dict[str, tuple[Reader, type[BaseModel]]] = {
-    "admin_audit_log_config": (read_admin_audit_log_config, AdminAuditLogConfig),
-    "organization_config": (read_organization_config, OrganizationConfig),
-    "bypass": (read_bypass, MailboxAuditBypass),
-    "mailboxes": (read_mailboxes, MailboxAudit),
-    "retention_policies": (read_retention_policies, RetentionPolicies),
+Reader = Callable[[ExchangeClient, bool], Awaitable[ExchangeData]]
+READERS: dict[str, Reader] = {
+    "admin_audit_log_config": read_admin_audit_log_config,
+    "organization_config": read_organization_config,
+    "bypass": read_bypass,
+    "mailboxes": read_mailboxes,
+    "retention_policies": read_retention_policies,
 }
 
 
@@ -305,31 +300,26 @@ def _source(section: str, client: ExchangeClient) -> str:
 
 async def read_section(
     section: str, client: ExchangeClient, detail: bool = False, reader: Reader | None = None
-) -> dict[str, Any]:
-    """One section as an evidence Section dict: collected and validated, or not_collected."""
-    default_reader, model = READERS[section]
+) -> ExchangeOutcome:
+    """One section: its evidence model, or why it could not be read."""
     at = datetime.now(timezone.utc)
     try:
-        data = await (reader or default_reader)(client, detail)
-        validated = model.model_validate(data)
+        data = await (reader or READERS[section])(client, detail)
     except ExchangeError as err:
-        return _failure_section(section, err, _source(section, client), at)
+        return _failure(section, err, _source(section, client), at)
     except FieldError as err:
-        return not_collected_section(
+        return not_collected(
             section, f"{CMDLETS[section]} answered an unexpected object: {err}", None, _source(section, client), at
         )
     except ValidationError as err:
-        return not_collected_section(
+        return not_collected(
             section,
             f"{CMDLETS[section]} answer is inconsistent: {describe_validation_error(err)}",
             None,
             _source(section, client),
             at,
         )
-    return {
-        "provenance": {"status": "collected", "source": _source(section, client), "at": at},
-        "data": validated.model_dump(mode="json"),
-    }
+    return Collected(data, _source(section, client), at=at)
 
 
 # --------------------------------------------------------------------------- orchestration
@@ -404,7 +394,7 @@ async def collect_exchange(
         event_hooks=trace_hooks(),
     )
     clients: list[tuple[str, ExchangeClient]] = []
-    tasks: dict[str, Awaitable[dict[str, Any]]] = {}
+    tasks: dict[str, Awaitable[ExchangeOutcome]] = {}
     try:
         for api, settings in (("exchange", plan.exchange_settings), ("compliance", plan.compliance_settings)):
             sections = _wanted(plan, api)

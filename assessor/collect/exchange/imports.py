@@ -23,17 +23,23 @@ from __future__ import annotations
 
 import codecs
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
-from assessor.collect.exchange.aggregate import BypassAggregator, MailboxAggregator, MailboxSink, add_rows
-from assessor.collect.exchange.collector import CMDLETS
-from assessor.collect.exchange.normalize import FieldError, Row, audit_disabled, ingestion_enabled, retention_policy
+from assessor.collect.exchange.aggregate import BypassAggregator, MailboxAggregator, MailboxSink
+from assessor.collect.exchange.collector import CMDLETS, ExchangeData, ExchangeOutcome
+from assessor.collect.exchange.normalize import (
+    FieldError,
+    Row,
+    audit_disabled,
+    ingestion_enabled,
+    retention_policies,
+)
+from assessor.collect.interface import Collected
 from assessor.errors import EvidenceError
 from assessor.evidence import (
     MAX_EVIDENCE_BYTES,
@@ -79,9 +85,9 @@ APP_SCOPING_STEMS = {
 
 @dataclass(frozen=True)
 class ImportedSections:
-    sections: dict[str, dict[str, Any]]  # section name → {"provenance": imported…, "data": …}
+    sections: dict[str, ExchangeOutcome]  # section name → its model, imported from ``file``
     files: dict[str, str]  # section name → file name
-    app_scoping: dict[str, list[Any]] = field(default_factory=dict)  # cmdlet → exported rows
+    app_scoping: dict[str, list[Mapping[str, object]]] = field(default_factory=dict)  # cmdlet → exported rows
     mailbox_sink: MailboxSink = field(default_factory=MailboxSink)  # the imported mailboxes, for the user join
 
     def __contains__(self, section: object) -> bool:
@@ -99,7 +105,7 @@ def _decode(raw: bytes, name: str) -> str:
         raise EvidenceError(f"{name}: not UTF-8 or UTF-16 text; export with Out-File -Encoding utf8") from None
 
 
-def read_json_file(path: Path) -> Any:
+def read_json_file(path: Path) -> object:
     name = path.name
     try:
         size = path.stat().st_size
@@ -115,21 +121,23 @@ def read_json_file(path: Path) -> Any:
             "which writes [] when the cmdlet returns nothing)"
         )
     try:
-        return json.loads(text)
+        document: object = json.loads(text)
     except json.JSONDecodeError as err:
         raise EvidenceError(f"{name}: not valid JSON (line {err.lineno}, column {err.colno}: {err.msg})") from None
     except RecursionError:
         raise EvidenceError(f"{name}: JSON nested too deeply") from None
+    return document
 
 
-def objects_of(document: Any, name: str) -> list[Any]:
+def objects_of(document: object, name: str) -> list[object]:
     """The cmdlet output objects: an array, one object, or PowerShell 5.1's {"value": [...], "Count": n}."""
     if isinstance(document, list):
         return document
     if isinstance(document, dict):
         keys = {str(k).lower() for k in document}
-        if keys == {"value", "count"} and isinstance(Row(document).get("value"), list):
-            return list(Row(document).get("value"))
+        inner = Row(document).get("value")
+        if keys == {"value", "count"} and isinstance(inner, list):
+            return list(inner)
         return [document]
     raise EvidenceError(f"{name}: expected a JSON object or array of objects, found {type(document).__name__}")
 
@@ -141,7 +149,7 @@ def _stem(path: Path) -> str:
     return stem.removeprefix("get-").replace("-", "").replace("_", "")
 
 
-def identify(path: Path, objects: list[Any]) -> str:
+def identify(path: Path, objects: list[object]) -> str:
     """Which evidence section a file holds (by name, else by its objects' properties)."""
     stem = path.name.lower()
     for suffix in (".json", ".txt"):
@@ -162,27 +170,27 @@ def identify(path: Path, objects: list[Any]) -> str:
 # --------------------------------------------------------------------------- per section
 
 
-def _single(objects: list[Any]) -> Any:
+def _single(objects: list[object]) -> object:
     if len(objects) != 1:
         raise FieldError("(document)", f"expected exactly one object, found {len(objects)}")
     return objects[0]
 
 
-def _admin(objects: list[Any], _detail: bool) -> dict[str, Any]:
-    return {"unified_audit_log_ingestion_enabled": ingestion_enabled(_single(objects))}
+def _admin(objects: list[object], _detail: bool) -> AdminAuditLogConfig:
+    return AdminAuditLogConfig(unified_audit_log_ingestion_enabled=ingestion_enabled(_single(objects)))
 
 
-def _org(objects: list[Any], _detail: bool) -> dict[str, Any]:
-    return {"audit_disabled": audit_disabled(_single(objects))}
+def _org(objects: list[object], _detail: bool) -> OrganizationConfig:
+    return OrganizationConfig(audit_disabled=audit_disabled(_single(objects)))
 
 
-def _bypass(objects: list[Any], _detail: bool) -> dict[str, Any]:
+def _bypass(objects: list[object], _detail: bool) -> MailboxAuditBypass:
     agg = BypassAggregator(unique=True)
     agg.add_all(objects)
     return agg.result()
 
 
-def _mailboxes(objects: list[Any], detail: bool, sink: MailboxSink | None = None) -> dict[str, Any]:
+def _mailboxes(objects: list[object], detail: bool, sink: MailboxSink | None = None) -> MailboxAudit:
     agg = MailboxAggregator(detail=detail, unique=True)
     agg.add_all(objects)
     if sink is not None:
@@ -190,18 +198,16 @@ def _mailboxes(objects: list[Any], detail: bool, sink: MailboxSink | None = None
     return agg.result()
 
 
-def _retention(objects: list[Any], _detail: bool) -> dict[str, Any]:
-    policies: list[dict[str, Any]] = []
-    add_rows(lambda raw: policies.append(retention_policy(raw)), objects)
-    return {"policies": sorted(policies, key=lambda p: p["priority"])}
+def _retention(objects: list[object], _detail: bool) -> RetentionPolicies:
+    return retention_policies(objects)
 
 
-PARSERS: dict[str, tuple[Callable[[list[Any], bool], dict[str, Any]], type[BaseModel]]] = {
-    "admin_audit_log_config": (_admin, AdminAuditLogConfig),
-    "organization_config": (_org, OrganizationConfig),
-    "bypass": (_bypass, MailboxAuditBypass),
-    "mailboxes": (_mailboxes, MailboxAudit),
-    "retention_policies": (_retention, RetentionPolicies),
+PARSERS: dict[str, Callable[[list[object], bool], ExchangeData]] = {
+    "admin_audit_log_config": _admin,
+    "organization_config": _org,
+    "bypass": _bypass,
+    "mailboxes": _mailboxes,
+    "retention_policies": _retention,
 }
 
 
@@ -220,40 +226,34 @@ def _describe(err: ValidationError, section: str) -> str:
     return f"{field}: {first['msg']}{more}"
 
 
-def import_file(path: Path, detail: bool = False, sink: MailboxSink | None = None) -> tuple[str, dict[str, Any]]:
-    """(section name, imported Section dict) for one exported file (an imported mailbox set's
-    aggregator is left in ``sink`` for the join with the users)."""
+def import_file(path: Path, detail: bool = False, sink: MailboxSink | None = None) -> tuple[str, ExchangeOutcome]:
+    """(section name, its model imported from the file) for one exported file (an imported mailbox
+    set's aggregator is left in ``sink`` for the join with the users)."""
     objects = objects_of(read_json_file(path), path.name)
     section = identify(path, objects)
-    parse, model = PARSERS[section]
     try:
-        rows = _mailboxes(objects, detail, sink) if section == "mailboxes" else parse(objects, detail)
-        data = model.model_validate(rows)
+        data = _mailboxes(objects, detail, sink) if section == "mailboxes" else PARSERS[section](objects, detail)
     except FieldError as err:
         raise EvidenceError(f"{path.name}: {err.field}: {err.message}") from None
     except ValidationError as err:
         raise EvidenceError(f"{path.name}: {_describe(err, section)}") from None
-    provenance = {
-        "status": "imported",
-        "file": path.name,
-        "source": f"{CMDLETS[section]} (ConvertTo-Json export)",
-        "at": datetime.now(timezone.utc),
-    }
-    return section, {"provenance": provenance, "data": data.model_dump(mode="json")}
+    source = f"{CMDLETS[section]} (ConvertTo-Json export)"
+    return section, Collected(data, source, at=datetime.now(timezone.utc), file=path.name)
 
 
 def import_exchange(paths: Sequence[str | Path], *, detail: bool = False) -> ImportedSections:
     """Read every exported file; two files for the same cmdlet are an error."""
-    sections: dict[str, dict[str, Any]] = {}
+    sections: dict[str, ExchangeOutcome] = {}
     files: dict[str, str] = {}
-    scoping: dict[str, list[Any]] = {}
+    scoping: dict[str, list[Mapping[str, object]]] = {}
     sink = MailboxSink()
     for item in paths:
         path = Path(item)
         cmdlet = APP_SCOPING_STEMS.get(_stem(path))
         if cmdlet is not None:
-            rows = objects_of(read_json_file(path), path.name)
-            if not all(isinstance(r, dict) for r in rows):
+            objects = objects_of(read_json_file(path), path.name)
+            rows: list[Mapping[str, object]] = [r for r in objects if isinstance(r, dict)]
+            if len(rows) != len(objects):
                 raise EvidenceError(f"{path.name}: expected the {cmdlet} objects (JSON objects)")
             if cmdlet in scoping:
                 raise EvidenceError(f"{path.name}: {cmdlet} was already imported")

@@ -17,13 +17,16 @@ Shapes accepted, because ``ConvertTo-Json`` produces them:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
 
+from pydantic import ValidationError
+from pydantic_core import InitErrorDetails
+
+from assessor.evidence import LogonType, RetentionPolicies, RetentionPolicy
 from assessor.knowledge import load_knowledge
 
-LOGON_TYPES = ("Owner", "Delegate", "Admin")
+LOGON_TYPES: tuple[LogonType, ...] = ("Owner", "Delegate", "Admin")
 USER_MAILBOX = "UserMailbox"
 # Property lists sent as $select (only what the assessment reads).
 MAILBOX_SELECT = (
@@ -64,11 +67,11 @@ class FieldError(Exception):
 
 
 class Row:
-    """One cmdlet output object with case-insensitive property access."""
+    """One cmdlet output object (decoded JSON) with case-insensitive property access."""
 
-    def __init__(self, raw: Any, where: str = "") -> None:
+    def __init__(self, raw: object, where: str = "") -> None:
         if isinstance(raw, Row):
-            self._items: dict[str, tuple[str, Any]] = raw._items
+            self._items: dict[str, tuple[str, object]] = raw._items
             return
         if not isinstance(raw, Mapping):
             raise FieldError(where or "(object)", f"expected an object, found {_kind(raw)}")
@@ -77,17 +80,17 @@ class Row:
     def has(self, name: str) -> bool:
         return name.lower() in self._items
 
-    def get(self, name: str) -> Any:
+    def get(self, name: str) -> object:
         entry = self._items.get(name.lower())
         return None if entry is None else entry[1]
 
-    def require(self, name: str) -> Any:
+    def require(self, name: str) -> object:
         if name.lower() not in self._items:
             raise FieldError(name, "missing")
         return self._items[name.lower()][1]
 
 
-def _kind(value: Any) -> str:
+def _kind(value: object) -> str:
     if value is None:
         return "null"
     return {
@@ -100,7 +103,7 @@ def _kind(value: Any) -> str:
     }.get(type(value), type(value).__name__)
 
 
-def as_bool(value: Any, field: str) -> bool:
+def as_bool(value: object, field: str) -> bool:
     if isinstance(value, bool):
         return value
     if isinstance(value, str) and value.strip().lower() in ("true", "false"):
@@ -108,13 +111,13 @@ def as_bool(value: Any, field: str) -> bool:
     raise FieldError(field, f"expected true or false, found {_kind(value)} {value!r}"[:200])
 
 
-def as_text(value: Any, field: str, *, allow_empty: bool = False) -> str:
+def as_text(value: object, field: str, *, allow_empty: bool = False) -> str:
     if isinstance(value, str) and (allow_empty or value.strip()):
         return value.strip()
     raise FieldError(field, f"expected a non-empty string, found {_kind(value)}")
 
 
-def as_int(value: Any, field: str) -> int:
+def as_int(value: object, field: str) -> int:
     if isinstance(value, bool):
         raise FieldError(field, "expected a whole number, found a boolean")
     if isinstance(value, int):
@@ -126,7 +129,7 @@ def as_int(value: Any, field: str) -> int:
     raise FieldError(field, f"expected a whole number, found {_kind(value)}")
 
 
-def as_str_list(value: Any, field: str) -> list[str]:
+def as_str_list(value: object, field: str) -> list[str]:
     """A multi-valued property as a list of non-empty strings (null → empty)."""
     if value is None:
         return []
@@ -151,7 +154,7 @@ def as_str_list(value: Any, field: str) -> list[str]:
     return out
 
 
-def _canonical_logon_type(value: str, field: str) -> str:
+def _canonical_logon_type(value: str, field: str) -> LogonType:
     for lt in LOGON_TYPES:
         if value.lower() == lt.lower():
             return lt
@@ -168,13 +171,13 @@ def _sorted_unique(actions: list[str]) -> tuple[str, ...]:
 # --------------------------------------------------------------------------- per cmdlet
 
 
-def ingestion_enabled(raw: Any) -> bool:
+def ingestion_enabled(raw: object) -> bool:
     """Get-AdminAuditLogConfig → UnifiedAuditLogIngestionEnabled."""
     row = Row(raw)
     return as_bool(row.require("UnifiedAuditLogIngestionEnabled"), "UnifiedAuditLogIngestionEnabled")
 
 
-def audit_disabled(raw: Any) -> bool:
+def audit_disabled(raw: object) -> bool:
     """Get-OrganizationConfig → AuditDisabled."""
     row = Row(raw)
     return as_bool(row.require("AuditDisabled"), "AuditDisabled")
@@ -186,7 +189,7 @@ class BypassRow:
     bypassed: bool
 
 
-def bypass_row(raw: Any) -> BypassRow:
+def bypass_row(raw: object) -> BypassRow:
     """Get-MailboxAuditBypassAssociation → (identity, AuditBypassEnabled)."""
     row = Row(raw)
     name = row.get("Identity") if row.get("Identity") not in (None, "") else row.get("Name")
@@ -201,13 +204,13 @@ class MailboxSettings:
     """The audit settings of one mailbox, in canonical order so equal settings compare equal."""
 
     audit_enabled: bool
-    default_audit_set: tuple[str, ...]
+    default_audit_set: tuple[LogonType, ...]
     audit_owner: tuple[str, ...]
     audit_delegate: tuple[str, ...]
     audit_admin: tuple[str, ...]
 
 
-def recipient_type(raw: Any) -> str:
+def recipient_type(raw: object) -> str:
     """RecipientTypeDetails of a Get-Mailbox row (1 is UserMailbox in Exchange's enum)."""
     row = Row(raw)
     value = row.require("RecipientTypeDetails")
@@ -216,7 +219,7 @@ def recipient_type(raw: Any) -> str:
     return as_text(value, "RecipientTypeDetails")
 
 
-def mailbox_identity(raw: Any) -> str | None:
+def mailbox_identity(raw: object) -> str | None:
     row = Row(raw)
     for name in ("UserPrincipalName", "PrimarySmtpAddress", "Identity", "Name"):
         value = row.get(name)
@@ -228,14 +231,17 @@ def mailbox_identity(raw: Any) -> str | None:
 MAILBOX_AUDIT_PROPERTIES = ("AuditEnabled", "DefaultAuditSet", "AuditOwner", "AuditDelegate", "AuditAdmin")
 
 
-def settings_key(raw: Any) -> tuple[Any, ...] | None:
+SettingsKey = tuple[Hashable, ...]
+
+
+def settings_key(raw: object) -> SettingsKey | None:
     """A hashable form of a mailbox's raw audit properties (None when not plainly hashable).
 
     Mailboxes with identical raw values normalise identically, so aggregation validates each
     distinct raw configuration once instead of once per mailbox.
     """
     row = Row(raw)
-    key: list[Any] = []
+    key: list[Hashable] = []
     for name in MAILBOX_AUDIT_PROPERTIES:
         value = row.get(name)
         if isinstance(value, list) and all(isinstance(v, str) for v in value):
@@ -247,7 +253,7 @@ def settings_key(raw: Any) -> tuple[Any, ...] | None:
     return tuple(key)
 
 
-def mailbox_settings(raw: Any) -> MailboxSettings:
+def mailbox_settings(raw: object) -> MailboxSettings:
     """Get-Mailbox → the audit properties (AuditEnabled, DefaultAuditSet, AuditOwner/Delegate/Admin)."""
     row = Row(raw)
     enabled = as_bool(row.require("AuditEnabled"), "AuditEnabled")
@@ -264,8 +270,9 @@ def mailbox_settings(raw: Any) -> MailboxSettings:
     )
 
 
-def retention_policy(raw: Any) -> dict[str, Any]:
-    """Get-UnifiedAuditLogRetentionPolicy → the evidence RetentionPolicy fields."""
+def retention_policy(raw: object) -> RetentionPolicy:
+    """Get-UnifiedAuditLogRetentionPolicy → the evidence RetentionPolicy (a pydantic ValidationError
+    when the values break the model's rules, e.g. a priority out of range)."""
     row = Row(raw)
     duration = as_text(row.require("RetentionDuration"), "RetentionDuration")
     if load_knowledge().duration_days(duration) is None:
@@ -274,14 +281,44 @@ def retention_policy(raw: Any) -> dict[str, Any]:
     enabled = row.get("Enabled")
     mode = row.get("Mode")
     description = row.get("Description")
-    return {
-        "name": as_text(row.require("Name"), "Name"),
-        "priority": as_int(row.require("Priority"), "Priority"),
-        "retention_duration": duration,
-        "record_types": as_str_list(row.get("RecordTypes"), "RecordTypes"),
-        "operations": as_str_list(row.get("Operations"), "Operations"),
-        "user_ids": as_str_list(row.get("UserIds"), "UserIds"),
-        "enabled": True if enabled is None else as_bool(enabled, "Enabled"),
-        "mode": None if mode in (None, "") else as_text(mode, "Mode"),
-        "description": None if description in (None, "") else as_text(description, "Description", allow_empty=True),
-    }
+    return RetentionPolicy(
+        name=as_text(row.require("Name"), "Name"),
+        priority=as_int(row.require("Priority"), "Priority"),
+        retention_duration=duration,
+        record_types=as_str_list(row.get("RecordTypes"), "RecordTypes"),
+        operations=as_str_list(row.get("Operations"), "Operations"),
+        user_ids=as_str_list(row.get("UserIds"), "UserIds"),
+        enabled=True if enabled is None else as_bool(enabled, "Enabled"),
+        mode=None if mode in (None, "") else as_text(mode, "Mode"),
+        description=None if description in (None, "") else as_text(description, "Description", allow_empty=True),
+    )
+
+
+def retention_policies(rows: Iterable[object], where: str = "") -> RetentionPolicies:
+    """Every Get-UnifiedAuditLogRetentionPolicy row → RetentionPolicies (by priority).
+
+    A malformed property raises :class:`FieldError` naming the row (``where[i].Field``); a value the
+    model refuses raises its ValidationError located at ``policies[i]``, as if the whole set had
+    been validated at once; a rule across policies (two sharing a priority) raises the set's own.
+    """
+    policies: list[RetentionPolicy] = []
+    for i, raw in enumerate(rows):
+        try:
+            policies.append(retention_policy(raw))
+        except FieldError as err:
+            raise FieldError(f"{where}[{i}].{err.field}", err.message) from None
+        except ValidationError as err:
+            raise located(err, ("policies", i)) from None
+    return RetentionPolicies(policies=sorted(policies, key=lambda p: p.priority))
+
+
+def located(err: ValidationError, prefix: tuple[int | str, ...]) -> ValidationError:
+    """``err`` with every error's location under ``prefix`` (a part validated on its own, reported
+    where it sits in the whole)."""
+    details: list[InitErrorDetails] = []
+    for e in err.errors():
+        detail = InitErrorDetails(type=e["type"], loc=(*prefix, *e["loc"]), input=e["input"])
+        if "ctx" in e:
+            detail["ctx"] = e["ctx"]
+        details.append(detail)
+    return ValidationError.from_exception_data(err.title, details)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 from assessor.collect.clouds import CloudEndpoints
 from assessor.collect.exchange.aggregate import MailboxSink
@@ -21,6 +21,7 @@ from assessor.collect.exchange.appaccess import AppScoping, parse_grants, parse_
 from assessor.collect.exchange.client import TokenSource
 from assessor.collect.exchange.collector import (
     SECTIONS,
+    ExchangeOutcome,
     ExchangePlan,
     ExchangeResult,
     collect_exchange,
@@ -105,7 +106,7 @@ async def exchange_evidence(
 async def _exchange_sections(
     options: RunOptions, credential: TokenSource, imported: ImportedSections, sink: MailboxSink
 ) -> ExchangeResult:
-    sections: dict[str, dict[str, Any]] = dict(imported.sections)
+    sections: dict[str, ExchangeOutcome] = dict(imported.sections)
     notes = [f"exchange: {section} imported from {file}" for section, file in imported.files.items()]
     remaining = tuple(s for s in SECTIONS if s not in sections)
     scoping_wanted = getattr(options, "probe_events_days", None) is not None

@@ -11,10 +11,12 @@ import pytest
 from assessor.collect.auth import StaticTokenCredential
 from assessor.collect.clouds import cloud_endpoints
 from assessor.collect.exchange import COMPLIANCE_FIX, EXCHANGE_FIX, SECTIONS, ExchangePlan, collect_exchange
-from assessor.evidence import ExchangeEvidence
+from assessor.collect.exchange.collector import ExchangeOutcome
+from assessor.collect.interface import Collected, NotCollected
+from assessor.evidence import MailboxAudit
 from assessor.sandbox.server import SandboxServer
 from assessor.sandbox.spec import load_spec
-from tests.helpers.support import assess_doc, example, finding
+from tests.helpers.support import assess_doc, example, exchange_document, exchange_evidence_of, finding
 
 MIA = "MailItemsAccessed"
 
@@ -33,19 +35,25 @@ def expected_missing_mia(name: str) -> int:
     return total
 
 
-def collect(server: SandboxServer, make_plan: Any, tenant: str, tokens: Any, **kw: Any) -> dict[str, Any]:
+def collect(server: SandboxServer, make_plan: Any, tenant: str, tokens: Any, **kw: Any) -> dict[str, ExchangeOutcome]:
     return asyncio.run(collect_exchange(tokens, make_plan(server, tenant, **kw))).sections
 
 
-def with_exchange(sections: dict[str, Any]) -> dict[str, Any]:
+def with_exchange(sections: dict[str, ExchangeOutcome]) -> dict[str, Any]:
     doc = copy.deepcopy(example("mixed-e5-e3-priority-trap"))
-    doc["exchange"] = sections
+    doc["exchange"] = exchange_document(sections)
     return doc
+
+
+def not_collected(outcome: ExchangeOutcome) -> NotCollected:
+    assert isinstance(outcome, NotCollected), outcome
+    return outcome
 
 
 def test_contoso_sections_are_exact_against_the_spec(server: SandboxServer, make_plan: Any, tokens: Any) -> None:
     sections = collect(server, make_plan, "contoso", tokens, page_size=25)
-    ex = ExchangeEvidence.model_validate(sections)
+    assert all(isinstance(sections[n], Collected) for n in SECTIONS)
+    ex = exchange_evidence_of(sections)
     spec = spec_exchange("contoso")
     assert all(s.provenance.status == "collected" for s in (getattr(ex, n) for n in SECTIONS))
     assert ex.admin_audit_log_config.data.unified_audit_log_ingestion_enabled is True
@@ -71,23 +79,24 @@ def test_contoso_sections_are_exact_against_the_spec(server: SandboxServer, make
 
 def test_detail_mode_keeps_every_deviating_mailbox(server: SandboxServer, make_plan: Any, tokens: Any) -> None:
     sections = collect(server, make_plan, "contoso", tokens, detail=True)
-    configs = sections["mailboxes"]["data"]["configurations"]
-    legacy = next(c for c in configs if c["default_audit_set"] == ["Delegate", "Admin"])
-    default = next(c for c in configs if len(c["default_audit_set"]) == 3)
-    assert len(legacy["sample"]) == 12 and len(default["sample"]) == 3
+    outcome = sections["mailboxes"]
+    assert isinstance(outcome, Collected) and isinstance(outcome.data, MailboxAudit)
+    configs = outcome.data.configurations
+    legacy = next(c for c in configs if c.default_audit_set == ["Delegate", "Admin"])
+    default = next(c for c in configs if len(c.default_audit_set) == 3)
+    assert len(legacy.sample) == 12 and len(default.sample) == 3
 
 
 def test_denied_apis_are_not_collected_with_the_exact_role(server: SandboxServer, make_plan: Any, tokens: Any) -> None:
     sections = collect(server, make_plan, "gov", tokens)
     for name in SECTIONS:
-        prov = sections[name]["provenance"]
-        assert prov["status"] == "not_collected" and "data" not in sections[name]
+        missing = not_collected(sections[name])
         if name == "retention_policies":
-            assert prov["fix"] == COMPLIANCE_FIX and prov["reason"].startswith("permission missing:")
-            assert "403" in prov["reason"]
+            assert missing.fix == COMPLIANCE_FIX and missing.reason.startswith("permission missing:")
+            assert "403" in missing.reason
         else:
-            assert prov["fix"] == EXCHANGE_FIX == "Exchange.ManageAsApp (application) + Global Reader (Entra role)"
-            assert prov["reason"].startswith("not authenticated:") and "401" in prov["reason"]
+            assert missing.fix == EXCHANGE_FIX == "Exchange.ManageAsApp (application) + Global Reader (Entra role)"
+            assert missing.reason.startswith("not authenticated:") and "401" in missing.reason
     report = assess_doc(with_exchange(sections))
     for check in ("AUD-01", "AUD-03", "AUD-04"):
         assert finding(report, check).status == "unknown", check
@@ -99,10 +108,9 @@ def test_missing_compliance_token_skips_only_retention(server: SandboxServer, ma
     server.reset_stats()
     only_exchange = StaticTokenCredential({"graph": "g", "exchange": "e"})
     sections = collect(server, make_plan, "contoso", only_exchange)
-    prov = sections["retention_policies"]["provenance"]
-    assert prov["status"] == "not_collected" and "ASSESSOR_COMPLIANCE_TOKEN" in prov["reason"]
-    assert prov["fix"] == COMPLIANCE_FIX
-    assert sections["mailboxes"]["provenance"]["status"] == "collected"
+    missing = not_collected(sections["retention_policies"])
+    assert "ASSESSOR_COMPLIANCE_TOKEN" in missing.reason and missing.fix == COMPLIANCE_FIX
+    assert isinstance(sections["mailboxes"], Collected)
     assert not any("/compliance/" in r.path for r in server.log.snapshot())
 
 
@@ -110,7 +118,7 @@ def test_china_is_not_supported_without_an_override(tokens: Any) -> None:
     plan = ExchangePlan(tenant="contoso.partner.onmschina.cn", cloud=cloud_endpoints("china"))
     sections = asyncio.run(collect_exchange(tokens, plan)).sections
     assert set(sections) == set(SECTIONS)
-    assert all("not supported for the china cloud" in s["provenance"]["reason"] for s in sections.values())
+    assert all("not supported for the china cloud" in not_collected(s).reason for s in sections.values())
 
 
 def test_skipped_sections_are_not_requested(server: SandboxServer, make_plan: Any, tokens: Any) -> None:
@@ -136,6 +144,6 @@ def test_persistent_failure_marks_only_that_section(
         make_variant("contoso", name, f"33333333-0000-4000-8000-000000000{fault['status']}", faults=[fault])
     )
     sections = collect(server, make_plan, name, tokens)
-    prov = sections["mailboxes"]["provenance"]
-    assert prov["status"] == "not_collected" and expected in prov["reason"] and prov["fix"] is None
-    assert sections["bypass"]["provenance"]["status"] == "collected"
+    missing = not_collected(sections["mailboxes"])
+    assert expected in missing.reason and missing.fix is None
+    assert isinstance(sections["bypass"], Collected)

@@ -14,6 +14,7 @@ from assessor.collect.auth import StaticTokenCredential
 from assessor.collect.clouds import CLOUDS
 from assessor.collect.exchange import collect_exchange
 from assessor.collect.exchange.client import ExchangeClient, ExchangeProtocolError, ExchangeSettings
+from assessor.collect.interface import Collected
 from assessor.sandbox.server import SandboxServer
 
 TOKENS = StaticTokenCredential({"graph": "g", "exchange": "e", "compliance": "c"})
@@ -30,9 +31,9 @@ def test_regional_host_is_discovered_and_the_token_stays_on_loopback(server: San
             result = await collect_exchange(TOKENS, make_plan(server, "contoso"), http)
             return result.sections
 
-    sections = asyncio.run(run())
-    assert sections["retention_policies"]["provenance"]["status"] == "collected"
-    assert "/compliance/region/nam12b/adminapi/beta" in sections["retention_policies"]["provenance"]["source"]
+    retention = asyncio.run(run())["retention_policies"]
+    assert isinstance(retention, Collected) and retention.file is None
+    assert "/compliance/region/nam12b/adminapi/beta" in (retention.source or "")
     compliance = [u for u in sent if "/compliance/" in u.path]
     assert compliance[0].path.endswith(
         "/compliance/adminapi/v1.0/" + server.state("contoso").tenant.id + "/EXOModuleFile"
@@ -99,6 +100,6 @@ def test_front_door_without_redirect_is_used_as_it_is(server: SandboxServer, mak
     name = "no-regional-redirect"
     server.add_tenant(make_variant("contoso", name, "12000000-0000-4000-8000-0000000000a1", compliance_redirect=False))
     result = asyncio.run(collect_exchange(TOKENS, make_plan(server, name)))
-    prov = result.sections["retention_policies"]["provenance"]
-    assert prov["status"] == "collected" and "/region/" not in prov["source"]
+    retention = result.sections["retention_policies"]
+    assert isinstance(retention, Collected) and "/region/" not in (retention.source or "")
     assert any("without a redirect" in note for note in result.notes)

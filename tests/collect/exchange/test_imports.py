@@ -20,10 +20,10 @@ from assessor.collect.exchange.normalize import (
     ORG_CONFIG_SELECT,
     RETENTION_SELECT,
 )
+from assessor.collect.interface import Collected
 from assessor.errors import EvidenceError
-from assessor.evidence import ExchangeEvidence
 from assessor.sandbox.server import SandboxServer
-from tests.helpers.support import EXAMPLES, assess_doc, example, finding
+from tests.helpers.support import EXAMPLES, assess_doc, example, exchange_document, exchange_evidence_of, finding
 
 EXPORT_DIR = EXAMPLES / "exchange-export"
 
@@ -37,14 +37,15 @@ def test_shipped_example_export_imports_and_assesses() -> None:
     imported = import_exchange(sorted(EXPORT_DIR.glob("*.json")))
     assert set(imported.sections) == set(EXPORT_FILES)
     for section, file in EXPORT_FILES.items():
-        prov = imported.sections[section]["provenance"]
-        assert prov["status"] == "imported" and prov["file"] == file == imported.files[section]
-    ex = ExchangeEvidence.model_validate(imported.sections)
+        outcome = imported.sections[section]
+        assert isinstance(outcome, Collected) and outcome.file == file == imported.files[section]
+    ex = exchange_evidence_of(imported.sections)
+    assert all(getattr(ex, section).provenance.status == "imported" for section in EXPORT_FILES)
     assert ex.mailboxes.data.total_user_mailboxes == 10
     assert ex.bypass.data.total_associations == 7
     assert [b.identity for b in ex.bypass.data.bypassed] == ["svc-backup@contoso.com", "svc-journal@contoso.com"]
     doc = copy.deepcopy(example("mixed-e5-e3-priority-trap"))
-    doc["exchange"] = imported.sections
+    doc["exchange"] = exchange_document(imported.sections)
     report = assess_doc(doc)
     assert report.audit.mailboxes_missing_mailitemsaccessed == 2
     ret = finding(report, "RET-01")
@@ -105,7 +106,9 @@ def test_round_trip_equals_collected(server: SandboxServer, make_plan: Any, toke
     imported = import_exchange(sorted(tmp_path.iterdir()))
     assert imported.files["retention_policies"] == "policies.json"
     for section, value in collected.items():
-        assert imported.sections[section]["data"] == value["data"], section
+        mine = imported.sections[section]
+        assert isinstance(value, Collected) and isinstance(mine, Collected), section
+        assert mine.data == value.data, section
 
 
 def _write(tmp_path: Path, name: str, content: Any) -> Path:

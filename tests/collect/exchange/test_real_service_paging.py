@@ -27,10 +27,13 @@ from assessor.collect.exchange.client import (
     describe_body,
     parse_error_body,
 )
-from assessor.collect.exchange.collector import read_section
+from assessor.collect.exchange.collector import ExchangeOutcome, read_section
 from assessor.collect.exchange.normalize import MAILBOX_SELECT
+from assessor.collect.interface import Collected, NotCollected
+from assessor.evidence import MailboxAudit
 from assessor.sandbox.exchange import PAGINATION_EXPIRED
 from assessor.sandbox.server import SandboxServer
+from tests.helpers.support import exchange_document
 
 USER_MAILBOXES = {"RecipientTypeDetails": "UserMailbox", "ResultSize": "Unlimited"}
 
@@ -103,13 +106,13 @@ def test_a_failed_next_page_restarts_the_chain_once_and_counts_nothing_twice(
     )
     client = _client(make_plan(server, name), page_size=50)
 
-    async def run() -> dict[str, Any]:
+    async def run() -> ExchangeOutcome:
         async with client:
             return await read_section("mailboxes", client)
 
     section = asyncio.run(run())
-    assert section["provenance"]["status"] == "collected"
-    assert section["data"]["total_user_mailboxes"] == 197
+    assert isinstance(section, Collected) and isinstance(section.data, MailboxAudit)
+    assert section.data.total_user_mailboxes == 197
     assert client.stats.restarts == 1 and client.stats.unpaged == 0
 
 
@@ -135,8 +138,9 @@ def test_replay_that_never_works_falls_back_to_one_unpaged_answer(
     plan = make_plan(server, name, page_size=50)
     result = asyncio.run(collect_exchange(_tokens(), plan))
     mailboxes, bypass = result.sections["mailboxes"], result.sections["bypass"]
-    assert mailboxes["provenance"]["status"] == "collected" and mailboxes["data"]["total_user_mailboxes"] == 197
-    assert bypass["provenance"]["status"] == "collected"
+    assert isinstance(mailboxes, Collected) and isinstance(mailboxes.data, MailboxAudit)
+    assert mailboxes.data.total_user_mailboxes == 197
+    assert isinstance(bypass, Collected)
     stats = result.stats["exchange"]
     assert stats.restarts == 2 and stats.unpaged == 2
     assert any("read in one unpaged answer" in note for note in result.notes)
@@ -150,21 +154,21 @@ def test_when_even_the_unpaged_answer_is_partial_the_section_is_not_collected_wi
         make_variant("contoso", name, "12000000-0000-4000-8000-000000000004", paging="broken", unpaged_page=100)
     )
     result = asyncio.run(collect_exchange(_tokens(), make_plan(server, name, page_size=50)))
-    prov = result.sections["mailboxes"]["provenance"]
-    assert prov["status"] == "not_collected" and "data" not in result.sections["mailboxes"]
-    assert "only part of the set could be read" in prov["reason"] and "--import" in prov["reason"]
-    assert "--import" in prov["fix"]
+    missing = result.sections["mailboxes"]
+    assert isinstance(missing, NotCollected)
+    assert "only part of the set could be read" in missing.reason and "--import" in missing.reason
+    assert "--import" in (missing.fix or "")
 
 
 def test_the_happy_path_adds_no_request(server: SandboxServer, make_plan: Any) -> None:
     client = _client(make_plan(server, "contoso"), page_size=50)
     server.reset_stats()
 
-    async def run() -> dict[str, Any]:
+    async def run() -> ExchangeOutcome:
         async with client:
             return await read_section("mailboxes", client)
 
-    assert asyncio.run(run())["provenance"]["status"] == "collected"
+    assert isinstance(asyncio.run(run()), Collected)
     assert client.stats.requests == 4 == server.stats("contoso")["requests"]
 
 
@@ -175,9 +179,10 @@ def test_nul_body_403_becomes_a_short_description(server: SandboxServer, make_pl
     name = "denied-nul"
     server.add_tenant(make_variant("contoso", name, "12000000-0000-4000-8000-000000000005", deny=403))
     result = asyncio.run(collect_exchange(_tokens(), make_plan(server, name)))
-    prov = result.sections["organization_config"]["provenance"]
-    assert "non-JSON body, 4096 bytes" in prov["reason"] and "Exchange.ManageAsApp" in prov["reason"]
-    text = json.dumps(result.sections, default=str)
+    missing = result.sections["organization_config"]
+    assert isinstance(missing, NotCollected)
+    assert "non-JSON body, 4096 bytes" in missing.reason and "Exchange.ManageAsApp" in missing.reason
+    text = json.dumps(exchange_document(result.sections), default=str)
     assert "\\u0000" not in text and "\x00" not in text
 
 

@@ -10,9 +10,10 @@ from typing import Any
 from assessor.collect.clouds import CloudEndpoints, cloud_endpoints
 from assessor.collect.exchange import EXCHANGE_FIX, SECTIONS, exchange_evidence, read_imports
 from assessor.collect.exchange.run import NO_EXCHANGE_REASON
-from assessor.evidence import ExchangeEvidence
+from assessor.collect.interface import Collected, NotCollected
+from assessor.evidence import MailboxAudit
 from assessor.sandbox.server import SandboxServer
-from tests.helpers.support import EXAMPLES
+from tests.helpers.support import EXAMPLES, exchange_evidence_of
 
 EXPORT = EXAMPLES / "exchange-export"
 
@@ -39,7 +40,7 @@ def test_no_exchange_with_imports(tokens: Any) -> None:
         imports=(EXPORT / "Mailbox.json", EXPORT / "UnifiedAuditLogRetentionPolicy.json"),
     )
     result = asyncio.run(exchange_evidence(options, tokens, read_imports(options)))
-    ex = ExchangeEvidence.model_validate(result.sections)
+    ex = exchange_evidence_of(result.sections)
     assert ex.mailboxes.provenance.status == "imported" and ex.mailboxes.provenance.file == "Mailbox.json"
     assert ex.retention_policies.provenance.status == "imported"
     for name in ("admin_audit_log_config", "organization_config", "bypass"):
@@ -59,7 +60,10 @@ def test_imports_win_and_the_rest_is_collected(server: SandboxServer, tokens: An
     server.reset_stats()
     result = asyncio.run(exchange_evidence(options, tokens, read_imports(options)))
     assert list(result.sections) == list(SECTIONS)
-    statuses = {s: v["provenance"]["status"] for s, v in result.sections.items()}
-    assert statuses == {**dict.fromkeys(SECTIONS, "collected"), "retention_policies": "imported"}
+    assert not any(isinstance(o, NotCollected) for o in result.sections.values())
+    files = {s: o.file for s, o in result.sections.items() if isinstance(o, Collected)}
+    assert files == {**dict.fromkeys(SECTIONS), "retention_policies": "UnifiedAuditLogRetentionPolicy.json"}
     assert not any("/compliance/" in r.path for r in server.log.snapshot())
-    assert result.sections["mailboxes"]["data"]["total_user_mailboxes"] == 197
+    mailboxes = result.sections["mailboxes"]
+    assert isinstance(mailboxes, Collected) and isinstance(mailboxes.data, MailboxAudit)
+    assert mailboxes.data.total_user_mailboxes == 197
