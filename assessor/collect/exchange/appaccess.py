@@ -21,7 +21,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from assessor.collect.exchange.client import ExchangeClient, ExchangeError
 from assessor.evidence import MailPermission
@@ -59,7 +58,7 @@ class AppScoping:
     source: str = ""
 
 
-def _text(row: Mapping[str, Any], *keys: str) -> str:
+def _text(row: Mapping[str, object], *keys: str) -> str:
     for key in keys:
         value = row.get(key)
         if isinstance(value, str) and value.strip():
@@ -67,7 +66,7 @@ def _text(row: Mapping[str, Any], *keys: str) -> str:
     return ""
 
 
-def parse_policies(rows: Iterable[Any]) -> list[AccessPolicy]:
+def parse_policies(rows: Iterable[object]) -> list[AccessPolicy]:
     out = []
     for row in rows:
         if not isinstance(row, Mapping):
@@ -81,7 +80,7 @@ def parse_policies(rows: Iterable[Any]) -> list[AccessPolicy]:
     return out
 
 
-def parse_grants(assignments: Iterable[Any], principals: Iterable[Any]) -> list[RoleGrant]:
+def parse_grants(assignments: Iterable[object], principals: Iterable[object]) -> list[RoleGrant]:
     """RBAC for Applications grants of mail roles, with the AppId of their service principal."""
     app_by_key: dict[str, str] = {}
     for sp in principals:

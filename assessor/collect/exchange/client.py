@@ -51,7 +51,6 @@ import re
 import uuid
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import httpx
@@ -236,11 +235,11 @@ class ExchangeClient:
     async def pages(
         self,
         cmdlet: str,
-        parameters: Mapping[str, Any] | None = None,
+        parameters: Mapping[str, object] | None = None,
         select: Sequence[str] = (),
         *,
         paged: bool = True,
-    ) -> AsyncIterator[list[Any]]:
+    ) -> AsyncIterator[list[object]]:
         """Every page of a cmdlet's output (the `value` arrays), following `@odata.nextLink`.
 
         ``paged=False`` asks without ``Prefer: odata.maxpagesize`` (one answer, no replay): an
@@ -250,7 +249,9 @@ class ExchangeClient:
         # The next page is requested as soon as its link is known, so the caller's work on this
         # page overlaps the round trip for the next one (one request in flight per stream).
         first_url = self.command_url(select)
-        pending: asyncio.Task[dict[str, Any]] | None = asyncio.ensure_future(self._post(cmdlet, first_url, body, paged))
+        pending: asyncio.Task[dict[str, object]] | None = asyncio.ensure_future(
+            self._post(cmdlet, first_url, body, paged)
+        )
         guard = PageGuard(  # a link back to page 1 is a loop too
             lambda why: ExchangeProtocolError(cmdlet, self._base, 200, None, why), start=first_url
         )
@@ -284,7 +285,7 @@ class ExchangeClient:
                 with contextlib.suppress(asyncio.CancelledError, ExchangeError):
                     await pending
 
-    def _check_complete(self, cmdlet: str, doc: Mapping[str, Any]) -> None:
+    def _check_complete(self, cmdlet: str, doc: Mapping[str, object]) -> None:
         """The last page: warnings that announce more results mean the set is not whole."""
         warnings = doc.get("@adminapi.warnings")
         texts = [w for w in warnings if isinstance(w, str)] if isinstance(warnings, list) else []
@@ -300,7 +301,7 @@ class ExchangeClient:
                 f"the answer announces more results without a next link ({printable(more[0], 160)})",
             )
 
-    def _values(self, cmdlet: str, doc: Mapping[str, Any]) -> list[Any]:
+    def _values(self, cmdlet: str, doc: Mapping[str, object]) -> list[object]:
         code, message = error_of(doc)
         if code is not None or message is not None:  # a 200 that carries an error is that error
             raise ExchangeCommandError(cmdlet, self._base, 200, code, message or "error object in a 200 answer")
@@ -314,21 +315,21 @@ class ExchangeClient:
         return values
 
     async def rows(
-        self, cmdlet: str, parameters: Mapping[str, Any] | None = None, select: Sequence[str] = ()
-    ) -> AsyncIterator[Any]:
+        self, cmdlet: str, parameters: Mapping[str, object] | None = None, select: Sequence[str] = ()
+    ) -> AsyncIterator[object]:
         async for page in self.pages(cmdlet, parameters, select):
             for row in page:
                 yield row
 
     async def invoke(
-        self, cmdlet: str, parameters: Mapping[str, Any] | None = None, select: Sequence[str] = ()
-    ) -> list[Any]:
+        self, cmdlet: str, parameters: Mapping[str, object] | None = None, select: Sequence[str] = ()
+    ) -> list[object]:
         """All rows of a cmdlet (only for cmdlets with small output)."""
         return [row async for row in self.rows(cmdlet, parameters, select)]
 
     # ---- paging
 
-    def _next_link(self, cmdlet: str, doc: Mapping[str, Any]) -> str | None:
+    def _next_link(self, cmdlet: str, doc: Mapping[str, object]) -> str | None:
         link = doc.get("@odata.nextLink")
         if link is None:
             return None
@@ -403,7 +404,7 @@ class ExchangeClient:
         )
         return regional
 
-    async def _post(self, cmdlet: str, url: str, body: bytes, paged: bool = True) -> dict[str, Any]:
+    async def _post(self, cmdlet: str, url: str, body: bytes, paged: bool = True) -> dict[str, object]:
         if not self._discovered:
             front = self._base
             await self._ensure_discovered(cmdlet)
@@ -529,7 +530,7 @@ class ExchangeClient:
         )
         return kind(cmdlet, self._base, status, code, text)
 
-    def _decode(self, cmdlet: str, response: httpx.Response) -> dict[str, Any]:
+    def _decode(self, cmdlet: str, response: httpx.Response) -> dict[str, object]:
         try:
             doc = response.json()
         except (json.JSONDecodeError, UnicodeDecodeError):
