@@ -96,7 +96,7 @@ class AttestationSource:
         assert section.data is not None  # load_attestation returns data or raises
         return cls(Path(path).name, section.data)
 
-    async def collect(self) -> SourceResult:
+    async def collect(self) -> SourceResult[LogExport]:
         return SourceResult({"log_export": Collected(self.data, "attestation", file=self.file)})
 
 

@@ -54,10 +54,14 @@ Outcome = Collected[T] | NotCollected
 
 
 @dataclass(frozen=True)
-class SourceResult:
-    """What one source returns: its sections by evidence name, and notes on how they were read."""
+class SourceResult(Generic[T]):
+    """What one source returns: its sections by evidence name, and notes on how they were read.
 
-    sections: Mapping[str, Collected[Any] | NotCollected]
+    ``T`` is the type of the sections' data: the evidence model of a source's one section (the
+    probe's ``SourceResult[AuditProbe]``, ARM's ``SourceResult[LogExport]``), or ``Any`` for a
+    source whose sections differ in type."""
+
+    sections: Mapping[str, Collected[T] | NotCollected]
     notes: tuple[str, ...] = ()
 
 
@@ -67,7 +71,7 @@ class Source(Protocol):
     @property
     def name(self) -> str: ...
 
-    async def collect(self) -> SourceResult:
+    async def collect(self) -> SourceResult[Any]:
         """Every section this source is responsible for; raises only for bad input (a usage error),
         never for a service that refused or failed (that is a :class:`NotCollected`)."""
         ...
@@ -96,16 +100,3 @@ def section_of(outcome: Collected[Any] | NotCollected, at: datetime | None = Non
     """The evidence ``Section`` (provenance and data) of an outcome."""
     data = outcome.data if isinstance(outcome, Collected) else None
     return {"provenance": provenance(outcome, at), "data": data}
-
-
-def outcome_of(section: Mapping[str, Any]) -> Collected[Any] | NotCollected:
-    """The outcome an evidence ``Section`` dict records (for sources that build their sections as
-    documents: the probe, ARM); :func:`section_of` gives it back."""
-    p = section["provenance"]
-    at = p.get("at")
-    if p["status"] == "not_collected":
-        return NotCollected(
-            str(p.get("reason") or ""), p.get("fix"), p.get("source"), at=at, requested=p.get("requested", True)
-        )
-    file = p.get("file") if p["status"] == "imported" else None
-    return Collected(section.get("data"), p.get("source"), at=at, file=file)

@@ -18,7 +18,6 @@ Each step returns its values; nothing is filled in through a shared set or list.
 from __future__ import annotations
 
 import asyncio
-import copy
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -31,6 +30,7 @@ from azure.core.exceptions import AzureError
 
 import assessor
 from assessor.collect.auth import AuthOptions, StaticTokenCredential, build_credential
+from assessor.collect.azure import read_log_export, skipped
 from assessor.collect.clouds import CloudEndpoints, cloud_endpoints, validate_endpoint
 from assessor.collect.exchange import SECTIONS as EXCHANGE_SECTIONS
 from assessor.collect.exchange import (
@@ -46,9 +46,10 @@ from assessor.collect.graph.client import GraphConnection
 from assessor.collect.graph.named import NamedUsers, policy_user_ids, resolve_named_users
 from assessor.collect.graph.outcome import GraphFailure
 from assessor.collect.graph.users import CountVia
-from assessor.collect.interface import Collected, NotCollected, SourceResult, outcome_of, section_of
+from assessor.collect.interface import Collected, NotCollected, SourceResult, section_of
 from assessor.collect.join import UserDirectory, join_mailboxes
 from assessor.collect.permissions import EXCHANGE_API, PreflightResult, preflight
+from assessor.collect.probe import ProbeOutcome
 from assessor.collect.probe.clients import ClientBooks
 from assessor.collect.retry import RetryPolicy
 from assessor.errors import CollectionError, UsageError
@@ -56,7 +57,9 @@ from assessor.evidence import (
     GUID,
     TENANT_ID_PATTERN,
     Applications,
+    AuditProbe,
     Evidence,
+    LogExport,
     MailboxAudit,
     Meta,
     PrivilegedRoles,
@@ -215,7 +218,7 @@ class GraphSource:
 
 
 @dataclass(frozen=True)
-class ProbeCollection(SourceResult):
+class ProbeCollection(SourceResult[AuditProbe]):
     """The ``audit_probe`` section, the accounts behind each operation's figures and the client books."""
 
     observed: Mapping[str, frozenset[str]] = field(default_factory=dict)
@@ -253,7 +256,7 @@ class ProbeSource:
             with_accounts=self.want_accounts,
             settings=ProbeSettings(recent_days=options.recent_days),
         )
-        return ProbeCollection({"audit_probe": outcome_of(run.section.model_dump())}, (), run.observed, run.books)
+        return ProbeCollection({"audit_probe": run.outcome}, (), run.observed, run.books)
 
 
 @dataclass(frozen=True)
@@ -302,13 +305,11 @@ class AzureSource:
     credential: TokenCredential
     name: str = "azure"
 
-    async def collect(self) -> SourceResult:
-        from assessor.collect.azure import log_export_section, skipped_section
-
+    async def collect(self) -> SourceResult[LogExport]:
         options = self.options
         if options.no_azure:
-            return SourceResult({"log_export": outcome_of(skipped_section())})
-        section, notes = await log_export_section(
+            return SourceResult({"log_export": skipped()})
+        outcome, notes = await read_log_export(
             options.arm_base_url(),
             options.endpoints().arm_scope,
             self.credential,
@@ -317,7 +318,7 @@ class AzureSource:
             timeout=options.tenant_timeout,
             retry=options.retry,  # the tenant's retry policy, as for Graph and Exchange
         )
-        return SourceResult({"log_export": outcome_of(section)}, tuple(notes))
+        return SourceResult({"log_export": outcome}, tuple(notes))
 
 
 # --------------------------------------------------------------------------- what follows from the sources
@@ -369,31 +370,28 @@ async def _vip_upns(conn: GraphConnection, vip: tuple[str, ...]) -> tuple[set[st
     return upns, notes
 
 
-def _with_clients(probe: Outcome, books: ClientBooks | None, watched: set[str] | None) -> Outcome:
+def _with_clients(probe: ProbeOutcome, books: ClientBooks | None, watched: set[str] | None) -> ProbeOutcome:
     """The probe with each client's privileged/VIP reach and the watched mailboxes' coverage."""
-    if not isinstance(probe, Collected) or not isinstance(probe.data, dict) or books is None or not books.books:
+    if not isinstance(probe, Collected) or books is None or not books.books:
         return probe
-    data = dict(probe.data)
-    data["clients"] = [c.model_dump() for c in books.observations(watched)]
+    update: dict[str, object] = {"clients": books.observations(watched)}
     if watched is not None:
-        seen = books.watched_mailboxes(watched)
-        data["watched"] = seen.model_dump() if seen is not None else None
-    return replace(probe, data=data)
+        update["watched"] = books.watched_mailboxes(watched)
+    return replace(probe, data=probe.data.model_copy(update=update))
 
 
-def _client_app_ids(probe: Outcome) -> list[str]:
-    data = probe.data if isinstance(probe, Collected) else None
-    clients = data.get("clients") if isinstance(data, dict) else None
+def _client_app_ids(probe: ProbeOutcome) -> list[str]:
+    clients = probe.data.clients if isinstance(probe, Collected) else None
     ids: dict[str, None] = {}
     for c in clients or []:
-        ids[c["app_id"]] = None
-        if c.get("client_app_id"):
-            ids[c["client_app_id"]] = None
+        ids[c.app_id] = None
+        if c.client_app_id:
+            ids[c.client_app_id] = None
     return list(ids)
 
 
 async def _applications(
-    conn: GraphConnection, options: CollectOptions, probe: Outcome, scoping: AppScoping | str | None, at: datetime
+    conn: GraphConnection, options: CollectOptions, probe: ProbeOutcome, scoping: AppScoping | str | None, at: datetime
 ) -> Outcome | None:
     """The ``applications`` section (only when the probe ran): AppIds resolved, mail permissions scoped."""
     if options.probe_events_days is None:
@@ -415,29 +413,28 @@ async def _applications(
 
 
 def count_in_scope_observed(
-    probe: Mapping[str, Any], observed: Mapping[str, frozenset[str]], in_scope: frozenset[str], ids: Mapping[str, str]
-) -> dict[str, Any]:
+    probe: AuditProbe, observed: Mapping[str, frozenset[str]], in_scope: frozenset[str], ids: Mapping[str, str]
+) -> AuditProbe:
     """Detail mode: the probe's data with, per operation, how many of its observed accounts are in-scope
     users. Actors the records name only by object id count when the id is an enumerated in-scope user's."""
-    out = copy.deepcopy(dict(probe))
-    for name, obs in (out.get("operations") or {}).items():
+    operations = dict(probe.operations)
+    for name, obs in probe.operations.items():
         seen = observed.get(name)
-        if seen is None or not isinstance(obs, dict):
+        if seen is None:
             continue
         accounts = {key for key in seen if "@" in key}
         guids = seen - accounts
         resolved = {ids[g] for g in guids if g in ids}
         users = accounts | resolved
-        obs["in_scope_users"] = len(users & in_scope)
-        obs["distinct_users"] = len(users)
-        actors = obs.get("actors")
-        if isinstance(actors, dict):
-            actors["accounts"] = len(users)
-            actors["ids"] = len([g for g in guids if g not in ids])
-    return out
+        update: dict[str, object] = {"in_scope_users": len(users & in_scope), "distinct_users": len(users)}
+        if obs.actors is not None:
+            unresolved = len([g for g in guids if g not in ids])
+            update["actors"] = obs.actors.model_copy(update={"accounts": len(users), "ids": unresolved})
+        operations[name] = obs.model_copy(update=update)
+    return probe.model_copy(update={"operations": operations})
 
 
-def _with_in_scope_counts(probe: ProbeCollection, graph: GraphCollection) -> Outcome:
+def _with_in_scope_counts(probe: ProbeCollection, graph: GraphCollection) -> ProbeOutcome:
     outcome = probe.sections["audit_probe"]
     users_done = isinstance(graph.sections.get("users"), Collected)
     if not isinstance(outcome, Collected) or not users_done or graph.in_scope_keys is None or not probe.observed:

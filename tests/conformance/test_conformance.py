@@ -15,6 +15,7 @@ from msgraph import GraphServiceClient
 
 from assessor.collect.auth import StaticTokenCredential
 from assessor.collect.exchange.client import ExchangeClient, ExchangeCommandError, ExchangeSettings
+from assessor.collect.interface import Collected
 from assessor.collect.probe import PollPolicy, ProbeSettings, run_probe
 from assessor.collect.probe.aggregate import ProbeTally
 from assessor.collect.probe.records import actor
@@ -89,7 +90,7 @@ def test_audit_search_answered_only_on_beta_with_live_records() -> None:
     with replay(route) as server:
         client = GraphServiceClient(credentials=_Token(), scopes=["https://graph.microsoft.com/.default"])
         client.request_adapter.base_url = f"{server.base_url}/v1.0"
-        section = asyncio.run(
+        outcome = asyncio.run(
             run_probe(
                 client,
                 cloud="global",
@@ -97,13 +98,13 @@ def test_audit_search_answered_only_on_beta_with_live_records() -> None:
                 days=7,
                 settings=ProbeSettings(poll=PollPolicy(0.01, 1.0, 0.01)),
             )
-        ).section
+        ).outcome
         creates = [(m, p) for m, p, _h in server.seen if m == "POST"]
     assert creates == [("POST", "/v1.0/security/auditLog/queries"), ("POST", "/beta/security/auditLog/queries")]
-    assert section.provenance.status == "collected"
-    assert "/beta" in (section.provenance.source or "") and "v1.0 answered 404" in (section.provenance.source or "")
-    data = section.data
-    assert data is not None and data.total_records == 5
+    assert isinstance(outcome, Collected)
+    assert "/beta" in (outcome.source or "") and "v1.0 answered 404" in (outcome.source or "")
+    data = outcome.data
+    assert data.total_records == 5
     logged_in = data.operations["UserLoggedIn"]
     assert logged_in.records == 2 and logged_in.distinct_users == 1  # rob@m7kni.io; "Not Available" is no user
     assert logged_in.actors is not None and logged_in.actors.system_records == 1

@@ -11,7 +11,8 @@ from typing import Any, TypeVar
 from azure.core.credentials import AccessToken
 from msgraph import GraphServiceClient
 
-from assessor.collect.probe import PollPolicy, ProbeSettings, run_probe
+from assessor.collect.interface import section_of
+from assessor.collect.probe import PollPolicy, ProbeOutcome, ProbeSettings, run_probe
 from assessor.evidence import AuditProbe, Section
 from assessor.sandbox.server import SandboxServer
 
@@ -37,6 +38,11 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
     return asyncio.run(coro)
 
 
+def as_section(outcome: ProbeOutcome) -> Section[AuditProbe]:
+    """The ``audit_probe`` evidence section a probe outcome becomes (as the collection assembles it)."""
+    return Section[AuditProbe].model_validate(section_of(outcome))
+
+
 def probe(
     server: SandboxServer,
     tenant: str,
@@ -49,7 +55,7 @@ def probe(
 ) -> Section[AuditProbe]:
     options = ProbeSettings(poll=FAST_POLL, **settings)
     client = graph_client(server.graph_url(tenant))
-    return run(
+    result = run(
         run_probe(
             client,
             cloud=cloud,
@@ -59,7 +65,8 @@ def probe(
             keep_records=keep_records,
             settings=options,
         )
-    ).section
+    )
+    return as_section(result.outcome)
 
 
 def audit_requests(server: SandboxServer) -> list[str]:

@@ -1,6 +1,7 @@
 """Azure Resource Manager: where the logs go (Entra diagnostic settings, Log Analytics, Sentinel, storage).
 
-:func:`log_export_section` builds the evidence's ``log_export`` section for one tenant. Plain
+:func:`read_log_export` reads the evidence's ``log_export`` section for one tenant: ``Collected``
+with a :class:`~assessor.evidence.LogExport`, or ``NotCollected`` with the reason and role. Plain
 httpx with an azure-identity token (see :mod:`assessor.collect.azure.client` and the README's
 dependency notes for why no azure-mgmt-* package).
 """
@@ -8,32 +9,36 @@ dependency notes for why no azure-mgmt-* package).
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from assessor.collect.azure.client import ArmClient, ArmError, TokenSource
 from assessor.collect.azure.collector import FIX_AADIAM, FIX_SUBSCRIPTIONS, AzureCollector, AzureRead
+from assessor.collect.interface import Collected, NotCollected
 from assessor.collect.retry import RetryPolicy
 from assessor.evidence import LogExport
 
-__all__ = ["REQUIRED_ROLES", "ArmClient", "ArmError", "AzureCollector", "AzureRead", "log_export_section"]
+__all__ = [
+    "REQUIRED_ROLES",
+    "ArmClient",
+    "ArmError",
+    "AzureCollector",
+    "AzureRead",
+    "LogExportOutcome",
+    "read_log_export",
+    "skipped",
+]
 
 SOURCE = "Azure Resource Manager"
 REQUIRED_ROLES = f"{FIX_SUBSCRIPTIONS}; {FIX_AADIAM}"
 
-
-def _not_collected(reason: str, fix: str | None, requested: bool = True) -> dict[str, Any]:
-    return {
-        "provenance": {
-            "status": "not_collected",
-            "reason": reason,
-            "fix": fix,
-            "source": SOURCE,
-            "requested": requested,
-        }
-    }
+LogExportOutcome = Collected[LogExport] | NotCollected
 
 
-def skipped_section() -> dict[str, Any]:
+def _not_collected(reason: str, fix: str | None, requested: bool = True) -> NotCollected:
+    return NotCollected(reason, fix, SOURCE, requested=requested)
+
+
+def skipped() -> NotCollected:
+    """``log_export`` when Azure was not asked for (``--no-azure``)."""
     return _not_collected(
         "Azure was not read (--no-azure)",
         f"drop --no-azure and grant {REQUIRED_ROLES}, or attest forwarding (--attest)",
@@ -41,7 +46,7 @@ def skipped_section() -> dict[str, Any]:
     )
 
 
-async def log_export_section(
+async def read_log_export(
     base_url: str,
     scope: str,
     credential: TokenSource,
@@ -50,8 +55,8 @@ async def log_export_section(
     request_timeout: float = 60.0,
     timeout: float = 900.0,
     retry: RetryPolicy | None = None,
-) -> tuple[dict[str, Any], list[str]]:
-    """The log_export section (collected, or not_collected with the reason and role) and notes."""
+) -> tuple[LogExportOutcome, list[str]]:
+    """The log_export section's outcome (collected, or not collected with the reason and role) and notes."""
     client = ArmClient(base_url, scope, credential, request_timeout=request_timeout, retry=retry)
     notes: list[str] = []
     try:
@@ -72,8 +77,4 @@ async def log_export_section(
     if result.data is None:
         return _not_collected(result.reason or "nothing could be read", result.fix), notes
     notes.extend(f"azure: not readable: {g.what}: {g.reason}" for g in result.data.gaps)
-    section = {
-        "provenance": {"status": "collected", "source": f"{SOURCE} ({base_url})"},
-        "data": LogExport(azure=result.data).model_dump(),
-    }
-    return section, notes
+    return Collected(LogExport(azure=result.data), f"{SOURCE} ({base_url})"), notes

@@ -22,10 +22,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
 
 from msgraph import GraphServiceClient
 
+from assessor.collect.interface import Collected, NotCollected
 from assessor.collect.probe.aggregate import ProbeTally
 from assessor.collect.probe.clients import ClientBooks, MailboxIndex, stamp_of
 from assessor.collect.probe.errors import ProbeError, ProbeForbidden, ProbeTimeout
@@ -43,7 +43,7 @@ from assessor.collect.probe.service import (
 )
 from assessor.collect.probe.sink import RecordSink
 from assessor.errors import UsageError
-from assessor.evidence import AuditProbe, ProbeQuery, Section
+from assessor.evidence import AuditProbe, ProbeQuery
 from assessor.knowledge import KNOWN_EVENTS, Knowledge, load_knowledge
 from assessor.vocabulary import Cloud
 
@@ -149,18 +149,16 @@ def _check_days(days: int) -> None:
         )
 
 
-# --------------------------------------------------------------------------- sections
+# --------------------------------------------------------------------------- outcomes
+
+ProbeOutcome = Collected[AuditProbe] | NotCollected
 
 
-def _section(provenance: dict[str, Any], data: AuditProbe | None = None) -> Section[AuditProbe]:
-    return Section[AuditProbe].model_validate({"provenance": provenance, "data": data})
+def not_collected(reason: str, fix: str | None, at: datetime, source: str = SOURCE) -> NotCollected:
+    return NotCollected(reason, fix, source, at=at)
 
 
-def not_collected(reason: str, fix: str | None, at: datetime, source: str = SOURCE) -> Section[AuditProbe]:
-    return _section({"status": "not_collected", "reason": reason, "fix": fix, "source": source, "at": at})
-
-
-def _outside_global(cloud: str, at: datetime) -> Section[AuditProbe]:
+def _outside_global(cloud: str, at: datetime) -> NotCollected:
     return not_collected(
         f"the Purview audit search API (/security/auditLog/queries) exists only in the Global cloud; this "
         f"tenant is in {cloud}, so the log was not probed",
@@ -283,9 +281,9 @@ def _probe(
 
 @dataclass(frozen=True)
 class ProbeRun:
-    """The ``audit_probe`` section, and what the collection needs from the probe beyond it."""
+    """The ``audit_probe`` section's outcome, and what the collection needs from the probe beyond it."""
 
-    section: Section[AuditProbe]
+    outcome: ProbeOutcome
     observed: dict[str, frozenset[str]] = field(default_factory=dict)  # operation → accounts and ids seen
     books: ClientBooks | None = None  # per-client books (privileged/VIP reach is added later)
 
@@ -311,7 +309,7 @@ async def run_probe(
     baseline); the run returns the per-client books (for privileged/VIP reach later) and, with
     ``with_accounts``, the accounts behind each operation's figures (for the in-scope intersection).
     Raises :class:`~assessor.errors.UsageError` for a window outside 1–180 days; every failure of
-    the service becomes a ``not_collected`` section.
+    the service becomes a :class:`~assessor.collect.interface.NotCollected` outcome.
     """
     _check_days(days)
     settings = settings or ProbeSettings()
@@ -352,5 +350,5 @@ async def run_probe(
                     observed[name] = frozenset(tally.users | tally.ids)
     books = ClientBooks(mailboxes, recent_start, [b for r in runs if r.error is None for b in r.tally.client_books()])
     versions = sorted({r.state.version for r in runs if r.state is not None and r.error is None})
-    collected = {"status": "collected", "source": source_for(versions, api.fell_back), "at": end}
-    return ProbeRun(_section(collected, _probe(start, end, runs, settings.top_app_ids, books)), observed, books)
+    probe = _probe(start, end, runs, settings.top_app_ids, books)
+    return ProbeRun(Collected(probe, source_for(versions, api.fell_back), at=end), observed, books)

@@ -13,12 +13,13 @@ import pytest
 
 from assessor.collect import collect_sync
 from assessor.collect.auth import StaticTokenCredential, resource_of_scope
-from assessor.collect.azure import log_export_section
+from assessor.collect.azure import read_log_export
 from assessor.collect.azure.client import ArmClient, ArmError
 from assessor.collect.clouds import cloud_endpoints
+from assessor.collect.interface import section_of
 from assessor.engine.runner import evaluate
 from assessor.errors import UsageError
-from assessor.evidence import evidence_to_dict
+from assessor.evidence import LogExport, Section, evidence_to_dict
 from assessor.pipeline import SANDBOX_TOKEN, collect_options
 from assessor.profiles import load_profile
 from assessor.report import RENDERERS, RenderOptions
@@ -276,8 +277,8 @@ def test_arm_token_never_reaches_evidence_or_reports(scripted: tuple[str, dict[s
         403,
         "echo",
     )
-    section, notes = asyncio.run(log_export_section(base, SCOPE, StaticTokenCredential({"arm": ARM_CANARY})))
-    text = json.dumps(section) + "\n".join(notes)
+    outcome, notes = asyncio.run(read_log_export(base, SCOPE, StaticTokenCredential({"arm": ARM_CANARY})))
+    text = Section[LogExport].model_validate(section_of(outcome)).model_dump_json() + "\n".join(notes)
     assert "AuthorizationFailed" in text and ARM_CANARY not in text
     with SandboxServer(["contoso"]) as server:
         evidence = _collect(server, "contoso", token=ARM_CANARY)

@@ -3,6 +3,7 @@ non-user actors, met by the real probe against the sandbox's bundled fabrikam te
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Any
 
 from assessor.collect.probe.aggregate import ProbeTally
@@ -66,21 +67,27 @@ def test_tally_counts_actor_kinds_separately() -> None:
 
 def test_detail_mode_counts_ids_of_enumerated_in_scope_users_as_users() -> None:
     from assessor.collect.orchestrate import count_in_scope_observed
+    from assessor.evidence import ActorCounts, AuditProbe, OperationObservation
 
     guid, app = "bbcfc3c5-0b93-4135-9ef9-18477a9fb504", "2c92ce28-126c-47c1-82b0-410b64502989"
-    probe_data = {
-        "operations": {
-            "Search": {
-                "records": 4,
-                "distinct_users": 1,
-                "actors": {"accounts": 1, "ids": 2, "system_records": 0, "unknown_records": 1},
-            }
-        }
-    }
+    when = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    probe_data = AuditProbe(
+        window_start=when,
+        window_end=when,
+        operations={
+            "Search": OperationObservation(
+                records=4, distinct_users=1, actors=ActorCounts(accounts=1, ids=2, system_records=0, unknown_records=1)
+            ),
+            "Send": OperationObservation(records=1, distinct_users=1),  # not observed: left as it was
+        },
+    )
     observed = {"Search": frozenset({"ann@contoso.com", guid, app})}
     in_scope = frozenset({"ann@contoso.com", "rob@contoso.com"})
     counted = count_in_scope_observed(probe_data, observed, in_scope, {guid: "rob@contoso.com"})
-    assert probe_data["operations"]["Search"]["distinct_users"] == 1  # a new document, the probe's is unchanged
-    search = counted["operations"]["Search"]
-    assert search["in_scope_users"] == 2 and search["distinct_users"] == 2
-    assert search["actors"]["accounts"] == 2 and search["actors"]["ids"] == 1  # the app stays an id
+    assert probe_data.operations["Search"].distinct_users == 1  # a new value, the probe's is unchanged
+    search = counted.operations["Search"]
+    assert search.in_scope_users == 2 and search.distinct_users == 2
+    assert search.actors is not None
+    assert search.actors.accounts == 2 and search.actors.ids == 1  # the app stays an id
+    assert (search.actors.system_records, search.actors.unknown_records) == (0, 1)
+    assert counted.operations["Send"] == probe_data.operations["Send"]
