@@ -26,6 +26,7 @@ from pydantic import (
     Field,
     SerializerFunctionWrapHandler,
     ValidationError,
+    WithJsonSchema,
     model_serializer,
     model_validator,
 )
@@ -37,7 +38,7 @@ from assessor.fileio import atomic_writer as atomic_writer
 from assessor.fileio import dumps_pretty as dumps_pretty
 from assessor.fileio import write_json_atomic as write_json_atomic
 from assessor.fileio import write_text_atomic as write_text_atomic
-from assessor.vocabulary import Cloud
+from assessor.vocabulary import Cloud, EvidenceUsersMode, inline_enum_schema
 
 SCHEMA_ID = "assessor.evidence/1"
 MAX_EVIDENCE_BYTES = 512 * 1024 * 1024
@@ -213,7 +214,10 @@ class UserCounts(_Model):
 
 
 class Users(_Model):
-    mode: Literal["summary", "detail", "imported"] = "summary"
+    # the enum's values inline, as the schema has always given them (not a $ref to the enum's docstring)
+    mode: Annotated[EvidenceUsersMode, WithJsonSchema(inline_enum_schema(EvidenceUsersMode, "Mode"))] = (
+        EvidenceUsersMode.SUMMARY
+    )
     counts: UserCounts
     named: list[UserRecord] = Field(
         default_factory=list,

@@ -24,21 +24,20 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, WithJsonSchema, field_validator, model_validator
 
 from assessor.collect.auth import AuthOptions
 from assessor.collect.clouds import CLOUD_NAMES, validate_endpoint
 from assessor.errors import AssessorError, ManifestError
 from assessor.evidence import GUID
 from assessor.textfile import read_user_text
-from assessor.vocabulary import AuthMode, Cloud
+from assessor.vocabulary import MANIFEST_AUTH_KINDS, AuthMode, Cloud, ManifestAuthKind, inline_enum_schema
 from assessor.yamlsafe import SAFE_LOADER, YamlExpansionError, safe_load_bounded
 
 MAX_MANIFEST_BYTES = 32 * 1024 * 1024
-AuthKind = Literal["certificate", "secret", "managed-identity", "multi-tenant-app", "token", "azure-cli", "default"]
 SANDBOX_AUTH = "sandbox"
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
@@ -63,8 +62,9 @@ class _Model(BaseModel):
 class AuthRef(_Model):
     """How to authenticate to one tenant. References only: paths and environment variable names."""
 
-    mode: AuthKind = Field(
-        description="certificate | secret | managed-identity | multi-tenant-app | token | azure-cli | default"
+    # the enum's values inline, as the schema has always given them (not a $ref to the enum's docstring)
+    mode: Annotated[ManifestAuthKind, WithJsonSchema(inline_enum_schema(ManifestAuthKind, "Mode"))] = Field(
+        description=" | ".join(MANIFEST_AUTH_KINDS)
     )
     client_id: str | None = Field(
         None, description="The app (client) id; for multi-tenant-app, the one app consented in every customer tenant"
@@ -91,13 +91,17 @@ class AuthRef(_Model):
 
     @model_validator(mode="after")
     def _complete(self) -> AuthRef:
-        needs_app = self.mode in ("certificate", "secret", "multi-tenant-app")
+        needs_app = self.mode in (
+            ManifestAuthKind.CERTIFICATE,
+            ManifestAuthKind.SECRET,
+            ManifestAuthKind.MULTI_TENANT_APP,
+        )
         if needs_app and not self.client_id:
             raise ValueError(f"auth mode {self.mode} needs client_id")
-        if self.mode == "certificate" and self.certificate_path is None:
+        if self.mode == ManifestAuthKind.CERTIFICATE and self.certificate_path is None:
             raise ValueError("auth mode certificate needs certificate_path")
         if (
-            self.mode == "multi-tenant-app"
+            self.mode == ManifestAuthKind.MULTI_TENANT_APP
             and self.certificate_path is None
             and not (self.secret_env or self.secret_file)
         ):
@@ -106,7 +110,7 @@ class AuthRef(_Model):
 
     def credential_kind(self) -> AuthMode:
         """The ``--auth`` mode of the collector this reference becomes."""
-        if self.mode == "multi-tenant-app":
+        if self.mode == ManifestAuthKind.MULTI_TENANT_APP:
             return AuthMode.CERTIFICATE if self.certificate_path is not None else AuthMode.SECRET
         return AuthMode(self.mode)
 
@@ -531,13 +535,13 @@ def _check_row_references(
     auth = entry.auth
     if auth is None:
         return
-    if auth.secret_env and auth.credential_kind() == "secret" and not environ.get(auth.secret_env):
+    if auth.secret_env and auth.credential_kind() == AuthMode.SECRET and not environ.get(auth.secret_env):
         raise _fail(origin, where, "auth.secret_env", f"the environment variable {auth.secret_env} is not set")
     for field in ("certificate_path", "secret_file"):
         path = getattr(auth, field)
         if path is not None and not Path(path).is_file():
             raise _fail(origin, where, f"auth.{field}", f"{path} is not a readable file")
-    if auth.mode == "token" and not environ.get("ASSESSOR_GRAPH_TOKEN"):
+    if auth.mode == ManifestAuthKind.TOKEN and not environ.get("ASSESSOR_GRAPH_TOKEN"):
         raise _fail(origin, where, "auth.mode", "token mode needs a Graph token in ASSESSOR_GRAPH_TOKEN")
 
 

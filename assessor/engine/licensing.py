@@ -16,6 +16,7 @@ from assessor.evidence import Evidence, SubscribedSku, UserRecord
 from assessor.knowledge import Knowledge
 from assessor.knowledge.plans import USABLE_SKU_STATES, PlanIndex, expanded_level, is_enabled_member
 from assessor.profiles import Profile
+from assessor.vocabulary import EvidenceUsersMode
 
 __all__ = ["USABLE_SKU_STATES", "PlanIndex", "UserClass", "classify", "compute_licensing", "is_enabled_member"]
 
@@ -71,7 +72,7 @@ def users_without_expanded_events(evidence: Evidence, kb: Knowledge) -> int | No
         return users.counts.in_scope - users.counts.in_scope_expanded
     if skus is None:
         return None
-    if users.records is not None and users.mode == "detail":
+    if users.records is not None and users.mode == EvidenceUsersMode.DETAIL:
         index = PlanIndex(skus)
         classes = [classify(u, index, kb) for u in users.records]
         scoped = [k for k in classes if k.in_scope]
