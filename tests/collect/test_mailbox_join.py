@@ -124,10 +124,10 @@ def test_imported_mailboxes_are_joined_like_collected_ones(tmp_path) -> None:
         users_mode = "detail"
 
     imported = read_imports(Options())
-    assert imported.mailbox_sink.aggregator is not None
+    assert imported.mailboxes is not None
     outcome = imported.sections["mailboxes"]
     assert isinstance(outcome, Collected) and isinstance(outcome.data, MailboxAudit)
-    joined = join_mailboxes(outcome.data, imported.mailbox_sink.aggregator, _directory(), [], None)
+    joined = join_mailboxes(outcome.data, imported.mailboxes, _directory(), [], None)
     assert _groups(joined) == [
         (True, "basic", 1, 0, None),
         (True, "expanded", 2, 0, None),

@@ -224,8 +224,9 @@ class MailboxAggregator:
 
 @dataclass
 class MailboxSink:
-    """Where a collection leaves the mailbox aggregator it read the whole set with, for the join with
-    the users once they are read (:meth:`MailboxAggregator.joined`)."""
+    """Where one collection's mailbox reader leaves the aggregator of the attempt that read the whole
+    set (a restarted paging chain starts a fresh one); the collection returns it for the join with
+    the users (:meth:`MailboxAggregator.joined`)."""
 
     aggregator: MailboxAggregator | None = None
 

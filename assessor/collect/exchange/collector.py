@@ -109,7 +109,6 @@ class ExchangePlan:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     app_scoping: bool = False  # also read what scopes app-only mail access (when the probe runs)
     vip: frozenset[str] | None = None  # --vip UPNs or object ids: their mailboxes are counted per group
-    mailbox_sink: MailboxSink | None = field(default=None, compare=False)  # keeps the mailboxes for the join
 
     def exchange_settings(self) -> ExchangeSettings:
         base = (
@@ -360,10 +359,10 @@ def _stats_note(api: str, client: ExchangeClient) -> str:
     return text
 
 
-def _reader(plan: ExchangePlan, section: str) -> Reader | None:
-    if section != "mailboxes" or (plan.vip is None and plan.mailbox_sink is None):
+def _reader(plan: ExchangePlan, section: str, sink: MailboxSink) -> Reader | None:
+    if section != "mailboxes":
         return None
-    return lambda client, detail: read_mailboxes(client, detail, plan.vip, plan.mailbox_sink)
+    return lambda client, detail: read_mailboxes(client, detail, plan.vip, sink)
 
 
 async def _scoping_task(
@@ -384,8 +383,10 @@ async def _scoping_task(
 async def collect_exchange(
     credential: TokenSource, plan: ExchangePlan, http: httpx.AsyncClient | None = None
 ) -> ExchangeResult:
-    """Collect every section not in ``plan.skip``; never raises for an API failure."""
+    """Collect every section not in ``plan.skip``; never raises for an API failure. The result keeps
+    the aggregator the mailbox set was read with, for the join with the users."""
     result = ExchangeResult(sections={})
+    sink = MailboxSink()
     own_http = http is None
     shared = http or httpx.AsyncClient(
         timeout=httpx.Timeout(plan.request_timeout, connect=10.0),
@@ -406,10 +407,11 @@ async def collect_exchange(
                 continue
             client = ExchangeClient(settings(), credential, shared)
             clients.append((api, client))
-            tasks.update({s: read_section(s, client, plan.detail, _reader(plan, s)) for s in sections})
+            tasks.update({s: read_section(s, client, plan.detail, _reader(plan, s, sink)) for s in sections})
         scoping = _scoping_task(plan, credential, clients, shared)
         outcomes, result.app_scoping = await asyncio.gather(asyncio.gather(*tasks.values()), scoping)
         result.sections.update(dict(zip(tasks, outcomes, strict=True)))
+        result.mailboxes = sink.aggregator
     finally:
         if own_http:
             await shared.aclose()

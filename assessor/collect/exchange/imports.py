@@ -30,7 +30,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from assessor.collect.exchange.aggregate import BypassAggregator, MailboxAggregator, MailboxSink
+from assessor.collect.exchange.aggregate import BypassAggregator, MailboxAggregator
 from assessor.collect.exchange.collector import CMDLETS, ExchangeData, ExchangeOutcome
 from assessor.collect.exchange.normalize import (
     FieldError,
@@ -88,7 +88,7 @@ class ImportedSections:
     sections: dict[str, ExchangeOutcome]  # section name → its model, imported from ``file``
     files: dict[str, str]  # section name → file name
     app_scoping: dict[str, list[Mapping[str, object]]] = field(default_factory=dict)  # cmdlet → exported rows
-    mailbox_sink: MailboxSink = field(default_factory=MailboxSink)  # the imported mailboxes, for the user join
+    mailboxes: MailboxAggregator | None = None  # the aggregator of the imported mailbox set, for the user join
 
     def __contains__(self, section: object) -> bool:
         return section in self.sections
@@ -190,12 +190,14 @@ def _bypass(objects: list[object], _detail: bool) -> MailboxAuditBypass:
     return agg.result()
 
 
-def _mailboxes(objects: list[object], detail: bool, sink: MailboxSink | None = None) -> MailboxAudit:
+def _mailbox_set(objects: list[object], detail: bool) -> MailboxAggregator:
     agg = MailboxAggregator(detail=detail, unique=True)
     agg.add_all(objects)
-    if sink is not None:
-        sink.aggregator = agg
-    return agg.result()
+    return agg
+
+
+def _mailboxes(objects: list[object], detail: bool) -> MailboxAudit:
+    return _mailbox_set(objects, detail).result()
 
 
 def _retention(objects: list[object], _detail: bool) -> RetentionPolicies:
@@ -226,19 +228,30 @@ def _describe(err: ValidationError, section: str) -> str:
     return f"{field}: {first['msg']}{more}"
 
 
-def import_file(path: Path, detail: bool = False, sink: MailboxSink | None = None) -> tuple[str, ExchangeOutcome]:
-    """(section name, its model imported from the file) for one exported file (an imported mailbox
-    set's aggregator is left in ``sink`` for the join with the users)."""
+@dataclass(frozen=True)
+class ImportedFile:
+    section: str
+    outcome: ExchangeOutcome  # the section's model, imported from the file
+    mailboxes: MailboxAggregator | None = None  # a mailbox set's aggregator, for the join with the users
+
+
+def import_file(path: Path, detail: bool = False) -> ImportedFile:
+    """The section one exported file holds, as its evidence model."""
     objects = objects_of(read_json_file(path), path.name)
     section = identify(path, objects)
+    mailboxes: MailboxAggregator | None = None
     try:
-        data = _mailboxes(objects, detail, sink) if section == "mailboxes" else PARSERS[section](objects, detail)
+        if section == "mailboxes":
+            mailboxes = _mailbox_set(objects, detail)
+            data: ExchangeData = mailboxes.result()
+        else:
+            data = PARSERS[section](objects, detail)
     except FieldError as err:
         raise EvidenceError(f"{path.name}: {err.field}: {err.message}") from None
     except ValidationError as err:
         raise EvidenceError(f"{path.name}: {_describe(err, section)}") from None
     source = f"{CMDLETS[section]} (ConvertTo-Json export)"
-    return section, Collected(data, source, at=datetime.now(timezone.utc), file=path.name)
+    return ImportedFile(section, Collected(data, source, at=datetime.now(timezone.utc), file=path.name), mailboxes)
 
 
 def import_exchange(paths: Sequence[str | Path], *, detail: bool = False) -> ImportedSections:
@@ -246,7 +259,7 @@ def import_exchange(paths: Sequence[str | Path], *, detail: bool = False) -> Imp
     sections: dict[str, ExchangeOutcome] = {}
     files: dict[str, str] = {}
     scoping: dict[str, list[Mapping[str, object]]] = {}
-    sink = MailboxSink()
+    mailboxes: MailboxAggregator | None = None
     for item in paths:
         path = Path(item)
         cmdlet = APP_SCOPING_STEMS.get(_stem(path))
@@ -260,9 +273,11 @@ def import_exchange(paths: Sequence[str | Path], *, detail: bool = False) -> Imp
             scoping[cmdlet] = rows
             files[cmdlet] = path.name
             continue
-        section, value = import_file(path, detail, sink)
+        imported = import_file(path, detail)
+        section = imported.section
         if section in sections:
             raise EvidenceError(f"{path.name}: {CMDLETS[section]} was already imported from {files[section]}")
-        sections[section] = value
+        sections[section] = imported.outcome
         files[section] = path.name
-    return ImportedSections(sections, files, scoping, sink)
+        mailboxes = imported.mailboxes or mailboxes
+    return ImportedSections(sections, files, scoping, mailboxes)

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Protocol
 
 from assessor.collect.clouds import CloudEndpoints
-from assessor.collect.exchange.aggregate import MailboxSink
 from assessor.collect.exchange.appaccess import AppScoping, parse_grants, parse_policies
 from assessor.collect.exchange.client import TokenSource
 from assessor.collect.exchange.collector import (
@@ -75,7 +74,7 @@ def _retry(options: RunOptions) -> RetryPolicy:
     return policy if isinstance(policy, RetryPolicy) else RetryPolicy()
 
 
-def plan_for(options: RunOptions, skip: frozenset[str], sink: MailboxSink | None = None) -> ExchangePlan:
+def plan_for(options: RunOptions, skip: frozenset[str]) -> ExchangePlan:
     vip = tuple(getattr(options, "vip", ()) or ())
     return ExchangePlan(
         tenant=options.tenant,
@@ -87,7 +86,6 @@ def plan_for(options: RunOptions, skip: frozenset[str], sink: MailboxSink | None
         request_timeout=options.request_timeout,
         retry=_retry(options),
         vip=frozenset(vip) if vip else None,
-        mailbox_sink=sink,
     )
 
 
@@ -97,14 +95,14 @@ async def exchange_evidence(
     """All five Exchange sections for ``ExchangeEvidence`` (imported ones win over collection), and the
     aggregator the mailbox set was read with (imported or collected), for the join with the users."""
     imported = imported or ImportedSections({}, {})
-    sink = imported.mailbox_sink if "mailboxes" in imported.sections else MailboxSink()
-    result = await _exchange_sections(options, credential, imported, sink)
-    result.mailboxes = sink.aggregator
+    result = await _exchange_sections(options, credential, imported)
+    if "mailboxes" in imported.sections:
+        result.mailboxes = imported.mailboxes
     return result
 
 
 async def _exchange_sections(
-    options: RunOptions, credential: TokenSource, imported: ImportedSections, sink: MailboxSink
+    options: RunOptions, credential: TokenSource, imported: ImportedSections
 ) -> ExchangeResult:
     sections: dict[str, ExchangeOutcome] = dict(imported.sections)
     notes = [f"exchange: {section} imported from {file}" for section, file in imported.files.items()]
@@ -117,11 +115,15 @@ async def _exchange_sections(
     if options.no_exchange:
         sections.update(skipped_sections(NO_EXCHANGE_REASON, None, remaining))
         return ExchangeResult(sections, notes, app_scoping=scoping or (NO_EXCHANGE_REASON if ask_api else None))
-    plan = replace(plan_for(options, frozenset(sections), sink), app_scoping=ask_api)
+    plan = replace(plan_for(options, frozenset(sections)), app_scoping=ask_api)
     result = await collect_exchange(credential, plan)
     sections.update(result.sections)
     return ExchangeResult(
-        {s: sections[s] for s in SECTIONS}, notes + result.notes, result.stats, scoping or result.app_scoping
+        {s: sections[s] for s in SECTIONS},
+        notes + result.notes,
+        result.stats,
+        scoping or result.app_scoping,
+        result.mailboxes,
     )
 
 
