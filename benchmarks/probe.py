@@ -52,7 +52,8 @@ async def _child_probe(url: str, days: int, keep: str | None, poll: list[float])
     from azure.core.credentials import AccessToken
     from msgraph import GraphServiceClient
 
-    from assessor.collect.probe import PollPolicy, ProbeSettings, probe_events
+    from assessor.collect.interface import Collected
+    from assessor.collect.probe import PollPolicy, ProbeSettings, run_probe
 
     class Token:
         def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
@@ -63,7 +64,7 @@ async def _child_probe(url: str, days: int, keep: str | None, poll: list[float])
     settings = ProbeSettings(poll=PollPolicy(*poll))
     baseline_rss = _maxrss_mib(resource.RUSAGE_SELF)  # interpreter + msgraph-sdk imported, client built
     started = time.perf_counter()
-    section = await probe_events(
+    run = await run_probe(
         client,
         cloud="global",
         operations=["MailItemsAccessed"],
@@ -73,9 +74,9 @@ async def _child_probe(url: str, days: int, keep: str | None, poll: list[float])
         settings=settings,
     )
     wall = time.perf_counter() - started
-    data = section.data
-    if data is None:
-        raise SystemExit(f"probe not collected: {section.provenance.reason}")
+    if not isinstance(run.outcome, Collected):
+        raise SystemExit(f"probe not collected: {run.outcome.reason}")
+    data = run.outcome.data
     obs = data.operations["MailItemsAccessed"]
     return {
         "wall_s": wall,

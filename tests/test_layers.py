@@ -191,7 +191,7 @@ def test_check_modules_are_discovered() -> None:
     assert check_modules() == on_disk and len(on_disk) >= 5
 
 
-SHARED_COLLECT = ("interface", "retry", "paging", "bearer", "tls", "errorbody")
+SHARED_COLLECT = ("interface", "wire", "retry", "paging", "bearer", "tls", "errorbody")
 SOURCES = ("graph", "exchange", "probe", "azure", "attestation")
 SOURCE_USES = {("probe", "graph")}  # the probe runs over the Graph connection
 

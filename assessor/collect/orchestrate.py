@@ -392,7 +392,7 @@ def _client_app_ids(probe: ProbeOutcome) -> list[str]:
 
 async def _applications(
     conn: GraphConnection, options: CollectOptions, probe: ProbeOutcome, scoping: AppScoping | str | None, at: datetime
-) -> Outcome | None:
+) -> Collected[Applications] | NotCollected | None:
     """The ``applications`` section (only when the probe ran): AppIds resolved, mail permissions scoped."""
     if options.probe_events_days is None:
         return None
@@ -401,7 +401,7 @@ async def _applications(
 
     outcome = await resolve_applications(conn, _client_app_ids(probe))
     if isinstance(outcome, Collected):
-        apps: Applications = outcome.data
+        apps = outcome.data
         if apps.mail_permissions is not None:
             if isinstance(scoping, AppScoping):
                 apps = apps.model_copy(update={"mail_permissions": apply_scoping(apps.mail_permissions, scoping)})

@@ -21,7 +21,6 @@ import asyncio
 import json
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import httpx
@@ -31,6 +30,7 @@ from assessor.collect.errorbody import parse_error_body
 from assessor.collect.paging import PageGuard
 from assessor.collect.retry import RETRY_STATUSES, RetryBudget, RetryPolicy, retry_after_seconds
 from assessor.collect.tls import shared_tls_context
+from assessor.collect.wire import JsonObject
 from assessor.redact import redact
 from assessor.trace import trace_hooks
 
@@ -126,11 +126,11 @@ class ArmClient:
     def url(self, path: str, api_version: str) -> str:
         return f"{self._base}{path}?{urlencode({'api-version': api_version})}"
 
-    async def get(self, path: str, api_version: str) -> dict[str, Any]:
+    async def get(self, path: str, api_version: str) -> JsonObject:
         """One resource (a JSON object)."""
         return await self._get(self.url(path, api_version), path)
 
-    async def list(self, path: str, api_version: str) -> list[dict[str, Any]]:
+    async def list(self, path: str, api_version: str) -> list[JsonObject]:
         """Every item of a list, following ``nextLink`` (same host only, no loops, bounded)."""
         url: str | None = self.url(path, api_version)
         guard = PageGuard(
@@ -139,7 +139,7 @@ class ArmClient:
             start=url,
             max_pages=self._max_pages,
         )
-        items: list[dict[str, Any]] = []
+        items: list[JsonObject] = []
         while url is not None:
             doc = await self._get(url, path)
             value = doc.get("value")
@@ -153,7 +153,7 @@ class ArmClient:
 
     # ---- internals
 
-    def _next_link(self, path: str, link: Any) -> str | None:
+    def _next_link(self, path: str, link: object) -> str | None:
         if link is None or link == "":
             return None
         if not isinstance(link, str):
@@ -165,7 +165,7 @@ class ArmClient:
             )
         return link
 
-    async def _get(self, url: str, path: str) -> dict[str, Any]:
+    async def _get(self, url: str, path: str) -> JsonObject:
         attempt = 0
         while True:
             headers = {

@@ -34,9 +34,9 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from typing import Any
 
 from assessor.collect.azure.client import ArmClient, ArmError
+from assessor.collect.wire import JsonObject
 from assessor.evidence import AzureExport, DiagnosticSetting, ExportDestination, Office365Connector, ReadGap
 
 API_SUBSCRIPTIONS = "2022-12-01"
@@ -78,11 +78,11 @@ def _gap(what: str, err: ArmError, fix: str | None) -> ReadGap:
     return ReadGap(what=what, reason=err.describe(), fix=fix if refused else "retry later")
 
 
-def _int(value: Any) -> int | None:
+def _int(value: object) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
 
 
-def parse_diagnostic_setting(item: dict[str, Any]) -> DiagnosticSetting:
+def parse_diagnostic_setting(item: JsonObject) -> DiagnosticSetting:
     props = item.get("properties") if isinstance(item.get("properties"), dict) else {}
     assert isinstance(props, dict)
     categories: list[str] = []
@@ -112,7 +112,7 @@ def parse_diagnostic_setting(item: dict[str, Any]) -> DiagnosticSetting:
     )
 
 
-def parse_office365_connector(item: dict[str, Any]) -> Office365Connector | None:
+def parse_office365_connector(item: JsonObject) -> Office365Connector | None:
     if str(item.get("kind") or "").lower() != "office365":
         return None
     props = item.get("properties") if isinstance(item.get("properties"), dict) else {}
@@ -131,7 +131,7 @@ def parse_office365_connector(item: dict[str, Any]) -> Office365Connector | None
     )
 
 
-def lifecycle_delete_days(policy: dict[str, Any]) -> int | None:
+def lifecycle_delete_days(policy: JsonObject) -> int | None:
     """The shortest age at which an enabled lifecycle rule deletes blobs in the diagnostic-log
     containers (``insights-logs-*``); None when no rule deletes them."""
     props = policy.get("properties") if isinstance(policy.get("properties"), dict) else {}
@@ -251,14 +251,15 @@ class AzureCollector:
             for dest in s.destinations:
                 targets.setdefault(dest.lower(), dest)
         listed = await asyncio.gather(*(self._workspaces(sub) for sub in subscriptions))
-        workspaces: dict[str, dict[str, Any]] = {}
+        workspaces: dict[str, tuple[str, JsonObject]] = {}  # lower id -> (id as listed, the listed workspace)
         for items in listed:
             for ws in items:
-                if isinstance(ws.get("id"), str):
-                    workspaces.setdefault(ws["id"].lower(), ws)
+                ws_id = ws.get("id")
+                if isinstance(ws_id, str):
+                    workspaces.setdefault(ws_id.lower(), (ws_id, ws))
         jobs = []
-        for key, ws in workspaces.items():
-            jobs.append(self._workspace(ws["id"], ws, key in targets))
+        for key, (ws_id, ws) in workspaces.items():
+            jobs.append(self._workspace(ws_id, ws, key in targets))
         for key, dest_id in targets.items():
             kind = _kind(dest_id)
             if kind == "log_analytics" and key not in workspaces:
@@ -269,7 +270,7 @@ class AzureCollector:
                 jobs.append(_event_hub(dest_id))
         return list(await asyncio.gather(*jobs))
 
-    async def _workspaces(self, subscription: str) -> list[dict[str, Any]]:
+    async def _workspaces(self, subscription: str) -> list[JsonObject]:
         path = f"/subscriptions/{subscription}/providers/Microsoft.OperationalInsights/workspaces"
         try:
             return await self.client.list(path, API_WORKSPACES)
@@ -277,7 +278,7 @@ class AzureCollector:
             self.gaps.append(_gap(f"workspaces of subscription {subscription}", err, fix_for_resource(path)))
             return []
 
-    async def _workspace(self, ws_id: str, listed: dict[str, Any] | None, entra_target: bool) -> ExportDestination:
+    async def _workspace(self, ws_id: str, listed: JsonObject | None, entra_target: bool) -> ExportDestination:
         unread: list[ReadGap] = []
         fix = fix_for_resource(ws_id)
         doc = listed

@@ -15,9 +15,8 @@ not millions). For MailItemsAccessed and Send a
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
 
 from assessor.collect.probe.clients import CLIENT_OPERATIONS, ClientBook, MailboxIndex
 from assessor.collect.probe.records import (
@@ -30,6 +29,7 @@ from assessor.collect.probe.records import (
     parse_timestamp,
     workload_of,
 )
+from assessor.collect.wire import JsonObject
 from assessor.evidence import ActorCounts, AppIdCount, OperationObservation
 
 APP_ID_OPERATIONS = frozenset({"MailItemsAccessed"})
@@ -42,10 +42,10 @@ __all__ = [
     "parse_timestamp",
     "user_key",
 ]
-_EMPTY: dict[str, Any] = {}
+_EMPTY: JsonObject = {}
 
 
-def user_key(record: Mapping[str, Any]) -> str | None:
+def user_key(record: JsonObject) -> str | None:
     """The account a record evidences (lower-cased UPN), or None when the actor is no account."""
     kind, key = actor(record)
     return key if kind == "account" else None
@@ -67,7 +67,7 @@ class OperationTally:
         self._first: datetime | None = None
         self._last: datetime | None = None
 
-    def add(self, record: Mapping[str, Any]) -> None:
+    def add(self, record: JsonObject) -> None:
         self.records += 1
         kind, key = actor(record)
         if kind == "account" and key is not None:
@@ -87,7 +87,7 @@ class OperationTally:
             if app is not None:
                 self.app_ids[app] += 1
 
-    def _seen_at(self, raw: Any) -> None:
+    def _seen_at(self, raw: object) -> None:
         """Track first/last seen. UTC ISO strings of one length (``…T10:00:00Z``, ``…T10:00:00.123Z``)
         order lexicographically as they do in time, so they are compared as text and parsed once at
         the end; anything else is parsed on the spot."""
@@ -164,13 +164,13 @@ class ProbeTally:
             self.operations[name] = OperationTally(name in APP_ID_OPERATIONS, book)
         return self.operations[canonical]
 
-    def add(self, record: Mapping[str, Any]) -> None:
+    def add(self, record: JsonObject) -> None:
         self.total += 1
         operation = operation_of(record)
         if operation is not None:
             self._tally(operation).add(record)
 
-    def add_page(self, records: Iterable[Mapping[str, Any]]) -> None:
+    def add_page(self, records: Iterable[JsonObject]) -> None:
         for record in records:
             self.add(record)
 

@@ -23,12 +23,12 @@ Privileged and VIP reach is decided after collection, when the privileged users 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
 
 from assessor.collect.probe.records import created_of, parse_timestamp, pick
+from assessor.collect.wire import JsonObject
 from assessor.evidence import MailClientObservation, WatchedMailboxes
 
 CLIENT_OPERATIONS = frozenset({"MailItemsAccessed", "Send"})
@@ -38,7 +38,7 @@ APP_ONLY_USER_TYPES = frozenset({"application", "serviceprincipal", "5", "6"})
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
-def canonical_stamp(raw: Any) -> str | None:
+def canonical_stamp(raw: object) -> str | None:
     """A ``createdDateTime`` as ``YYYY-MM-DDTHH:MM:SSZ`` (UTC, whole seconds); None if unparseable."""
     if isinstance(raw, str) and len(raw) == 20 and raw[10] == "T" and raw[19] == "Z":
         return raw  # the common shape: no conversion
@@ -54,7 +54,7 @@ def _parse_stamp(stamp: str | None) -> datetime | None:
     return datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc) if stamp else None
 
 
-def access_kind(record: Mapping[str, Any], data: Mapping[str, Any]) -> str | None:
+def access_kind(record: JsonObject, data: JsonObject) -> str | None:
     """``app_only``, ``delegated`` or None (undetermined) for one record."""
     kind = pick(record, "userType")
     if kind is None:
@@ -145,10 +145,10 @@ class ClientBook:
         self.untracked_apps: dict[str, int] = {}  # records of pairs past the cap, by AppId
         self.without_app_id = 0
         self.unpaired_mailboxes = bytearray()  # mailboxes of records without any AppId
-        self._by_raw: dict[tuple[Any, Any], PairTally | None] = {}
-        self._kinds: dict[Any, str | None] = {}
+        self._by_raw: dict[tuple[str | None, str | None], PairTally | None] = {}
+        self._kinds: dict[str | int | None, str | None] = {}
 
-    def _pair_for(self, raw: tuple[Any, Any]) -> PairTally | None:
+    def _pair_for(self, raw: tuple[str | None, str | None]) -> PairTally | None:
         """The tally of a raw (AppId, ClientAppId); None when it has no AppId or is past the cap."""
         app, client = raw
         app = app.lower() if isinstance(app, str) and app else None
@@ -171,7 +171,7 @@ class ClientBook:
             self._by_raw[raw] = pair
         return pair
 
-    def add(self, record: Mapping[str, Any], data: Mapping[str, Any], mailbox: str | None) -> None:
+    def add(self, record: JsonObject, data: JsonObject, mailbox: str | None) -> None:
         app, client = data.get("AppId"), data.get("ClientAppId")
         raw = (app if app.__class__ is str else None, client if client.__class__ is str else None)
         pair = self._by_raw.get(raw)

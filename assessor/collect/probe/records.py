@@ -23,7 +23,9 @@ import re
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Literal
+
+from assessor.collect.wire import JsonObject
 
 ActorKind = Literal["account", "id", "system", "unknown"]
 APP_ID_KEYS = ("AppId", "ClientAppId", "appId", "clientAppId")
@@ -36,7 +38,7 @@ _SYSTEM_NAMES = ("system release", "nt authority", "s-1-5-18", "servicehost", "s
 _SYSTEM_TYPES = frozenset({"3", "4", "8", "dcadmin", "system", "systempolicy"})
 
 
-def pick(mapping: Mapping[str, Any], name: str) -> Any:
+def pick(mapping: JsonObject, name: str) -> object:
     """``mapping[name]`` in camelCase or PascalCase (``userId`` / ``UserId``); None when absent."""
     value = mapping.get(name)
     if value is None:
@@ -44,21 +46,21 @@ def pick(mapping: Mapping[str, Any], name: str) -> Any:
     return value
 
 
-def audit_data(record: Mapping[str, Any]) -> Mapping[str, Any] | None:
+def audit_data(record: JsonObject) -> JsonObject | None:
     """The record's ``auditData`` (``AuditData``) object; a JSON string is decoded."""
     data = record.get("auditData")
     if data.__class__ is dict:  # the common case, without the ABC check below
         return data
-    data = pick(record, "auditData")
-    if isinstance(data, str):
+    found = pick(record, "auditData")
+    if isinstance(found, str):
         try:
-            data = json.loads(data)
+            found = json.loads(found)
         except (json.JSONDecodeError, RecursionError):
             return None
-    return data if isinstance(data, Mapping) else None
+    return found if isinstance(found, Mapping) else None
 
 
-def enum_name(value: Any) -> str | None:
+def enum_name(value: object) -> str | None:
     """An enumeration value in either case (``ExchangeItem``/``exchangeItem``) → lower-cased."""
     if isinstance(value, bool):
         return None
@@ -67,7 +69,7 @@ def enum_name(value: Any) -> str | None:
     return value.strip().lower() if isinstance(value, str) and value.strip() else None
 
 
-def operation_of(record: Mapping[str, Any]) -> str | None:
+def operation_of(record: JsonObject) -> str | None:
     value = pick(record, "operation")
     if not isinstance(value, str) or not value:
         data = audit_data(record)
@@ -75,7 +77,7 @@ def operation_of(record: Mapping[str, Any]) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def parse_timestamp(value: Any) -> datetime | None:
+def parse_timestamp(value: object) -> datetime | None:
     """An ISO 8601 ``createdDateTime`` (``Z`` or offset) → an aware datetime; None if unparseable."""
     if not isinstance(value, str) or not value:
         return None
@@ -87,14 +89,14 @@ def parse_timestamp(value: Any) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
-def created_of(record: Mapping[str, Any]) -> Any:
+def created_of(record: JsonObject) -> object:
     value = pick(record, "createdDateTime")
     if value is None:
         value = pick(record, "creationTime") or pick(record, "creationDate")
     return value
 
 
-def _user_type(record: Mapping[str, Any], data: Mapping[str, Any] | None) -> str | None:
+def _user_type(record: JsonObject, data: JsonObject | None) -> str | None:
     kind = enum_name(pick(record, "userType"))
     if kind is None and data is not None:
         kind = enum_name(data.get("UserType"))
@@ -108,7 +110,7 @@ def _account(name: str) -> str | None:
     return text.lower() if _UPN.match(text) else None
 
 
-def actor(record: Mapping[str, Any]) -> tuple[ActorKind, str | None]:
+def actor(record: JsonObject) -> tuple[ActorKind, str | None]:
     """Whose activity a record evidences, and what kind of actor that is.
 
     The mailbox owner for mailbox events (so a delegate's or an app's access counts for the
@@ -125,7 +127,7 @@ def actor(record: Mapping[str, Any]) -> tuple[ActorKind, str | None]:
     principal = record.get("userPrincipalName")
     if principal.__class__ is str and (account := _account(principal)) is not None:
         return "account", account
-    candidates: list[Any] = []
+    candidates: list[object] = []
     if data is not None:
         candidates.append(pick(data, "MailboxOwnerUPN"))
     candidates.append(pick(record, "userPrincipalName"))
@@ -146,7 +148,7 @@ def actor(record: Mapping[str, Any]) -> tuple[ActorKind, str | None]:
     return "unknown", None
 
 
-def workload_of(record: Mapping[str, Any]) -> str | None:
+def workload_of(record: JsonObject) -> str | None:
     """The record's Workload as Microsoft classifies it: Graph's ``service``, else the classic schema's
     ``auditData.Workload`` (Exchange, SharePoint, OneDrive, AzureActiveDirectory, MicrosoftTeams …)."""
     value = pick(record, "service")
@@ -156,7 +158,7 @@ def workload_of(record: Mapping[str, Any]) -> str | None:
     return value.strip() if isinstance(value, str) and value.strip() else None
 
 
-def app_id_of(record: Mapping[str, Any]) -> str | None:
+def app_id_of(record: JsonObject) -> str | None:
     """The client application id of a record (``AppId``, else ``ClientAppId``), lower-cased."""
     data = audit_data(record)
     if data is None:

@@ -23,7 +23,7 @@ from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
-from typing import Any, TypeVar
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 import httpx
@@ -34,11 +34,16 @@ from kiota_abstractions.request_information import RequestInformation
 from msgraph import GraphServiceClient
 from msgraph.generated.models.security.audit_log_query import AuditLogQuery
 from msgraph.generated.models.security.audit_log_query_status import AuditLogQueryStatus
+from msgraph.generated.security.audit_log.queries.item.audit_log_query_item_request_builder import (
+    AuditLogQueryItemRequestBuilder,
+)
 from msgraph.generated.security.audit_log.queries.item.records.records_request_builder import RecordsRequestBuilder
+from msgraph.generated.security.audit_log.queries.queries_request_builder import QueriesRequestBuilder
 
 from assessor.collect.graph.client import send_bytes
 from assessor.collect.paging import PageGuard
 from assessor.collect.probe.errors import ProbeError, ProbeForbidden, ProbeHttpError, QueryEnded
+from assessor.collect.wire import JsonObject
 
 CREATE = "POST /security/auditLog/queries"
 GET_QUERY = "GET /security/auditLog/queries/{id}"
@@ -162,7 +167,7 @@ def _status(query: AuditLogQuery | None) -> str:
     return "unknown" if status is None else str(status)
 
 
-def _queries(client: GraphServiceClient, api: AuditApi | None, version: str) -> Any:
+def _queries(client: GraphServiceClient, api: AuditApi | None, version: str) -> QueriesRequestBuilder:
     builder = client.security.audit_log.queries
     if api is None or version == "v1.0":
         return builder
@@ -194,7 +199,9 @@ async def create_query(
     return QueryState(created.id, _status(created), created.is_record_count_limit_exceeded, version)
 
 
-def _query_builder(client: GraphServiceClient, query_id: str, version: str, api: AuditApi | None) -> Any:
+def _query_builder(
+    client: GraphServiceClient, query_id: str, version: str, api: AuditApi | None
+) -> AuditLogQueryItemRequestBuilder:
     builder = client.security.audit_log.queries.by_audit_log_query_id(query_id)
     if api is None or version == "v1.0":
         return builder
@@ -272,7 +279,7 @@ def _origin(url: str) -> tuple[str, str]:
     return parts.scheme.lower(), parts.netloc.lower()
 
 
-def _decode_page(raw: bytes | None, endpoint: str) -> tuple[list[dict[str, Any]], str | None]:
+def _decode_page(raw: bytes | None, endpoint: str) -> tuple[list[JsonObject], str | None]:
     if not raw:
         return [], None
     try:
@@ -292,7 +299,7 @@ async def record_pages(
     page_size: int | None = None,
     version: str = "v1.0",
     api: AuditApi | None = None,
-) -> AsyncGenerator[list[dict[str, Any]], None]:
+) -> AsyncGenerator[list[JsonObject], None]:
     """Yield each page of the query's records, following ``@odata.nextLink``.
 
     The next page is requested before the current one is decoded (from a peek at the raw bytes,

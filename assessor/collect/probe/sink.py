@@ -9,10 +9,12 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any
+from typing import IO
+
+from assessor.collect.wire import JsonObject
 
 
 class RecordSink:
@@ -32,7 +34,7 @@ class RecordSink:
             self._fh = os.fdopen(fd, "w", encoding="utf-8")
         return self
 
-    def write_page(self, records: Iterable[Mapping[str, Any]]) -> None:
+    def write_page(self, records: Iterable[JsonObject]) -> None:
         if self._fh is None:
             return
         lines = [json.dumps(r, separators=(",", ":"), ensure_ascii=False) for r in records]
