@@ -438,7 +438,7 @@ def assess(
         evidence_path is None
         and "csv" in fmt
         and output is not None
-        and collect_params["users_mode"] == "detail"
+        and collect_params["users_mode"] == UsersMode.DETAIL
         and collect_params.get("user_list") is None
     ):
         collect_params["user_list"] = output / USER_GAP_FILE  # the CSV format's per-user gap list
