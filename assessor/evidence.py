@@ -803,9 +803,11 @@ def map_strings(value: object, fn: Callable[[str], str]) -> object:
 
 
 def canonical_digest(document: Mapping[str, object]) -> str:
-    """SHA-256 over the canonical JSON of a document, ignoring meta.sha256 itself."""
-    doc = json.loads(json.dumps(document))
-    doc.get("meta", {}).pop("sha256", None)
+    """SHA-256 over the canonical JSON of a decoded JSON document, ignoring meta.sha256 itself."""
+    doc = dict(document)
+    meta = doc.get("meta")
+    if isinstance(meta, dict):  # a copy without the seal (the caller's document is left as it is)
+        doc["meta"] = {k: v for k, v in meta.items() if k != "sha256"}
     canonical = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 

@@ -2,8 +2,10 @@
 
 Each line is one event: ``run`` (a run started: pid, shard, tenants selected), ``start`` (a tenant's
 assessment began), ``done`` or ``failed`` (with the reason). A line is written with one ``write``
-on a file opened in append mode and flushed + fsynced, so a process killed at any moment leaves
-at most one torn last line, which the reader ignores. ``--resume`` skips a tenant whose latest
+on a file opened in append mode, so a process killed at any moment leaves at most one torn last
+line, which the reader ignores; ``run``, ``done`` and ``failed`` lines are also fsynced (which
+makes every earlier line durable too), so after a power loss at worst a ``start`` line is missing,
+and the tenant is then retried as it would be anyway. ``--resume`` skips a tenant whose latest
 event is ``done`` (and whose result file is present) and retries every other one.
 """
 
@@ -105,7 +107,8 @@ class StateJournal:
         payload = (line + "\n").encode("utf-8")
         with self._lock:
             os.write(self._fd, payload)
-            os.fsync(self._fd)
+            if kind != "start":  # losing a start line loses nothing: the tenant is retried either way
+                os.fsync(self._fd)
 
     def close(self) -> None:
         os.close(self._fd)

@@ -37,11 +37,15 @@ class BearerCache:
         self._lock = asyncio.Lock()
 
     async def bearer(self) -> str:
-        """The cached token, fetched (off the event loop) when missing or about to expire."""
+        """The cached token, fetched (off the event loop, unless the credential holds its tokens in
+        memory) when missing or about to expire."""
         async with self._lock:
             if self._token is None or self._token[1] - RENEW_BEFORE_S < time.time():
                 try:
-                    token = await asyncio.to_thread(self._credential.get_token, self._scope)
+                    if getattr(self._credential, "in_memory", False):  # no I/O: no worker thread needed
+                        token = self._credential.get_token(self._scope)
+                    else:
+                        token = await asyncio.to_thread(self._credential.get_token, self._scope)
                 except AzureError as err:  # a refused token, or a sign-in endpoint that cannot be reached
                     first = (err.message or type(err).__name__).splitlines()[0][:200]
                     raise TokenUnavailable(f"no access token for {self._scope} ({first})") from None

@@ -5,6 +5,12 @@ here. Up to 20 requests go in one batch; larger lists are split and the batches 
 concurrently. Items answered 429/503/504 are re-posted after their ``Retry-After`` (capped, and
 charged to the connection's retry budget: :mod:`assessor.collect.retry`); the rest keep their own
 status.
+
+Collectors that run side by side share their batches: :func:`send_batch` hands its requests to the
+connection's :class:`BatchWindow`, which waits a few event-loop turns for the other collectors'
+requests and posts them all together (the tenant, the SKUs, the role assignments and the user
+counts of one tenant travel in one `$batch`). Each caller gets its own answers back, under its own
+ids, or the exception of a post its requests were in.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ import base64
 import binascii
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from kiota_abstractions.api_error import APIError
@@ -78,6 +84,15 @@ class BatchResult:
         code = err.get("code") if isinstance(err, dict) else None
         message = err.get("message") if isinstance(err, dict) else None
         return GraphFailure(endpoint, self.status, code, str(message or f"HTTP {self.status}")[:300])
+
+    def page(self, endpoint: str) -> dict[str, Any]:
+        """The answer as a collection page: a failed answer raises its failure, an answer without a
+        ``value`` array a protocol failure (never read as an empty collection)."""
+        if not self.ok:
+            raise self.error(endpoint)
+        if not isinstance(self.body, dict) or not isinstance(self.body.get("value"), list):
+            raise GraphFailure(endpoint, self.status, None, "a page without a value array", "protocol")
+        return self.body
 
     def retry_after(self) -> float | None:
         for key, value in self.headers.items():
@@ -164,14 +179,112 @@ async def _post_with_item_retries(conn: GraphConnection, items: Sequence[BatchRe
     return results
 
 
+@dataclass
+class _Caller:
+    """One `send_batch` call waiting in a window: its requests and where its answers go."""
+
+    requests: Sequence[BatchRequest]
+    answers: asyncio.Future[dict[str, BatchResult]]
+
+
+class BatchWindow:
+    """Gathers the `$batch` requests a connection's collectors send within a few event-loop turns of
+    each other and posts them together.
+
+    Collectors that start together (or resume on the same answer) reach :func:`send_batch` within a
+    turn or two, each through its own chain of coroutines; the window stays open for
+    :attr:`TURNS` turns after the first request, then posts everything waiting in as few batches of
+    :data:`MAX_BATCH` as fit (a caller's requests kept together where they fit in one), the batches
+    concurrently. A request that misses the window goes in the next one: batching changes how many
+    posts are made, never an answer.
+    """
+
+    TURNS = 4
+
+    def __init__(self, conn: GraphConnection) -> None:
+        self._conn = conn
+        self._waiting: list[_Caller] = []
+        self._flights: set[asyncio.Task[None]] = set()
+
+    def submit(self, requests: Sequence[BatchRequest]) -> asyncio.Future[dict[str, BatchResult]]:
+        loop = asyncio.get_running_loop()
+        caller = _Caller(requests, loop.create_future())
+        self._waiting.append(caller)
+        if len(self._waiting) == 1:
+            loop.call_soon(self._turn, self.TURNS)
+        return caller.answers
+
+    def _turn(self, left: int) -> None:
+        if left > 0:
+            asyncio.get_running_loop().call_soon(self._turn, left - 1)
+            return
+        callers = [c for c in self._waiting if not c.answers.done()]  # a cancelled caller asks nothing
+        self._waiting = []
+        if callers:
+            flight = asyncio.get_running_loop().create_task(self._fly(callers))
+            self._flights.add(flight)
+            flight.add_done_callback(self._flights.discard)
+
+    async def _fly(self, callers: list[_Caller]) -> None:
+        chunks = _chunks(callers)
+        try:
+            posted = await asyncio.gather(
+                *(_post_with_item_retries(self._conn, [item for _c, item in chunk]) for chunk in chunks),
+                return_exceptions=True,
+            )
+        except asyncio.CancelledError:
+            for caller in callers:
+                caller.answers.cancel()
+            raise
+        answers: dict[int, dict[str, BatchResult]] = {id(c): {} for c in callers}
+        errors: dict[int, BaseException] = {}
+        for chunk, result in zip(chunks, posted, strict=True):
+            for caller, item in chunk:
+                if isinstance(result, BaseException):
+                    errors.setdefault(id(caller), result)
+                else:
+                    original = item.id.split(".", 1)[1]
+                    answers[id(caller)][original] = replace(result[item.id], id=original)
+        for caller in callers:
+            if caller.answers.done():
+                continue
+            error = errors.get(id(caller))
+            if error is None:
+                caller.answers.set_result(answers[id(caller)])
+            elif isinstance(error, asyncio.CancelledError):
+                caller.answers.cancel()
+            else:
+                caller.answers.set_exception(error)
+
+
+def _chunks(callers: Sequence[_Caller]) -> list[list[tuple[_Caller, BatchRequest]]]:
+    """The waiting requests in batches of at most :data:`MAX_BATCH`, each renamed ``{caller}.{id}``
+    (ids are unique within one caller only); a caller's requests start a new batch rather than
+    straddle two when they would fit in one."""
+    chunks: list[list[tuple[_Caller, BatchRequest]]] = [[]]
+    for n, caller in enumerate(callers):
+        size = len(caller.requests)
+        if chunks[-1] and len(chunks[-1]) + size > MAX_BATCH and size <= MAX_BATCH:
+            chunks.append([])
+        for request in caller.requests:
+            if len(chunks[-1]) == MAX_BATCH:
+                chunks.append([])
+            chunks[-1].append((caller, replace(request, id=f"{n}.{request.id}")))
+    return [c for c in chunks if c]
+
+
+def window_of(conn: GraphConnection) -> BatchWindow:
+    if conn.batch_window is None:
+        conn.batch_window = BatchWindow(conn)
+    return conn.batch_window
+
+
 async def send_batch(conn: GraphConnection, requests: Sequence[BatchRequest]) -> dict[str, BatchResult]:
-    """Send any number of requests as concurrent `$batch` posts; results by request id."""
+    """Send any number of requests in `$batch` posts (shared with the requests other collectors of
+    this connection send at the same time); results by request id."""
     ids = [r.id for r in requests]
     if len(set(ids)) != len(ids):
         raise ValueError("batch request ids must be unique")
-    chunks = [requests[i : i + MAX_BATCH] for i in range(0, len(requests), MAX_BATCH)]
-    answers = await asyncio.gather(*(_post_with_item_retries(conn, c) for c in chunks))
-    merged: dict[str, BatchResult] = {}
-    for answer in answers:
-        merged.update(answer)
-    return merged
+    if not requests:
+        return {}
+    return await window_of(conn).submit(requests)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -32,6 +32,9 @@ from msgraph_core import GraphClientFactory
 from assessor.collect.retry import GRAPH_RETRY_STATUSES, RetryBudget, RetryPolicy, retry_after_seconds
 from assessor.collect.tls import shared_tls_context
 from assessor.trace import trace_hooks
+
+if TYPE_CHECKING:
+    from assessor.collect.graph.batch import BatchWindow
 
 
 class BoundedRetryHandler(RetryHandler):
@@ -72,6 +75,7 @@ class GraphConnection:
     budget: RetryBudget
     settings: GraphSettings
     notes: list[str] = field(default_factory=list)  # how the service was read, when it differs from the plan
+    batch_window: BatchWindow | None = None  # the `$batch` requests waiting to be posted together
 
     @property
     def adapter(self) -> RequestAdapter:

@@ -136,7 +136,7 @@ async def _summary(
 
     async def expanded() -> ExpandedCount:
         skus = await asyncio.shield(skus_task)
-        return await count_expanded(conn, skus.data if isinstance(skus, Collected) else None)
+        return await count_expanded(conn, skus.data if isinstance(skus, Collected) else None, plan.count_via)
 
     expanded_task = asyncio.create_task(expanded())
     try:

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kiota_abstractions.base_request_configuration import RequestConfiguration
-from msgraph.generated.subscribed_skus.subscribed_skus_request_builder import SubscribedSkusRequestBuilder
-
+from assessor.collect.graph.batch import BatchRequest, send_batch
 from assessor.collect.graph.client import GraphConnection
 from assessor.collect.graph.outcome import (
     GRAPH_ERRORS,
@@ -16,7 +14,7 @@ from assessor.collect.graph.outcome import (
     failure_from,
     not_collected_from,
 )
-from assessor.collect.graph.paging import get_json_page
+from assessor.collect.graph.paging import rest_of_pages
 from assessor.evidence import PrepaidUnits, ServicePlan, SubscribedSku, Tenant
 
 ORG_ENDPOINT = "GET /organization"
@@ -35,12 +33,12 @@ SKU_STATUSES = ("Enabled", "Warning", "Suspended", "Deleted", "LockedOut")
 
 async def collect_organization(conn: GraphConnection, cloud: str) -> Collected[Tenant] | NotCollected:
     try:
-        page = await get_json_page(conn, conn.client.organization.to_get_request_information(), ORG_ENDPOINT)
+        answer = (await send_batch(conn, [BatchRequest("organization", "/organization")]))["organization"]
+        orgs = [o for o in await rest_of_pages(conn, answer.page(ORG_ENDPOINT), ORG_ENDPOINT) if isinstance(o, dict)]
     except GRAPH_ERRORS as exc:
         return not_collected_from(
             failure_from(exc, ORG_ENDPOINT, conn.settings.request_timeout), "Organization.Read.All", ORG_ENDPOINT
         )
-    orgs = [o for o in page["value"] if isinstance(o, dict)]
     if not orgs or not orgs[0].get("id"):
         failure = GraphFailure(ORG_ENDPOINT, 200, None, "no organization in the answer", "protocol")
         return NotCollected(failure.describe(), None, ORG_ENDPOINT, failure)
@@ -85,13 +83,10 @@ def _sku(item: dict[str, Any]) -> SubscribedSku:
 
 
 async def collect_skus(conn: GraphConnection) -> Collected[list[SubscribedSku]] | NotCollected:
-    config = RequestConfiguration(
-        query_parameters=SubscribedSkusRequestBuilder.SubscribedSkusRequestBuilderGetQueryParameters(select=SKU_SELECT)
-    )
+    url = f"/subscribedSkus?$select={','.join(SKU_SELECT)}"
     try:
-        info = conn.client.subscribed_skus.to_get_request_information(request_configuration=config)
-        page = await get_json_page(conn, info, SKU_ENDPOINT)
-        skus = [_sku(item) for item in page["value"]]
+        answer = (await send_batch(conn, [BatchRequest("skus", url)]))["skus"]
+        skus = [_sku(item) for item in await rest_of_pages(conn, answer.page(SKU_ENDPOINT), SKU_ENDPOINT)]
     except GRAPH_ERRORS as exc:
         return not_collected_from(
             failure_from(exc, SKU_ENDPOINT, conn.settings.request_timeout), "LicenseAssignment.Read.All", SKU_ENDPOINT

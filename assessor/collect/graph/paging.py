@@ -7,7 +7,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from assessor.collect.graph.client import send_bytes
+from kiota_abstractions.method import Method
+from kiota_abstractions.request_information import RequestInformation
+
+from assessor.collect.graph.client import GraphConnection, send_bytes
 from assessor.collect.graph.outcome import GraphFailure
 from assessor.collect.paging import PageGuard
 
@@ -45,3 +48,19 @@ async def get_json_page(conn: Any, info: Any, endpoint: str) -> dict[str, Any]:
     if not isinstance(doc, dict) or not isinstance(doc.get("value"), list):
         raise GraphFailure(endpoint, 200, None, "a page without a value array", "protocol")
     return doc
+
+
+async def rest_of_pages(conn: GraphConnection, first: dict[str, Any], endpoint: str) -> list[Any]:
+    """The values of a first page (read in `$batch`) and of every page its next links lead to, each
+    next page requested on its own through the SDK's adapter, under one :class:`LinkGuard`."""
+    guard = LinkGuard(endpoint)
+    values = list(guard.page(first["value"]))
+    link = first.get("@odata.nextLink")
+    while link:
+        info = RequestInformation(Method.GET, "{+baseurl}", {})
+        info.url = guard.follow(str(link))
+        info.headers.try_add("Accept", "application/json")
+        page = await get_json_page(conn, info, endpoint)
+        values.extend(guard.page(page["value"]))
+        link = page.get("@odata.nextLink")
+    return values

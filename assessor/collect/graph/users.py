@@ -33,7 +33,8 @@ from typing import IO, Any, Literal
 from urllib.parse import quote
 
 from kiota_abstractions.base_request_configuration import RequestConfiguration
-from msgraph.generated.users.count.count_request_builder import CountRequestBuilder
+from kiota_abstractions.method import Method
+from kiota_abstractions.request_information import RequestInformation
 from msgraph.generated.users.users_request_builder import UsersRequestBuilder
 
 from assessor.collect.graph.batch import BatchRequest, BatchResult, send_batch
@@ -176,17 +177,23 @@ async def _counts_by_batch(conn: GraphConnection, filters: dict[str, str | None]
 
 
 async def _one_count(conn: GraphConnection, name: str, flt: str | None) -> int | GraphFailure:
-    config = RequestConfiguration(
-        query_parameters=CountRequestBuilder.CountRequestBuilderGetQueryParameters(filter=flt)
-    )
-    config.headers.add("ConsistencyLevel", "eventual")
+    """One `$count` on its own, through the SDK's adapter with the URL built here: the SDK's URL
+    template would expand a long ``$filter`` character by character on every read of the URL."""
+    endpoint = f"{COUNT_ENDPOINT} ({name})"
+    info = RequestInformation(Method.GET, "{+baseurl}", {})
+    info.url = str(conn.adapter.base_url).rstrip("/") + _count_url(flt)
+    info.headers.try_add("ConsistencyLevel", "eventual")
+    info.headers.try_add("Accept", "text/plain")
     try:
-        value = await conn.client.users.count.get(request_configuration=config)
+        raw = await send_bytes(conn.adapter, info)
     except GRAPH_ERRORS as exc:
-        return failure_from(exc, f"{COUNT_ENDPOINT} ({name})", conn.settings.request_timeout)
-    if value is None:
-        return GraphFailure(f"{COUNT_ENDPOINT} ({name})", 200, None, "empty count", "protocol")
-    return int(value)
+        return failure_from(exc, endpoint, conn.settings.request_timeout)
+    if not raw:
+        return GraphFailure(endpoint, 200, None, "empty count", "protocol")
+    try:
+        return _parse_count(raw.decode("utf-8", "replace"), endpoint)
+    except GraphFailure as failure:
+        return failure
 
 
 async def _counts_in_parallel(conn: GraphConnection, filters: dict[str, str | None]) -> dict[str, int | GraphFailure]:
@@ -240,7 +247,7 @@ ExpandedCount = int | GraphFailure | str  # the count, the failed query, or why 
 
 
 async def count_expanded(
-    conn: GraphConnection, skus: list[SubscribedSku] | None, kb: Knowledge | None = None
+    conn: GraphConnection, skus: list[SubscribedSku] | None, via: CountVia = "batch", kb: Knowledge | None = None
 ) -> ExpandedCount:
     """Summary mode's count of in-scope users with the expanded Standard events (see the module doc)."""
     if skus is None:
@@ -248,7 +255,12 @@ async def count_expanded(
     flt = expanded_count_filter(skus, kb or load_knowledge())
     if flt is None:
         return 0
-    return await _one_count(conn, "in_scope_expanded", flt)
+    if via == "parallel":
+        return await _one_count(conn, "in_scope_expanded", flt)
+    try:
+        return (await _counts_by_batch(conn, {"in_scope_expanded": flt}))["in_scope_expanded"]
+    except GRAPH_ERRORS as exc:
+        return failure_from(exc, "POST /$batch", conn.settings.request_timeout)
 
 
 def with_expanded_count(outcome: Collected[Users], expanded: ExpandedCount) -> Collected[Users]:

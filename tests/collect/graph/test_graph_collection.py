@@ -161,11 +161,25 @@ def test_endless_throttling_never_yields_a_partial_count(make_server) -> None:
 
 
 def test_request_timeout_marks_the_section(make_server) -> None:
-    server = make_server(["contoso"], slow_paths={"/$batch": 1500})
+    server = make_server(["contoso"], slow_paths={"/roleManagement/directory/roleDefinitions": 1500})
     evidence = run(server, "contoso", request_timeout=0.5, tenant_timeout=20)
     assert evidence.skus.provenance.status == "collected"
-    assert evidence.users.provenance.status == "not_collected"
-    assert "timed out" in evidence.users.provenance.reason
+    assert evidence.users.provenance.status == "collected"
+    assert evidence.role_definitions is not None
+    assert evidence.role_definitions.provenance.status == "not_collected"
+    assert "timed out" in evidence.role_definitions.provenance.reason
+
+
+def test_a_timed_out_batch_marks_every_section_read_in_it(make_server) -> None:
+    """The tenant, the SKUs, the role assignments and the counts share one `$batch`: when it times
+    out, each of those sections says so (none is read as empty), and the beta read beside it stands."""
+    server = make_server(["contoso"], slow_paths={"/$batch": 1500})
+    evidence = run(server, "contoso", request_timeout=0.5, tenant_timeout=20)
+    for section in (evidence.skus, evidence.users, evidence.privileged):
+        assert section.provenance.status == "not_collected"
+        assert "timed out" in section.provenance.reason
+    assert evidence.role_definitions is not None
+    assert evidence.role_definitions.provenance.status == "collected"
 
 
 def test_tenant_timeout_still_yields_evidence(make_server) -> None:
