@@ -19,6 +19,17 @@ def printable(text: str) -> str:
     return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text) if _UNSAFE.search(text) else text
 
 
+# In JSON text written by pydantic-core, an unsafe C0 control can only appear escaped (``\b``, ``\f``
+# or ``\u00XX``) and the other unsafe characters raw; a backslash before b, f or u is therefore
+# the only escape to look for (an escaped backslash before such a letter merely costs the full walk).
+_UNSAFE_IN_JSON = re.compile(r"\\[bfu]|[\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def may_be_unprintable(json_text: str) -> bool:
+    """False when the JSON text of a document holds no string that :func:`printable` would change."""
+    return _UNSAFE_IN_JSON.search(json_text) is not None
+
+
 def printable_tree(value: object) -> object:
     """``value`` (JSON-shaped) with every string, key included, made printable."""
     return map_strings(value, printable)

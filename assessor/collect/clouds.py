@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from assessor.errors import UsageError
@@ -134,6 +135,7 @@ def cloud_endpoints(name: str) -> CloudEndpoints:
         raise UsageError(f"unknown cloud {name!r}; choose one of {', '.join(CLOUD_NAMES)}") from None
 
 
+@lru_cache(maxsize=256)  # asked for every endpoint of every tenant of a bulk run
 def is_loopback(host: str) -> bool:
     if host.lower() == "localhost":
         return True

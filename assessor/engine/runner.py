@@ -41,7 +41,7 @@ from assessor.engine.retention import compute_retention
 from assessor.errors import AssessorError
 from assessor.evidence import Evidence, integrity
 from assessor.knowledge import WORKLOADS, Knowledge, load_knowledge
-from assessor.printable import printable_tree
+from assessor.printable import may_be_unprintable, printable_tree
 from assessor.profiles import Profile
 
 F = TypeVar("F", LicensingFigures, RetentionFigures, AuditFigures, ExportFigures)
@@ -230,7 +230,9 @@ def evaluate(
         privileged_definition=definitions,
         **_integrity(sealed),
     )
+    # tenant-supplied names may carry terminal escapes or bidi overrides: made visible for every format
+    if not may_be_unprintable(report.model_dump_json(by_alias=True)):
+        return report
     doc = report.model_dump(mode="json", by_alias=True)
     safe = printable_tree(doc)
-    # tenant-supplied names may carry terminal escapes or bidi overrides: made visible for every format
     return report if safe == doc else Report.model_validate(safe)

@@ -10,6 +10,7 @@ import base64
 import hashlib
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 from markupsafe import Markup
 
@@ -235,13 +236,20 @@ def _csp_hash(text: str) -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii") + "'"
 
 
-def render_html(view: ReportView) -> str:
+@lru_cache(maxsize=1)
+def _assets() -> tuple[str, str, str]:
+    """The packaged stylesheet and script, and the Content-Security-Policy naming their hashes."""
     css = read_resource("report.css")
     js = read_resource("report.js")
     csp = (
         f"default-src 'none'; style-src {_csp_hash(css)}; script-src {_csp_hash(js)}; img-src data:; "
         "base-uri 'none'; form-action 'none'"
     )
+    return css, js, csp
+
+
+def render_html(view: ReportView) -> str:
+    css, js, csp = _assets()
     template = environment(autoescape=True).get_template("report.html.j2")
     return template.render(
         v=view,

@@ -37,7 +37,7 @@ TENANTS = 200
 CONCURRENCY = 16
 TENANT_TIMEOUT = 10.0
 SOAK_SECONDS = 100.0
-CHAOS = ChaosConfig.uniform(0.12, seed=2026, timeout_seconds=1.0, slow_seconds=0.05, expire_after=16)
+CHAOS = ChaosConfig.uniform(0.15, seed=2026, timeout_seconds=1.0, slow_seconds=0.05, expire_after=16)
 FORMATS = ("json", "csv")
 USERS = 12
 FLEET_PERIOD = 60  # fleet tenant i has the data of tenant i % 60 (its variations cycle 5, 3, 4)

@@ -15,7 +15,7 @@ from assessor.collect.graph.outcome import (
     not_collected_from,
 )
 from assessor.collect.graph.paging import rest_of_pages
-from assessor.evidence import PrepaidUnits, ServicePlan, SubscribedSku, Tenant
+from assessor.evidence import SubscribedSku, Tenant
 
 ORG_ENDPOINT = "GET /organization"
 SKU_ENDPOINT = "GET /subscribedSkus"
@@ -53,32 +53,35 @@ async def collect_organization(conn: GraphConnection, cloud: str) -> Collected[T
 
 
 def _sku(item: dict[str, Any]) -> SubscribedSku:
-    """A `SubscribedSku` from one Graph JSON object of `/subscribedSkus`."""
+    """A `SubscribedSku` from one Graph JSON object of `/subscribedSkus` (validated in one call: the
+    service plans are many, and building each model on its own cost more than the request)."""
     status = item.get("capabilityStatus")
     if status not in SKU_STATUSES:
         raise ValueError(f"SKU {item.get('skuPartNumber') or item.get('skuId')}: unknown capabilityStatus {status!r}")
     units = item.get("prepaidUnits") or {}
-    return SubscribedSku(
-        sku_id=str(item.get("skuId") or "").lower(),
-        sku_part_number=item.get("skuPartNumber"),
-        capability_status=status,
-        applies_to=item.get("appliesTo"),
-        consumed_units=item.get("consumedUnits") or 0,
-        prepaid_units=PrepaidUnits(
-            enabled=units.get("enabled") or 0,
-            suspended=units.get("suspended") or 0,
-            warning=units.get("warning") or 0,
-            locked_out=units.get("lockedOut") or 0,
-        ),
-        service_plans=[
-            ServicePlan(
-                service_plan_id=str(p.get("servicePlanId") or "").lower(),
-                service_plan_name=p.get("servicePlanName"),
-                provisioning_status=p.get("provisioningStatus"),
-                applies_to=p.get("appliesTo"),
-            )
-            for p in (item.get("servicePlans") or [])
-        ],
+    return SubscribedSku.model_validate(
+        {
+            "sku_id": str(item.get("skuId") or "").lower(),
+            "sku_part_number": item.get("skuPartNumber"),
+            "capability_status": status,
+            "applies_to": item.get("appliesTo"),
+            "consumed_units": item.get("consumedUnits") or 0,
+            "prepaid_units": {
+                "enabled": units.get("enabled") or 0,
+                "suspended": units.get("suspended") or 0,
+                "warning": units.get("warning") or 0,
+                "locked_out": units.get("lockedOut") or 0,
+            },
+            "service_plans": [
+                {
+                    "service_plan_id": str(p.get("servicePlanId") or "").lower(),
+                    "service_plan_name": p.get("servicePlanName"),
+                    "provisioning_status": p.get("provisioningStatus"),
+                    "applies_to": p.get("appliesTo"),
+                }
+                for p in (item.get("servicePlans") or [])
+            ],
+        }
     )
 
 

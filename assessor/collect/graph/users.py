@@ -28,6 +28,7 @@ import os
 import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import IO, Any, Literal
 from urllib.parse import quote
@@ -151,6 +152,7 @@ def expanded_count_filter(skus: Iterable[SubscribedSku], kb: Knowledge) -> str |
 # --------------------------------------------------------------------------- summary mode
 
 
+@lru_cache(maxsize=64)  # the same few filters for every tenant of a run
 def _count_url(flt: str | None) -> str:
     return "/users/$count" if flt is None else f"/users/$count?$filter={quote(flt, safe='')}"
 

@@ -152,6 +152,18 @@ def test_service_unavailable_then_success(make_server) -> None:
     assert run(server, "contoso").skus.provenance.status == "collected"
 
 
+def test_a_failed_item_fails_only_its_own_section(make_server) -> None:
+    """The SKUs share a `$batch` with the tenant, the role assignments and the counts: an error
+    answered for the SKUs' item marks the SKUs alone."""
+    errors = [ErrorSpec(path="/subscribedSkus", status=500, code="InternalServerError", times=99)]
+    evidence = run(make_server(["contoso"], errors=errors), "contoso")
+    assert evidence.skus.provenance.status == "not_collected"
+    assert "500" in (evidence.skus.provenance.reason or "")
+    assert evidence.users.provenance.status == "collected"
+    assert evidence.privileged.provenance.status == "collected"
+    assert evidence.tenant.name
+
+
 def test_endless_throttling_never_yields_a_partial_count(make_server) -> None:
     server = make_server(["contoso"], throttle=ThrottleSpec(every=1, retry_after=1, paths=["/users"]))
     evidence = run(server, "contoso", users_mode="detail")
