@@ -13,12 +13,6 @@ from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import quote, urlencode
 
-from kiota_abstractions.base_request_configuration import RequestConfiguration
-from msgraph.generated.groups.item.members.graph_user.graph_user_request_builder import GraphUserRequestBuilder
-from msgraph.generated.role_management.directory.role_assignments.role_assignments_request_builder import (
-    RoleAssignmentsRequestBuilder,
-)
-
 from assessor.collect.graph.batch import BatchRequest, send_batch
 from assessor.collect.graph.client import GraphConnection
 from assessor.collect.graph.outcome import (
@@ -29,7 +23,7 @@ from assessor.collect.graph.outcome import (
     failure_from,
     not_collected_from,
 )
-from assessor.collect.graph.paging import LinkGuard, get_json_page, page_values
+from assessor.collect.graph.paging import LinkGuard, get_json_page, page_values, rest_of_pages
 from assessor.collect.graph.users import USER_SELECT, fetch_users, user_record
 from assessor.evidence import PrivilegedRoles, RoleDefinition, RoleDefinitions, RoleHolder, UserRecord
 from assessor.knowledge import load_knowledge
@@ -85,23 +79,13 @@ def _assignment(a: Any) -> Assignment:
 
 async def _assignment_pages(conn: GraphConnection, page: dict[str, Any]) -> list[Assignment]:
     """The assignments of a first page and of every page its next links lead to."""
-    builder = conn.client.role_management.directory.role_assignments
-    out: list[Assignment] = []
-    guard = LinkGuard(ASSIGNMENTS_ENDPOINT)
-    while True:
-        out.extend(_assignment(a) for a in guard.page(page["value"]))
-        link = page.get("@odata.nextLink")
-        if not link:
-            return out
-        info = builder.with_url(guard.follow(link)).to_get_request_information()
-        page = await get_json_page(conn, info, ASSIGNMENTS_ENDPOINT)
+    return [_assignment(a) for a in await rest_of_pages(conn, page, ASSIGNMENTS_ENDPOINT)]
 
 
 async def _all_assignments(conn: GraphConnection) -> list[Assignment]:
-    params = RoleAssignmentsRequestBuilder.RoleAssignmentsRequestBuilderGetQueryParameters(expand=["principal"])
-    builder = conn.client.role_management.directory.role_assignments
-    info = builder.to_get_request_information(request_configuration=RequestConfiguration(query_parameters=params))
-    return await _assignment_pages(conn, await get_json_page(conn, info, ASSIGNMENTS_ENDPOINT))
+    url = "/roleManagement/directory/roleAssignments?$expand=principal"
+    answer = (await send_batch(conn, [BatchRequest("all", url)]))["all"]
+    return await _assignment_pages(conn, answer.page(ASSIGNMENTS_ENDPOINT))
 
 
 def _role_query(role: str) -> str:
@@ -117,15 +101,7 @@ async def read_role_assignments(conn: GraphConnection, roles: Sequence[str] | No
         return await _all_assignments(conn)
     wanted = list(dict.fromkeys(r.lower() for r in roles))  # the profile's order, once each
     answers = await send_batch(conn, [BatchRequest(f"r{i}", _role_query(r)) for i, r in enumerate(wanted)])
-    pages: list[dict[str, Any]] = []
-    for i in range(len(wanted)):
-        answer = answers[f"r{i}"]
-        if not answer.ok:
-            raise answer.error(ASSIGNMENTS_ENDPOINT)
-        body = answer.body
-        if not isinstance(body, dict) or not isinstance(body.get("value"), list):
-            raise GraphFailure(ASSIGNMENTS_ENDPOINT, answer.status, None, "a page without a value array", "protocol")
-        pages.append(body)
+    pages = [answers[f"r{i}"].page(ASSIGNMENTS_ENDPOINT) for i in range(len(wanted))]
     lists = await asyncio.gather(*(_assignment_pages(conn, page) for page in pages))
     return [a for sub in lists for a in sub]
 
@@ -172,18 +148,13 @@ async def lookup_users(conn: GraphConnection, ids: Iterable[str]) -> tuple[dict[
 
 
 async def group_member_users(conn: GraphConnection, group_id: str) -> list[UserRecord]:
-    params = GraphUserRequestBuilder.GraphUserRequestBuilderGetQueryParameters(select=list(USER_SELECT), top=999)
-    builder = conn.client.groups.by_group_id(group_id).members.graph_user
-    page = await builder.get(request_configuration=RequestConfiguration(query_parameters=params))
-    out: list[UserRecord] = []
+    """The user members of a role-assignable group: the first page in the `$batch` the role
+    holders' lookups go in, the next pages one by one."""
     endpoint = f"GET /groups/{group_id}/members"
-    guard = LinkGuard(endpoint)
-    while True:
-        out.extend(user_record(u) for u in guard.page(page_values(page, endpoint)))
-        if page is None or not page.odata_next_link:
-            break
-        page = await builder.with_url(guard.follow(page.odata_next_link)).get()
-    return out
+    query = urlencode({"$select": ",".join(USER_SELECT), "$top": "999"}, quote_via=quote, safe=",")
+    url = f"/groups/{quote(group_id, safe='')}/members/microsoft.graph.user?{query}"
+    answer = (await send_batch(conn, [BatchRequest("members", url)]))["members"]
+    return [user_record(u) for u in await rest_of_pages(conn, answer.page(endpoint), endpoint)]
 
 
 async def _expand_groups(
