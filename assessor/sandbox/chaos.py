@@ -15,8 +15,14 @@ configured rates and applies it:
 - ``loop_next_link``: a page whose ``@odata.nextLink`` points back to the first page link the
   server issued for that path (a paging loop).
 
-Independently, ``expire_after=N`` answers 401 "token expired" to every request of a tenant after
-its N-th (an expired token mid-run).
+Inside a Graph ``$batch`` every item is drawn for on its own too (an item's path is matched
+against ``paths``), as the service answers each item with its own status: an item gets the
+status kinds (``throttle``, ``throttle_bare``, ``http_5xx``) as its own error answer, and
+``truncated_page`` / ``loop_next_link`` altering its page; the transport kinds (``reset``,
+``timeout``, ``slow``, ``malformed_json``) only ever hit a whole request.
+
+Independently, ``expire_after=N`` answers 401 "token expired" to every top-level request of a
+tenant after its N-th (an expired token mid-run).
 
 The error kinds are :class:`~assessor.sandbox.faults.Fault` values answered like the server's
 unscoped fault rules (Graph's error shape, whatever the API): chaos differs from them only in
@@ -68,6 +74,7 @@ _STATUS = {
 }
 EXPIRED_FAULT: Final = Fault(401, "InvalidAuthenticationToken", "Lifetime validation failed, the token is expired.")
 _AFTER: Final[frozenset[str]] = frozenset({"malformed_json", "truncated_page", "loop_next_link"})
+_ITEM_PAGE_KINDS: Final[frozenset[str]] = frozenset({"truncated_page", "loop_next_link"})
 
 
 class ChaosError(UsageError):
@@ -153,8 +160,17 @@ class Chaos:
     def serve(self, request: SandboxRequest, raw_path: str, inner: Inner) -> SandboxResponse:
         """The response for ``request``: a fault, or ``inner()`` possibly altered afterwards."""
         tenant = request.tenant.tenant
-        if not self.selects(tenant.id, tenant.name) or not self._on_path(request.path):
+        if not self.selects(tenant.id, tenant.name):
             return inner()
+        if request.method == "POST" and request.path == "/$batch":
+            response = self._serve_request(request, raw_path, inner) if self._on_path(request.path) else inner()
+            return self._batch_items(tenant.id, request, response)
+        if not self._on_path(request.path):
+            return inner()
+        return self._serve_request(request, raw_path, inner)
+
+    def _serve_request(self, request: SandboxRequest, raw_path: str, inner: Inner) -> SandboxResponse:
+        tenant = request.tenant.tenant
         draw = self._draw(tenant.id, request, raw_path)
         if draw.expired:
             self._count(EXPIRED)
@@ -176,12 +192,18 @@ class Chaos:
         with self._lock:
             state = self._tenants.setdefault(tenant_id, _TenantChaos())
             state.requests += 1
-            nth = state.seen[key]
-            state.seen[key] += 1
             count = state.requests
         limit = self.config.expire_after
         if limit is not None and count > limit:
             return _Draw(None, True, 0.0)
+        return self._roll(tenant_id, key)
+
+    def _roll(self, tenant_id: str, key: str) -> _Draw:
+        """The fault kind (or none) for the nth time ``key`` is seen: seeded, independent of timing."""
+        with self._lock:
+            state = self._tenants.setdefault(tenant_id, _TenantChaos())
+            nth = state.seen[key]
+            state.seen[key] += 1
         rng = random.Random(f"{self.config.seed}|{tenant_id}|{key}|{nth}")  # noqa: S311 (replayable, not secret)
         roll, variant = rng.random(), rng.random()
         edge = 0.0
@@ -190,6 +212,65 @@ class Chaos:
             if roll < edge:
                 return _Draw(kind, False, variant)
         return _Draw(None, False, variant)
+
+    # ---- faults inside a $batch
+
+    def _batch_items(self, tenant_id: str, request: SandboxRequest, response: SandboxResponse) -> SandboxResponse:
+        """A batch answer with each item drawn for as its own operation (status and page kinds)."""
+        doc = _json_object(response.body) if response.status == 200 else None
+        asked = _json_object(request.body)
+        answers = doc.get("responses") if doc is not None else None
+        items = asked.get("requests") if asked is not None else None
+        if doc is None or not isinstance(answers, list) or not isinstance(items, list):
+            return response
+        urls = {str(i.get("id")): str(i.get("url", "")) for i in items if isinstance(i, dict)}
+        changed = False
+        out: list[Any] = []
+        for answer in answers:
+            url = urls.get(str(answer.get("id"))) if isinstance(answer, dict) else None
+            faulted = self._batch_item(tenant_id, request, url, answer) if url is not None else None
+            changed = changed or faulted is not None
+            out.append(answer if faulted is None else faulted)
+        return SandboxResponse.json({**doc, "responses": out}, 200, response.headers) if changed else response
+
+    def _batch_item(
+        self, tenant_id: str, request: SandboxRequest, url: str, answer: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        raw_path = url if url.startswith("/") else "/" + url
+        if not self._on_path(urlsplit(raw_path).path):
+            return None
+        draw = self._roll(tenant_id, f"GET {raw_path} item")
+        if draw.kind in ("throttle", "throttle_bare") or draw.kind in _STATUS:
+            self._count(draw.kind)
+            if draw.kind in _STATUS:
+                status, code = _STATUS[draw.kind]
+                fault = Fault(status, code, f"Injected {status}.")
+            else:
+                retry_after = self.config.retry_after if draw.kind == "throttle" else None
+                fault = Fault(429, "TooManyRequests", "Too many requests.", retry_after=retry_after)
+            error = graph_fault(fault, request)
+            headers = {"Content-Type": error.content_type, **error.headers}
+            return {"id": answer.get("id"), "status": error.status, "headers": headers, "body": error.decoded()}
+        body = answer.get("body")
+        if draw.kind not in _ITEM_PAGE_KINDS or answer.get("status") != 200 or not isinstance(body, dict):
+            return None
+        stream = f"{raw_path.split('?', 1)[0]} item"
+        link = body.get("@odata.nextLink")
+        if isinstance(link, str):
+            with self._lock:
+                self._tenants[tenant_id].first_links.setdefault(stream, link)
+        if not isinstance(body.get("value"), list):
+            return None
+        if draw.kind == "truncated_page":
+            altered: dict[str, Any] | None = _truncate(
+                body, drop_value=not request_counts(raw_path) or draw.variant < 0.5
+            )
+        else:
+            altered = self._loop(body, tenant_id, stream, request.base_url + raw_path)
+        if altered is None:
+            return None
+        self._count(str(draw.kind))
+        return {**answer, "body": altered}
 
     def _count(self, kind: str) -> None:
         with self._lock:

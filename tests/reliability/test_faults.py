@@ -50,12 +50,12 @@ class Case:
 CASES = [
     Case("throttle", ("/users",), "users", "429", ("RET-01",), ("users_total", "users_in_scope")),
     Case("throttle_bare", ("/users",), "users", "429", ("RET-01",), ("users_total",)),
-    # the SKUs travel in the first `$batch` (with the tenant, the role assignments and the counts):
-    # chaos draws faults per top-level request, so the batch is what fails
-    Case("http_500", ("/$batch",), "skus", "500", ("LIC-01", "LIC-04"), ("audit_tier",)),
+    # the SKUs travel as one item of the first `$batch`: the item is what fails
+    Case("http_500", ("/subscribedSkus",), "skus", "500", ("LIC-01", "LIC-04"), ("audit_tier",)),
     Case("http_503", ("/roleManagement", "/directoryRoles"), "privileged", "503", ("LIC-03",), ("privileged_users",)),
     Case("http_504", ("/users",), "users", "504", ("RET-01",), ("users_total",)),
     Case("reset", (EXCHANGE,), "exchange.mailboxes", "could not be reached", ("AUD-01", "AUD-02", "AUD-04")),
+    # transport faults hit the whole `$batch` the SKUs travel in
     Case("timeout", ("/$batch",), "skus", "timed out", ("LIC-01",), ("audit_tier",), {"timeout_seconds": 1.0}),
     Case("malformed_json", ("/$batch",), "skus", "malformed batch response", ("LIC-01",), ("audit_tier",)),
     Case("truncated_page", ("/users",), "users", "users", ("RET-01",), ("users_total", "users_in_scope")),

@@ -141,8 +141,13 @@ async def read_directory_roles(conn: GraphConnection, roles: Sequence[str] | Non
 
 
 async def lookup_users(conn: GraphConnection, ids: Iterable[str]) -> tuple[dict[str, UserRecord], list[str]]:
-    """`/users/{id}` for each id in `$batch`es; returns records and notes for failures."""
+    """`/users/{id}` for each id in `$batch`es; returns records, and notes for holders that no
+    longer exist (404). Any other failed lookup fails the read: a holder whose licences are unknown
+    would otherwise count as a holder outside the audit scope (never a shorter or guessed list)."""
     found, failed = await fetch_users(conn, ids)
+    for uid, res in failed.items():
+        if res.status != 404:
+            raise res.error(f"GET /users/{uid} (a role holder's licences)")
     notes = [f"role holder {uid}: {res.error(f'GET /users/{uid}').describe()}" for uid, res in failed.items()]
     return found, notes
 
@@ -150,7 +155,7 @@ async def lookup_users(conn: GraphConnection, ids: Iterable[str]) -> tuple[dict[
 async def group_member_users(conn: GraphConnection, group_id: str) -> list[UserRecord]:
     """The user members of a role-assignable group: the first page in the `$batch` the role
     holders' lookups go in, the next pages one by one."""
-    endpoint = f"GET /groups/{group_id}/members"
+    endpoint = f"GET /groups/{group_id}/members (members of a role-assignable group)"
     query = urlencode({"$select": ",".join(USER_SELECT), "$top": "999"}, quote_via=quote, safe=",")
     url = f"/groups/{quote(group_id, safe='')}/members/microsoft.graph.user?{query}"
     answer = (await send_batch(conn, [BatchRequest("members", url)]))["members"]

@@ -164,6 +164,19 @@ def test_a_failed_item_fails_only_its_own_section(make_server) -> None:
     assert evidence.tenant.name
 
 
+def test_a_role_holder_whose_licences_cannot_be_read_fails_the_section(make_server) -> None:
+    """A failed `/users/{id}` lookup of a role holder (found by chaos on `$batch` items) must not
+    leave a holder without licences in the list: it would count as a holder outside the scope."""
+    clean = run(make_server(["contoso"]), "contoso")
+    assert clean.privileged.data is not None
+    holder = next(h.principal_id for h in clean.privileged.data.holders if h.principal_type == "user")
+    errors = [ErrorSpec(path=f"/users/{holder}", status=500, code="InternalServerError", times=99)]
+    evidence = run(make_server(["contoso"], errors=errors), "contoso")
+    assert evidence.privileged.provenance.status == "not_collected"
+    assert "a role holder's licences" in (evidence.privileged.provenance.reason or "")
+    assert "500" in (evidence.privileged.provenance.reason or "")
+
+
 def test_endless_throttling_never_yields_a_partial_count(make_server) -> None:
     server = make_server(["contoso"], throttle=ThrottleSpec(every=1, retry_after=1, paths=["/users"]))
     evidence = run(server, "contoso", users_mode="detail")
