@@ -58,8 +58,8 @@ class SourceResult(Generic[T]):
     """What one source returns: its sections by evidence name, and notes on how they were read.
 
     ``T`` is the type of the sections' data: the evidence model of a source's one section (the
-    probe's ``SourceResult[AuditProbe]``, ARM's ``SourceResult[LogExport]``), or ``Any`` for a
-    source whose sections differ in type."""
+    probe's ``SourceResult[AuditProbe]``, ARM's ``SourceResult[LogExport]``), the union of its
+    sections' models (Exchange's ``SourceResult[ExchangeData]``), or ``Any``."""
 
     sections: Mapping[str, Collected[T] | NotCollected]
     notes: tuple[str, ...] = ()

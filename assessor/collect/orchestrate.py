@@ -34,6 +34,8 @@ from assessor.collect.azure import read_log_export, skipped
 from assessor.collect.clouds import CloudEndpoints, cloud_endpoints, validate_endpoint
 from assessor.collect.exchange import SECTIONS as EXCHANGE_SECTIONS
 from assessor.collect.exchange import (
+    ExchangeData,
+    ExchangeOutcome,
     ImportedSections,
     exchange_evidence,
     read_imports,
@@ -260,7 +262,7 @@ class ProbeSource:
 
 
 @dataclass(frozen=True)
-class ExchangeCollection(SourceResult):
+class ExchangeCollection(SourceResult[ExchangeData]):
     """The five Exchange/Purview sections, and the application scoping read (or why not)."""
 
     app_scoping: AppScoping | str | None = None
@@ -324,7 +326,7 @@ class AzureSource:
 # --------------------------------------------------------------------------- what follows from the sources
 
 
-def _joined_mailboxes(exchange: ExchangeCollection, graph: GraphCollection, options: CollectOptions) -> Outcome:
+def _joined_mailboxes(exchange: ExchangeCollection, graph: GraphCollection, options: CollectOptions) -> ExchangeOutcome:
     """The mailbox groups split by their users' licence level (users enumerated whole) and the privileged
     users' mailboxes counted (:mod:`assessor.collect.join`)."""
     outcome = exchange.sections["mailboxes"]

@@ -2,7 +2,8 @@
 
 - :mod:`.client` — async client for ``POST {endpoint}/{tenant}/InvokeCommand`` (paging, retries,
   regional redirects, typed errors).
-- :mod:`.collector` — :func:`collect_exchange` builds the five evidence sections.
+- :mod:`.collector` — :func:`collect_exchange` reads the five sections, each ``Collected`` as its
+  evidence model (``ExchangeData``) or ``NotCollected`` (``ExchangeOutcome``).
 - :mod:`.imports` — :func:`import_exchange` reads ``ConvertTo-Json`` exports of the same cmdlets.
 - :mod:`.run` — :func:`read_imports` + :func:`exchange_evidence`: the Exchange part of a collect run.
 - :mod:`.normalize` / :mod:`.aggregate` — shared validation and streaming aggregation.
@@ -20,6 +21,8 @@ from assessor.collect.exchange.collector import (
     COMPLIANCE_FIX,
     EXCHANGE_FIX,
     SECTIONS,
+    ExchangeData,
+    ExchangeOutcome,
     ExchangePlan,
     ExchangeResult,
     collect_exchange,
@@ -35,7 +38,9 @@ __all__ = [
     "SECTIONS",
     "ExchangeAuthError",
     "ExchangeClient",
+    "ExchangeData",
     "ExchangeError",
+    "ExchangeOutcome",
     "ExchangePermissionError",
     "ExchangePlan",
     "ExchangeResult",
