@@ -1,9 +1,11 @@
 """Runs the Graph collectors of one tenant concurrently, under a per-tenant deadline.
 
-Summary mode: organization, subscribedSkus, role assignments and the `$count` batch start
-together (round 1); role-holder lookups and the expanded-events count (which needs the SKUs)
-follow (round 2). Detail mode adds the users page
-chain once SKUs and role holders are known (so each user can be classified and flagged).
+Summary mode: organization, subscribedSkus, role assignments and the `$count` queries start
+together and travel in one `$batch` (round 1, beside the beta role definitions); role-holder
+lookups and the expanded-events count (which needs the SKUs) follow in the next (round 2): the
+collectors share their posts through the connection's :class:`~assessor.collect.graph.batch.BatchWindow`.
+Detail mode adds the users page chain once SKUs and role holders are known (so each user can be
+classified and flagged).
 """
 
 from __future__ import annotations
