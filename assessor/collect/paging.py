@@ -11,12 +11,12 @@ raises the error its client uses for a protocol failure (``fail``), so a looping
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import TypeVar
 
 LOOP = "repeats a page already read (a paging loop)"
 CAME_BACK = "the page stream came back to a page already read (a paging loop)"
 
-S = TypeVar("S", bound=Sequence[Any])
+S = TypeVar("S", bound=Sequence[object])
 
 
 class PageGuard:
@@ -62,5 +62,5 @@ class PageGuard:
         return values
 
 
-def _key_of(item: Any, key: str) -> Any:
+def _key_of(item: object, key: str) -> object:
     return item.get(key) if isinstance(item, dict) else getattr(item, key, None)

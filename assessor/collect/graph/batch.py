@@ -21,7 +21,6 @@ import binascii
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
 
 from kiota_abstractions.api_error import APIError
 from kiota_abstractions.method import Method
@@ -30,6 +29,7 @@ from kiota_abstractions.request_information import RequestInformation
 from assessor.collect.graph.client import GraphConnection, send_bytes
 from assessor.collect.graph.outcome import THROTTLE_STATUSES, GraphFailure, failure_from
 from assessor.collect.retry import retry_after_seconds
+from assessor.collect.wire import JsonObject
 
 MAX_BATCH = 20
 ENDPOINT = "POST /$batch"
@@ -42,8 +42,9 @@ class BatchRequest:
     headers: Mapping[str, str] = field(default_factory=dict)
     method: str = "GET"
 
-    def payload(self) -> dict[str, Any]:
-        item: dict[str, Any] = {"id": self.id, "method": self.method, "url": self.url}
+    def payload(self) -> dict[str, str | dict[str, str]]:
+        """The request as one item of a `$batch` body's ``requests`` array."""
+        item: dict[str, str | dict[str, str]] = {"id": self.id, "method": self.method, "url": self.url}
         if self.headers:
             item["headers"] = dict(self.headers)
         return item
@@ -54,7 +55,7 @@ class BatchResult:
     id: str
     status: int
     headers: Mapping[str, str]
-    body: Any
+    body: object  # the item's decoded JSON body (an object, a scalar, or a base64 string), None when absent
 
     @property
     def ok(self) -> bool:
@@ -85,7 +86,7 @@ class BatchResult:
         message = err.get("message") if isinstance(err, dict) else None
         return GraphFailure(endpoint, self.status, code, str(message or f"HTTP {self.status}")[:300])
 
-    def page(self, endpoint: str) -> dict[str, Any]:
+    def page(self, endpoint: str) -> JsonObject:
         """The answer as a collection page: a failed answer raises its failure, an answer without a
         ``value`` array a protocol failure (never read as an empty collection)."""
         if not self.ok:

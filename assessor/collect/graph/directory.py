@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from assessor.collect.graph.batch import BatchRequest, send_batch
 from assessor.collect.graph.client import GraphConnection
 from assessor.collect.graph.outcome import (
@@ -52,9 +50,11 @@ async def collect_organization(conn: GraphConnection, cloud: str) -> Collected[T
     return Collected(tenant, ORG_ENDPOINT)
 
 
-def _sku(item: dict[str, Any]) -> SubscribedSku:
+def _sku(item: object) -> SubscribedSku:
     """A `SubscribedSku` from one Graph JSON object of `/subscribedSkus` (validated in one call: the
     service plans are many, and building each model on its own cost more than the request)."""
+    if not isinstance(item, dict):
+        raise ValueError(f"a subscribedSkus item that is not an object ({type(item).__name__})")
     status = item.get("capabilityStatus")
     if status not in SKU_STATUSES:
         raise ValueError(f"SKU {item.get('skuPartNumber') or item.get('skuId')}: unknown capabilityStatus {status!r}")

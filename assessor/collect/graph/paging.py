@@ -5,7 +5,8 @@ already read (a paging loop) ends the stream as a failure instead of looping (th
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Sequence
+from typing import Protocol, TypeVar
 
 from kiota_abstractions.method import Method
 from kiota_abstractions.request_information import RequestInformation
@@ -13,6 +14,16 @@ from kiota_abstractions.request_information import RequestInformation
 from assessor.collect.graph.client import GraphConnection, send_bytes
 from assessor.collect.graph.outcome import GraphFailure
 from assessor.collect.paging import PageGuard
+from assessor.collect.wire import JsonObject
+
+V_co = TypeVar("V_co", covariant=True)
+
+
+class SdkPage(Protocol[V_co]):
+    """An SDK collection response (``DirectoryRoleCollectionResponse``, …): its ``value`` list."""
+
+    @property
+    def value(self) -> Sequence[V_co] | None: ...
 
 
 class LinkGuard(PageGuard):
@@ -25,18 +36,27 @@ class LinkGuard(PageGuard):
         self.endpoint = endpoint
 
 
-def page_values(page: Any, endpoint: str) -> list[Any]:
+def page_values(page: SdkPage[V_co] | None, endpoint: str) -> list[V_co]:
     """The ``value`` list of an SDK collection page; a page without one is a protocol failure.
 
     An empty list is a genuine empty page; a missing ``value`` must not read as "nothing there".
     """
-    values = getattr(page, "value", None) if page is not None else None
+    values = page.value if page is not None else None
     if values is None:
         raise GraphFailure(endpoint, 200, None, "a page without a value array", "protocol")
     return list(values)
 
 
-async def get_json_page(conn: Any, info: Any, endpoint: str) -> dict[str, Any]:
+def json_values(page: JsonObject, endpoint: str) -> list[object]:
+    """The ``value`` array of a decoded JSON page (one :meth:`BatchResult.page` or
+    :func:`get_json_page` returned, which have checked it); anything else is a protocol failure."""
+    values = page.get("value")
+    if not isinstance(values, list):
+        raise GraphFailure(endpoint, 200, None, "a page without a value array", "protocol")
+    return values
+
+
+async def get_json_page(conn: GraphConnection, info: RequestInformation, endpoint: str) -> JsonObject:
     """One collection page through the SDK's adapter and middleware (auth, retry, errors), decoded
     with the json module instead of the SDK's model deserialisation, which costs milliseconds per
     object (every model builds its whole field map). A page without ``value`` is a protocol failure."""
@@ -50,17 +70,17 @@ async def get_json_page(conn: Any, info: Any, endpoint: str) -> dict[str, Any]:
     return doc
 
 
-async def rest_of_pages(conn: GraphConnection, first: dict[str, Any], endpoint: str) -> list[Any]:
+async def rest_of_pages(conn: GraphConnection, first: JsonObject, endpoint: str) -> list[object]:
     """The values of a first page (read in `$batch`) and of every page its next links lead to, each
     next page requested on its own through the SDK's adapter, under one :class:`LinkGuard`."""
     guard = LinkGuard(endpoint)
-    values = list(guard.page(first["value"]))
+    values = list(guard.page(json_values(first, endpoint)))
     link = first.get("@odata.nextLink")
     while link:
         info = RequestInformation(Method.GET, "{+baseurl}", {})
         info.url = guard.follow(str(link))
         info.headers.try_add("Accept", "application/json")
         page = await get_json_page(conn, info, endpoint)
-        values.extend(guard.page(page["value"]))
+        values.extend(guard.page(json_values(page, endpoint)))
         link = page.get("@odata.nextLink")
     return values

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 from urllib.parse import quote, urlencode
 
 from assessor.collect.graph.batch import BatchRequest, send_batch
@@ -23,8 +23,9 @@ from assessor.collect.graph.outcome import (
     failure_from,
     not_collected_from,
 )
-from assessor.collect.graph.paging import LinkGuard, get_json_page, page_values, rest_of_pages
+from assessor.collect.graph.paging import LinkGuard, get_json_page, json_values, page_values, rest_of_pages
 from assessor.collect.graph.users import USER_SELECT, fetch_users, user_record
+from assessor.collect.wire import JsonObject
 from assessor.evidence import PrivilegedRoles, RoleDefinition, RoleDefinitions, RoleHolder, UserRecord
 from assessor.knowledge import load_knowledge
 
@@ -58,7 +59,8 @@ def role_names() -> dict[str, str]:
     return names
 
 
-def principal_type(obj: Any) -> str:
+def principal_type(obj: object) -> str:
+    """The holder kind of an SDK directory object (by its ``odata_type``)."""
     odata_type = getattr(obj, "odata_type", None)
     return _TYPES.get(str(odata_type), "unknown")
 
@@ -66,9 +68,9 @@ def principal_type(obj: Any) -> str:
 # --------------------------------------------------------------------------- reading assignments
 
 
-def _assignment(a: Any) -> Assignment:
+def _assignment(a: object) -> Assignment:
     principal_id, role_id = (a.get("principalId"), a.get("roleDefinitionId")) if isinstance(a, dict) else (None, None)
-    if not principal_id or not role_id:
+    if not isinstance(a, dict) or not principal_id or not role_id:
         # a holder that cannot be named would make the list silently shorter
         raise GraphFailure(
             ASSIGNMENTS_ENDPOINT, 200, None, "an assignment without principalId or roleDefinitionId", "protocol"
@@ -77,7 +79,7 @@ def _assignment(a: Any) -> Assignment:
     return Assignment(str(principal_id).lower(), kind, str(role_id).lower())
 
 
-async def _assignment_pages(conn: GraphConnection, page: dict[str, Any]) -> list[Assignment]:
+async def _assignment_pages(conn: GraphConnection, page: JsonObject) -> list[Assignment]:
     """The assignments of a first page and of every page its next links lead to."""
     return [_assignment(a) for a in await rest_of_pages(conn, page, ASSIGNMENTS_ENDPOINT)]
 
@@ -111,14 +113,14 @@ async def read_directory_roles(conn: GraphConnection, roles: Sequence[str] | Non
     answer = await conn.client.directory_roles.get()
     wanted = {r.lower() for r in roles} if roles else None
     active = [
-        r
+        (r.id, r.role_template_id)
         for r in page_values(answer, DIRECTORY_ROLES_ENDPOINT)
         if r.id and r.role_template_id and (wanted is None or r.role_template_id.lower() in wanted)
     ]
 
-    async def members(role: Any) -> list[Assignment]:
-        endpoint = f"GET /directoryRoles/{role.id}/members"
-        page = await conn.client.directory_roles.by_directory_role_id(role.id).members.get()
+    async def members(role_id: str, template_id: str) -> list[Assignment]:
+        endpoint = f"GET /directoryRoles/{role_id}/members"
+        page = await conn.client.directory_roles.by_directory_role_id(role_id).members.get()
         values = page_values(page, endpoint)
         anonymous = sum(1 for m in values if not getattr(m, "id", None))
         if anonymous:
@@ -131,9 +133,9 @@ async def read_directory_roles(conn: GraphConnection, roles: Sequence[str] | Non
                 f"{anonymous} member(s) without an id: the role's holders cannot all be identified",
                 "protocol",
             )
-        return [Assignment(str(m.id).lower(), principal_type(m), role.role_template_id.lower()) for m in values]
+        return [Assignment(str(m.id).lower(), principal_type(m), template_id.lower()) for m in values]
 
-    lists = await asyncio.gather(*(members(r) for r in active))
+    lists = await asyncio.gather(*(members(role_id, template_id) for role_id, template_id in active))
     return [a for sub in lists for a in sub]
 
 
@@ -249,7 +251,7 @@ def _beta_url(conn: GraphConnection) -> str | None:
     return base[: -len("/v1.0")] + "/beta" if base.endswith("/v1.0") else None
 
 
-def _definition(raw: Any) -> RoleDefinition:
+def _definition(raw: object) -> RoleDefinition:
     if not isinstance(raw, dict) or not raw.get("id"):
         raise GraphFailure(DEFINITIONS_ENDPOINT, 200, None, "a role definition without an id", "protocol")
     flag = raw.get("isPrivileged")
@@ -279,7 +281,7 @@ async def collect_role_definitions(conn: GraphConnection) -> Collected[RoleDefin
     try:
         while True:
             page = await get_json_page(conn, builder.with_url(url).to_get_request_information(), DEFINITIONS_ENDPOINT)
-            definitions.extend(_definition(d) for d in guard.page(page["value"]))
+            definitions.extend(_definition(d) for d in guard.page(json_values(page, DEFINITIONS_ENDPOINT)))
             link = page.get("@odata.nextLink")
             if not link:
                 break

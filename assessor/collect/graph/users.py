@@ -26,11 +26,11 @@ import csv
 import json
 import os
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import IO, Literal
 from urllib.parse import quote
 
 from kiota_abstractions.base_request_configuration import RequestConfiguration
@@ -48,12 +48,14 @@ from assessor.collect.graph.outcome import (
     failure_from,
     not_collected_from,
 )
-from assessor.collect.graph.paging import LinkGuard
+from assessor.collect.graph.paging import LinkGuard, json_values
 from assessor.collect.join import LicenceLevel, UserDirectory
+from assessor.collect.wire import JsonObject
 from assessor.csvsafe import neutralise
 from assessor.evidence import AssignedLicense, SubscribedSku, UserCounts, UserRecord, Users
 from assessor.knowledge import Knowledge, load_knowledge
 from assessor.knowledge.plans import PlanIndex, expanded_level, is_enabled_member
+from assessor.vocabulary import EvidenceUsersMode
 
 PERMISSION = "User.Read.All"
 COUNT_ENDPOINT = "GET /users/$count"
@@ -68,17 +70,24 @@ CountVia = Literal["batch", "parallel"]
 # --------------------------------------------------------------------------- records
 
 
-def _get(obj: Any, json_key: str, attr: str) -> Any:
+def _get(obj: object, json_key: str, attr: str) -> object:
     return obj.get(json_key) if isinstance(obj, Mapping) else getattr(obj, attr, None)
 
 
-def _guid(value: Any) -> str:
+def _guid(value: object) -> str:
     return str(value).lower()
 
 
-def user_record(obj: Any) -> UserRecord:
+def _items(value: object) -> Iterable[object]:
+    """A JSON array's items; anything else raises the TypeError iterating it would."""
+    if not isinstance(value, Iterable):
+        raise TypeError(f"'{type(value).__name__}' object is not iterable")
+    return value
+
+
+def user_record(obj: object) -> UserRecord:
     """A `UserRecord` from an SDK `User` model or a Graph JSON dict."""
-    licences = _get(obj, "assignedLicenses", "assigned_licenses") or []
+    licences = _items(_get(obj, "assignedLicenses", "assigned_licenses") or [])
     return UserRecord(
         id=str(_get(obj, "id", "id")),
         user_principal_name=_get(obj, "userPrincipalName", "user_principal_name"),
@@ -88,7 +97,7 @@ def user_record(obj: Any) -> UserRecord:
         assigned_licenses=[
             AssignedLicense(
                 sku_id=_guid(_get(lic, "skuId", "sku_id")),
-                disabled_plans=[_guid(p) for p in (_get(lic, "disabledPlans", "disabled_plans") or [])],
+                disabled_plans=[_guid(p) for p in _items(_get(lic, "disabledPlans", "disabled_plans") or [])],
             )
             for lic in licences
         ],
@@ -242,7 +251,7 @@ def counts_outcome(run: CountRun) -> Collected[Users] | NotCollected:
         return not_collected_from(worst, PERMISSION, source)
     counts = UserCounts(**{n: (None if isinstance(r, GraphFailure) else r) for n, r in results.items()})
     notes = tuple(f"user count {n} unknown: {f.describe()}" for n, f in failures.items())
-    return Collected(Users(mode="summary", counts=counts), source, notes)
+    return Collected(Users(mode=EvidenceUsersMode.SUMMARY, counts=counts), source, notes)
 
 
 ExpandedCount = int | GraphFailure | str  # the count, the failed query, or why it was not asked
@@ -432,9 +441,13 @@ class DetailInputs:
     directory: UserDirectory | None = None  # filled with every user's licence level (for the mailbox join)
 
 
+UsersQuery = UsersRequestBuilder.UsersRequestBuilderGetQueryParameters
+UsersPage = Callable[[list[object]], None]  # what the detail collector does with one page's users
+
+
 async def _get_page(
-    conn: GraphConnection, builder: UsersRequestBuilder, config: RequestConfiguration[Any]
-) -> dict[str, Any]:
+    conn: GraphConnection, builder: UsersRequestBuilder, config: RequestConfiguration[UsersQuery]
+) -> JsonObject:
     """One page through the SDK's request builder and middleware, decoded with the json module.
 
     The SDK's model deserialisation costs milliseconds per user (it builds every `User` field
@@ -448,34 +461,32 @@ async def _get_page(
     return doc
 
 
-def _eventual_config(query: Any = None) -> RequestConfiguration[Any]:
-    config: RequestConfiguration[Any] = RequestConfiguration(query_parameters=query)
+def _eventual_config(query: UsersQuery | None = None) -> RequestConfiguration[UsersQuery]:
+    config: RequestConfiguration[UsersQuery] = RequestConfiguration(query_parameters=query)
     config.headers.add("ConsistencyLevel", "eventual")  # the SDK does not carry it to nextLink requests
     return config
 
 
-async def _stream_pages(conn: GraphConnection, on_page: Any) -> int | None:
+async def _stream_pages(conn: GraphConnection, on_page: UsersPage) -> int | None:
     """Follow the page chain, calling ``on_page(users)``; returns the server's @odata.count.
 
     The next page is requested as soon as its link is known and the current page is aggregated
     while it is in flight, so client-side work overlaps the round trip. At most two pages
     are held at once: memory stays flat in the number of users.
     """
-    params = UsersRequestBuilder.UsersRequestBuilderGetQueryParameters(
-        select=list(USER_SELECT), top=PAGE_SIZE, count=True
-    )
+    params = UsersQuery(select=list(USER_SELECT), top=PAGE_SIZE, count=True)
     page = await _get_page(conn, conn.client.users, _eventual_config(params))
     server_count = page.get("@odata.count")
     while True:
         next_link = page.get("@odata.nextLink")
         if not next_link:
-            on_page(page["value"])
+            on_page(json_values(page, LIST_ENDPOINT))
             break
-        fetch = asyncio.create_task(_get_page(conn, conn.client.users.with_url(next_link), _eventual_config()))
+        fetch = asyncio.create_task(_get_page(conn, conn.client.users.with_url(str(next_link)), _eventual_config()))
         try:
             for _ in range(SEND_TICKS):  # let the request reach the wire before the CPU-bound aggregation
                 await asyncio.sleep(0)
-            on_page(page["value"])
+            on_page(json_values(page, LIST_ENDPOINT))
         except BaseException:
             fetch.cancel()
             raise
@@ -494,14 +505,14 @@ async def collect_user_details(
     loop = LinkGuard(LIST_ENDPOINT)  # a stream that comes back to a page already read (by its first user id)
     directory = inputs.directory if classifier is not None else None
 
-    def on_page(models: list[Any]) -> None:
+    def on_page(models: list[object]) -> None:
         loop.page(models)
         for model in models:
             user = user_record(model)
             cov = classifier.coverage(user) if classifier else Coverage(False, False, False)
             tally.add(user, cov)
-            if directory is not None:
-                directory.add(user.id, classifier.level(user))  # type: ignore[union-attr]
+            if directory is not None and classifier is not None:  # a directory is only kept with a classifier
+                directory.add(user.id, classifier.level(user))
             if inputs.in_scope_keys is not None and cov.in_scope and user.user_principal_name:
                 inputs.in_scope_keys.add(user.user_principal_name.lower())
                 if inputs.in_scope_ids is not None:
@@ -543,7 +554,9 @@ async def collect_user_details(
         writer.commit()
     if directory is not None:
         directory.freeze()  # only a whole enumeration is used for the join
-    users = Users(mode="detail", counts=counts, records_file=str(inputs.gap_list) if inputs.gap_list else None)
+    users = Users(
+        mode=EvidenceUsersMode.DETAIL, counts=counts, records_file=str(inputs.gap_list) if inputs.gap_list else None
+    )
     return Collected(users, source, tuple(notes))
 
 
