@@ -47,7 +47,7 @@ ALLOWED: dict[str, frozenset[str]] = {
         }
     ),
 }
-BASE_MODULES = {"errors", "redact", "textfile", "yamlsafe", "fileio", "csvsafe", "trace", "vocabulary"}
+BASE_MODULES = {"errors", "redact", "textfile", "yamlsafe", "fileio", "csvsafe", "trace", "vocabulary", "jsontypes"}
 
 
 def layer_of(module: str) -> str | None:

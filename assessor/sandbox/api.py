@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 from assessor.sandbox.faults import Fault, graph_fault
 from assessor.sandbox.http import SandboxRequest, SandboxResponse
@@ -29,7 +29,9 @@ class Operation:
     """What a request asks an emulator for: a name fault rules can match, and the parsed request."""
 
     name: str  # a Graph path, an Exchange cmdlet, an ARM resource kind
-    detail: Any = None  # the emulator's own parse of the request (its type is the emulator's business)
+    # the emulator's own parse of the request: its type is the emulator's business, which narrows
+    # it back (isinstance) when it answers
+    detail: object = None
 
 
 class Api(Protocol):

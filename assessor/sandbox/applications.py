@@ -18,7 +18,7 @@ Microsoft resource applications every tenant has, owned by Microsoft's tenant.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TypedDict
 
 from assessor.knowledge.mail_access import load_mail_access
 from assessor.sandbox import graph
@@ -40,8 +40,30 @@ def _resource_id(tenant: SandboxTenant, app_id: str) -> str:
     return f"{tenant.id.split('-')[0]}-0005-4000-8000-{int(app_id[:8], 16):012x}"
 
 
-def service_principals(tenant: SandboxTenant) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = [
+class ServicePrincipal(TypedDict):
+    """A service principal as Graph lists it (the properties the emulator knows)."""
+
+    id: str
+    appId: str | None
+    displayName: str
+    appOwnerOrganizationId: str
+    servicePrincipalType: str
+
+
+class AppRoleAssignment(TypedDict):
+    """An app role granted on a resource application (Graph ``appRoleAssignment``)."""
+
+    id: str
+    appRoleId: str
+    principalId: str
+    principalType: str
+    principalDisplayName: str
+    resourceId: str
+    resourceDisplayName: str
+
+
+def service_principals(tenant: SandboxTenant) -> list[ServicePrincipal]:
+    out: list[ServicePrincipal] = [
         {
             "id": _resource_id(tenant, app),
             "appId": app,
@@ -65,10 +87,10 @@ def service_principals(tenant: SandboxTenant) -> list[dict[str, Any]]:
     return out
 
 
-def _grants(tenant: SandboxTenant, resource_app: str) -> list[dict[str, Any]]:
+def _grants(tenant: SandboxTenant, resource_app: str) -> list[AppRoleAssignment]:
     roles = {r.name.lower(): r for r in load_mail_access().mail_app_roles if r.resource_app_id == resource_app}
     resource = _resource_id(tenant, resource_app)
-    out = []
+    out: list[AppRoleAssignment] = []
     for p in tenant.principals.values():
         for name in p.mail_permissions:
             role = roles.get(name.lower())
@@ -95,9 +117,8 @@ def _list(request: SandboxRequest, _m: re.Match[str]) -> SandboxResponse:
     flt = parse_filter(raw, FILTERABLE) if raw else None
     fields = graph._select(request, PROPERTIES, "servicePrincipal")
     top = graph._top(request)
-    value = [sp for sp in service_principals(tenant) if flt is None or flt(sp)][:top]
-    if fields is not None:
-        value = [graph._project(sp, fields) for sp in value]
+    found = [sp for sp in service_principals(tenant) if flt is None or flt(sp)][:top]
+    value = found if fields is None else [graph._project(sp, fields) for sp in found]
     return SandboxResponse.json({"@odata.context": graph._context(request, "servicePrincipals"), "value": value})
 
 
@@ -106,13 +127,23 @@ def _assigned_to(request: SandboxRequest, m: re.Match[str]) -> SandboxResponse:
     tenant = request.tenant.tenant
     key = (m["key"] or "").lower()
     sps = service_principals(tenant)
-    found = next((sp for sp in sps if (sp["appId"] if m["by_app"] else sp["id"]).lower() == key), None)
+    found = next((sp for sp in sps if _key_of(sp, bool(m["by_app"])).lower() == key), None)
     if found is None:
         raise QueryError("Request_ResourceNotFound", f"Resource '{m['key']}' does not exist.", 404)
-    value = _grants(tenant, found["appId"]) if found["appId"] in RESOURCES else []
+    app_id = found["appId"]
+    value = _grants(tenant, app_id) if app_id is not None and app_id in RESOURCES else []
     return SandboxResponse.json(
         {"@odata.context": graph._context(request, "servicePrincipals/appRoleAssignedTo"), "value": value}
     )
+
+
+def _key_of(sp: ServicePrincipal, by_app: bool) -> str:
+    """What a route addresses a service principal by: its appId, or its object id."""
+    if not by_app:
+        return sp["id"]
+    if sp["appId"] is None:  # only Microsoft's and the spec's applications are listed, each with an appId
+        raise ValueError(f"service principal {sp['id']} has no appId")
+    return sp["appId"]
 
 
 ROUTES: tuple[graph.Route, ...] = (

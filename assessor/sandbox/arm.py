@@ -41,12 +41,14 @@ Spec (the tenant YAML's ``azure:`` key)::
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 from urllib.parse import urlencode
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from assessor.jsontypes import Json, JsonMap
 from assessor.sandbox.api import Operation
 from assessor.sandbox.faults import Fault
 from assessor.sandbox.http import SandboxRequest, SandboxResponse
@@ -143,7 +145,7 @@ def _find_storage(spec: AzureSpec, name: str) -> tuple[SubscriptionSpec, Storage
     return None
 
 
-def _workspace_doc(sub: SubscriptionSpec, ws: WorkspaceSpec) -> dict[str, Any]:
+def _workspace_doc(sub: SubscriptionSpec, ws: WorkspaceSpec) -> JsonMap:
     return {
         "id": workspace_id(sub, ws),
         "name": ws.name,
@@ -157,8 +159,8 @@ def _workspace_doc(sub: SubscriptionSpec, ws: WorkspaceSpec) -> dict[str, Any]:
     }
 
 
-def _setting_doc(spec: AzureSpec, setting: SettingSpec) -> dict[str, Any]:
-    props: dict[str, Any] = {
+def _setting_doc(spec: AzureSpec, setting: SettingSpec) -> JsonMap:
+    props: dict[str, Json] = {
         "logs": [
             {"category": c, "enabled": True, "retentionPolicy": {"days": 0, "enabled": False}}
             for c in setting.categories
@@ -181,7 +183,7 @@ def _setting_doc(spec: AzureSpec, setting: SettingSpec) -> dict[str, Any]:
     }
 
 
-def _table_doc(ws_id: str, ws: WorkspaceSpec, table: str, total: int) -> dict[str, Any]:
+def _table_doc(ws_id: str, ws: WorkspaceSpec, table: str, total: int) -> JsonMap:
     interactive = min(ws.retention_days, total)
     return {
         "id": f"{ws_id}/tables/{table}",
@@ -199,8 +201,8 @@ def _table_doc(ws_id: str, ws: WorkspaceSpec, table: str, total: int) -> dict[st
     }
 
 
-def _connectors(ws_id: str, ws: WorkspaceSpec, tenant_id: str) -> list[dict[str, Any]]:
-    out = [
+def _connectors(ws_id: str, ws: WorkspaceSpec, tenant_id: str) -> list[JsonMap]:
+    out: list[JsonMap] = [
         {
             "id": f"{ws_id}/providers/Microsoft.SecurityInsights/dataConnectors/aad-alerts",
             "name": "aad-alerts",
@@ -231,7 +233,7 @@ def _connectors(ws_id: str, ws: WorkspaceSpec, tenant_id: str) -> list[dict[str,
     return out
 
 
-def _lifecycle_doc(sa_id: str, account: StorageSpec) -> dict[str, Any]:
+def _lifecycle_doc(sa_id: str, account: StorageSpec) -> JsonMap:
     return {
         "id": f"{sa_id}/managementPolicies/default",
         "name": "DefaultManagementPolicy",
@@ -277,13 +279,13 @@ def _not_found(path: str) -> SandboxResponse:
     return arm_error(404, "ResourceNotFound", f"The Resource '{path}' was not found.")
 
 
-def _page(request: SandboxRequest, path: str, items: list[dict[str, Any]], size: int) -> SandboxResponse:
+def _page(request: SandboxRequest, path: str, items: Sequence[JsonMap], size: int) -> SandboxResponse:
     try:
         start = int(request.query.get("$skiptoken") or 0)
     except ValueError:
         return arm_error(400, "InvalidSkipToken", "The skip token is not valid.")
     chunk = items[start : start + size]
-    doc: dict[str, Any] = {"value": chunk}
+    doc: dict[str, Json] = {"value": chunk}
     if start + size < len(items):
         query = urlencode({"api-version": request.query.get("api-version", ""), "$skiptoken": start + size})
         doc["nextLink"] = f"{request.base_url}{path}?{query}"
@@ -334,6 +336,13 @@ class _Target:
     groups: dict[str, str]  # the route's named groups (lower case)
 
 
+def _target(operation: Operation) -> _Target:
+    """The resource an ARM operation addresses (what :meth:`ArmApi.resolve` parsed)."""
+    if not isinstance(operation.detail, _Target):
+        raise TypeError(f"an ARM operation carries {type(operation.detail).__name__}, not its target")
+    return operation.detail
+
+
 class ArmApi:
     """Root ``arm``: Azure Resource Manager GETs for the request's tenant."""
 
@@ -357,11 +366,11 @@ class ArmApi:
         return arm_error(404, "InvalidResourceType", f"The resource type could not be found for path '{path}'.")
 
     def answer(self, request: SandboxRequest, operation: Operation) -> SandboxResponse:
-        target: _Target = operation.detail
+        target = _target(operation)
         return _serve(operation.name, target.groups, request, azure_spec(request.tenant.tenant), target.path)
 
     def error(self, fault: Fault, request: SandboxRequest, operation: Operation) -> SandboxResponse:
-        target: _Target = operation.detail
+        target = _target(operation)
         if fault.status == 403 and fault.code == "AuthorizationFailed" and fault.message is None:
             return _denied(target.path, ACTIONS.get(operation.name, "*/read"))
         return arm_error(

@@ -65,11 +65,12 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
-from typing import Any, Literal, cast
+from typing import Literal, cast
 from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from assessor.jsontypes import Json, JsonMap, JsonObject, JsonValue
 from assessor.knowledge import load_knowledge
 from assessor.sandbox import graph
 from assessor.sandbox.graph import QueryError, decode_skiptoken, encode_skiptoken
@@ -280,7 +281,7 @@ def expected_users(tenant: SandboxTenant, operation: str) -> int:
     return plan.selected if plan else 0
 
 
-def with_audit_log(tenant: str | SandboxTenant, users: int | None = None, **overrides: Any) -> SandboxTenant:
+def with_audit_log(tenant: str | SandboxTenant, users: int | None = None, **overrides: object) -> SandboxTenant:
     """A tenant (bundled name or generated) with its ``audit_log:`` keys replaced by ``overrides``.
 
     For tests and benchmarks: ``with_audit_log("contoso", query_seconds=0.2, page_size=50)``.
@@ -288,7 +289,10 @@ def with_audit_log(tenant: str | SandboxTenant, users: int | None = None, **over
     spec = load_spec(tenant) if isinstance(tenant, str) else tenant.spec
     if users is not None:
         spec = rescale(spec, users)
-    current = dict(spec.extensions.get("audit_log") or {})
+    declared = spec.extensions.get("audit_log") or {}
+    if not isinstance(declared, Mapping):
+        raise SpecError(f"{spec.name}: audit_log: a mapping is expected")
+    current = dict(declared)
     extensions = {**spec.extensions, "audit_log": {**current, **overrides}}
     generated = SandboxTenant(spec.model_copy(update={"extensions": extensions}))
     audit_log_of(generated)  # validate now, not on the first request
@@ -314,7 +318,7 @@ class StoredQuery:
     id: str
     tenant_id: str
     created: float
-    body: dict[str, Any]
+    body: JsonObject  # the auditLogQuery as posted, less its @odata annotations
     start: datetime
     end: datetime
     days: int
@@ -389,7 +393,7 @@ def _stored(request: SandboxRequest, query_id: str) -> StoredQuery:
 # --------------------------------------------------------------------------- request parsing
 
 
-def _parse_time(body: Mapping[str, Any], key: str, default: datetime) -> datetime:
+def _parse_time(body: Mapping[str, JsonValue], key: str, default: datetime) -> datetime:
     raw = body.get(key)
     if raw is None:
         return default
@@ -402,16 +406,19 @@ def _parse_time(body: Mapping[str, Any], key: str, default: datetime) -> datetim
     return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
-def _string_list(body: Mapping[str, Any], key: str) -> list[str]:
+def _string_list(body: Mapping[str, JsonValue], key: str) -> list[str]:
     raw = body.get(key)
     if raw is None:
         return []
-    if not isinstance(raw, list) or not all(isinstance(v, str) for v in raw):
+    if not isinstance(raw, list):
         raise QueryError("BadRequest", f"'{key}' must be a collection of strings.")
-    return raw
+    strings = [v for v in raw if isinstance(v, str)]
+    if len(strings) != len(raw):
+        raise QueryError("BadRequest", f"'{key}' must be a collection of strings.")
+    return strings
 
 
-def _record_type_filters(body: Mapping[str, Any]) -> list[str]:
+def _record_type_filters(body: Mapping[str, JsonValue]) -> list[str]:
     """The requested record types in PascalCase, in request order (either spelling accepted)."""
     out: dict[str, None] = {}
     for value in _string_list(body, "recordTypeFilters"):
@@ -425,14 +432,15 @@ def _record_type_filters(body: Mapping[str, Any]) -> list[str]:
     return list(out)
 
 
-def _selected_plans(log: TenantAuditLog, body: Mapping[str, Any]) -> list[OperationPlan]:
+def _selected_plans(log: TenantAuditLog, body: Mapping[str, JsonValue]) -> list[OperationPlan]:
     for key in UNEMULATED_FILTERS:
         if body.get(key):
             raise QueryError("BadRequest", f"The sandbox does not emulate '{key}'; leave it empty.")
     operations = [o.lower() for o in _string_list(body, "operationFilters")]
     services = {s.lower() for s in _string_list(body, "serviceFilters")}
-    if isinstance(body.get("serviceFilter"), str):
-        services.add(body["serviceFilter"].lower())
+    service = body.get("serviceFilter")
+    if isinstance(service, str):
+        services.add(service.lower())
     record_types = _record_type_filters(body)
     names = operations or list(log.plans)
     plans = []
@@ -455,7 +463,7 @@ def _window_days(log: TenantAuditLog, start: datetime, end: datetime) -> int:
     return max(1, min(round(seconds / DAY.total_seconds()), log.spec.retention_days))
 
 
-def _new_query(request: SandboxRequest, body: Mapping[str, Any]) -> StoredQuery:
+def _new_query(request: SandboxRequest, body: Mapping[str, JsonValue]) -> StoredQuery:
     log = _log(request)
     now = datetime.now(timezone.utc).replace(microsecond=0)
     end = _parse_time(body, "filterEndDateTime", now)
@@ -506,7 +514,7 @@ def _iso(value: datetime) -> str:
     return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _query_json(request: SandboxRequest, query: StoredQuery) -> dict[str, Any]:
+def _query_json(request: SandboxRequest, query: StoredQuery) -> JsonMap:
     status = query.status()
     done = status == "succeeded"
     body = query.body
@@ -549,7 +557,7 @@ def _other_actor(tenant: SandboxTenant, j: int) -> tuple[str, str, str, int]:
     return "system release", "__NULL__", "System", 4
 
 
-def _record(tenant: SandboxTenant, query: StoredQuery, index: int, users: dict[int, str]) -> dict[str, Any]:
+def _record(tenant: SandboxTenant, query: StoredQuery, index: int, users: dict[int, str]) -> JsonMap:
     """Record ``index`` of a query, computed from the index alone."""
     position = bisect.bisect_right(query.offsets, index) - 1
     piece = query.slices[position]
@@ -561,7 +569,7 @@ def _record(tenant: SandboxTenant, query: StoredQuery, index: int, users: dict[i
     seconds = query.start_epoch + day * 86_400 + int(query.day_span * within / all_per_day)
     stamp = _stamp(seconds)
     record_id = f"{index:08x}-{position:04x}-4{day % 0x1000:03x}-8{within % 0x1000:03x}-{query.id_suffix}"
-    audit_data: dict[str, Any] = {
+    audit_data: dict[str, Json] = {
         "@odata.type": "#microsoft.graph.security.defaultAuditData",
         "CreationTime": stamp,
         "Id": record_id,
@@ -614,9 +622,7 @@ def _record(tenant: SandboxTenant, query: StoredQuery, index: int, users: dict[i
     }
 
 
-def _intrusion_record(
-    tenant: SandboxTenant, query: StoredQuery, index: int, position: int, piece: Slice
-) -> dict[str, Any]:
+def _intrusion_record(tenant: SandboxTenant, query: StoredQuery, index: int, position: int, piece: Slice) -> JsonMap:
     """Record ``index`` of an intrusion slice: its app reads the named mailboxes in the recent days only."""
     intrusion = piece.intrusion
     assert intrusion is not None
@@ -629,7 +635,7 @@ def _intrusion_record(
     stamp = _stamp(seconds)
     app_only = intrusion.access == "app_only"
     actor = intrusion.app_id if app_only else upn
-    audit_data: dict[str, Any] = {
+    audit_data: dict[str, Json] = {
         "@odata.type": "#microsoft.graph.security.defaultAuditData",
         "CreationTime": stamp,
         "Operation": piece.plan.name,
@@ -722,7 +728,7 @@ def _records(request: SandboxRequest, m: re.Match[str]) -> SandboxResponse:
     stop = min(start + _page_size(request, query), query.total)
     users: dict[int, str] = {}
     tenant = request.tenant.tenant
-    page: dict[str, Any] = {
+    page: dict[str, Json] = {
         "@odata.context": f"{request.base_url}/$metadata#security/auditLog/queries('{query.id}')/records",
         "value": [_record(tenant, query, i, users) for i in range(start, stop)],
     }

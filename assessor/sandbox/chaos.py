@@ -36,17 +36,17 @@ so one seed replays the same faults for the same request sequence.
 from __future__ import annotations
 
 import hashlib
-import json
 import random
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final, Literal, get_args
+from typing import TYPE_CHECKING, Final, Literal, TypedDict, get_args
 from urllib.parse import urlsplit
 
 from assessor.errors import UsageError
+from assessor.jsontypes import JsonObject, JsonValue, decode
 from assessor.sandbox.faults import Fault, graph_fault
 from assessor.sandbox.http import SandboxRequest, SandboxResponse
 
@@ -77,8 +77,25 @@ _AFTER: Final[frozenset[str]] = frozenset({"malformed_json", "truncated_page", "
 _ITEM_PAGE_KINDS: Final[frozenset[str]] = frozenset({"truncated_page", "loop_next_link"})
 
 
+if TYPE_CHECKING:
+    from typing_extensions import Unpack  # typing.Unpack is 3.11+; only the type checker reads it
+
+
 class ChaosError(UsageError):
     """A chaos configuration that cannot be used."""
+
+
+class ChaosOptions(TypedDict, total=False):
+    """The fields of a :class:`ChaosConfig` besides its rates (for :meth:`ChaosConfig.only` and
+    :meth:`ChaosConfig.uniform`)."""
+
+    seed: int
+    tenants: Collection[str] | None
+    paths: Collection[str] | None
+    retry_after: int
+    timeout_seconds: float
+    slow_seconds: float
+    expire_after: int | None
 
 
 @dataclass(frozen=True)
@@ -104,12 +121,12 @@ class ChaosConfig:
             raise ChaosError("expire_after must be ≥ 0")
 
     @classmethod
-    def only(cls, kind: str, rate: float = 1.0, **kwargs: Any) -> ChaosConfig:
+    def only(cls, kind: str, rate: float = 1.0, **kwargs: Unpack[ChaosOptions]) -> ChaosConfig:
         """Every request of a selected tenant gets ``kind`` with probability ``rate``."""
         return cls(rates={kind: rate}, **kwargs)
 
     @classmethod
-    def uniform(cls, total: float, **kwargs: Any) -> ChaosConfig:
+    def uniform(cls, total: float, **kwargs: Unpack[ChaosOptions]) -> ChaosConfig:
         """Every fault kind with the same probability; ``total`` is their sum."""
         return cls(rates={k: total / len(FAULT_KINDS) for k in FAULT_KINDS}, **kwargs)
 
@@ -225,17 +242,17 @@ class Chaos:
             return response
         urls = {str(i.get("id")): str(i.get("url", "")) for i in items if isinstance(i, dict)}
         changed = False
-        out: list[Any] = []
+        out: list[JsonValue] = []
         for answer in answers:
-            url = urls.get(str(answer.get("id"))) if isinstance(answer, dict) else None
-            faulted = self._batch_item(tenant_id, request, url, answer) if url is not None else None
+            faulted = None
+            if isinstance(answer, dict):
+                url = urls.get(str(answer.get("id")))
+                faulted = self._batch_item(tenant_id, request, url, answer) if url is not None else None
             changed = changed or faulted is not None
             out.append(answer if faulted is None else faulted)
         return SandboxResponse.json({**doc, "responses": out}, 200, response.headers) if changed else response
 
-    def _batch_item(
-        self, tenant_id: str, request: SandboxRequest, url: str, answer: dict[str, Any]
-    ) -> dict[str, Any] | None:
+    def _batch_item(self, tenant_id: str, request: SandboxRequest, url: str, answer: JsonObject) -> JsonObject | None:
         raw_path = url if url.startswith("/") else "/" + url
         if not self._on_path(urlsplit(raw_path).path):
             return None
@@ -249,7 +266,7 @@ class Chaos:
                 retry_after = self.config.retry_after if draw.kind == "throttle" else None
                 fault = Fault(429, "TooManyRequests", "Too many requests.", retry_after=retry_after)
             error = graph_fault(fault, request)
-            headers = {"Content-Type": error.content_type, **error.headers}
+            headers: JsonObject = {"Content-Type": error.content_type, **error.headers}
             return {"id": answer.get("id"), "status": error.status, "headers": headers, "body": error.decoded()}
         body = answer.get("body")
         if draw.kind not in _ITEM_PAGE_KINDS or answer.get("status") != 200 or not isinstance(body, dict):
@@ -259,11 +276,12 @@ class Chaos:
         if isinstance(link, str):
             with self._lock:
                 self._tenants[tenant_id].first_links.setdefault(stream, link)
-        if not isinstance(body.get("value"), list):
+        values = body.get("value")
+        if not isinstance(values, list):
             return None
         if draw.kind == "truncated_page":
-            altered: dict[str, Any] | None = _truncate(
-                body, drop_value=not request_counts(raw_path) or draw.variant < 0.5
+            altered: JsonObject | None = _truncate(
+                body, values, drop_value=not request_counts(raw_path) or draw.variant < 0.5
             )
         else:
             altered = self._loop(body, tenant_id, stream, request.base_url + raw_path)
@@ -296,7 +314,7 @@ class Chaos:
 
     # ---- faults applied to the handler's answer
 
-    def _observe(self, tenant_id: str, stream: str, response: SandboxResponse) -> dict[str, Any] | None:
+    def _observe(self, tenant_id: str, stream: str, response: SandboxResponse) -> JsonObject | None:
         """Decode a JSON page and remember the first ``@odata.nextLink`` issued for its path."""
         if response.status != 200 or not response.content_type.startswith("application/json"):
             return None
@@ -313,7 +331,7 @@ class Chaos:
         tenant_id: str,
         where: _Where,
         response: SandboxResponse,
-        doc: dict[str, Any] | None,
+        doc: JsonObject | None,
     ) -> SandboxResponse:
         if doc is None:
             return response
@@ -322,11 +340,12 @@ class Chaos:
             return SandboxResponse(
                 200, response.body[: max(1, len(response.body) // 2)], response.content_type, response.headers
             )
-        if not isinstance(doc.get("value"), list):
+        values = doc.get("value")
+        if not isinstance(values, list):
             return response
         if draw.kind == "truncated_page":
             counted = request_counts(where.raw_path)
-            altered: dict[str, Any] | None = _truncate(doc, drop_value=not counted or draw.variant < 0.5)
+            altered: JsonObject | None = _truncate(doc, values, drop_value=not counted or draw.variant < 0.5)
         else:
             altered = self._loop(doc, tenant_id, where.stream, where.own_url)
         if altered is None:
@@ -334,7 +353,7 @@ class Chaos:
         self._count(str(draw.kind))
         return SandboxResponse.json(altered, 200, response.headers)
 
-    def _loop(self, doc: dict[str, Any], tenant_id: str, stream: str, own_url: str) -> dict[str, Any] | None:
+    def _loop(self, doc: JsonObject, tenant_id: str, stream: str, own_url: str) -> JsonObject | None:
         """Point the next link back at the stream's second page, or (on page 1) at page 1 itself."""
         link = doc.get("@odata.nextLink")
         if not isinstance(link, str):
@@ -360,14 +379,14 @@ def request_counts(raw_path: str) -> bool:
     return "%24count=true" in query or "$count=true" in query
 
 
-def _truncate(doc: dict[str, Any], drop_value: bool) -> dict[str, Any]:
-    """A page missing its value, or (for counted streams) with value cut short and no next link.
+def _truncate(doc: JsonObject, values: list[JsonValue], drop_value: bool) -> JsonObject:
+    """A page missing its value, or (for counted streams) with value cut short and no next link
+    (``values``: the page's ``value`` list).
 
     A page cut short that carries no total cannot be told from a genuine last page by any
     client, so it is only injected where the stream's ``@odata.count`` lets it be noticed.
     """
     out = {k: v for k, v in doc.items() if k != "@odata.nextLink"}
-    values = doc["value"]
     if drop_value or len(values) < 2:
         out.pop("value")
     else:
@@ -375,9 +394,9 @@ def _truncate(doc: dict[str, Any], drop_value: bool) -> dict[str, Any]:
     return out
 
 
-def _json_object(body: bytes) -> dict[str, Any] | None:
+def _json_object(body: bytes) -> JsonObject | None:
     try:
-        doc = json.loads(body)
+        doc = decode(body)
     except (ValueError, UnicodeDecodeError):
         return None
     return doc if isinstance(doc, dict) else None

@@ -63,12 +63,13 @@ import bisect
 import hashlib
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal, TypedDict
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from assessor.jsontypes import Json, JsonObject, JsonValue
 from assessor.knowledge import load_knowledge
 from assessor.sandbox.api import Operation
 from assessor.sandbox.faults import Fault
@@ -291,19 +292,23 @@ class ExchangeOrg:
         self._documented[segment.spec.name] = documented
         return documented
 
-    def audit_settings(self, group: CustomisedGroupSpec | None, documented: bool = True) -> dict[str, Any]:
+    def audit_settings(self, group: CustomisedGroupSpec | None, documented: bool = True) -> AuditSettings:
         default_set = [lt for lt in LOGON_TYPES if group is None or group.customised(lt) is None]
-        out: dict[str, Any] = {
+        defaults = self._defaults if documented else self._basic_defaults
+
+        def actions(logon_type: str) -> list[str]:
+            custom = None if group is None else group.customised(logon_type)
+            return list(custom) if custom is not None else list(defaults[logon_type])
+
+        return {
             "AuditEnabled": True if group is None else group.audit_enabled,
             "DefaultAuditSet": default_set,
+            "AuditOwner": actions("Owner"),
+            "AuditDelegate": actions("Delegate"),
+            "AuditAdmin": actions("Admin"),
         }
-        defaults = self._defaults if documented else self._basic_defaults
-        for lt in LOGON_TYPES:
-            custom = None if group is None else group.customised(lt)
-            out[f"Audit{lt}"] = list(custom) if custom is not None else list(defaults[lt])
-        return out
 
-    def mailbox(self, index: int) -> dict[str, Any]:
+    def mailbox(self, index: int) -> MailboxRow:
         """Mailbox ``index`` (user mailboxes first, then shared ones) as Get-Mailbox emits it."""
         if index >= self.user_mailboxes:
             return self._shared_mailbox(index - self.user_mailboxes)
@@ -314,13 +319,13 @@ class ExchangeOrg:
         settings = self.audit_settings(group, self.has_documented_defaults(r.segment))
         return self._mailbox_row(user["userPrincipalName"], user["displayName"], user["id"], "UserMailbox", settings)
 
-    def _shared_mailbox(self, i: int) -> dict[str, Any]:
+    def _shared_mailbox(self, i: int) -> MailboxRow:
         upn = f"shared.{i:04d}@{self.tenant.spec.default_domain}"
         return self._mailbox_row(
             upn, f"Shared Mailbox {i}", _guid(self.tenant.id, upn), "SharedMailbox", self.audit_settings(None)
         )
 
-    def _mailbox_row(self, upn: str, display: str, object_id: str, kind: str, audit: dict[str, Any]) -> dict[str, Any]:
+    def _mailbox_row(self, upn: str, display: str, object_id: str, kind: str, audit: AuditSettings) -> MailboxRow:
         alias = upn.split("@", 1)[0]
         return {
             "Identity": alias,
@@ -345,7 +350,7 @@ class ExchangeOrg:
     def total_associations(self) -> int:
         return self.user_mailboxes + len(self.spec.bypass)
 
-    def association(self, index: int) -> dict[str, Any]:
+    def association(self, index: int) -> dict[str, Json]:
         if index >= self.user_mailboxes:
             name = self.spec.bypass[index - self.user_mailboxes]
             return {
@@ -364,7 +369,7 @@ class ExchangeOrg:
 
     # ---- singletons and policies
 
-    def admin_audit_log_config(self, compliance: bool) -> dict[str, Any]:
+    def admin_audit_log_config(self, compliance: bool) -> dict[str, Json]:
         # Security & Compliance PowerShell always reports False here (DOMAIN.md): read it from Exchange.
         return {
             "Identity": "Admin Audit Log Settings",
@@ -373,7 +378,7 @@ class ExchangeOrg:
             "UnifiedAuditLogIngestionEnabled": False if compliance else self.spec.ingestion_enabled,
         }
 
-    def organization_config(self) -> dict[str, Any]:
+    def organization_config(self) -> dict[str, Json]:
         return {
             "Identity": self.tenant.spec.domains[0],
             "Name": self.tenant.spec.domains[0],
@@ -382,7 +387,7 @@ class ExchangeOrg:
             "IsDehydrated": False,
         }
 
-    def retention_policies(self) -> list[dict[str, Any]]:
+    def retention_policies(self) -> list[dict[str, Json]]:
         return [
             {
                 "Name": p.name,
@@ -400,6 +405,34 @@ class ExchangeOrg:
             }
             for p in self.spec.retention_policies
         ]
+
+
+class AuditSettings(TypedDict):
+    """A mailbox's audit settings as Get-Mailbox reports them."""
+
+    AuditEnabled: bool
+    DefaultAuditSet: list[str]  # the logon types still on Microsoft's default actions
+    AuditOwner: list[str]
+    AuditDelegate: list[str]
+    AuditAdmin: list[str]
+
+
+class MailboxRow(AuditSettings):
+    """A row of Get-Mailbox (the properties the emulator emits, audit settings last)."""
+
+    Identity: str
+    Name: str
+    Alias: str
+    DisplayName: str
+    UserPrincipalName: str
+    PrimarySmtpAddress: str
+    ExternalDirectoryObjectId: str
+    Guid: str
+    RecipientType: str
+    RecipientTypeDetails: str
+    IsDirSynced: bool
+    AuditLogAgeLimit: str
+    WhenCreated: str
 
 
 def _guid(tenant_id: str, key: str) -> str:
@@ -499,7 +532,7 @@ def exchange_error(
 @dataclass(frozen=True)
 class _Call:
     cmdlet: str
-    parameters: dict[str, Any]
+    parameters: JsonObject  # the cmdlet's Parameters, as sent
     tenant_path: str = ""  # {prefix}/{tenant} as requested
 
 
@@ -609,7 +642,9 @@ def _resolve_call(request: SandboxRequest, prefix: str) -> Operation | SandboxRe
 
 
 def _answer(request: SandboxRequest, operation: Operation, table: dict[str, _Cmdlet]) -> SandboxResponse:
-    call: _Call = operation.detail
+    call = operation.detail
+    if not isinstance(call, _Call):
+        raise TypeError(f"an Exchange operation carries {type(call).__name__}, not the parsed call")
     source = table.get(call.cmdlet.lower())
     if source is None:
         return exchange_error(
@@ -628,11 +663,11 @@ def _answer(request: SandboxRequest, operation: Operation, table: dict[str, _Cmd
 @dataclass(frozen=True)
 class _Source:
     total: int
-    row: Any  # Callable[[int], dict]
+    row: Callable[[int], Mapping[str, object]]  # row i of the answer
     warnings: tuple[str, ...] = ()
 
 
-def _result_size(params: dict[str, Any]) -> int | None:
+def _result_size(params: JsonObject) -> int | None:
     value = params.get("ResultSize", DEFAULT_RESULT_SIZE)
     if isinstance(value, str) and value.lower() == "unlimited":
         return None
@@ -641,7 +676,7 @@ def _result_size(params: dict[str, Any]) -> int | None:
     return DEFAULT_RESULT_SIZE
 
 
-def _capped(total: int, params: dict[str, Any]) -> tuple[int, tuple[str, ...]]:
+def _capped(total: int, params: JsonObject) -> tuple[int, tuple[str, ...]]:
     size = _result_size(params)
     if size is not None and total > size:
         return size, (
@@ -652,21 +687,30 @@ def _capped(total: int, params: dict[str, Any]) -> tuple[int, tuple[str, ...]]:
     return total, ()
 
 
-def _get_mailbox(org: ExchangeOrg, params: dict[str, Any]) -> _Source:
+def _get_mailbox(org: ExchangeOrg, params: JsonObject) -> _Source:
     wanted = params.get("RecipientTypeDetails")
-    kinds = {wanted.lower()} if isinstance(wanted, str) else {str(w).lower() for w in wanted or []}
+    kinds = {wanted.lower()} if isinstance(wanted, str) else {str(w).lower() for w in _listed(wanted)}
     only_user = kinds == {"usermailbox"}  # other filters are not emulated: everything is returned
     total = org.user_mailboxes if only_user else org.total_mailboxes
     count, warnings = _capped(total, params)
     return _Source(count, org.mailbox, warnings)
 
 
-def _get_bypass(org: ExchangeOrg, params: dict[str, Any]) -> _Source:
+def _listed(value: JsonValue) -> Iterable[JsonValue]:
+    """The values of a multi-valued parameter (absent or empty: none; an object: its keys)."""
+    if not value:
+        return ()
+    if not isinstance(value, (list, dict)):
+        raise TypeError(f"a multi-valued parameter is {type(value).__name__}")
+    return value
+
+
+def _get_bypass(org: ExchangeOrg, params: JsonObject) -> _Source:
     count, warnings = _capped(org.total_associations, params)
     return _Source(count, org.association, warnings)
 
 
-def _single(row: dict[str, Any]) -> _Source:
+def _single(row: Mapping[str, object]) -> _Source:
     return _Source(1, lambda _i: row)
 
 
@@ -678,12 +722,12 @@ def _app_of(org: ExchangeOrg, name: str) -> tuple[str, str]:
     return name.lower(), name
 
 
-def _rows(rows: list[dict[str, Any]]) -> _Source:
+def _rows(rows: Sequence[Mapping[str, object]]) -> _Source:
     return _Source(len(rows), rows.__getitem__)
 
 
-def _access_policies(org: ExchangeOrg, _p: dict[str, Any]) -> _Source:
-    rows = []
+def _access_policies(org: ExchangeOrg, _p: JsonObject) -> _Source:
+    rows: list[dict[str, Json]] = []
     for i, policy in enumerate(org.spec.application_access_policies):
         app_id, _name = _app_of(org, policy.app)
         rows.append(
@@ -700,8 +744,8 @@ def _access_policies(org: ExchangeOrg, _p: dict[str, Any]) -> _Source:
     return _rows(rows)
 
 
-def _exchange_principals(org: ExchangeOrg) -> list[dict[str, Any]]:
-    rows = []
+def _exchange_principals(org: ExchangeOrg) -> list[dict[str, str]]:
+    rows: list[dict[str, str]] = []
     for grant in org.spec.app_role_assignments:
         app_id, name = _app_of(org, grant.app)
         rows.append(
@@ -716,9 +760,9 @@ def _exchange_principals(org: ExchangeOrg) -> list[dict[str, Any]]:
     return list({r["AppId"]: r for r in rows}.values())
 
 
-def _role_assignments(org: ExchangeOrg, params: dict[str, Any]) -> _Source:
+def _role_assignments(org: ExchangeOrg, params: JsonObject) -> _Source:
     wanted = str(params.get("RoleAssigneeType") or "").lower()
-    rows = []
+    rows: list[dict[str, Json]] = []
     for grant in org.spec.app_role_assignments:
         _app_id, name = _app_of(org, grant.app)
         rows.append(
@@ -736,7 +780,7 @@ def _role_assignments(org: ExchangeOrg, params: dict[str, Any]) -> _Source:
     return _rows(rows if wanted in ("", "serviceprincipal") else [])
 
 
-_Cmdlet = Callable[[ExchangeOrg, dict[str, Any]], _Source]
+_Cmdlet = Callable[[ExchangeOrg, JsonObject], _Source]
 _EXCHANGE_CMDLETS: dict[str, _Cmdlet] = {
     "get-applicationaccesspolicy": _access_policies,
     "get-managementroleassignment": _role_assignments,
@@ -763,7 +807,7 @@ def _page_size(request: SandboxRequest) -> int:
     return MAX_PAGE
 
 
-def _select(row: dict[str, Any], select: list[str]) -> dict[str, Any]:
+def _select(row: Mapping[str, object], select: list[str]) -> Mapping[str, object]:
     if not select:
         return row
     lower = {k.lower(): k for k in row}
@@ -790,7 +834,7 @@ def _page(request: SandboxRequest, org: ExchangeOrg, source: _Source, tenant_pat
     prefer = "prefer" in request.headers
     size = _page_size(request) if prefer else (org.spec.unpaged_page or source.total or 1)
     stop = min(source.total, start + size)
-    doc: dict[str, Any] = {"@odata.context": f"{request.base_url}{tenant_path}/{CONTEXT}"}
+    doc: dict[str, object] = {"@odata.context": f"{request.base_url}{tenant_path}/{CONTEXT}"}
     if source.warnings and start == 0:
         doc["@adminapi.warnings"] = list(source.warnings)
     doc["value"] = [_select(source.row(i), select) for i in range(start, stop)]

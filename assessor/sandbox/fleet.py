@@ -23,8 +23,9 @@ import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal, TypedDict
 
+from assessor.jsontypes import Json, JsonMap
 from assessor.sandbox.server import SandboxServer
 from assessor.sandbox.spec import ErrorSpec, SandboxTenant, ThrottleSpec, parse_spec
 
@@ -59,7 +60,7 @@ def failure_kind(spec: FleetSpec, index: int) -> FailureKind | None:
     return FAILURE_KINDS[step_before % len(FAILURE_KINDS)]
 
 
-def template(spec: FleetSpec, index: int) -> dict[str, Any]:
+def template(spec: FleetSpec, index: int) -> JsonMap:
     """The generator spec of tenant ``index`` (a small mixed E5/E3 tenant)."""
     name = spec.name(index)
     e5 = max(1, spec.users // 4 + index % 5)
@@ -96,7 +97,15 @@ def fleet_tenant(spec: FleetSpec, index: int) -> SandboxTenant:
     return SandboxTenant(parse_spec(template(spec, index), f"fleet tenant {index}"))
 
 
-def _fault_overrides(spec: FleetSpec, kind: FailureKind | None) -> dict[str, Any]:
+class _Overrides(TypedDict, total=False):
+    """The :meth:`SandboxServer.add_tenant` options that make a fleet tenant fail."""
+
+    errors: list[ErrorSpec]
+    latency_ms: int
+    throttle: ThrottleSpec
+
+
+def _fault_overrides(spec: FleetSpec, kind: FailureKind | None) -> _Overrides:
     if kind == "401":
         return {
             "errors": [
@@ -128,7 +137,7 @@ def failing_names(spec: FleetSpec) -> dict[str, FailureKind]:
     return {spec.name(i): kind for i in range(spec.count) if (kind := failure_kind(spec, i)) is not None}
 
 
-def manifest_rows(spec: FleetSpec, base_url: str | None = None, exchange: bool = True) -> Iterator[dict[str, Any]]:
+def manifest_rows(spec: FleetSpec, base_url: str | None = None, exchange: bool = True) -> Iterator[JsonMap]:
     """Manifest entries for the fleet: ``sandbox: NAME`` (in-process), or endpoints + token auth
     against an external fleet server at ``base_url`` (Exchange and compliance too unless ``exchange`` is off)."""
     for index in range(spec.count):
@@ -137,7 +146,7 @@ def manifest_rows(spec: FleetSpec, base_url: str | None = None, exchange: bool =
             yield {"sandbox": spec.name(index), "name": f"Fleet Customer {index:04d}", "tags": tags}
             continue
         tenant_id = str(uuid.uuid5(_NAMESPACE, f"{spec.prefix}/{index}"))
-        row: dict[str, Any] = {
+        row: dict[str, Json] = {
             "id": tenant_id,
             "name": f"Fleet Customer {index:04d}",
             "tags": tags,

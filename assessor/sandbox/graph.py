@@ -27,11 +27,12 @@ import base64
 import binascii
 import hashlib
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TypedDict
 from urllib.parse import parse_qsl, quote, urlsplit
 
+from assessor.jsontypes import JsonObject, JsonValue
 from assessor.sandbox.api import Operation, serve_operation
 from assessor.sandbox.faults import Fault, graph_fault
 from assessor.sandbox.http import Headers, SandboxRequest, SandboxResponse, graph_error
@@ -129,6 +130,15 @@ def route(method: str, pattern: str, handler: Handler) -> Route:
     return Route(method.upper(), re.compile(f"^{pattern}$", re.IGNORECASE), handler)
 
 
+class BatchResponse(TypedDict):
+    """One item of a ``$batch`` answer's ``responses``."""
+
+    id: str
+    status: int
+    headers: dict[str, str]
+    body: JsonValue  # the item's JSON answer, or its body base64-encoded when it is not JSON
+
+
 class GraphApi:
     """Microsoft Graph (v1.0 and beta roots) over an explicit route table, matched in order."""
 
@@ -178,12 +188,13 @@ class GraphApi:
         ids = [str(i.get("id")) if isinstance(i, dict) else "" for i in items]
         if len(set(ids)) != len(ids) or "" in ids or "None" in ids:
             raise QueryError("BadRequest", "Every batch request needs a unique id.")
-        return SandboxResponse.json({"responses": [self._batch_item(request, item) for item in items]})
+        objects = [i for i in items if isinstance(i, dict)]  # all of them: any other item has no id
+        return SandboxResponse.json({"responses": [self._batch_item(request, item) for item in objects]})
 
-    def _batch_item(self, outer: SandboxRequest, item: dict[str, Any]) -> dict[str, Any]:
+    def _batch_item(self, outer: SandboxRequest, item: JsonObject) -> BatchResponse:
         url = str(item.get("url", ""))
         parts = urlsplit(url if url.startswith("/") else "/" + url)
-        headers = {str(k): str(v) for k, v in (item.get("headers") or {}).items()}
+        headers = {str(k): str(v) for k, v in _header_items(item.get("headers"))}
         if "authorization" in outer.headers:
             headers.setdefault("Authorization", outer.headers["authorization"])
         sub = SandboxRequest(
@@ -199,10 +210,19 @@ class GraphApi:
         response = serve_operation(self, sub)
         out_headers = {"Content-Type": response.content_type, **response.headers}
         if response.content_type.startswith("application/json"):
-            content: Any = response.decoded()
+            content = response.decoded()
         else:  # Graph base64-encodes bodies that are not JSON
             content = base64.b64encode(response.body).decode("ascii")
         return {"id": str(item["id"]), "status": response.status, "headers": out_headers, "body": content}
+
+
+def _header_items(headers: JsonValue) -> Iterable[tuple[str, JsonValue]]:
+    """The name/value pairs of a ``$batch`` item's ``headers`` object (absent or empty: none)."""
+    if not headers:
+        return ()
+    if not isinstance(headers, dict):
+        raise TypeError(f"a $batch item's headers are {type(headers).__name__}, not an object")
+    return headers.items()
 
 
 # --------------------------------------------------------------------------- query helpers
@@ -230,7 +250,7 @@ def _select(request: SandboxRequest, known: frozenset[str], entity: str) -> tupl
     return fields
 
 
-def _project(obj: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
+def _project(obj: Mapping[str, object], fields: tuple[str, ...]) -> dict[str, object]:
     out = {f: obj.get(f) for f in fields}
     if "@odata.type" in obj:
         out = {"@odata.type": obj["@odata.type"], **out}
@@ -371,7 +391,7 @@ def _list_users(request: SandboxRequest, _m: re.Match[str]) -> SandboxResponse:
     signature = f"{request.query.get('$filter', '')}|{request.query.get('$select', '')}|{top}"
     token = request.query.get("$skiptoken")
     start = decode_skiptoken(tenant, token, signature) if token else 0
-    page: list[dict[str, Any]] = []
+    page: list[dict[str, object]] = []
     more = False
     for index in matching_indices(tenant, flt, start):
         if len(page) == top:
@@ -379,7 +399,7 @@ def _list_users(request: SandboxRequest, _m: re.Match[str]) -> SandboxResponse:
             break
         page.append(_project(tenant.user(index), fields))
         last = index
-    body: dict[str, Any] = {"@odata.context": _context(request, f"users({','.join(fields)})")}
+    body: dict[str, object] = {"@odata.context": _context(request, f"users({','.join(fields)})")}
     if count and token is None:
         body["@odata.count"] = count_matching(tenant, flt)
     if more:
@@ -447,7 +467,7 @@ def _license_details(request: SandboxRequest, m: re.Match[str]) -> SandboxRespon
 # --------------------------------------------------------------------------- roles and groups
 
 
-def _default_object(obj: dict[str, Any]) -> dict[str, Any]:
+def _default_object(obj: Mapping[str, object]) -> Mapping[str, object]:
     """A directory object as returned by `$expand` or `/members`: default properties only."""
     if obj["@odata.type"] == "#microsoft.graph.user":
         return _project(obj, USER_DEFAULT)
@@ -466,7 +486,7 @@ def _role_assignments(request: SandboxRequest, _m: re.Match[str]) -> SandboxResp
         raise QueryError("Request_UnsupportedQuery", "Unsupported filter on roleAssignments.")
     value = []
     for a in tenant.role_assignments:
-        item: dict[str, Any] = {
+        item: dict[str, object] = {
             "id": a.id,
             "roleDefinitionId": a.role_template_id,
             "principalId": a.principal_id,
@@ -522,7 +542,7 @@ def _role_definitions(request: SandboxRequest, _m: re.Match[str]) -> SandboxResp
         raise QueryError("Request_UnsupportedQuery", "Filtering role definitions is not supported by the sandbox.")
     value = []
     for template_id, name, privileged in ROLE_DEFINITIONS:
-        item: dict[str, Any] = {
+        item: dict[str, object] = {
             "id": template_id,
             "displayName": name,
             "description": f"{name} (sandbox)",

@@ -7,13 +7,17 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypeVar, overload
+
+from assessor.jsontypes import JsonValue, decode
 
 if TYPE_CHECKING:
     from assessor.sandbox.state import TenantState
+
+T = TypeVar("T")
 
 
 class Headers(Mapping[str, str]):
@@ -25,13 +29,19 @@ class Headers(Mapping[str, str]):
     def __getitem__(self, key: str) -> str:
         return self._items[key.lower()]
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[str]:
         return iter(self._items)
 
     def __len__(self) -> int:
         return len(self._items)
 
-    def get(self, key: str, default: Any = None) -> Any:
+    @overload
+    def get(self, key: str) -> str | None: ...
+
+    @overload
+    def get(self, key: str, default: str | T) -> str | T: ...
+
+    def get(self, key: str, default: object = None) -> object:
         return self._items.get(key.lower(), default)
 
 
@@ -48,9 +58,10 @@ class SandboxRequest:
     base_url: str = field(metadata={"doc": "The API root as the client sees it, e.g. http://h:p/<tenant>/v1.0"})
     in_batch: bool = False
 
-    def json(self) -> Any:
+    def json(self) -> JsonValue:
+        """The body decoded as JSON (None when it is empty or not JSON)."""
         try:
-            return json.loads(self.body or b"null")
+            return decode(self.body or b"null")
         except (json.JSONDecodeError, UnicodeDecodeError):
             return None
 
@@ -63,7 +74,9 @@ class SandboxResponse:
     headers: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
-    def json(cls, value: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> SandboxResponse:
+    def json(cls, value: object, status: int = 200, headers: Mapping[str, str] | None = None) -> SandboxResponse:
+        """A JSON answer; ``value`` is anything :func:`json.dumps` encodes as it stands (a document
+        typed by its emulator: a TypedDict, a :mod:`assessor.jsontypes` alias, or a projection)."""
         data = json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
         return cls(status, data, "application/json; odata.metadata=minimal; charset=utf-8", headers or {})
 
@@ -71,10 +84,10 @@ class SandboxResponse:
     def text(cls, value: str, status: int = 200) -> SandboxResponse:
         return cls(status, value.encode("utf-8"), "text/plain; charset=utf-8")
 
-    def decoded(self) -> Any:
+    def decoded(self) -> JsonValue:
         """The body as JSON when it is JSON, else as text (for `$batch` and tests)."""
         if self.content_type.startswith("application/json"):
-            return json.loads(self.body) if self.body else None
+            return decode(self.body) if self.body else None
         return self.body.decode("utf-8")
 
 

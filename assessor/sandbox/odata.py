@@ -10,11 +10,17 @@ Anything else raises :class:`UnsupportedQuery`, which the Graph handler turns in
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
 
-Predicate = Callable[[Mapping[str, Any], Mapping[str, Any]], bool]
+from assessor.jsontypes import JsonScalar
+
+Item = Mapping[str, object]
+"""A filtered entity (a user, a service principal, a role assignment), read by property name."""
+Env = Mapping[str, object]
+"""The elements bound to the lambda variables in scope (``p`` in ``assignedPlans/any(p: …)``)."""
+Predicate = Callable[[Item, Env], bool]
+Getter = Callable[[Item, Env], object]
 
 
 class UnsupportedQuery(ValueError):
@@ -44,7 +50,7 @@ class FilterExpr:
     properties: frozenset[str]
     advanced: bool
 
-    def __call__(self, item: Mapping[str, Any]) -> bool:
+    def __call__(self, item: Item) -> bool:
         return self.predicate(item, {})
 
 
@@ -156,24 +162,24 @@ class _Parser:
         self.expect(")")
         name = var.text
 
-        def any_of(item: Mapping[str, Any], env: Mapping[str, Any]) -> bool:
-            return any(body(item, {**env, name: element}) for element in item.get(collection) or ())
+        def any_of(item: Item, env: Env) -> bool:
+            return any(body(item, {**env, name: element}) for element in _elements(item.get(collection)))
 
         return any_of
 
-    def resolve(self, path: str) -> Callable[[Mapping[str, Any], Mapping[str, Any]], Any]:
+    def resolve(self, path: str) -> Getter:
         head, _, rest = path.partition("/")
         if head in self.lambda_vars:
             sub = self.allowed[self.lambda_vars[head]] or frozenset()
             if not rest or "/" in rest or rest not in sub:
                 raise UnsupportedQuery(f"Property '{rest}' is not supported in this lambda.")
-            return lambda item, env: env[head].get(rest)
+            return lambda item, env: _property(env[head], rest)
         if rest or path not in self.allowed or self.allowed[path] is not None:
             raise UnsupportedQuery(f"Unsupported or invalid query filter clause specified for property '{path}'.")
         self.properties.add(path)
         return lambda item, env: item.get(path)
 
-    def literal(self) -> Any:
+    def literal(self) -> JsonScalar:
         tok = self.take()
         if tok.kind == "string":
             return tok.text[1:-1].replace("''", "'")
@@ -200,10 +206,10 @@ class _Parser:
             return lambda item, env: _norm(getter(item, env)) != value
         return lambda item, env: _norm(getter(item, env)) == value
 
-    def literal_list(self) -> frozenset[Any]:
+    def literal_list(self) -> frozenset[object]:
         self.expect("(")
         values = [_norm(self.literal())]
-        while self.peek() is not None and self.peek().text == ",":  # type: ignore[union-attr]
+        while (tok := self.peek()) is not None and tok.text == ",":
             self.take()
             values.append(_norm(self.literal()))
         self.expect(")")
@@ -212,8 +218,24 @@ class _Parser:
         return frozenset(values)
 
 
-def _norm(value: Any) -> Any:
+def _norm(value: object) -> object:
     return value.lower() if isinstance(value, str) else value
+
+
+def _elements(collection: object) -> Iterable[object]:
+    """The elements of a collection property (None or empty: none)."""
+    if not collection:
+        return ()
+    if not isinstance(collection, Iterable):
+        raise TypeError(f"a collection property holds {type(collection).__name__}, not a collection")
+    return collection
+
+
+def _property(element: object, name: str) -> object:
+    """Property ``name`` of a collection element (an ``assignedPlans`` entry: a mapping)."""
+    if not isinstance(element, Mapping):
+        raise TypeError(f"a collection element is {type(element).__name__}, not an object")
+    return element.get(name)
 
 
 def parse_filter(text: str, allowed: Mapping[str, frozenset[str] | None]) -> FilterExpr:

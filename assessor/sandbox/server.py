@@ -34,6 +34,7 @@ From the CLI: :func:`serve` (``assessor sandbox serve NAME``) runs until interru
 
 from __future__ import annotations
 
+import socket
 import sys
 import threading
 import time
@@ -41,7 +42,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Any, TextIO
+from typing import TextIO, TypedDict
 from urllib.parse import unquote, urlsplit
 
 from assessor.sandbox import applications, arm, auditlog, exchange, graph
@@ -124,6 +125,16 @@ class RequestLog:
             return [r for r in self.records if tenant is None or r.tenant == tenant]
 
 
+class ServerStats(TypedDict):
+    """What :meth:`SandboxServer.stats` counts."""
+
+    requests: int  # top-level HTTP requests
+    operations: int  # operations served: top-level requests and `$batch` items
+    by_status: dict[int, int]  # requests per HTTP status
+    peak_concurrency: int
+    sequential_rounds: int  # see sequential_rounds()
+
+
 def sequential_rounds(records: Sequence[RequestRecord]) -> int:
     """The longest chain of requests each starting after the previous one ended.
 
@@ -150,7 +161,7 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: _HTTPServer
 
-    def log_message(self, format: str, *args: Any) -> None:
+    def log_message(self, format: str, *args: object) -> None:
         return
 
     def _serve(self) -> None:
@@ -187,7 +198,7 @@ class _HTTPServer(ThreadingHTTPServer):
         self.sandbox = sandbox
         super().__init__(address, _Handler)
 
-    def handle_error(self, request: Any, client_address: Any) -> None:
+    def handle_error(self, request: socket.socket | tuple[bytes, socket.socket], client_address: object) -> None:
         if isinstance(sys.exc_info()[1], ConnectionError):
             return  # a client that gave up (timeout, reset) is not a sandbox error
         super().handle_error(request, client_address)
@@ -333,7 +344,7 @@ class SandboxServer:
 
     # ---- statistics
 
-    def stats(self, tenant: str | None = None) -> dict[str, Any]:
+    def stats(self, tenant: str | None = None) -> ServerStats:
         """Requests, peak concurrency and sequential rounds (for one tenant, or all)."""
         tenant_id = self.state(tenant).tenant.id if tenant else None
         records = self.log.snapshot(tenant_id)

@@ -56,13 +56,14 @@ from dataclasses import dataclass
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal, TypedDict
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from assessor.errors import UsageError
 from assessor.evidence import GUID
+from assessor.jsontypes import Json
 from assessor.knowledge import SkuEntry, load_knowledge
 from assessor.yamlsafe import safe_load_bounded
 
@@ -163,7 +164,8 @@ class TenantSpec(_Spec):
     service_principals: list[ServicePrincipalSpec] = Field(default_factory=list)
     roles: list[RoleSpec] = Field(default_factory=list)
     faults: FaultSpec = Field(default_factory=FaultSpec)
-    extensions: dict[str, Any] = Field(default_factory=dict)
+    # the reserved keys' decoded YAML, validated by the emulator that owns each key
+    extensions: dict[str, object] = Field(default_factory=dict)
 
     @field_validator("id")
     @classmethod
@@ -196,7 +198,7 @@ def _read_spec_text(name_or_path: str | Path) -> tuple[str, str]:
     return resource.read_text(encoding="utf-8"), f"sandbox tenant {text_name}"
 
 
-def parse_spec(raw: Any, origin: str = "tenant spec") -> TenantSpec:
+def parse_spec(raw: object, origin: str = "tenant spec") -> TenantSpec:
     """Validate a decoded YAML document; reserved keys go to ``extensions`` untouched."""
     if not isinstance(raw, dict):
         raise SpecError(f"{origin}: a tenant spec must be a mapping")
@@ -257,14 +259,90 @@ def _referenced_minimums(spec: TenantSpec) -> dict[str, int]:
 # --------------------------------------------------------------------------- generated tenant
 
 
+class AssignedLicense(TypedDict):
+    """An entry of a user's ``assignedLicenses`` (Graph ``assignedLicense``)."""
+
+    disabledPlans: list[str]  # service plan ids, lower case
+    skuId: str
+
+
+class AssignedPlan(TypedDict):
+    """An entry of a user's ``assignedPlans`` (Graph ``assignedPlan``)."""
+
+    assignedDateTime: str
+    capabilityStatus: str  # Enabled, Warning, Suspended, Deleted, LockedOut
+    service: str
+    servicePlanId: str
+
+
+class GraphUser(TypedDict):
+    """A generated user with every property the emulator knows (Graph ``user``). The nested lists
+    are shared between the users of a segment: read-only."""
+
+    id: str
+    userPrincipalName: str
+    displayName: str
+    givenName: str
+    surname: str
+    mail: str | None
+    jobTitle: str | None
+    mobilePhone: str | None
+    officeLocation: str | None
+    preferredLanguage: str | None
+    businessPhones: list[str]
+    accountEnabled: bool
+    userType: str  # Member or Guest
+    assignedLicenses: list[AssignedLicense]
+    assignedPlans: list[AssignedPlan]
+
+
+class PrepaidUnits(TypedDict):
+    enabled: int
+    suspended: int
+    warning: int
+    lockedOut: int
+
+
+class ServicePlanInfo(TypedDict):
+    servicePlanId: str
+    servicePlanName: str
+    provisioningStatus: str
+    appliesTo: str
+
+
+class SubscribedSku(TypedDict):
+    """A tenant's subscription to an SKU (Graph ``subscribedSku``)."""
+
+    accountId: str
+    accountName: str
+    appliesTo: str
+    capabilityStatus: str
+    consumedUnits: int
+    id: str
+    prepaidUnits: PrepaidUnits
+    servicePlans: list[ServicePlanInfo]
+    skuId: str
+    skuPartNumber: str
+    subscriptionIds: list[str]
+
+
+class DirectoryRole(TypedDict):
+    """An activated directory role (Graph ``directoryRole``)."""
+
+    id: str
+    displayName: str
+    description: str | None
+    roleTemplateId: str
+
+
 @dataclass(frozen=True)
 class Segment:
     """A run of identical users: tenant indices [start, start + count)."""
 
     spec: SegmentSpec
     start: int
-    assigned_licenses: list[dict[str, Any]]
-    assigned_plans: list[dict[str, Any]]
+    assigned_licenses: list[AssignedLicense]
+    assigned_plans: list[AssignedPlan]
 
     @property
     def stop(self) -> int:
@@ -310,7 +388,7 @@ class SandboxTenant:
         return f"SandboxTenant(name={self.name!r}, id={self.id!r}, users={self.user_count})"
 
     @property
-    def extensions(self) -> dict[str, Any]:
+    def extensions(self) -> dict[str, object]:
         return self.spec.extensions
 
     @property
@@ -354,13 +432,13 @@ class SandboxTenant:
                 return p["id"].lower()
         raise SpecError(f"{self.spec.name}: SKU {entry.sku_part_number} has no service plan {plan!r}")
 
-    def _licence(self, lic: LicenseSpec) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    def _licence(self, lic: LicenseSpec) -> tuple[AssignedLicense, list[AssignedPlan]]:
         if lic.sku not in self._skus:
             raise SpecError(f"{self.spec.name}: users assigned SKU {lic.sku!r} the tenant does not hold")
         sku, entry = self._skus[lic.sku]
         disabled = [self._plan_id(entry, p) for p in lic.disabled_plans]
-        assigned = {"disabledPlans": disabled, "skuId": entry.sku_id}
-        plans = [
+        assigned: AssignedLicense = {"disabledPlans": disabled, "skuId": entry.sku_id}
+        plans: list[AssignedPlan] = [
             {
                 "assignedDateTime": ASSIGNED_AT,
                 "capabilityStatus": _plan_state(sku.status, p["id"] in disabled),
@@ -387,9 +465,9 @@ class SandboxTenant:
     def consumed_units(self, part: str) -> int:
         return sum(s.spec.count for s in self.segments if any(lic.sku == part for lic in s.spec.licenses))
 
-    def subscribed_skus(self) -> list[dict[str, Any]]:
+    def subscribed_skus(self) -> list[SubscribedSku]:
         """The tenant's subscribedSkus, Graph-shaped."""
-        out = []
+        out: list[SubscribedSku] = []
         for part, (sku, entry) in self._skus.items():
             out.append(
                 {
@@ -428,7 +506,7 @@ class SandboxTenant:
             raise IndexError(index)
         return self.segments[bisect.bisect_right(self._starts, index) - 1]
 
-    def user(self, index: int) -> dict[str, Any]:
+    def user(self, index: int) -> GraphUser:
         """User ``index`` as a Graph-shaped dict (all properties the emulator knows)."""
         seg = self.segment_of(index)
         local = index - seg.start
@@ -456,12 +534,12 @@ class SandboxTenant:
             "assignedPlans": seg.assigned_plans,
         }
 
-    def iter_users(self, start: int = 0, stop: int | None = None) -> Iterator[dict[str, Any]]:
+    def iter_users(self, start: int = 0, stop: int | None = None) -> Iterator[GraphUser]:
         end = self.user_count if stop is None else min(stop, self.user_count)
         for index in range(start, end):
             yield self.user(index)
 
-    def user_by_id(self, object_id: str) -> dict[str, Any] | None:
+    def user_by_id(self, object_id: str) -> GraphUser | None:
         """A user by object id or userPrincipalName."""
         index = self.index_of(object_id)
         if index is not None:
@@ -470,7 +548,7 @@ class SandboxTenant:
             return self._user_by_upn(object_id)
         return None
 
-    def _user_by_upn(self, upn: str) -> dict[str, Any] | None:
+    def _user_by_upn(self, upn: str) -> GraphUser | None:
         local = upn.split("@", 1)[0].split("_partner.example#EXT#", 1)[0]
         name, _, number = local.rpartition(".")
         for seg in self.segments:
@@ -539,7 +617,7 @@ class SandboxTenant:
         return out
 
     @cached_property
-    def directory_roles(self) -> list[dict[str, Any]]:
+    def directory_roles(self) -> list[DirectoryRole]:
         """Activated directory roles (those with at least one assignment), Graph-shaped."""
         seen: dict[str, str] = {}
         for a in self.role_assignments:
@@ -549,7 +627,7 @@ class SandboxTenant:
             for i, (tid, name) in enumerate(seen.items())
         ]
 
-    def directory_object(self, object_id: str) -> dict[str, Any] | None:
+    def directory_object(self, object_id: str) -> dict[str, object] | None:
         """Any directory object (user, group, service principal) with its ``@odata.type``."""
         user = self.user_by_id(object_id)
         if user is not None:
@@ -574,7 +652,7 @@ class SandboxTenant:
             "servicePrincipalType": "Application",
         }
 
-    def organization(self) -> dict[str, Any]:
+    def organization(self) -> dict[str, Json]:
         return {
             "id": self.id,
             "displayName": self.spec.display_name,
