@@ -66,6 +66,7 @@ from assessor.evidence import (
     Meta,
     PrivilegedRoles,
     Provenance,
+    RetentionPolicies,
     Tenant,
     map_strings,
 )
@@ -587,8 +588,9 @@ async def collect(options: CollectOptions) -> Evidence:
         )
         probe_outcome = _with_in_scope_counts(probe, graph) if intersect else probe.sections["audit_probe"]
         retention = exchange.sections.get("retention_policies")
+        policies = retention.data if isinstance(retention, Collected) else None
         named, applications, (vip, vip_notes) = await asyncio.gather(
-            resolve_named_users(conn, policy_user_ids(section_of(retention) if retention is not None else None)),
+            resolve_named_users(conn, policy_user_ids(policies if isinstance(policies, RetentionPolicies) else None)),
             _applications(conn, options, probe_outcome, exchange.app_scoping, at),
             _vip_upns(conn, options.vip),
         )

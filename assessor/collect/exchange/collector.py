@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 import httpx
 from pydantic import ValidationError
 
-from assessor.collect.auth import StaticTokenCredential
+from assessor.collect.auth import Resource, StaticTokenCredential
 from assessor.collect.clouds import CloudEndpoints, is_loopback, validate_endpoint
 from assessor.collect.exchange.aggregate import BypassAggregator, MailboxAggregator, MailboxSink
 from assessor.collect.exchange.appaccess import AppScoping, try_read_app_scoping
@@ -186,8 +186,8 @@ def _failure(section: str, error: ExchangeError, source: str, at: datetime) -> N
     return not_collected(section, error.describe(), None, source, at)
 
 
-def _missing_token(credential: TokenSource, resource: str) -> bool:
-    return isinstance(credential, StaticTokenCredential) and not credential.has(resource)  # type: ignore[arg-type]
+def _missing_token(credential: TokenSource, resource: Resource) -> bool:
+    return isinstance(credential, StaticTokenCredential) and not credential.has(resource)
 
 
 # --------------------------------------------------------------------------- readers
@@ -332,7 +332,7 @@ def _unavailable(plan: ExchangePlan, credential: TokenSource, api: str) -> str |
             f"the {'Exchange' if api == 'exchange' else 'Security & Compliance'} admin API is not supported "
             "for the china cloud (21Vianet) by this tool; use --import with exported JSON"
         )
-    if _missing_token(credential, api):
+    if _missing_token(credential, "exchange" if api == "exchange" else "compliance"):
         var = "ASSESSOR_EXCHANGE_TOKEN" if api == "exchange" else "ASSESSOR_COMPLIANCE_TOKEN"
         return f"no {api} token: --auth token was given without {var}"
     return None

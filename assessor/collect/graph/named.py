@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from assessor.collect.graph.client import GraphConnection
 from assessor.collect.graph.outcome import GraphFailure
 from assessor.collect.graph.users import fetch_users
-from assessor.evidence import UserRecord
+from assessor.evidence import RetentionPolicies, UserRecord
 
 
 @dataclass
@@ -44,15 +44,6 @@ async def resolve_named_users(conn: GraphConnection, names: Iterable[str]) -> Na
     return out
 
 
-def policy_user_ids(retention_section: dict[str, object] | None) -> list[str]:
+def policy_user_ids(policies: RetentionPolicies | None) -> list[str]:
     """Every UserIds entry of the collected or imported retention policies (empty when not obtained)."""
-    if not retention_section:
-        return []
-    data = retention_section.get("data")
-    if data is None:
-        return []
-    policies = data.get("policies", []) if isinstance(data, dict) else getattr(data, "policies", [])
-    ids: list[str] = []
-    for p in policies:
-        ids.extend(p.get("user_ids", []) if isinstance(p, dict) else getattr(p, "user_ids", []))
-    return ids
+    return [uid for p in policies.policies for uid in p.user_ids] if policies is not None else []
