@@ -10,6 +10,11 @@ Two directions, two kinds of alias:
   (read-only ``Sequence``/``Mapping`` containers, so a ``list[dict[str, str]]`` is a ``Json``
   as it stands) and :data:`JsonMap` (a JSON object to encode).
 
+A third alias, :data:`WireObject`, is what the collectors read a service's answer as: a decoded
+JSON object whose every value stays ``object`` until an ``isinstance`` check says what it is (a
+source reads it into the evidence's models right where the answer is read; nothing past a source
+sees these values).
+
 A document with a fixed shape that the code relies on is better typed as a ``TypedDict`` or a
 dataclass; data that is only passed through is ``object`` / ``Mapping[str, object]``.
 """
@@ -35,6 +40,10 @@ Json: TypeAlias = JsonScalar | Sequence["Json"] | Mapping[str, "Json"]
 
 JsonMap: TypeAlias = Mapping[str, Json]
 """A JSON object to encode."""
+
+WireObject: TypeAlias = Mapping[str, object]
+"""A decoded JSON object as a service answered it (an audit record, an ARM resource, a Graph page),
+read value by value with ``isinstance`` checks (read-only, so any decoded JSON object is one)."""
 
 
 def decode(data: str | bytes) -> JsonValue:

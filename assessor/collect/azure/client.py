@@ -30,7 +30,7 @@ from assessor.collect.errorbody import parse_error_body
 from assessor.collect.paging import PageGuard
 from assessor.collect.retry import RETRY_STATUSES, RetryBudget, RetryPolicy, retry_after_seconds
 from assessor.collect.tls import shared_tls_context
-from assessor.collect.wire import JsonObject
+from assessor.jsontypes import WireObject
 from assessor.redact import redact
 from assessor.trace import trace_hooks
 
@@ -126,11 +126,11 @@ class ArmClient:
     def url(self, path: str, api_version: str) -> str:
         return f"{self._base}{path}?{urlencode({'api-version': api_version})}"
 
-    async def get(self, path: str, api_version: str) -> JsonObject:
+    async def get(self, path: str, api_version: str) -> WireObject:
         """One resource (a JSON object)."""
         return await self._get(self.url(path, api_version), path)
 
-    async def list(self, path: str, api_version: str) -> list[JsonObject]:
+    async def list(self, path: str, api_version: str) -> list[WireObject]:
         """Every item of a list, following ``nextLink`` (same host only, no loops, bounded)."""
         url: str | None = self.url(path, api_version)
         guard = PageGuard(
@@ -139,7 +139,7 @@ class ArmClient:
             start=url,
             max_pages=self._max_pages,
         )
-        items: list[JsonObject] = []
+        items: list[WireObject] = []
         while url is not None:
             doc = await self._get(url, path)
             value = doc.get("value")
@@ -165,7 +165,7 @@ class ArmClient:
             )
         return link
 
-    async def _get(self, url: str, path: str) -> JsonObject:
+    async def _get(self, url: str, path: str) -> WireObject:
         attempt = 0
         while True:
             headers = {

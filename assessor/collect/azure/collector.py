@@ -36,8 +36,8 @@ import asyncio
 from dataclasses import dataclass, field
 
 from assessor.collect.azure.client import ArmClient, ArmError
-from assessor.collect.wire import JsonObject
 from assessor.evidence import AzureExport, DiagnosticSetting, ExportDestination, Office365Connector, ReadGap
+from assessor.jsontypes import WireObject
 
 API_SUBSCRIPTIONS = "2022-12-01"
 API_AADIAM = "2017-04-01"
@@ -82,7 +82,7 @@ def _int(value: object) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
 
 
-def parse_diagnostic_setting(item: JsonObject) -> DiagnosticSetting:
+def parse_diagnostic_setting(item: WireObject) -> DiagnosticSetting:
     props = item.get("properties") if isinstance(item.get("properties"), dict) else {}
     assert isinstance(props, dict)
     categories: list[str] = []
@@ -112,7 +112,7 @@ def parse_diagnostic_setting(item: JsonObject) -> DiagnosticSetting:
     )
 
 
-def parse_office365_connector(item: JsonObject) -> Office365Connector | None:
+def parse_office365_connector(item: WireObject) -> Office365Connector | None:
     if str(item.get("kind") or "").lower() != "office365":
         return None
     props = item.get("properties") if isinstance(item.get("properties"), dict) else {}
@@ -131,7 +131,7 @@ def parse_office365_connector(item: JsonObject) -> Office365Connector | None:
     )
 
 
-def lifecycle_delete_days(policy: JsonObject) -> int | None:
+def lifecycle_delete_days(policy: WireObject) -> int | None:
     """The shortest age at which an enabled lifecycle rule deletes blobs in the diagnostic-log
     containers (``insights-logs-*``); None when no rule deletes them."""
     props = policy.get("properties") if isinstance(policy.get("properties"), dict) else {}
@@ -251,7 +251,7 @@ class AzureCollector:
             for dest in s.destinations:
                 targets.setdefault(dest.lower(), dest)
         listed = await asyncio.gather(*(self._workspaces(sub) for sub in subscriptions))
-        workspaces: dict[str, tuple[str, JsonObject]] = {}  # lower id -> (id as listed, the listed workspace)
+        workspaces: dict[str, tuple[str, WireObject]] = {}  # lower id -> (id as listed, the listed workspace)
         for items in listed:
             for ws in items:
                 ws_id = ws.get("id")
@@ -270,7 +270,7 @@ class AzureCollector:
                 jobs.append(_event_hub(dest_id))
         return list(await asyncio.gather(*jobs))
 
-    async def _workspaces(self, subscription: str) -> list[JsonObject]:
+    async def _workspaces(self, subscription: str) -> list[WireObject]:
         path = f"/subscriptions/{subscription}/providers/Microsoft.OperationalInsights/workspaces"
         try:
             return await self.client.list(path, API_WORKSPACES)
@@ -278,7 +278,7 @@ class AzureCollector:
             self.gaps.append(_gap(f"workspaces of subscription {subscription}", err, fix_for_resource(path)))
             return []
 
-    async def _workspace(self, ws_id: str, listed: JsonObject | None, entra_target: bool) -> ExportDestination:
+    async def _workspace(self, ws_id: str, listed: WireObject | None, entra_target: bool) -> ExportDestination:
         unread: list[ReadGap] = []
         fix = fix_for_resource(ws_id)
         doc = listed

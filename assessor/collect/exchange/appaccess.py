@@ -23,8 +23,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from assessor.collect.exchange.client import ExchangeClient, ExchangeError
-from assessor.collect.wire import JsonObject
 from assessor.evidence import MailPermission
+from assessor.jsontypes import WireObject
 from assessor.knowledge.mail_access import load_mail_access
 
 POLICY_CMDLET = "Get-ApplicationAccessPolicy"
@@ -59,7 +59,7 @@ class AppScoping:
     source: str = ""
 
 
-def _text(row: JsonObject, *keys: str) -> str:
+def _text(row: WireObject, *keys: str) -> str:
     for key in keys:
         value = row.get(key)
         if isinstance(value, str) and value.strip():

@@ -60,7 +60,7 @@ from assessor.collect.clouds import is_loopback
 from assessor.collect.errorbody import describe_body, error_of, parse_error_body, printable
 from assessor.collect.paging import PageGuard
 from assessor.collect.retry import RETRY_STATUSES, RetryBudget, RetryPolicy, retry_after_seconds
-from assessor.collect.wire import JsonObject
+from assessor.jsontypes import WireObject
 from assessor.redact import redact
 from assessor.trace import trace_hooks
 
@@ -250,7 +250,7 @@ class ExchangeClient:
         # The next page is requested as soon as its link is known, so the caller's work on this
         # page overlaps the round trip for the next one (one request in flight per stream).
         first_url = self.command_url(select)
-        pending: asyncio.Task[JsonObject] | None = asyncio.ensure_future(self._post(cmdlet, first_url, body, paged))
+        pending: asyncio.Task[WireObject] | None = asyncio.ensure_future(self._post(cmdlet, first_url, body, paged))
         guard = PageGuard(  # a link back to page 1 is a loop too
             lambda why: ExchangeProtocolError(cmdlet, self._base, 200, None, why), start=first_url
         )
@@ -284,7 +284,7 @@ class ExchangeClient:
                 with contextlib.suppress(asyncio.CancelledError, ExchangeError):
                     await pending
 
-    def _check_complete(self, cmdlet: str, doc: JsonObject) -> None:
+    def _check_complete(self, cmdlet: str, doc: WireObject) -> None:
         """The last page: warnings that announce more results mean the set is not whole."""
         warnings = doc.get("@adminapi.warnings")
         texts = [w for w in warnings if isinstance(w, str)] if isinstance(warnings, list) else []
@@ -300,7 +300,7 @@ class ExchangeClient:
                 f"the answer announces more results without a next link ({printable(more[0], 160)})",
             )
 
-    def _values(self, cmdlet: str, doc: JsonObject) -> list[object]:
+    def _values(self, cmdlet: str, doc: WireObject) -> list[object]:
         code, message = error_of(doc)
         if code is not None or message is not None:  # a 200 that carries an error is that error
             raise ExchangeCommandError(cmdlet, self._base, 200, code, message or "error object in a 200 answer")
@@ -328,7 +328,7 @@ class ExchangeClient:
 
     # ---- paging
 
-    def _next_link(self, cmdlet: str, doc: JsonObject) -> str | None:
+    def _next_link(self, cmdlet: str, doc: WireObject) -> str | None:
         link = doc.get("@odata.nextLink")
         if link is None:
             return None
@@ -403,7 +403,7 @@ class ExchangeClient:
         )
         return regional
 
-    async def _post(self, cmdlet: str, url: str, body: bytes, paged: bool = True) -> JsonObject:
+    async def _post(self, cmdlet: str, url: str, body: bytes, paged: bool = True) -> WireObject:
         if not self._discovered:
             front = self._base
             await self._ensure_discovered(cmdlet)
@@ -529,7 +529,7 @@ class ExchangeClient:
         )
         return kind(cmdlet, self._base, status, code, text)
 
-    def _decode(self, cmdlet: str, response: httpx.Response) -> JsonObject:
+    def _decode(self, cmdlet: str, response: httpx.Response) -> WireObject:
         try:
             doc = response.json()
         except (json.JSONDecodeError, UnicodeDecodeError):

@@ -40,7 +40,6 @@ from assessor.collect.exchange.normalize import (
     retention_policies,
 )
 from assessor.collect.interface import Collected
-from assessor.collect.wire import JsonObject
 from assessor.errors import EvidenceError
 from assessor.evidence import (
     MAX_EVIDENCE_BYTES,
@@ -50,6 +49,7 @@ from assessor.evidence import (
     OrganizationConfig,
     RetentionPolicies,
 )
+from assessor.jsontypes import WireObject
 
 FILE_STEMS = {
     "adminauditlogconfig": "admin_audit_log_config",
@@ -88,7 +88,7 @@ APP_SCOPING_STEMS = {
 class ImportedSections:
     sections: dict[str, ExchangeOutcome]  # section name → its model, imported from ``file``
     files: dict[str, str]  # section name → file name
-    app_scoping: dict[str, list[JsonObject]] = field(default_factory=dict)  # cmdlet → exported rows
+    app_scoping: dict[str, list[WireObject]] = field(default_factory=dict)  # cmdlet → exported rows
     mailboxes: MailboxAggregator | None = None  # the aggregator of the imported mailbox set, for the user join
 
     def __contains__(self, section: object) -> bool:
@@ -259,14 +259,14 @@ def import_exchange(paths: Sequence[str | Path], *, detail: bool = False) -> Imp
     """Read every exported file; two files for the same cmdlet are an error."""
     sections: dict[str, ExchangeOutcome] = {}
     files: dict[str, str] = {}
-    scoping: dict[str, list[JsonObject]] = {}
+    scoping: dict[str, list[WireObject]] = {}
     mailboxes: MailboxAggregator | None = None
     for item in paths:
         path = Path(item)
         cmdlet = APP_SCOPING_STEMS.get(_stem(path))
         if cmdlet is not None:
             objects = objects_of(read_json_file(path), path.name)
-            rows: list[JsonObject] = [r for r in objects if isinstance(r, dict)]
+            rows: list[WireObject] = [r for r in objects if isinstance(r, dict)]
             if len(rows) != len(objects):
                 raise EvidenceError(f"{path.name}: expected the {cmdlet} objects (JSON objects)")
             if cmdlet in scoping:

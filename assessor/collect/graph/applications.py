@@ -27,8 +27,8 @@ from assessor.collect.graph.batch import BatchRequest, BatchResult, send_batch
 from assessor.collect.graph.client import GraphConnection
 from assessor.collect.graph.outcome import GRAPH_ERRORS, Collected, GraphFailure, NotCollected, failure_from
 from assessor.collect.graph.paging import LinkGuard
-from assessor.collect.wire import JsonObject
 from assessor.evidence import Applications, MailPermission, ServicePrincipalRef
+from assessor.jsontypes import WireObject
 from assessor.knowledge.mail_access import MailAccess, MicrosoftApps, load_mail_access, load_microsoft_apps
 
 PERMISSION = "Application.Read.All"
@@ -42,7 +42,7 @@ MAX_ROUNDS = 20  # bound on following next pages
 class _Run:
     requests: int = 0
     rounds: int = 0
-    principals: dict[str, JsonObject] = field(default_factory=dict)  # object id → service principal
+    principals: dict[str, WireObject] = field(default_factory=dict)  # object id → service principal
     failures: list[GraphFailure] = field(default_factory=list)
 
     async def batch(self, conn: GraphConnection, items: Sequence[BatchRequest]) -> dict[str, BatchResult]:
@@ -80,7 +80,7 @@ def _relative(conn: GraphConnection, link: str) -> str:
     return path + (f"?{parts.query}" if parts.query else "")
 
 
-def _values(result: BatchResult, endpoint: str) -> tuple[list[JsonObject], str | None]:
+def _values(result: BatchResult, endpoint: str) -> tuple[list[WireObject], str | None]:
     if not result.ok:
         raise result.error(endpoint)
     body = result.body
@@ -92,9 +92,9 @@ def _values(result: BatchResult, endpoint: str) -> tuple[list[JsonObject], str |
 
 async def _collect_pages(
     conn: GraphConnection, run: _Run, first: dict[str, BatchResult], endpoints: dict[str, str]
-) -> dict[str, list[JsonObject]]:
+) -> dict[str, list[WireObject]]:
     """Rows of every request in ``first``, following next pages a round at a time."""
-    rows: dict[str, list[JsonObject]] = {rid: [] for rid in first}
+    rows: dict[str, list[WireObject]] = {rid: [] for rid in first}
     pending = dict(first)
     guards = {rid: LinkGuard(endpoints[rid]) for rid in first}
     follows = 0
@@ -113,7 +113,7 @@ async def _collect_pages(
     raise GraphFailure("GET /servicePrincipals", None, None, f"more than {MAX_ROUNDS} pages", "protocol")
 
 
-def _publisher(sp: JsonObject | None, app_id: str, kb: MailAccess, ms: MicrosoftApps) -> ServicePrincipalRef:
+def _publisher(sp: WireObject | None, app_id: str, kb: MailAccess, ms: MicrosoftApps) -> ServicePrincipalRef:
     if sp is not None:
         owner = str(sp.get("appOwnerOrganizationId") or "").lower() or None
         microsoft = owner in kb.microsoft_tenants or app_id in ms.apps
@@ -138,7 +138,7 @@ def resolve_offline(app_ids: Iterable[str]) -> list[ServicePrincipalRef]:
     return [_publisher(None, a.lower(), kb, ms) for a in dict.fromkeys(app_ids)]
 
 
-def _grants(rows: list[JsonObject], roles: dict[str, str]) -> dict[str, tuple[object, list[str]]]:
+def _grants(rows: list[WireObject], roles: dict[str, str]) -> dict[str, tuple[object, list[str]]]:
     """principal id → (display name as answered, mail permissions) over app role assignments of
     service principals; the name is validated where it becomes a `MailPermission`."""
     out: dict[str, tuple[object, list[str]]] = {}
@@ -180,7 +180,7 @@ async def resolve_applications(conn: GraphConnection, app_ids: Sequence[str]) ->
         found = await _collect_pages(conn, run, lookups, endpoints)
     except GRAPH_ERRORS as exc:
         return _refused(failure_from(exc, "GET /servicePrincipals"), wanted, run)
-    by_app: dict[str, JsonObject] = {}
+    by_app: dict[str, WireObject] = {}
     for rows in found.values():
         for sp in rows:
             app = str(sp.get("appId") or "").lower()

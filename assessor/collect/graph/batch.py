@@ -29,7 +29,7 @@ from kiota_abstractions.request_information import RequestInformation
 from assessor.collect.graph.client import GraphConnection, send_bytes
 from assessor.collect.graph.outcome import THROTTLE_STATUSES, GraphFailure, failure_from
 from assessor.collect.retry import retry_after_seconds
-from assessor.collect.wire import JsonObject
+from assessor.jsontypes import WireObject
 
 MAX_BATCH = 20
 ENDPOINT = "POST /$batch"
@@ -86,7 +86,7 @@ class BatchResult:
         message = err.get("message") if isinstance(err, dict) else None
         return GraphFailure(endpoint, self.status, code, str(message or f"HTTP {self.status}")[:300])
 
-    def page(self, endpoint: str) -> JsonObject:
+    def page(self, endpoint: str) -> WireObject:
         """The answer as a collection page: a failed answer raises its failure, an answer without a
         ``value`` array a protocol failure (never read as an empty collection)."""
         if not self.ok:

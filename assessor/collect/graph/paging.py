@@ -14,7 +14,7 @@ from kiota_abstractions.request_information import RequestInformation
 from assessor.collect.graph.client import GraphConnection, send_bytes
 from assessor.collect.graph.outcome import GraphFailure
 from assessor.collect.paging import PageGuard
-from assessor.collect.wire import JsonObject
+from assessor.jsontypes import WireObject
 
 V_co = TypeVar("V_co", covariant=True)
 
@@ -47,7 +47,7 @@ def page_values(page: SdkPage[V_co] | None, endpoint: str) -> list[V_co]:
     return list(values)
 
 
-def json_values(page: JsonObject, endpoint: str) -> list[object]:
+def json_values(page: WireObject, endpoint: str) -> list[object]:
     """The ``value`` array of a decoded JSON page (one :meth:`BatchResult.page` or
     :func:`get_json_page` returned, which have checked it); anything else is a protocol failure."""
     values = page.get("value")
@@ -56,7 +56,7 @@ def json_values(page: JsonObject, endpoint: str) -> list[object]:
     return values
 
 
-async def get_json_page(conn: GraphConnection, info: RequestInformation, endpoint: str) -> JsonObject:
+async def get_json_page(conn: GraphConnection, info: RequestInformation, endpoint: str) -> WireObject:
     """One collection page through the SDK's adapter and middleware (auth, retry, errors), decoded
     with the json module instead of the SDK's model deserialisation, which costs milliseconds per
     object (every model builds its whole field map). A page without ``value`` is a protocol failure."""
@@ -70,7 +70,7 @@ async def get_json_page(conn: GraphConnection, info: RequestInformation, endpoin
     return doc
 
 
-async def rest_of_pages(conn: GraphConnection, first: JsonObject, endpoint: str) -> list[object]:
+async def rest_of_pages(conn: GraphConnection, first: WireObject, endpoint: str) -> list[object]:
     """The values of a first page (read in `$batch`) and of every page its next links lead to, each
     next page requested on its own through the SDK's adapter, under one :class:`LinkGuard`."""
     guard = LinkGuard(endpoint)

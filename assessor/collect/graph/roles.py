@@ -25,8 +25,8 @@ from assessor.collect.graph.outcome import (
 )
 from assessor.collect.graph.paging import LinkGuard, get_json_page, json_values, page_values, rest_of_pages
 from assessor.collect.graph.users import USER_SELECT, fetch_users, user_record
-from assessor.collect.wire import JsonObject
 from assessor.evidence import PrivilegedRoles, RoleDefinition, RoleDefinitions, RoleHolder, UserRecord
+from assessor.jsontypes import WireObject
 from assessor.knowledge import load_knowledge
 
 ASSIGNMENTS_ENDPOINT = "GET /roleManagement/directory/roleAssignments?$expand=principal"
@@ -79,7 +79,7 @@ def _assignment(a: object) -> Assignment:
     return Assignment(str(principal_id).lower(), kind, str(role_id).lower())
 
 
-async def _assignment_pages(conn: GraphConnection, page: JsonObject) -> list[Assignment]:
+async def _assignment_pages(conn: GraphConnection, page: WireObject) -> list[Assignment]:
     """The assignments of a first page and of every page its next links lead to."""
     return [_assignment(a) for a in await rest_of_pages(conn, page, ASSIGNMENTS_ENDPOINT)]
 

@@ -50,9 +50,9 @@ from assessor.collect.graph.outcome import (
 )
 from assessor.collect.graph.paging import LinkGuard, json_values
 from assessor.collect.join import LicenceLevel, UserDirectory
-from assessor.collect.wire import JsonObject
 from assessor.csvsafe import neutralise
 from assessor.evidence import AssignedLicense, SubscribedSku, UserCounts, UserRecord, Users
+from assessor.jsontypes import WireObject
 from assessor.knowledge import Knowledge, load_knowledge
 from assessor.knowledge.plans import PlanIndex, expanded_level, is_enabled_member
 from assessor.vocabulary import EvidenceUsersMode
@@ -447,7 +447,7 @@ UsersPage = Callable[[list[object]], None]  # what the detail collector does wit
 
 async def _get_page(
     conn: GraphConnection, builder: UsersRequestBuilder, config: RequestConfiguration[UsersQuery]
-) -> JsonObject:
+) -> WireObject:
     """One page through the SDK's request builder and middleware, decoded with the json module.
 
     The SDK's model deserialisation costs milliseconds per user (it builds every `User` field

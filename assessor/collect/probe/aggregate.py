@@ -29,8 +29,8 @@ from assessor.collect.probe.records import (
     parse_timestamp,
     workload_of,
 )
-from assessor.collect.wire import JsonObject
 from assessor.evidence import ActorCounts, AppIdCount, OperationObservation
+from assessor.jsontypes import WireObject
 
 APP_ID_OPERATIONS = frozenset({"MailItemsAccessed"})
 __all__ = [
@@ -42,10 +42,10 @@ __all__ = [
     "parse_timestamp",
     "user_key",
 ]
-_EMPTY: JsonObject = {}
+_EMPTY: WireObject = {}
 
 
-def user_key(record: JsonObject) -> str | None:
+def user_key(record: WireObject) -> str | None:
     """The account a record evidences (lower-cased UPN), or None when the actor is no account."""
     kind, key = actor(record)
     return key if kind == "account" else None
@@ -67,7 +67,7 @@ class OperationTally:
         self._first: datetime | None = None
         self._last: datetime | None = None
 
-    def add(self, record: JsonObject) -> None:
+    def add(self, record: WireObject) -> None:
         self.records += 1
         kind, key = actor(record)
         if kind == "account" and key is not None:
@@ -164,13 +164,13 @@ class ProbeTally:
             self.operations[name] = OperationTally(name in APP_ID_OPERATIONS, book)
         return self.operations[canonical]
 
-    def add(self, record: JsonObject) -> None:
+    def add(self, record: WireObject) -> None:
         self.total += 1
         operation = operation_of(record)
         if operation is not None:
             self._tally(operation).add(record)
 
-    def add_page(self, records: Iterable[JsonObject]) -> None:
+    def add_page(self, records: Iterable[WireObject]) -> None:
         for record in records:
             self.add(record)
 

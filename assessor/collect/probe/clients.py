@@ -28,8 +28,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from assessor.collect.probe.records import created_of, parse_timestamp, pick
-from assessor.collect.wire import JsonObject
 from assessor.evidence import MailClientObservation, WatchedMailboxes
+from assessor.jsontypes import WireObject
 
 CLIENT_OPERATIONS = frozenset({"MailItemsAccessed", "Send"})
 MAX_PAIRS = 2_000
@@ -54,7 +54,7 @@ def _parse_stamp(stamp: str | None) -> datetime | None:
     return datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc) if stamp else None
 
 
-def access_kind(record: JsonObject, data: JsonObject) -> str | None:
+def access_kind(record: WireObject, data: WireObject) -> str | None:
     """``app_only``, ``delegated`` or None (undetermined) for one record."""
     kind = pick(record, "userType")
     if kind is None:
@@ -171,7 +171,7 @@ class ClientBook:
             self._by_raw[raw] = pair
         return pair
 
-    def add(self, record: JsonObject, data: JsonObject, mailbox: str | None) -> None:
+    def add(self, record: WireObject, data: WireObject, mailbox: str | None) -> None:
         app, client = data.get("AppId"), data.get("ClientAppId")
         raw = (app if app.__class__ is str else None, client if client.__class__ is str else None)
         pair = self._by_raw.get(raw)

@@ -25,7 +25,7 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Literal
 
-from assessor.collect.wire import JsonObject
+from assessor.jsontypes import WireObject
 
 ActorKind = Literal["account", "id", "system", "unknown"]
 APP_ID_KEYS = ("AppId", "ClientAppId", "appId", "clientAppId")
@@ -38,7 +38,7 @@ _SYSTEM_NAMES = ("system release", "nt authority", "s-1-5-18", "servicehost", "s
 _SYSTEM_TYPES = frozenset({"3", "4", "8", "dcadmin", "system", "systempolicy"})
 
 
-def pick(mapping: JsonObject, name: str) -> object:
+def pick(mapping: WireObject, name: str) -> object:
     """``mapping[name]`` in camelCase or PascalCase (``userId`` / ``UserId``); None when absent."""
     value = mapping.get(name)
     if value is None:
@@ -46,7 +46,7 @@ def pick(mapping: JsonObject, name: str) -> object:
     return value
 
 
-def audit_data(record: JsonObject) -> JsonObject | None:
+def audit_data(record: WireObject) -> WireObject | None:
     """The record's ``auditData`` (``AuditData``) object; a JSON string is decoded."""
     data = record.get("auditData")
     if data.__class__ is dict:  # the common case, without the ABC check below
@@ -69,7 +69,7 @@ def enum_name(value: object) -> str | None:
     return value.strip().lower() if isinstance(value, str) and value.strip() else None
 
 
-def operation_of(record: JsonObject) -> str | None:
+def operation_of(record: WireObject) -> str | None:
     value = pick(record, "operation")
     if not isinstance(value, str) or not value:
         data = audit_data(record)
@@ -89,14 +89,14 @@ def parse_timestamp(value: object) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
-def created_of(record: JsonObject) -> object:
+def created_of(record: WireObject) -> object:
     value = pick(record, "createdDateTime")
     if value is None:
         value = pick(record, "creationTime") or pick(record, "creationDate")
     return value
 
 
-def _user_type(record: JsonObject, data: JsonObject | None) -> str | None:
+def _user_type(record: WireObject, data: WireObject | None) -> str | None:
     kind = enum_name(pick(record, "userType"))
     if kind is None and data is not None:
         kind = enum_name(data.get("UserType"))
@@ -110,7 +110,7 @@ def _account(name: str) -> str | None:
     return text.lower() if _UPN.match(text) else None
 
 
-def actor(record: JsonObject) -> tuple[ActorKind, str | None]:
+def actor(record: WireObject) -> tuple[ActorKind, str | None]:
     """Whose activity a record evidences, and what kind of actor that is.
 
     The mailbox owner for mailbox events (so a delegate's or an app's access counts for the
@@ -148,7 +148,7 @@ def actor(record: JsonObject) -> tuple[ActorKind, str | None]:
     return "unknown", None
 
 
-def workload_of(record: JsonObject) -> str | None:
+def workload_of(record: WireObject) -> str | None:
     """The record's Workload as Microsoft classifies it: Graph's ``service``, else the classic schema's
     ``auditData.Workload`` (Exchange, SharePoint, OneDrive, AzureActiveDirectory, MicrosoftTeams …)."""
     value = pick(record, "service")
@@ -158,7 +158,7 @@ def workload_of(record: JsonObject) -> str | None:
     return value.strip() if isinstance(value, str) and value.strip() else None
 
 
-def app_id_of(record: JsonObject) -> str | None:
+def app_id_of(record: WireObject) -> str | None:
     """The client application id of a record (``AppId``, else ``ClientAppId``), lower-cased."""
     data = audit_data(record)
     if data is None:

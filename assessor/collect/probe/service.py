@@ -43,7 +43,7 @@ from msgraph.generated.security.audit_log.queries.queries_request_builder import
 from assessor.collect.graph.client import send_bytes
 from assessor.collect.paging import PageGuard
 from assessor.collect.probe.errors import ProbeError, ProbeForbidden, ProbeHttpError, QueryEnded
-from assessor.collect.wire import JsonObject
+from assessor.jsontypes import WireObject
 
 CREATE = "POST /security/auditLog/queries"
 GET_QUERY = "GET /security/auditLog/queries/{id}"
@@ -279,7 +279,7 @@ def _origin(url: str) -> tuple[str, str]:
     return parts.scheme.lower(), parts.netloc.lower()
 
 
-def _decode_page(raw: bytes | None, endpoint: str) -> tuple[list[JsonObject], str | None]:
+def _decode_page(raw: bytes | None, endpoint: str) -> tuple[list[WireObject], str | None]:
     if not raw:
         return [], None
     try:
@@ -299,7 +299,7 @@ async def record_pages(
     page_size: int | None = None,
     version: str = "v1.0",
     api: AuditApi | None = None,
-) -> AsyncGenerator[list[JsonObject], None]:
+) -> AsyncGenerator[list[WireObject], None]:
     """Yield each page of the query's records, following ``@odata.nextLink``.
 
     The next page is requested before the current one is decoded (from a peek at the raw bytes,

@@ -14,7 +14,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO
 
-from assessor.collect.wire import JsonObject
+from assessor.jsontypes import WireObject
 
 
 class RecordSink:
@@ -34,7 +34,7 @@ class RecordSink:
             self._fh = os.fdopen(fd, "w", encoding="utf-8")
         return self
 
-    def write_page(self, records: Iterable[JsonObject]) -> None:
+    def write_page(self, records: Iterable[WireObject]) -> None:
         if self._fh is None:
             return
         lines = [json.dumps(r, separators=(",", ":"), ensure_ascii=False) for r in records]
