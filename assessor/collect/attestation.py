@@ -21,7 +21,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import yaml
 from pydantic import ValidationError
@@ -39,7 +38,7 @@ def load_attestation(path: str | Path) -> Section[LogExport]:
     try:
         if p.stat().st_size > MAX_ATTESTATION_BYTES:
             raise EvidenceError(f"{p}: attestation file is larger than 1 MiB")
-        raw: Any = safe_load_bounded(p.read_text(encoding="utf-8"))
+        raw: object = safe_load_bounded(p.read_text(encoding="utf-8"))
     except OSError as err:
         raise EvidenceError(f"{p}: cannot read attestation ({err.strerror})") from None
     except UnicodeDecodeError:

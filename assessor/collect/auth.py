@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict
 from urllib.parse import urlsplit
 
 from azure.core.credentials import AccessToken, TokenCredential
@@ -65,6 +65,7 @@ class RedactedCredential:
         self._description = description
         self._tenant = tenant  # asked for on every token (credentials that default to a home tenant)
 
+    # **kwargs: Any as in azure-core's own TokenCredential.get_token, passed on to the wrapped credential
     def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
         if self._tenant and "tenant_id" not in kwargs:
             kwargs["tenant_id"] = self._tenant
@@ -128,7 +129,7 @@ class StaticTokenCredential:
     def token_for(self, resource: Resource) -> str | None:
         return self._tokens.get(resource)
 
-    def get_token(self, *scopes: str, **_kwargs: Any) -> AccessToken:
+    def get_token(self, *scopes: str, **_kwargs: object) -> AccessToken:
         if not scopes:
             raise ClientAuthenticationError(message="get_token needs a scope")
         resource = resource_of_scope(scopes[0])
@@ -241,10 +242,26 @@ def _certificate(options: AuthOptions, cloud: CloudEndpoints) -> RedactedCredent
     )
 
 
+class _InteractiveArgs(TypedDict, total=False):
+    """The keyword arguments given to a device-code or browser credential (only those set)."""
+
+    authority: str
+    tenant_id: str
+    client_id: str
+
+
+class _DefaultArgs(TypedDict, total=False):
+    """The keyword arguments given to DefaultAzureCredential (only those set)."""
+
+    authority: str
+    additionally_allowed_tenants: list[str]
+    managed_identity_client_id: str
+
+
 def _device_code(options: AuthOptions, cloud: CloudEndpoints) -> RedactedCredential:
     from azure.identity import DeviceCodeCredential
 
-    kwargs: dict[str, Any] = {"authority": cloud.authority_host}
+    kwargs: _InteractiveArgs = {"authority": cloud.authority_host}
     if options.tenant:
         kwargs["tenant_id"] = options.tenant
     if options.client_id:
@@ -255,7 +272,7 @@ def _device_code(options: AuthOptions, cloud: CloudEndpoints) -> RedactedCredent
 def _browser(options: AuthOptions, cloud: CloudEndpoints) -> RedactedCredential:
     from azure.identity import InteractiveBrowserCredential
 
-    kwargs: dict[str, Any] = {"authority": cloud.authority_host}
+    kwargs: _InteractiveArgs = {"authority": cloud.authority_host}
     if options.tenant:
         kwargs["tenant_id"] = options.tenant
     if options.client_id:
@@ -285,7 +302,7 @@ def _default(options: AuthOptions, cloud: CloudEndpoints) -> RedactedCredential:
 
     # DefaultAzureCredential signs in to whatever tenant its source (environment, CLI, IDE) defaults
     # to; every token is asked for --tenant instead, so a home-tenant token never assesses a customer
-    kwargs: dict[str, Any] = {"authority": cloud.authority_host, "additionally_allowed_tenants": ["*"]}
+    kwargs: _DefaultArgs = {"authority": cloud.authority_host, "additionally_allowed_tenants": ["*"]}
     if options.managed_identity_client_id:
         kwargs["managed_identity_client_id"] = options.managed_identity_client_id
     return RedactedCredential(

@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any, Protocol
+from typing import Protocol
 
+from azure.core.credentials import AccessToken
 from azure.core.exceptions import AzureError
 
 RENEW_BEFORE_S = 300
 
 
 class TokenSource(Protocol):
-    def get_token(self, *scopes: str, **kwargs: Any) -> Any: ...
+    """What the cache asks of a credential (any azure-core ``TokenCredential`` has it)."""
+
+    def get_token(self, *scopes: str) -> AccessToken: ...
 
 
 class TokenUnavailable(Exception):

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
-from typing import Any
+
+from assessor.jsontypes import WireObject
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 MAX_ERROR_TEXT = 300
@@ -50,7 +50,7 @@ def parse_error_body(body: bytes) -> tuple[str | None, str | None]:
     return error_of(doc)
 
 
-def error_of(doc: Any) -> tuple[str | None, str | None]:
+def error_of(doc: object) -> tuple[str | None, str | None]:
     """(code, message) of the ``error`` object of a decoded answer; (None, None) if it has none."""
     error = doc.get("error") if isinstance(doc, dict) else None
     if not isinstance(error, dict):
@@ -60,7 +60,7 @@ def error_of(doc: Any) -> tuple[str | None, str | None]:
     return code or None, (printable(message) if message else None)
 
 
-def _error_message(error: Mapping[str, Any]) -> str | None:
+def _error_message(error: WireObject) -> str | None:
     details = error.get("details")
     if isinstance(details, list) and details and isinstance(details[0], dict):
         message = details[0].get("message")

@@ -21,9 +21,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Generic, Protocol, TypeVar
 
-T = TypeVar("T")
+# Covariant: the outcomes are frozen, so a Collected[Tenant] is a Collected[object] (a mapping of a
+# source's differently typed sections reads them as that).
+T = TypeVar("T", covariant=True)
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,8 @@ class SourceResult(Generic[T]):
 
     ``T`` is the type of the sections' data: the evidence model of a source's one section (the
     probe's ``SourceResult[AuditProbe]``, ARM's ``SourceResult[LogExport]``), the union of its
-    sections' models (Exchange's ``SourceResult[ExchangeData]``), or ``Any``."""
+    sections' models (Exchange's ``SourceResult[ExchangeData]``, Graph's ``SourceResult[GraphSection]``),
+    or ``object`` where only the outcomes are read (:class:`Source`)."""
 
     sections: Mapping[str, Collected[T] | NotCollected]
     notes: tuple[str, ...] = ()
@@ -71,20 +74,20 @@ class Source(Protocol):
     @property
     def name(self) -> str: ...
 
-    async def collect(self) -> SourceResult[Any]:
+    async def collect(self) -> SourceResult[object]:
         """Every section this source is responsible for; raises only for bad input (a usage error),
         never for a service that refused or failed (that is a :class:`NotCollected`)."""
         ...
 
 
-def provenance(outcome: Collected[Any] | NotCollected, at: datetime | None = None) -> dict[str, Any]:
+def provenance(outcome: Collected[object] | NotCollected, at: datetime | None = None) -> dict[str, object]:
     """The evidence ``Provenance`` of an outcome (``at``: when, if the outcome does not say)."""
     when = outcome.at or at
     if isinstance(outcome, Collected):
         if outcome.file is not None:
             return {"status": "imported", "source": outcome.source, "file": outcome.file, "at": outcome.at}
         return {"status": "collected", "source": outcome.source, "at": when}
-    out: dict[str, Any] = {
+    out: dict[str, object] = {
         "status": "not_collected",
         "source": outcome.source,
         "reason": outcome.reason,
@@ -96,7 +99,7 @@ def provenance(outcome: Collected[Any] | NotCollected, at: datetime | None = Non
     return out
 
 
-def section_of(outcome: Collected[Any] | NotCollected, at: datetime | None = None) -> dict[str, Any]:
+def section_of(outcome: Collected[object] | NotCollected, at: datetime | None = None) -> dict[str, object]:
     """The evidence ``Section`` (provenance and data) of an outcome."""
     data = outcome.data if isinstance(outcome, Collected) else None
     return {"provenance": provenance(outcome, at), "data": data}

@@ -23,7 +23,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
 
 from azure.core.credentials import TokenCredential
 from azure.core.exceptions import AzureError
@@ -45,6 +44,7 @@ from assessor.collect.exchange.aggregate import MailboxAggregator
 from assessor.collect.exchange.appaccess import AppScoping
 from assessor.collect.graph import GraphPlan, GraphSettings, collect_graph, connect
 from assessor.collect.graph.client import GraphConnection
+from assessor.collect.graph.collector import GraphSection
 from assessor.collect.graph.named import NamedUsers, policy_user_ids, resolve_named_users
 from assessor.collect.graph.outcome import GraphFailure
 from assessor.collect.graph.users import CountVia
@@ -68,12 +68,14 @@ from assessor.evidence import (
     Provenance,
     RetentionPolicies,
     Tenant,
+    Users,
     map_strings,
 )
 from assessor.redact import may_need_redaction, redact
 from assessor.vocabulary import APP_ONLY_MODES, USERS_MODES, Cloud, UsersMode
 
-Outcome = Collected[Any] | NotCollected
+Outcome = Collected[object] | NotCollected
+"""Each source's section outcome (their data differ in type); a reader narrows ``data`` to its model."""
 
 
 @dataclass(frozen=True)
@@ -195,7 +197,7 @@ async def _preflight_notes(options: CollectOptions, credential: TokenCredential,
 
 
 @dataclass(frozen=True)
-class GraphCollection(SourceResult):
+class GraphCollection(SourceResult[GraphSection]):
     """Graph's sections, and (detail mode with the probe) the in-scope users it enumerated."""
 
     in_scope_keys: frozenset[str] | None = None  # lower-cased UPNs
@@ -343,10 +345,10 @@ def _joined_mailboxes(exchange: ExchangeCollection, graph: GraphCollection, opti
     return replace(outcome, data=data)
 
 
-def _privileged_upns(graph: SourceResult) -> set[str] | None:
+def _privileged_upns(graph: GraphCollection) -> set[str] | None:
     """UPNs of the privileged users (None when the role holders were not collected)."""
     outcome = graph.sections.get("privileged")
-    if not isinstance(outcome, Collected):
+    if not isinstance(outcome, Collected) or not isinstance(outcome.data, PrivilegedRoles):
         return None
     return {
         h.user.user_principal_name.lower()
@@ -448,7 +450,7 @@ def _with_in_scope_counts(probe: ProbeCollection, graph: GraphCollection) -> Pro
 
 def _with_named_users(users: Outcome, named: NamedUsers) -> Outcome:
     """The users section with the users retention policies name (the engine needs their licences)."""
-    if isinstance(users, Collected) and (named.found or named.unresolved):
+    if isinstance(users, Collected) and isinstance(users.data, Users) and (named.found or named.unresolved):
         return replace(
             users, data=users.data.model_copy(update={"named": named.found, "unresolved_names": named.unresolved})
         )
@@ -461,9 +463,9 @@ def _with_named_users(users: Outcome, named: NamedUsers) -> Outcome:
 def _verify_tenant(tenant_outcome: Outcome, options: CollectOptions) -> list[str]:
     """The endpoint must have answered for ``--tenant``: a wrong endpoint or a credential signed in to
     another tenant would otherwise file one customer's figures under another's name."""
-    if not isinstance(tenant_outcome, Collected):
+    tenant = tenant_outcome.data if isinstance(tenant_outcome, Collected) else None
+    if not isinstance(tenant, Tenant):
         return [f"tenant: not verified that the data is {options.tenant}'s (organization not collected)"]
-    tenant: Tenant = tenant_outcome.data
     wanted = options.tenant.strip().lower()
     if GUID.match(wanted):
         matches = tenant.id.lower() == wanted
@@ -481,8 +483,9 @@ def _verify_tenant(tenant_outcome: Outcome, options: CollectOptions) -> list[str
 def _tenant(org: Outcome, options: CollectOptions) -> tuple[Tenant, list[str]]:
     origin = Provenance.model_validate(section_of(org)["provenance"])
     if isinstance(org, Collected):
-        tenant: Tenant = org.data
-        return tenant.model_copy(update={"provenance": origin}), []
+        if not isinstance(org.data, Tenant):  # a programming error: Graph's tenant section holds a Tenant
+            raise TypeError(f"the tenant section holds {type(org.data).__name__}, not a Tenant")
+        return org.data.model_copy(update={"provenance": origin}), []
     note = f"tenant: organization not collected ({org.reason}); tenant id taken from --tenant"
     return Tenant(id=options.tenant, cloud=options.cloud, provenance=origin), [note]
 
@@ -540,7 +543,7 @@ def redacted(evidence: Evidence) -> Evidence:
     return Evidence.model_validate(map_strings(evidence.model_dump(by_alias=True), redact))
 
 
-def _nothing_collected(graph: SourceResult) -> NotCollected | None:
+def _nothing_collected(graph: GraphCollection) -> NotCollected | None:
     outcomes = list(graph.sections.values())
     if any(isinstance(o, Collected) for o in outcomes):
         return None

@@ -13,7 +13,8 @@ import binascii
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+
+from assessor.jsontypes import WireObject
 
 
 @dataclass(frozen=True)
@@ -134,7 +135,7 @@ def required_permissions(sections: Iterable[str] | None = None) -> list[Permissi
     return [r for r in REQUIREMENTS if wanted is None or r.section in wanted]
 
 
-def decode_jwt_claims(token: str) -> dict[str, Any] | None:
+def decode_jwt_claims(token: str) -> WireObject | None:
     """The payload of a JWT (unverified), or None when the token is not a decodable JWT."""
     parts = token.split(".")
     if len(parts) != 3:

@@ -13,11 +13,13 @@ from __future__ import annotations
 import asyncio
 import inspect
 from dataclasses import dataclass, field
+from types import TracebackType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import httpx
 from azure.core.credentials import AccessToken, TokenCredential
+from azure.core.credentials_async import AsyncTokenCredential
 from kiota_abstractions.request_adapter import RequestAdapter
 from kiota_abstractions.request_information import RequestInformation
 from kiota_abstractions.serialization import Parsable, ParsableFactory
@@ -96,14 +98,30 @@ class OffloadedCredential:
     def __init__(self, inner: TokenCredential) -> None:
         self._inner = inner
 
+    # **kwargs: Any as in azure-core's own TokenCredential.get_token (claims, tenant_id, enable_cae and
+    # whatever a credential adds), passed on unchanged
     async def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
         return await asyncio.to_thread(self._inner.get_token, *scopes, **kwargs)
+
+    async def close(self) -> None:
+        """Nothing to close here: the wrapped credential belongs to whoever built it."""
+
+    async def __aenter__(self) -> OffloadedCredential:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None = None,
+        exc_value: BaseException | None = None,
+        traceback: TracebackType | None = None,
+    ) -> None:
+        await self.close()
 
     def __repr__(self) -> str:
         return repr(self._inner)
 
 
-def _non_blocking(credential: TokenCredential) -> Any:  # the SDK accepts a sync or an async credential
+def _non_blocking(credential: TokenCredential) -> TokenCredential | AsyncTokenCredential:
     if inspect.iscoroutinefunction(getattr(credential, "get_token", None)) or getattr(credential, "in_memory", False):
         return credential
     return OffloadedCredential(credential)

@@ -14,7 +14,7 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from assessor.collect.graph.client import GraphConnection
 from assessor.collect.graph.directory import collect_organization, collect_skus
@@ -37,6 +37,11 @@ from assessor.vocabulary import Cloud, UsersMode
 
 SECTIONS = ("tenant", "skus", "privileged", "users", "role_definitions")
 T = TypeVar("T")
+
+GraphSection = Tenant | list[SubscribedSku] | PrivilegedRoles | Users | RoleDefinitions
+"""What one Graph section holds: the sections differ in type, so a mapping of them (by evidence name)
+holds :data:`GraphOutcome` values, each narrowed by ``isinstance`` where its data is read."""
+GraphOutcome = Outcome[GraphSection]
 
 
 @dataclass(frozen=True)
@@ -65,9 +70,9 @@ class GraphResult:
     role_definitions: Outcome[RoleDefinitions] | None = None  # Entra's isPrivileged flag (Graph beta)
 
     @property
-    def outcomes(self) -> dict[str, Outcome[Any]]:
+    def outcomes(self) -> dict[str, GraphOutcome]:
         """The sections by evidence name (in the order they are collected)."""
-        out: dict[str, Outcome[Any]] = {
+        out: dict[str, GraphOutcome] = {
             "tenant": self.tenant,
             "skus": self.skus,
             "privileged": self.privileged,
@@ -176,8 +181,7 @@ async def collect_graph(conn: GraphConnection, plan: GraphPlan) -> GraphResult:
         users = asyncio.create_task(_details(conn, plan, skus, privileged, in_scope, directory))
     else:
         users = asyncio.create_task(_summary(conn, plan, skus, privileged, in_scope, directory))
-    tasks: list[asyncio.Task[Any]] = [tenant, skus, privileged, users, definitions]
-    _done, pending = await asyncio.wait(tasks, timeout=plan.tenant_timeout)
+    _done, pending = await asyncio.wait((tenant, skus, privileged, users, definitions), timeout=plan.tenant_timeout)
     for task in pending:
         task.cancel()
     if pending:
