@@ -59,6 +59,11 @@ def _sku(item: object) -> SubscribedSku:
     if status not in SKU_STATUSES:
         raise ValueError(f"SKU {item.get('skuPartNumber') or item.get('skuId')}: unknown capabilityStatus {status!r}")
     units = item.get("prepaidUnits") or {}
+    plans = item.get("servicePlans") or []
+    if not isinstance(units, dict) or not isinstance(plans, list) or not all(isinstance(p, dict) for p in plans):
+        raise ValueError(
+            f"SKU {item.get('skuPartNumber') or item.get('skuId')}: prepaidUnits or servicePlans malformed"
+        )
     return SubscribedSku.model_validate(
         {
             "sku_id": str(item.get("skuId") or "").lower(),
@@ -79,7 +84,7 @@ def _sku(item: object) -> SubscribedSku:
                     "provisioning_status": p.get("provisioningStatus"),
                     "applies_to": p.get("appliesTo"),
                 }
-                for p in (item.get("servicePlans") or [])
+                for p in plans
             ],
         }
     )

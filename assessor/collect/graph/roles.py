@@ -75,7 +75,12 @@ def _assignment(a: object) -> Assignment:
         raise GraphFailure(
             ASSIGNMENTS_ENDPOINT, 200, None, "an assignment without principalId or roleDefinitionId", "protocol"
         )
-    kind = _TYPES.get(str((a.get("principal") or {}).get("@odata.type")), "unknown")
+    principal = a.get("principal") or {}
+    if not isinstance(principal, dict):  # a holder whose type cannot be read could be a user left out
+        raise GraphFailure(
+            ASSIGNMENTS_ENDPOINT, 200, None, "an assignment whose principal is not an object", "protocol"
+        )
+    kind = _TYPES.get(str(principal.get("@odata.type")), "unknown")
     return Assignment(str(principal_id).lower(), kind, str(role_id).lower())
 
 
