@@ -104,3 +104,21 @@ def retry_after_seconds(value: str | None) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, when.timestamp() - time.time())
+
+
+@dataclass
+class BudgetStats:
+    """A client's request statistics, reporting the retries and the waiting of its :class:`RetryBudget`
+    (read from the budget, never copied)."""
+
+    budget: RetryBudget = field(default_factory=RetryBudget)  # the client's, whose spending it reports
+    requests: int = 0
+    pages: int = 0
+
+    @property
+    def retries(self) -> int:
+        return self.budget.retries
+
+    @property
+    def waited(self) -> float:
+        return self.budget.waited

@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from urllib.parse import urlencode, urlsplit
 
 import httpx
@@ -28,7 +28,7 @@ import httpx
 from assessor.collect.bearer import BearerCache, TokenSource, TokenUnavailable
 from assessor.collect.errorbody import parse_error_body
 from assessor.collect.paging import PageGuard
-from assessor.collect.retry import RETRY_STATUSES, RetryBudget, RetryPolicy, retry_after_seconds
+from assessor.collect.retry import RETRY_STATUSES, BudgetStats, RetryBudget, RetryPolicy, retry_after_seconds
 from assessor.collect.tls import shared_tls_context
 from assessor.jsontypes import WireObject
 from assessor.redact import redact
@@ -67,18 +67,8 @@ class ArmError(Exception):
 
 
 @dataclass
-class ArmStats:
-    budget: RetryBudget = field(default_factory=RetryBudget)  # the client's, whose spending it reports
-    requests: int = 0
-    pages: int = 0
-
-    @property
-    def retries(self) -> int:
-        return self.budget.retries
-
-    @property
-    def waited(self) -> float:
-        return self.budget.waited
+class ArmStats(BudgetStats):
+    """ARM requests and list pages, and the client's retries."""
 
 
 class ArmClient:

@@ -59,7 +59,7 @@ from assessor.collect.bearer import BearerCache, TokenSource, TokenUnavailable
 from assessor.collect.clouds import is_loopback
 from assessor.collect.errorbody import describe_body, error_of, parse_error_body, printable
 from assessor.collect.paging import PageGuard
-from assessor.collect.retry import RETRY_STATUSES, RetryBudget, RetryPolicy, retry_after_seconds
+from assessor.collect.retry import RETRY_STATUSES, BudgetStats, RetryBudget, RetryPolicy, retry_after_seconds
 from assessor.jsontypes import WireObject
 from assessor.redact import redact
 from assessor.trace import trace_hooks
@@ -167,22 +167,11 @@ class ExchangeSettings:
 
 
 @dataclass
-class ClientStats:
-    budget: RetryBudget = field(default_factory=RetryBudget)  # the client's, whose spending it reports
-    requests: int = 0
-    pages: int = 0
+class ClientStats(BudgetStats):
     rows: int = 0
     redirects: int = 0
     restarts: int = 0  # paging chains restarted after a failed next page
     unpaged: int = 0  # sets read in one answer after a chain failed twice
-
-    @property
-    def retries(self) -> int:
-        return self.budget.retries
-
-    @property
-    def waited(self) -> float:
-        return self.budget.waited
 
 
 # --------------------------------------------------------------------------- client
