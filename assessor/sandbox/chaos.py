@@ -257,14 +257,8 @@ class Chaos:
         if not self._on_path(urlsplit(raw_path).path):
             return None
         draw = self._roll(tenant_id, f"GET {raw_path} item")
-        if draw.kind in ("throttle", "throttle_bare") or draw.kind in _STATUS:
-            self._count(draw.kind)
-            if draw.kind in _STATUS:
-                status, code = _STATUS[draw.kind]
-                fault = Fault(status, code, f"Injected {status}.")
-            else:
-                retry_after = self.config.retry_after if draw.kind == "throttle" else None
-                fault = Fault(429, "TooManyRequests", "Too many requests.", retry_after=retry_after)
+        fault = self._status_fault(draw.kind)
+        if fault is not None:
             error = graph_fault(fault, request)
             headers: JsonObject = {"Content-Type": error.content_type, **error.headers}
             return {"id": answer.get("id"), "status": error.status, "headers": headers, "body": error.decoded()}
@@ -272,23 +266,9 @@ class Chaos:
         if draw.kind not in _ITEM_PAGE_KINDS or answer.get("status") != 200 or not isinstance(body, dict):
             return None
         stream = f"{raw_path.split('?', 1)[0]} item"
-        link = body.get("@odata.nextLink")
-        if isinstance(link, str):
-            with self._lock:
-                self._tenants[tenant_id].first_links.setdefault(stream, link)
-        values = body.get("value")
-        if not isinstance(values, list):
-            return None
-        if draw.kind == "truncated_page":
-            altered: JsonObject | None = _truncate(
-                body, values, drop_value=not request_counts(raw_path) or draw.variant < 0.5
-            )
-        else:
-            altered = self._loop(body, tenant_id, stream, request.base_url + raw_path)
-        if altered is None:
-            return None
-        self._count(str(draw.kind))
-        return {**answer, "body": altered}
+        self._remember_first_link(tenant_id, stream, body)
+        altered = self._page_fault(draw, tenant_id, _Where(raw_path, stream, request.base_url + raw_path), body)
+        return None if altered is None else {**answer, "body": altered}
 
     def _count(self, kind: str) -> None:
         with self._lock:
@@ -297,13 +277,10 @@ class Chaos:
     # ---- faults before the handler
 
     def _before(self, kind: FaultKind, request: SandboxRequest, inner: Inner) -> SandboxResponse:
+        fault = self._status_fault(kind)
+        if fault is not None:
+            return graph_fault(fault, request)
         self._count(kind)
-        if kind in ("throttle", "throttle_bare"):
-            retry_after = self.config.retry_after if kind == "throttle" else None
-            return graph_fault(Fault(429, "TooManyRequests", "Too many requests.", retry_after=retry_after), request)
-        if kind in _STATUS:
-            status, code = _STATUS[kind]
-            return graph_fault(Fault(status, code, f"Injected {status}."), request)
         if kind == "reset":
             return SandboxResponse(DROP_CONNECTION)
         if kind == "timeout":
@@ -312,17 +289,49 @@ class Chaos:
         time.sleep(self.config.slow_seconds)  # slow
         return inner()
 
+    def _status_fault(self, kind: FaultKind | None) -> Fault | None:
+        """The error answer of a status kind (throttling, a server error), counted; None for others."""
+        if kind in ("throttle", "throttle_bare"):
+            retry_after = self.config.retry_after if kind == "throttle" else None
+            fault = Fault(429, "TooManyRequests", "Too many requests.", retry_after=retry_after)
+        elif kind is not None and kind in _STATUS:
+            status, code = _STATUS[kind]
+            fault = Fault(status, code, f"Injected {status}.")
+        else:
+            return None
+        self._count(kind)
+        return fault
+
     # ---- faults applied to the handler's answer
+
+    def _remember_first_link(self, tenant_id: str, stream: str, doc: JsonObject) -> None:
+        link = doc.get("@odata.nextLink")
+        if isinstance(link, str):
+            with self._lock:
+                self._tenants[tenant_id].first_links.setdefault(stream, link)
+
+    def _page_fault(self, draw: _Draw, tenant_id: str, where: _Where, doc: JsonObject) -> JsonObject | None:
+        """A page cut short or missing its value (``truncated_page``), or pointing back at an earlier
+        page (``loop_next_link``), counted; None when the page has no value array to alter."""
+        values = doc.get("value")
+        if not isinstance(values, list):
+            return None
+        if draw.kind == "truncated_page":
+            counted = request_counts(where.raw_path)
+            altered: JsonObject | None = _truncate(doc, values, drop_value=not counted or draw.variant < 0.5)
+        else:
+            altered = self._loop(doc, tenant_id, where.stream, where.own_url)
+        if altered is not None:
+            self._count(str(draw.kind))
+        return altered
 
     def _observe(self, tenant_id: str, stream: str, response: SandboxResponse) -> JsonObject | None:
         """Decode a JSON page and remember the first ``@odata.nextLink`` issued for its path."""
         if response.status != 200 or not response.content_type.startswith("application/json"):
             return None
         doc = _json_object(response.body)
-        link = doc.get("@odata.nextLink") if doc is not None else None
-        if isinstance(link, str):
-            with self._lock:
-                self._tenants[tenant_id].first_links.setdefault(stream, link)
+        if doc is not None:
+            self._remember_first_link(tenant_id, stream, doc)
         return doc
 
     def _after(
@@ -340,18 +349,8 @@ class Chaos:
             return SandboxResponse(
                 200, response.body[: max(1, len(response.body) // 2)], response.content_type, response.headers
             )
-        values = doc.get("value")
-        if not isinstance(values, list):
-            return response
-        if draw.kind == "truncated_page":
-            counted = request_counts(where.raw_path)
-            altered: JsonObject | None = _truncate(doc, values, drop_value=not counted or draw.variant < 0.5)
-        else:
-            altered = self._loop(doc, tenant_id, where.stream, where.own_url)
-        if altered is None:
-            return response
-        self._count(str(draw.kind))
-        return SandboxResponse.json(altered, 200, response.headers)
+        altered = self._page_fault(draw, tenant_id, where, doc)
+        return response if altered is None else SandboxResponse.json(altered, 200, response.headers)
 
     def _loop(self, doc: JsonObject, tenant_id: str, stream: str, own_url: str) -> JsonObject | None:
         """Point the next link back at the stream's second page, or (on page 1) at page 1 itself."""
