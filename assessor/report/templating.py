@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from functools import lru_cache
 from importlib import resources
@@ -12,7 +12,9 @@ from numbers import Number
 import jinja2
 from markupsafe import Markup, escape
 
+from assessor.engine.model import Recommendation
 from assessor.report.prices import format_money
+from assessor.report.view import Row
 
 TEMPLATE_PACKAGE = "assessor.templates"
 
@@ -59,39 +61,146 @@ def _built(html: str) -> Markup:
     return Markup(html)  # noqa: S704 - every dynamic part was passed through escape() or is such HTML
 
 
-_NONE = Markup('<span class="null">none</span>')
+@lru_cache(maxsize=4096)
+def _escape_str(text: str) -> Markup:
+    return escape(text)
 
 
-def value_html(x: object) -> Markup:
-    """An evidence value as HTML: null, booleans, numbers, strings, and nested mappings and lists."""
+def _esc(x: object) -> Markup:
+    """``escape(x)``, memoised for plain strings: the catalogue's titles, rationales, remediations,
+    permissions and references recur in every report, and escaping is most of a report's cost.
+    Only exact ``str`` is memoised, so a Markup is never confused with an equal plain string."""
+    return _escape_str(x) if x.__class__ is str else escape(x)
+
+
+_NULL = '<span class="null">unknown (null)</span>'
+_EMPTY = '<span class="null">none</span>'
+
+
+def _value(x: object) -> str:
+    """The HTML of :func:`value_html` as a plain string (nested values are not wrapped one by one)."""
     if x is None:
-        return Markup('<span class="null">unknown (null)</span>')
+        return _NULL
     if x is True:
-        return Markup('<span class="mono">true</span>')
+        return '<span class="mono">true</span>'
     if x is False:
-        return Markup('<span class="mono">false</span>')
+        return '<span class="mono">false</span>'
     if isinstance(x, Mapping):
         if not x:
-            return _NONE
-        items = "".join(f"<dt>{escape(k)}</dt><dd>{value_html(y)}</dd>" for k, y in x.items())
-        return _built(f'<dl class="kv">{items}</dl>')
+            return _EMPTY
+        items = "".join(f"<dt>{_esc(k)}</dt><dd>{_value(y)}</dd>" for k, y in x.items())
+        return f'<dl class="kv">{items}</dl>'
     if isinstance(x, str):
-        return escape(x)
+        return _esc(x)
     try:
         values = iter(x)  # type: ignore[call-overload]  # any iterable, as Jinja's `iterable` test
     except TypeError:
         values = None
     if values is not None:
-        items = "".join(f"<li>{value_html(y)}</li>" for y in values)
-        return _built(f'<ul class="vals">{items}</ul>') if items else _NONE
+        items = "".join(f"<li>{_value(y)}</li>" for y in values)
+        return f'<ul class="vals">{items}</ul>' if items else _EMPTY
     if isinstance(x, Number):
-        return _built(f'<span class="mono">{escape(number(x))}</span>')
+        return f'<span class="mono">{_esc(number(x))}</span>'
     return escape(x)
+
+
+def value_html(x: object) -> Markup:
+    """An evidence value as HTML: null, booleans, numbers, strings, and nested mappings and lists."""
+    return _built(_value(x))
 
 
 def badge_html(status: object, label: object, symbol: object) -> Markup:
     """A status badge: ``<span class="badge st-{status}">{symbol} {label}</span>``."""
-    return _built(f'<span class="badge st-{escape(status)}">{escape(symbol)} {escape(label)}</span>')
+    return _built(f'<span class="badge st-{_esc(status)}">{_esc(symbol)} {_esc(label)}</span>')
+
+
+def row_badge_html(row: Row) -> Markup:
+    """The status badge of a report row."""
+    return badge_html(row.status.value, row.label, row.symbol)
+
+
+def finding_row_html(row: Row) -> Markup:
+    """One row of the findings table (the table lists every check, so a report has dozens)."""
+    f = row.finding
+    check_id, severity = _esc(f.check_id), _esc(f.severity)
+    return _built(
+        f'      <tr data-status="{_esc(row.status.value)}" data-check="{check_id}">\n'
+        f'        <td data-key="{row.status_rank}">{row_badge_html(row)}</td>\n'
+        f'        <td data-key="{4 - row.severity_rank}"><span class="sev sev-{severity}">{severity}</span></td>\n'
+        f'        <td class="mono"><a href="#finding-{check_id}">{check_id}</a></td>\n'
+        f'        <td class="msg"><b>{_esc(f.title)}</b><br><span class="small">{_esc(f.message)}</span></td>\n'
+        f"        <td>{_esc(f.area)}</td>\n"
+        f'        <td class="small">{_esc(", ".join(f.controls) or "—")}</td>\n'
+        "      </tr>\n"
+    )
+
+
+def _items(values: Sequence[str], item: str, empty: str) -> str:
+    """``item`` (a format with one ``{}``) per value, escaped; ``empty`` when there are none."""
+    return "".join(item.format(_esc(x)) for x in values) or empty
+
+
+def _reference_html(ref: str) -> str:
+    if ref.startswith(("https://", "http://")):
+        return f'<li><a href="{_esc(ref)}" rel="noreferrer noopener">{_esc(ref)}</a></li>'
+    return f"<li>{_esc(ref)}</li>"
+
+
+def finding_detail_html(row: Row, rec: Recommendation | None) -> Markup:
+    """The expandable card of one check: result, what was checked, evidence values, why, how to fix."""
+    f, meta = row.finding, row.meta
+    check_id, title, severity = _esc(f.check_id), _esc(f.title), _esc(f.severity)
+    out = [
+        f'  <details class="finding card" id="finding-{check_id}"{" open" if row.is_gap else ""}>\n'
+        f'    <summary>{row_badge_html(row)} <span class="mono">{check_id}</span> <b>{title}</b>'
+        f' <span class="sev sev-{severity}">{severity}</span></summary>\n'
+        f'    <div class="body">\n      <h4>Result</h4>\n      <p>{_esc(f.message)}</p>\n'
+    ]
+    if row.missing:
+        out.append(
+            '<p class="banner bad">This check is in the catalogue but has no result in the report.'
+            " It is shown as an error; the report is incomplete.</p>"
+        )
+    out.append(f"      <h4>What was checked</h4>\n      <p>{title}.")
+    if meta:
+        out.append(' <span class="muted">Decided from ')
+        if meta.needs:
+            out.append(f"the evidence {_esc(', '.join(meta.needs))}")
+            if meta.figures:
+                out.append(" and ")
+        if meta.figures:
+            out.append(f"the {_esc(', '.join(meta.figures))} figures")
+        if not meta.needs and not meta.figures:
+            out.append("the evidence")
+        out.append(".</span>")
+    else:
+        out.append(' <span class="muted">(not in this tool\'s catalogue)</span>')
+    out.append("</p>\n      <h4>Evidence values</h4>\n")
+    out.append(
+        value_html(f.evidence) if f.evidence else '<p class="null">No evidence values recorded for this result.</p>'
+    )
+    if f.rationale:
+        out.append(f"<h4>Why it matters</h4><p>{_esc(f.rationale)}</p>")
+    if f.remediation:
+        out.append(f"<h4>Remediation</h4><pre>{_esc(f.remediation)}</pre>")
+    if f.area == "licensing" and rec and row.is_gap:
+        out.append(f"<p><b>Licence:</b> {_esc(rec.text)}</p>")
+    if f.fix:
+        out.append(f"<h4>To decide it</h4><p>{_esc(f.fix)}</p>")
+    out.append('      <h4>Least privilege to collect its evidence</h4>\n      <ul class="plain small">')
+    out.append(_items(f.permissions, "<li>{}</li>", '<li class="muted">none listed</li>'))
+    out.append('</ul>\n      <h4>References</h4>\n      <ul class="plain small refs">')
+    out.append("".join(_reference_html(ref) for ref in f.references) or '<li class="muted">none</li>')
+    out.append('</ul>\n      <h4>Framework controls</h4>\n      <p class="controls">')
+    out.append(
+        _items(f.controls, '<span class="badge">{}</span>', '<span class="muted">none mapped by this profile</span>')
+    )
+    out.append("</p>\n")
+    if f.assumptions:
+        links = ", ".join(f'<a href="#assumption-{_esc(a)}" class="mono">{_esc(a)}</a>' for a in f.assumptions)
+        out.append(f'<h4>Assumes</h4><p class="small">{links}</p>')
+    out.append("    </div>\n  </details>\n")
+    return _built("".join(out))
 
 
 def plural_html(n: object, one: str, many: str) -> Markup:
@@ -114,5 +223,12 @@ def environment(autoescape: bool) -> jinja2.Environment:
     env.filters["money"] = format_money
     env.filters["cjson"] = compact_json
     if autoescape:
-        env.globals.update(value=value_html, badge=badge_html, plural=plural_html)
+        env.globals.update(
+            value=value_html,
+            badge=badge_html,
+            row_badge=row_badge_html,
+            plural=plural_html,
+            finding_row=finding_row_html,
+            finding_detail=finding_detail_html,
+        )
     return env

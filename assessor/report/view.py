@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cached_property
 
 from assessor.catalogue import CheckMeta, load_catalogue
 from assessor.engine.model import GAP_STATUSES, CollectionEntry, Finding, Recommendation, Report, Status
@@ -305,6 +306,9 @@ def export_summary(report: Report) -> str:
 
 @dataclass(frozen=True)
 class ReportView:
+    """The report laid out for display. Derived lists are computed once per view (``cached_property``):
+    a template reads several of them more than once."""
+
     report: Report
     rows: tuple[Row, ...]
     missing_ids: tuple[str, ...]
@@ -313,9 +317,14 @@ class ReportView:
     pseudonymized: bool
     prices: PriceList | None
 
-    @property
+    @cached_property
     def gaps(self) -> list[Row]:
         return [r for r in self.rows if r.is_gap]
+
+    @cached_property
+    def rows_by_status(self) -> list[Row]:
+        """The rows as the findings list shows them: by status (act on first), then catalogue order."""
+        return sorted(self.rows, key=lambda r: (r.status_rank, r.position))
 
     def top_gaps(self, n: int = 3) -> list[Row]:
         """The biggest gaps: confirmed ones (fail, warn) before undecided ones, then by severity."""
@@ -333,7 +342,7 @@ class ReportView:
         first = [r for r in rows if r.finding.caused_by not in confirmed]
         return first + [r for r in rows if r.finding.caused_by in confirmed]
 
-    @property
+    @cached_property
     def settings_fixes(self) -> list[Row]:
         """Failing/warning checks fixed by a settings change (no licence), highest severity first."""
         rows = [
@@ -345,19 +354,19 @@ class ReportView:
         ]
         return self._distinct_causes(sorted(rows, key=lambda r: (-r.severity_rank, r.position)))
 
-    @property
+    @cached_property
     def options(self) -> list[PricedOption]:
         return priced_options(self.report.licensing.recommendation, self.prices)
 
-    @property
+    @cached_property
     def no_cost_options(self) -> list[PricedOption]:
         return [o for o in self.options if o.no_cost]
 
-    @property
+    @cached_property
     def paid_options(self) -> list[PricedOption]:
         return [o for o in self.options if not o.no_cost]
 
-    @property
+    @cached_property
     def events(self) -> list[EventRow]:
         probed = any(
             c.section == "audit_probe" and c.status in ("collected", "imported") for c in self.report.collection
@@ -391,7 +400,12 @@ class ReportView:
             for name, e in self.report.events.items()
         ]
 
-    @property
+    @cached_property
+    def app_id_baselines(self) -> list[EventRow]:
+        """The events whose probe saw client AppIds (the report's AppId baseline section)."""
+        return [e for e in self.events if e.top_app_ids]
+
+    @cached_property
     def collection_fixes(self) -> list[CollectionEntry]:
         """When checks are undecided: evidence not collected and how to collect it, one entry per distinct fix."""
         if not any(r.status in (Status.UNKNOWN, Status.ERROR) for r in self.rows):
@@ -404,7 +418,7 @@ class ReportView:
                 out.append(entry)
         return out
 
-    @property
+    @cached_property
     def destinations(self) -> list[DestinationRow]:
         return destination_rows(self.report)
 

@@ -1,9 +1,15 @@
-"""The Python parts of the HTML report (value, badge, plural) escape every value they are given and
+"""The Python parts of the HTML report (value, badge, plural, the findings' rows and cards) escape every value they are given and
 render exactly what the Jinja macros they replaced rendered."""
 
 from __future__ import annotations
 
-from assessor.report.templating import badge_html, plural_html, value_html
+from markupsafe import Markup
+
+from assessor.catalogue import load_catalogue
+from assessor.engine.model import Finding, Status
+from assessor.report.templating import badge_html, finding_detail_html, finding_row_html, plural_html, value_html
+from assessor.report.view import Row
+from assessor.vocabulary import Severity
 
 HOSTILE = '<script>alert("x")</script>&'
 ESCAPED = "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;&amp;"
@@ -33,3 +39,45 @@ def test_tenant_text_is_escaped_at_every_depth() -> None:
     assert plural_html(1, HOSTILE, "many") == f"1 {ESCAPED}"
     assert plural_html(2, "one", HOSTILE) == f"2 {ESCAPED}"
     assert plural_html(None, "user", "users") == "unknown users"
+
+
+def _hostile_row(meta: bool) -> Row:
+    finding = Finding(
+        check_id=HOSTILE,
+        title=HOSTILE,
+        area=HOSTILE,
+        status=Status.FAIL,
+        severity=Severity.HIGH,
+        message=HOSTILE,
+        evidence={HOSTILE: [HOSTILE, {"k": HOSTILE}]},
+        remediation=HOSTILE,
+        references=[HOSTILE, f"https://example.com/{HOSTILE}"],
+        controls=[HOSTILE],
+        rationale=HOSTILE,
+        permissions=[HOSTILE],
+        fix=HOSTILE,
+        assumptions=[HOSTILE],
+    )
+    return Row(finding=finding, meta=load_catalogue()[0] if meta else None)
+
+
+def test_finding_parts_escape_every_value() -> None:
+    for meta in (True, False):
+        row = _hostile_row(meta)
+        for html in (finding_row_html(row), finding_detail_html(row, None)):
+            assert "<script>" not in html
+            assert ESCAPED in html
+        detail = finding_detail_html(row, None)
+        assert f'<a href="https://example.com/{ESCAPED}" rel="noreferrer noopener">' in detail
+        assert f'<a href="#assumption-{ESCAPED}" class="mono">{ESCAPED}</a>' in detail
+        # every value once, the check id and the title twice, the link and assumption texts twice
+        assert detail.count(ESCAPED) == 18
+        assert finding_row_html(row).count(ESCAPED) == 7
+
+
+def test_memoised_escaping_never_takes_markup_for_text() -> None:
+    # Markup("<b>") == "<b>" as strings: the memo must not hand one's HTML to the other
+    for first, second in ((Markup("<b>x</b>"), "<b>x</b>"), ("<b>x</b>", Markup("<b>x</b>"))):
+        results = {type(v): value_html(v) for v in (first, second)}
+        assert results[str] == "&lt;b&gt;x&lt;/b&gt;"
+        assert results[Markup] == "<b>x</b>"
