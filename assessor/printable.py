@@ -22,7 +22,10 @@ def printable(text: str) -> str:
 # In JSON text written by pydantic-core, an unsafe C0 control can only appear escaped (``\b``, ``\f``
 # or ``\u00XX``) and the other unsafe characters raw; a backslash before b, f or u is therefore
 # the only escape to look for (an escaped backslash before such a letter merely costs the full walk).
-_UNSAFE_IN_JSON = re.compile(r"\\[bfu]|[\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# One character class comes first (the backslash and the raw unsafe characters), so the regex engine
+# skips ahead to candidates instead of trying an alternation at every position (about twice as fast
+# on a report); a backslash then counts only when b, f or u follows it, any other candidate by itself.
+_UNSAFE_IN_JSON = re.compile(r"[\\\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069](?:(?<=\\)[bfu]|(?<!\\))")
 
 
 def may_be_unprintable(json_text: str) -> bool:

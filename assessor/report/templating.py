@@ -12,7 +12,7 @@ from numbers import Number
 import jinja2
 from markupsafe import Markup, escape
 
-from assessor.engine.model import Recommendation
+from assessor.engine.model import AssumptionRef, CollectionEntry, Recommendation
 from assessor.report.prices import format_money
 from assessor.report.view import Row
 
@@ -85,13 +85,18 @@ def _value(x: object) -> str:
         return '<span class="mono">true</span>'
     if x is False:
         return '<span class="mono">false</span>'
-    if isinstance(x, Mapping):
+    cls = x.__class__
+    if cls is str:
+        return _escape_str(x)  # exactly a str: memoised
+    if cls is int:
+        return f'<span class="mono">{x:,}</span>'  # digits and commas: nothing to escape
+    if isinstance(x, (dict, Mapping)):  # dict first: no ABC check for the common case
         if not x:
             return _EMPTY
         items = "".join(f"<dt>{_esc(k)}</dt><dd>{_value(y)}</dd>" for k, y in x.items())
         return f'<dl class="kv">{items}</dl>'
     if isinstance(x, str):
-        return _esc(x)
+        return escape(x)
     try:
         values = iter(x)  # type: ignore[call-overload]  # any iterable, as Jinja's `iterable` test
     except TypeError:
@@ -203,6 +208,41 @@ def finding_detail_html(row: Row, rec: Recommendation | None) -> Markup:
     return _built("".join(out))
 
 
+def assumption_row_html(a: AssumptionRef) -> Markup:
+    """One row of the assumptions table."""
+    ident = _esc(a.id)
+    return _built(
+        f'      <tr id="assumption-{ident}">\n'
+        f'        <td class="mono">{ident}</td>\n'
+        f'        <td class="small">{_esc(a.statement)}</td>\n'
+        f'        <td class="small">{_esc(a.source)} (from {_esc(a.holds_from.isoformat())})</td>\n'
+        f"        <td>{_esc(a.confidence)}</td>\n"
+        f'        <td class="mono small">{_esc(", ".join(a.checks))}</td>\n'
+        "      </tr>\n"
+    )
+
+
+_COLLECTION_BADGE = {"collected": ("pass", "✓"), "imported": ("manual", "⇩")}
+
+
+def collection_row_html(e: CollectionEntry) -> Markup:
+    """One row of the collection log: the section, how it was obtained, and why not / how to collect it."""
+    cls, symbol = _COLLECTION_BADGE.get(e.status, ("unknown", "✗"))
+    source: str = _esc(e.source or "—")
+    if e.file:
+        source = f'{source}<br><span class="mono">{_esc(e.file)}</span>'
+    why: str = _esc(e.reason) if e.reason else ""
+    if e.fix:
+        why = f"{why}<br><b>Fix:</b> {_esc(e.fix)}"
+    return _built(
+        f'      <tr>\n        <td class="mono">{_esc(e.section)}</td>\n'
+        f'        <td><span class="badge st-{cls}">{symbol} {_esc(e.status.replace("_", " "))}</span></td>\n'
+        f'        <td class="small">{source}</td>\n'
+        f'        <td class="small">{why or "—"}</td>\n'
+        "      </tr>\n"
+    )
+
+
 def plural_html(n: object, one: str, many: str) -> Markup:
     """``1 user``, ``1,234 users``, ``unknown users``."""
     return _built(f"{escape(number(n))} {escape(one if n == 1 else many)}")
@@ -230,5 +270,7 @@ def environment(autoescape: bool) -> jinja2.Environment:
             plural=plural_html,
             finding_row=finding_row_html,
             finding_detail=finding_detail_html,
+            assumption_row=assumption_row_html,
+            collection_row=collection_row_html,
         )
     return env

@@ -11,7 +11,8 @@ from assessor.engine.model import Report
 from assessor.report import RENDERERS, RenderOptions
 from assessor.report.prices import parse_prices
 from assessor.report.pseudonymize import pseudonymize_report
-from tests.helpers.support import fresh_python
+from tests.helpers.report import hostile_doc
+from tests.helpers.support import assess_doc, fresh_python
 
 MINE = ("html", "md", "csv", "sarif", "junit")
 PRICES = parse_prices(
@@ -76,3 +77,20 @@ def test_rendering_is_deterministic_across_processes(report_for: Callable[[str, 
         there = json.loads(fresh_python(_RENDER_ALL, *formats, hash_seed=seed))
         for fmt in formats:
             assert there[fmt] == here[fmt], f"{fmt} differs with PYTHONHASHSEED={seed}"
+
+
+@pytest.mark.parametrize("case", [case for case, spec in CASES.items() if "html" in spec[4]])
+def test_report_json_is_the_documents_json_dumps(
+    case: str, report_for: Callable[[str, str], Report], hostile_report: Report
+) -> None:
+    """report.json is written in one pass by pydantic-core: byte for byte what the json module writes
+    for the report's JSON document (two spaces, non-ASCII kept)."""
+    evidence, profile, *_ = CASES[case]
+    for report in (report_for(evidence, profile), hostile_report):
+        expected = json.dumps(report.to_json_dict(), indent=2, ensure_ascii=False) + "\n"
+        assert RENDERERS["json"]().render(report, RenderOptions()) == expected
+
+
+@pytest.fixture(scope="module")
+def hostile_report() -> Report:
+    return assess_doc(hostile_doc(), "cisa-aa23-193a")

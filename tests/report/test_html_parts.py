@@ -3,11 +3,21 @@ render exactly what the Jinja macros they replaced rendered."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from markupsafe import Markup
 
 from assessor.catalogue import load_catalogue
-from assessor.engine.model import Finding, Status
-from assessor.report.templating import badge_html, finding_detail_html, finding_row_html, plural_html, value_html
+from assessor.engine.model import AssumptionRef, CollectionEntry, Finding, Status
+from assessor.report.templating import (
+    assumption_row_html,
+    badge_html,
+    collection_row_html,
+    finding_detail_html,
+    finding_row_html,
+    plural_html,
+    value_html,
+)
 from assessor.report.view import Row
 from assessor.vocabulary import Severity
 
@@ -81,3 +91,23 @@ def test_memoised_escaping_never_takes_markup_for_text() -> None:
         results = {type(v): value_html(v) for v in (first, second)}
         assert results[str] == "&lt;b&gt;x&lt;/b&gt;"
         assert results[Markup] == "<b>x</b>"
+
+
+def test_assumption_and_collection_rows_escape_every_value() -> None:
+    assumption = AssumptionRef(
+        id=HOSTILE,
+        statement=HOSTILE,
+        source=HOSTILE,
+        holds_from=date(2024, 1, 1),
+        confidence="primary",
+        checks=[HOSTILE],
+    )
+    html = assumption_row_html(assumption)
+    assert "<script>" not in html and html.count(ESCAPED) == 5
+    entry = CollectionEntry(section=HOSTILE, status=HOSTILE, source=HOSTILE, reason=HOSTILE, fix=HOSTILE, file=HOSTILE)
+    html = collection_row_html(entry)
+    assert "<script>" not in html and html.count(ESCAPED) == 6
+    assert '<span class="badge st-unknown">✗ ' in html
+    bare = collection_row_html(CollectionEntry(section="users", status="collected"))
+    assert '<span class="badge st-pass">✓ collected</span>' in bare
+    assert bare.count("—") == 2  # no source, no reason or fix
