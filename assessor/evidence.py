@@ -814,8 +814,15 @@ def canonical_digest(document: Mapping[str, object]) -> str:
 
 def seal(evidence: Evidence) -> Evidence:
     """Return the evidence with meta.sha256 set over its canonical content."""
-    digest = canonical_digest(evidence_to_dict(evidence))
-    return evidence.model_copy(update={"meta": evidence.meta.model_copy(update={"sha256": digest})})
+    return sealed_document(evidence)[0]
+
+
+def sealed_document(evidence: Evidence) -> tuple[Evidence, dict[str, Any]]:
+    """The sealed evidence and its document as written (``evidence_to_dict`` of it), from one dump."""
+    doc = evidence_to_dict(evidence)
+    digest = canonical_digest(doc)
+    doc["meta"] = {**doc["meta"], "sha256": digest}  # the key exists (None until sealed): its place is kept
+    return evidence.model_copy(update={"meta": evidence.meta.model_copy(update={"sha256": digest})}), doc
 
 
 def integrity(evidence: Evidence) -> tuple[str, Literal["intact", "altered", "unsealed"]]:
@@ -837,7 +844,7 @@ def verify_seal(raw: dict[str, Any]) -> tuple[bool, str]:
 
 
 def save_evidence(evidence: Evidence, path: str | os.PathLike[str]) -> None:
-    write_json_atomic(path, evidence_to_dict(seal(evidence)))
+    write_json_atomic(path, sealed_document(evidence)[1])
 
 
 def evidence_json_schema() -> dict[str, Any]:

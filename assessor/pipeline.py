@@ -36,7 +36,7 @@ from assessor.collect.attestation import AttestationSource, attach, attested_sec
 from assessor.collect.auth import AuthOptions, StaticTokenCredential
 from assessor.engine.model import Report
 from assessor.engine.runner import evaluate
-from assessor.evidence import Evidence, evidence_to_dict, integrity, load_evidence, seal
+from assessor.evidence import Evidence, evidence_to_dict, integrity, load_evidence, sealed_document
 from assessor.evidence import write_json_atomic as _write_json
 from assessor.evidence import write_text_atomic as _write_text
 from assessor.profiles import Profile
@@ -164,6 +164,7 @@ class Gathered:
 
     evidence: Evidence
     changed: bool
+    document: Mapping[str, object] | None = None  # the evidence as written, when sealed here (one dump)
 
 
 async def gather(target: Target, attestation: Path | AttestationSource | None = None) -> Gathered:
@@ -181,16 +182,21 @@ async def gather(target: Target, attestation: Path | AttestationSource | None = 
             return Gathered(evidence, changed=False)
         was_intact = integrity(evidence)[1] == "intact"
         evidence = attach(evidence, section)
-        return Gathered(seal(evidence) if was_intact else evidence, changed=True)
+        if not was_intact:
+            return Gathered(evidence, changed=True)
+        sealed, document = sealed_document(evidence)
+        return Gathered(sealed, changed=True, document=document)
     evidence = await collect(target)
     if section is not None:
         evidence = attach(evidence, section)  # beside what was read from Azure: a read value wins
-    return Gathered(seal(evidence), changed=True)
+    sealed, document = sealed_document(evidence)
+    return Gathered(sealed, changed=True, document=document)
 
 
-def save(evidence: Evidence, path: Path) -> None:
-    """Write the evidence exactly as gathered (already sealed: what the report's digest names)."""
-    _write_json(path, evidence_to_dict(evidence))
+def save(evidence: Evidence, path: Path, document: Mapping[str, object] | None = None) -> None:
+    """Write the evidence exactly as gathered (already sealed: what the report's digest names);
+    ``document``: its dump, when the seal already made it."""
+    _write_json(path, document if document is not None else evidence_to_dict(evidence))
 
 
 # --------------------------------------------------------------------------- evaluate → render
@@ -259,7 +265,7 @@ async def run(
     saved = None
     source = target.path.resolve() if isinstance(target, EvidenceFile) else None
     if evidence_file is not None and gathered.changed and evidence_file.resolve() != source:
-        save(gathered.evidence, evidence_file)
+        save(gathered.evidence, evidence_file, gathered.document)
         saved = evidence_file
     report, rendered = present(assess(gathered.evidence, profile, on), presentation)
     if rendered and output is None:

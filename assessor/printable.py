@@ -22,15 +22,18 @@ def printable(text: str) -> str:
 # In JSON text written by pydantic-core, an unsafe C0 control can only appear escaped (``\b``, ``\f``
 # or ``\u00XX``) and the other unsafe characters raw; a backslash before b, f or u is therefore
 # the only escape to look for (an escaped backslash before such a letter merely costs the full walk).
-# One character class comes first (the backslash and the raw unsafe characters), so the regex engine
-# skips ahead to candidates instead of trying an alternation at every position (about twice as fast
-# on a report); a backslash then counts only when b, f or u follows it, any other candidate by itself.
-_UNSAFE_IN_JSON = re.compile(r"[\\\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069](?:(?<=\\)[bfu]|(?<!\\))")
+# Searched piecewise (a substring test first), which is several times faster than one pattern.
+_UNSAFE_ESCAPE = re.compile(r"\\[bfu]")
+_UNSAFE_RAW = re.compile("[\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def may_be_unprintable(json_text: str) -> bool:
     """False when the JSON text of a document holds no string that :func:`printable` would change."""
-    return _UNSAFE_IN_JSON.search(json_text) is not None
+    if "\\" in json_text and _UNSAFE_ESCAPE.search(json_text):
+        return True
+    if json_text.isascii():
+        return "\x7f" in json_text
+    return _UNSAFE_RAW.search(json_text) is not None
 
 
 def printable_tree(value: object) -> object:

@@ -20,9 +20,12 @@ MIN_SECRET_LENGTH = 6  # shorter values would blank ordinary words
 _BEARER = re.compile(r"(?i)\bbearer\s+[A-Za-z0-9\-._~+/]+=*")
 _CONTROL_RUN = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
 _JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
-# In a JSON text, a superset of what redact() can change: "bearer", "eyJ", and control characters
-# (escaped by JSON as \uXXXX or \n-style escapes below 0x20; DEL and C1 characters appear as is).
-_HINT = re.compile(r"(?i)bearer|eyJ|\\u00[01][0-9a-f]|\\[bfnrt]|[\x7f-\x9f]")
+# In a JSON text, a superset of what redact() can change: "bearer", "eyJ" (any case), and control
+# characters (escaped by JSON as \u00XX or \n-style escapes below 0x20; DEL and C1 characters
+# appear as is). Searched piecewise: plain substring tests are about three times faster than one
+# case-insensitive alternation over a whole evidence document.
+_HINT_ESCAPE = re.compile(r"\\(?:[uU]00[01]|[bfnrtBFNRT])")
+_HINT_C1 = re.compile(r"[\x7f-\x9f]")
 _secrets: set[str] = set()
 _by_length: tuple[str, ...] = ()  # the secrets, longest first (rebuilt when one is registered)
 _lock = threading.Lock()
@@ -52,7 +55,12 @@ def may_need_redaction(text: str) -> bool:
     """Whether :func:`redact` could change some string whose JSON encoding is inside ``text``
     (False means it certainly cannot: no secret, JSON-escaped or not, no "bearer", no "eyJ", no
     control character)."""
-    if _HINT.search(text):
+    if "\\" in text and _HINT_ESCAPE.search(text):
+        return True
+    if ("\x7f" in text) if text.isascii() else (_HINT_C1.search(text) is not None):
+        return True
+    lowered = text.lower()
+    if "bearer" in lowered or "eyj" in lowered:
         return True
     return any(s in text or json.dumps(s, ensure_ascii=False)[1:-1] in text for s in _by_length)
 

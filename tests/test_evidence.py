@@ -13,7 +13,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from assessor.errors import EvidenceError
-from assessor.evidence import load_evidence, parse_evidence, save_evidence, verify_seal
+from assessor.evidence import (
+    dumps_pretty,
+    evidence_to_dict,
+    load_evidence,
+    parse_evidence,
+    save_evidence,
+    seal,
+    sealed_document,
+    verify_seal,
+)
 from tests.helpers.support import evidence_examples, example
 
 
@@ -136,3 +145,16 @@ def test_mutated_example_never_raises_anything_but_evidence_error(path: tuple[st
     target[path[-1]] = value
     with contextlib.suppress(EvidenceError):
         parse_evidence(doc)
+
+
+@pytest.mark.parametrize("path", evidence_examples(), ids=lambda p: p.name)
+def test_sealed_document_is_the_dump_of_the_sealed_evidence(path: Path) -> None:
+    """The document the seal makes in passing is written as is: byte for byte (key order included)
+    what dumping the sealed evidence gives, and its recorded digest verifies."""
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    raw["meta"]["sha256"] = None
+    unsealed = parse_evidence(raw)
+    sealed, document = sealed_document(unsealed)
+    assert dumps_pretty(document) == dumps_pretty(evidence_to_dict(sealed))
+    assert sealed == seal(unsealed)
+    assert verify_seal(json.loads(dumps_pretty(document)))[0]

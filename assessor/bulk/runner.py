@@ -15,8 +15,10 @@ function (:class:`Assess`) and guarantees, per tenant:
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -186,6 +188,29 @@ async def assess_isolated(job: TenantJob, assess: Assess, schedule: Schedule, jo
     return result
 
 
+# Python's cyclic garbage collector, tuned for a scan: without this it took about a fifth of a bulk
+# scan's CPU. Each tenant leaves tens of thousands of short-lived containers (requests, tasks,
+# decoded JSON, models), so the default first threshold (700 allocations) ran a collection several
+# times per tenant, and every full collection walked the hundreds of thousands of long-lived
+# objects the SDK and the models create at import.
+GC_THRESHOLDS = (20_000, 20, 20)
+
+
+@contextmanager
+def collector_tuned_for_scan() -> Iterator[None]:
+    """While a scan runs: what exists before it (modules, classes, schemas, templates) is moved out
+    of the collector's sight (``gc.freeze``), and collections run less often. Restored afterwards."""
+    before = gc.get_threshold()
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+        gc.unfreeze()
+
+
 async def run_jobs(
     jobs: Sequence[TenantJob],
     assess: Assess,
@@ -206,7 +231,8 @@ async def run_jobs(
             display.finished(result)
 
     workers = max(1, min(schedule.concurrency, len(jobs)))
-    await asyncio.gather(*(worker() for _ in range(workers)))
+    with collector_tuned_for_scan():
+        await asyncio.gather(*(worker() for _ in range(workers)))
     return [results[job.key] for job in jobs]
 
 

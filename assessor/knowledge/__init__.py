@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import resources
 from typing import Any, Literal
 
@@ -155,7 +155,16 @@ class Knowledge(_KB):
     raw: dict[str, Any] = Field(default_factory=dict, exclude=True)
 
     def assumptions_for(self, check_id: str) -> list[Assumption]:
-        return [a for a in self.assumptions if check_id in a.checks]
+        return list(self.assumptions_by_check.get(check_id, ()))
+
+    @cached_property
+    def assumptions_by_check(self) -> dict[str, tuple[Assumption, ...]]:
+        """Each check's assumptions in ledger order (built once: the engine asks for every check)."""
+        out: dict[str, list[Assumption]] = {}
+        for a in self.assumptions:
+            for check_id in dict.fromkeys(a.checks):
+                out.setdefault(check_id, []).append(a)
+        return {k: tuple(v) for k, v in out.items()}
 
     def ledger(self) -> list[LedgerEntry]:
         """Every dated, sourced knowledge entry (nested timelines included), then nothing else."""
@@ -225,7 +234,15 @@ class Knowledge(_KB):
         return _sku_index(self).get(sku_id.lower())
 
     def sku_by_part_number(self, part: str) -> SkuEntry | None:
-        return next((s for s in self.skus if s.sku_part_number == part), None)
+        return self.skus_by_part_number.get(part)
+
+    @cached_property
+    def skus_by_part_number(self) -> dict[str, SkuEntry]:
+        """The first SKU entry of each part number (built once)."""
+        out: dict[str, SkuEntry] = {}
+        for sku in self.skus:
+            out.setdefault(sku.sku_part_number, sku)
+        return out
 
     def skus_with_plan(self, plan_ids: frozenset[str]) -> list[SkuEntry]:
         return [s for s in self.skus if any(p["id"] in plan_ids for p in s.service_plans)]

@@ -29,10 +29,9 @@ from assessor.collect.bearer import BearerCache, TokenSource, TokenUnavailable
 from assessor.collect.errorbody import parse_error_body
 from assessor.collect.paging import PageGuard
 from assessor.collect.retry import RETRY_STATUSES, BudgetStats, RetryBudget, RetryPolicy, retry_after_seconds
-from assessor.collect.tls import shared_tls_context
+from assessor.collect.transport import new_client
 from assessor.jsontypes import WireObject
 from assessor.redact import redact
-from assessor.trace import trace_hooks
 
 
 @dataclass(eq=False)
@@ -90,12 +89,7 @@ class ArmClient:
         self._budget = RetryBudget(retry or RetryPolicy())
         self._max_pages = max_pages
         self._owns_http = http is None
-        self._http = http or httpx.AsyncClient(
-            event_hooks=trace_hooks(),  # --trace: one line per exchange, shapes only
-            timeout=httpx.Timeout(request_timeout, connect=min(10.0, request_timeout)),
-            follow_redirects=False,
-            verify=shared_tls_context(),
-        )
+        self._http = http or new_client(httpx.Timeout(request_timeout, connect=min(10.0, request_timeout)))
         self._timeout = request_timeout
         self._tokens = BearerCache(credential, self._scope)
         self.stats = ArmStats(self._budget)

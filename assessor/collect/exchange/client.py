@@ -60,9 +60,9 @@ from assessor.collect.clouds import is_loopback
 from assessor.collect.errorbody import describe_body, error_of, parse_error_body, printable
 from assessor.collect.paging import PageGuard
 from assessor.collect.retry import RETRY_STATUSES, BudgetStats, RetryBudget, RetryPolicy, retry_after_seconds
+from assessor.collect.transport import new_client
 from assessor.jsontypes import WireObject
 from assessor.redact import redact
-from assessor.trace import trace_hooks
 
 SYSTEM_MAILBOX = "SystemMailbox{bb558c35-97f1-4cb9-8ff7-d53741dc928c}"
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -185,11 +185,7 @@ class ExchangeClient:
     ) -> None:
         self.settings = settings
         self._owns_http = http is None
-        self._http = http or httpx.AsyncClient(
-            event_hooks=trace_hooks(),
-            timeout=httpx.Timeout(settings.request_timeout, connect=settings.connect_timeout),
-            follow_redirects=False,
-        )
+        self._http = http or new_client(httpx.Timeout(settings.request_timeout, connect=settings.connect_timeout))
         self._base = settings.base_url.rstrip("/")
         self._tokens = BearerCache(credential, settings.scope)
         self._budget = RetryBudget(settings.retry)

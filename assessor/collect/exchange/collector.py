@@ -57,7 +57,7 @@ from assessor.collect.exchange.normalize import (
 )
 from assessor.collect.interface import Collected, NotCollected
 from assessor.collect.retry import RetryPolicy
-from assessor.collect.tls import shared_tls_context
+from assessor.collect.transport import new_client
 from assessor.evidence import (
     AdminAuditLogConfig,
     MailboxAudit,
@@ -66,7 +66,6 @@ from assessor.evidence import (
     RetentionPolicies,
     describe_validation_error,
 )
-from assessor.trace import trace_hooks
 
 EXCHANGE_FIX = "Exchange.ManageAsApp (application) + Global Reader (Entra role)"
 COMPLIANCE_FIX = "Purview Organization Configuration role (it can also delete policies; no read-only role works)"
@@ -388,12 +387,7 @@ async def collect_exchange(
     result = ExchangeResult(sections={})
     sink = MailboxSink()
     own_http = http is None
-    shared = http or httpx.AsyncClient(
-        timeout=httpx.Timeout(plan.request_timeout, connect=10.0),
-        follow_redirects=False,
-        verify=shared_tls_context(),
-        event_hooks=trace_hooks(),
-    )
+    shared = http or new_client(httpx.Timeout(plan.request_timeout, connect=10.0))
     clients: list[tuple[str, ExchangeClient]] = []
     tasks: dict[str, Awaitable[ExchangeOutcome]] = {}
     try:

@@ -32,8 +32,7 @@ from msgraph.generated.models.o_data_errors.o_data_error import ODataError
 from msgraph_core import GraphClientFactory
 
 from assessor.collect.retry import GRAPH_RETRY_STATUSES, RetryBudget, RetryPolicy, retry_after_seconds
-from assessor.collect.tls import shared_tls_context
-from assessor.trace import trace_hooks
+from assessor.collect.transport import AiohttpTransport, new_client
 
 if TYPE_CHECKING:
     from assessor.collect.graph.batch import BatchWindow
@@ -74,6 +73,7 @@ class GraphConnection:
 
     client: GraphServiceClient
     http: httpx.AsyncClient
+    transport: AiohttpTransport  # under the SDK's middleware, which does not pass a close on
     budget: RetryBudget
     settings: GraphSettings
     notes: list[str] = field(default_factory=list)  # how the service was read, when it differs from the plan
@@ -84,7 +84,10 @@ class GraphConnection:
         return self.client.request_adapter
 
     async def aclose(self) -> None:
-        await self.http.aclose()
+        try:
+            await self.http.aclose()
+        finally:
+            await self.transport.aclose()
 
 
 class OffloadedCredential:
@@ -130,14 +133,8 @@ def _non_blocking(credential: TokenCredential) -> TokenCredential | AsyncTokenCr
 def connect(credential: TokenCredential, settings: GraphSettings) -> GraphConnection:
     """Build a GraphServiceClient for ``settings.base_url`` (no network until the first request)."""
     budget = RetryBudget(settings.retry)
-    http = httpx.AsyncClient(
-        event_hooks=trace_hooks(),
-        verify=shared_tls_context(),
-        timeout=httpx.Timeout(settings.request_timeout, connect=settings.connect_timeout),
-        limits=httpx.Limits(
-            max_connections=settings.max_connections, max_keepalive_connections=settings.max_connections
-        ),
-    )
+    transport = AiohttpTransport(settings.max_connections)
+    http = new_client(httpx.Timeout(settings.request_timeout, connect=settings.connect_timeout), transport)
     middleware = KiotaClientFactory.get_default_middleware(None)
     middleware = [BoundedRetryHandler(budget) if isinstance(m, RetryHandler) else m for m in middleware]
     middleware.append(GraphClientFactory._get_telemetry_handler(None))
@@ -151,7 +148,7 @@ def connect(credential: TokenCredential, settings: GraphSettings) -> GraphConnec
     adapter = GraphRequestAdapter(auth, client=http)
     client = GraphServiceClient(request_adapter=adapter)
     client.request_adapter.base_url = settings.base_url.rstrip("/")
-    return GraphConnection(client, http, budget, settings)
+    return GraphConnection(client, http, transport, budget, settings)
 
 
 ODATA_ERRORS: dict[str, type[ParsableFactory[Parsable]]] = {"XXX": ODataError}
