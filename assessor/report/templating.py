@@ -87,7 +87,7 @@ def _value(x: object) -> str:
         return '<span class="mono">false</span>'
     cls = x.__class__
     if cls is str:
-        return _escape_str(x)  # exactly a str: memoised
+        return escape(x)  # tenant data (names, ids): rarely repeated, not memoised
     if cls is int:
         return f'<span class="mono">{x:,}</span>'  # digits and commas: nothing to escape
     if isinstance(x, (dict, Mapping)):  # dict first: no ABC check for the common case
