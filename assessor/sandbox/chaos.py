@@ -15,8 +15,10 @@ configured rates and applies it:
 - ``loop_next_link``: a page whose ``@odata.nextLink`` points back to the first page link the
   server issued for that path (a paging loop).
 
-Inside a Graph ``$batch`` every item is drawn for on its own too (an item's path is matched
-against ``paths``), as the service answers each item with its own status: an item gets the
+Inside a ``$batch`` (Graph's, and the Exchange admin API's) every item is drawn for on its own too
+(an item's path after the API root is matched against ``paths``; an Exchange item's draw and page
+stream also depend on its body, which names the cmdlet), as the service answers each item with its
+own status: an item gets the
 status kinds (``throttle``, ``throttle_bare``, ``http_5xx``) as its own error answer, and
 ``truncated_page`` / ``loop_next_link`` altering its page; the transport kinds (``reset``,
 ``timeout``, ``slow``, ``malformed_json``) only ever hit a whole request.
@@ -36,6 +38,7 @@ so one seed replays the same faults for the same request sequence.
 from __future__ import annotations
 
 import hashlib
+import json
 import random
 import threading
 import time
@@ -48,7 +51,7 @@ from urllib.parse import urlsplit
 from assessor.errors import UsageError
 from assessor.jsontypes import JsonObject, JsonValue, decode
 from assessor.sandbox.faults import Fault, graph_fault
-from assessor.sandbox.http import SandboxRequest, SandboxResponse
+from assessor.sandbox.http import SandboxRequest, SandboxResponse, path_after_root
 
 FaultKind = Literal[
     "throttle",
@@ -179,7 +182,7 @@ class Chaos:
         tenant = request.tenant.tenant
         if not self.selects(tenant.id, tenant.name):
             return inner()
-        if request.method == "POST" and request.path == "/$batch":
+        if request.method == "POST" and (request.path == "/$batch" or request.path.lower().endswith("/$batch")):
             response = self._serve_request(request, raw_path, inner) if self._on_path(request.path) else inner()
             return self._batch_items(tenant.id, request, response)
         if not self._on_path(request.path):
@@ -240,23 +243,28 @@ class Chaos:
         items = asked.get("requests") if asked is not None else None
         if doc is None or not isinstance(answers, list) or not isinstance(items, list):
             return response
-        urls = {str(i.get("id")): str(i.get("url", "")) for i in items if isinstance(i, dict)}
+        by_id: dict[str, JsonObject] = {str(i.get("id")): i for i in items if isinstance(i, dict)}
         changed = False
         out: list[JsonValue] = []
         for answer in answers:
             faulted = None
             if isinstance(answer, dict):
-                url = urls.get(str(answer.get("id")))
-                faulted = self._batch_item(tenant_id, request, url, answer) if url is not None else None
+                item = by_id.get(str(answer.get("id")))
+                faulted = self._batch_item(tenant_id, request, item, answer) if item is not None else None
             changed = changed or faulted is not None
             out.append(answer if faulted is None else faulted)
         return SandboxResponse.json({**doc, "responses": out}, 200, response.headers) if changed else response
 
-    def _batch_item(self, tenant_id: str, request: SandboxRequest, url: str, answer: JsonObject) -> JsonObject | None:
-        raw_path = url if url.startswith("/") else "/" + url
+    def _batch_item(
+        self, tenant_id: str, request: SandboxRequest, item: JsonObject, answer: JsonObject
+    ) -> JsonObject | None:
+        raw_path = _item_path(str(item.get("url", "")), request.base_url)
         if not self._on_path(urlsplit(raw_path).path):
             return None
-        draw = self._roll(tenant_id, f"GET {raw_path} item")
+        # a Graph item is a GET of its URL; an Exchange item is a POST whose body names the cmdlet
+        body = item.get("body")
+        key = f"GET {raw_path}" if body is None else f"{item.get('method', 'POST')} {raw_path} {_digest(body)}"
+        draw = self._roll(tenant_id, f"{key} item")
         fault = self._status_fault(draw.kind)
         if fault is not None:
             error = graph_fault(fault, request)
@@ -265,7 +273,7 @@ class Chaos:
         body = answer.get("body")
         if draw.kind not in _ITEM_PAGE_KINDS or answer.get("status") != 200 or not isinstance(body, dict):
             return None
-        stream = f"{raw_path.split('?', 1)[0]} item"
+        stream = f"{raw_path.split('?', 1)[0]}{'' if body is None else ' ' + _digest(body)} item"
         self._remember_first_link(tenant_id, stream, body)
         altered = self._page_fault(draw, tenant_id, _Where(raw_path, stream, request.base_url + raw_path), body)
         return None if altered is None else {**answer, "body": altered}
@@ -360,6 +368,19 @@ class Chaos:
         with self._lock:
             first = self._tenants[tenant_id].first_links.get(stream)
         return {**doc, "@odata.nextLink": own_url if first in (None, link) else first}
+
+
+def _item_path(url: str, base_url: str) -> str:
+    """A $batch item's path and query after the API root: Graph items carry it relative, Exchange
+    items the whole URL (the same as the request a single call would make)."""
+    rest = path_after_root(url, base_url)
+    if rest is not None:
+        return rest
+    return "/" + url
+
+
+def _digest(value: JsonValue) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True).encode("utf-8")).hexdigest()[:16]
 
 
 def _origin(url: str) -> str:

@@ -59,6 +59,7 @@ The spec's reserved ``exchange:`` key::
 
 from __future__ import annotations
 
+import base64
 import bisect
 import hashlib
 import json
@@ -66,14 +67,16 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal, TypedDict
+from urllib.parse import unquote, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from assessor.jsontypes import Json, JsonObject, JsonValue
 from assessor.knowledge import load_knowledge
-from assessor.sandbox.api import Operation
+from assessor.sandbox.api import Operation, serve_operation
 from assessor.sandbox.faults import Fault
-from assessor.sandbox.http import SandboxRequest, SandboxResponse
+from assessor.sandbox.graph import QueryError, parse_query
+from assessor.sandbox.http import Headers, SandboxRequest, SandboxResponse, path_after_root
 from assessor.sandbox.spec import SandboxTenant, Segment, SpecError
 
 LOGON_TYPES = ("Owner", "Delegate", "Admin")
@@ -82,6 +85,7 @@ MAX_PAGE = 1000
 REGION = "nam12b"
 PAGINATION_EXPIRED = "Expired or Invalid pagination request. Default Expiry time is 00:30:00"
 NUL_BODY = bytes(4096)
+MAX_BATCH = 10  # CIPP-API New-ExoBulkRequest.ps1 sends at most 10 cmdlets per $batch
 CONTEXT = "$metadata#Collection(Exchange.GenericHashTable)"
 
 
@@ -560,18 +564,123 @@ def _split(path: str, prefix: str) -> str | None:
     return None
 
 
+def _batch_tenant(path: str, prefix: str) -> str | None:
+    """The tenant segment of ``{prefix}/{tenant}/$batch``, or None."""
+    if not path.lower().startswith(prefix.lower()):
+        return None
+    rest = path[len(prefix) :].strip("/").split("/")
+    if len(rest) == 2 and rest[1].lower() == "$batch":
+        return rest[0]
+    return None
+
+
+class BatchItemAnswer(TypedDict):
+    """One item of a ``$batch`` answer's ``responses``."""
+
+    id: str
+    status: int
+    headers: dict[str, str]
+    body: JsonValue  # the item's JSON answer, or its body base64-encoded when it is not JSON
+
+
+def _item_answer(key: str, response: SandboxResponse) -> BatchItemAnswer:
+    """A response as a ``$batch`` item: JSON bodies as JSON, anything else (the NUL-filled 403)
+    base64-encoded under its own content type, as Graph's ``$batch`` carries such bodies."""
+    content_type = response.content_type
+    body: JsonValue
+    try:
+        body = response.decoded() if content_type.startswith("application/json") else None
+        if body is None and response.body:
+            raise ValueError("not JSON")
+    except (ValueError, UnicodeDecodeError):
+        content_type = "application/octet-stream"
+        body = base64.b64encode(response.body).decode("ascii")
+    return {
+        "id": key,
+        "status": response.status,
+        "headers": {"Content-Type": content_type, **response.headers},
+        "body": body,
+    }
+
+
+def _header_items(headers: JsonValue) -> Iterable[tuple[str, JsonValue]]:
+    """The name/value pairs of a ``$batch`` item's ``headers`` object (absent or empty: none)."""
+    if not headers:
+        return ()
+    if not isinstance(headers, dict):
+        raise TypeError(f"a $batch item's headers are {type(headers).__name__}, not an object")
+    return headers.items()
+
+
 def _tenant_matches(org: ExchangeOrg, key: str) -> bool:
     names = {org.tenant.id, org.tenant.name.lower(), *(d.lower() for d in org.tenant.spec.domains)}
     return key.lower() in names
 
 
 class ExchangeApi:
-    """Root ``adminapi``: ``/beta/{tenant}/InvokeCommand``."""
+    """Root ``adminapi``: ``/beta/{tenant}/InvokeCommand`` and ``/beta/{tenant}/$batch``.
+
+    A ``$batch`` envelope is no operation of its own (only the rules scoped to no API, which run
+    before :meth:`resolve`, can fail it as a whole): it is answered here, each of its items being one
+    operation through :func:`~assessor.sandbox.api.serve_operation`, faults included."""
 
     name = "exchange"
 
     def resolve(self, request: SandboxRequest) -> Operation | SandboxResponse:
+        tenant_key = _batch_tenant(request.path, "/beta")
+        if tenant_key is not None:
+            return self._batch(request, tenant_key)
         return _resolve_call(request, "/beta")
+
+    def _batch(self, request: SandboxRequest, tenant_key: str) -> SandboxResponse:
+        """``{"requests": [{"id", "method": "POST", "url": "<base>/…/InvokeCommand?…", "body":
+        {"CmdletInput": …}, "headers": {…}}]}`` → ``{"responses": [{"id", "status", "headers",
+        "body"}]}`` (the request's shape as KelvinTegelaar/CIPP-API ``New-ExoBulkRequest.ps1`` sends
+        it, the answer's fields as it reads them: ``id``, ``status``, ``headers``, ``body``)."""
+        if request.method != "POST":
+            return exchange_error(405, "MethodNotAllowed", "$batch accepts POST only.")
+        if request.in_batch:
+            return exchange_error(400, "BadRequest", "A batch request cannot contain another batch.")
+        if not _tenant_matches(_org(request), tenant_key):
+            return exchange_error(400, "InvalidTenant", f"Tenant '{tenant_key}' does not match the served tenant.")
+        body = request.json()
+        items = body.get("requests") if isinstance(body, dict) else None
+        if not isinstance(items, list) or not items or not all(isinstance(i, dict) for i in items):
+            return exchange_error(400, "BadRequest", "Invalid batch payload format.")
+        if len(items) > MAX_BATCH:
+            return exchange_error(400, "BadRequest", f"Number of requests exceeds the limit of {MAX_BATCH}.")
+        ids = [i.get("id") for i in items if isinstance(i, dict)]
+        if len({str(i) for i in ids}) != len(ids) or not all(isinstance(i, str) and i for i in ids):
+            return exchange_error(400, "BadRequest", "Every batch request needs a unique id.")
+        answers = [self._batch_item(request, item) for item in items if isinstance(item, dict)]
+        return SandboxResponse.json({"responses": answers})
+
+    def _batch_item(self, outer: SandboxRequest, item: JsonObject) -> BatchItemAnswer:
+        key = str(item["id"])
+        url = str(item.get("url", ""))
+        rest = path_after_root(url, outer.base_url)
+        if rest is None:
+            return _item_answer(key, exchange_error(400, "BadRequest", "The request URL is not of this service."))
+        parts = urlsplit(rest)
+        try:
+            query = parse_query(parts.query)
+        except QueryError as err:
+            return _item_answer(key, exchange_error(400, err.code, err.message))
+        headers = {str(k): str(v) for k, v in _header_items(item.get("headers"))}
+        if "authorization" in outer.headers and not any(k.lower() == "authorization" for k in headers):
+            headers["Authorization"] = outer.headers["authorization"]
+        content = item.get("body")
+        sub = SandboxRequest(
+            method=str(item.get("method", "POST")).upper(),
+            path=unquote(parts.path),
+            query=query,
+            headers=Headers(headers),
+            body=b"" if content is None else json.dumps(content).encode("utf-8"),
+            tenant=outer.tenant,
+            base_url=outer.base_url,
+            in_batch=True,
+        )
+        return _item_answer(key, serve_operation(self, sub))
 
     def answer(self, request: SandboxRequest, operation: Operation) -> SandboxResponse:
         return _answer(request, operation, _EXCHANGE_CMDLETS)

@@ -11,6 +11,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, TypeVar, overload
+from urllib.parse import urlsplit
 
 from assessor.jsontypes import JsonValue, decode
 
@@ -89,6 +90,22 @@ class SandboxResponse:
         if self.content_type.startswith("application/json"):
             return decode(self.body) if self.body else None
         return self.body.decode("utf-8")
+
+
+def path_after_root(url: str, base_url: str) -> str | None:
+    """The path and query of ``url`` after the API root ``base_url`` (``http://h:p/<tenant>/<root>``):
+    a relative URL as it is; an absolute one on the same host under ``/<tenant>/<root>`` or, as a
+    server with one tenant also answers, under ``/<root>``; None for anything else."""
+    if url.startswith("/"):
+        return url
+    parts, base = urlsplit(url), urlsplit(base_url)
+    if (parts.scheme, parts.netloc) != (base.scheme, base.netloc):
+        return None
+    query = f"?{parts.query}" if parts.query else ""
+    for root in (base.path.rstrip("/"), "/" + base.path.rstrip("/").rsplit("/", 1)[-1]):
+        if parts.path.startswith(root + "/"):
+            return parts.path[len(root) :] + query
+    return None
 
 
 def graph_error(

@@ -45,7 +45,10 @@ Behaviour at the boundary:
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import contextlib
+import dataclasses
 import json
 import re
 import uuid
@@ -72,6 +75,12 @@ _PREFIX = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 # loopback, so production discovery is the same code with the real host.
 LOOPBACK_REGION_PATH = "/region/{prefix}"
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+# $batch (KelvinTegelaar/CIPP-API New-ExoBulkRequest.ps1): at most 10 requests per batch; answered as
+# a whole with one of these, the endpoint does not offer it (a cloud, a proxy) and calls go one by one
+BATCH = "$batch"
+BATCH_MAX = 10
+BATCH_TURNS = 4  # event-loop turns a $batch waits for the other cmdlets that start together
+NO_BATCH_STATUSES = frozenset({400, 404, 405, 501})
 
 
 # --------------------------------------------------------------------------- errors
@@ -164,6 +173,8 @@ class ExchangeSettings:
     # stay under; None: no discovery (the Exchange API, or a pinned non-loopback endpoint)
     discover_host: str | None = None
     discover_domain: str | None = None
+    # send the first pages of cmdlets that start together in one $batch (the Exchange admin API)
+    batch: bool = False
 
 
 @dataclass
@@ -172,6 +183,46 @@ class ClientStats(BudgetStats):
     redirects: int = 0
     restarts: int = 0  # paging chains restarted after a failed next page
     unpaged: int = 0  # sets read in one answer after a chain failed twice
+    batches: int = 0  # $batch posts answered as batches
+    batched: int = 0  # cmdlets whose first page was asked in a $batch
+
+
+@dataclass(frozen=True)
+class CmdletCall:
+    """One InvokeCommand POST: the cmdlet, the URL, the JSON body and whether it asks for pages."""
+
+    cmdlet: str
+    url: str
+    body: bytes
+    paged: bool
+
+
+@dataclass(frozen=True)
+class _Resend:
+    """A $batch item to send again on its own: after its own 429/5xx (``status``, the wait it asked
+    for and its body), or with nothing to wait for (a redirect, no $batch offered, a lone call)."""
+
+    status: int | None = None
+    retry_after: float | None = None
+    content: bytes = b""
+
+
+_Outcome = WireObject | ExchangeError | _Resend
+
+
+def _item_content(body: object, headers: Mapping[str, str]) -> bytes:
+    """A $batch item's body as the bytes a single answer would have carried: JSON re-encoded, a
+    string base64-decoded when its content type is not JSON (as Graph's $batch carries such bodies)."""
+    if body is None:
+        return b""
+    if not isinstance(body, str):
+        return json.dumps(body).encode("utf-8")
+    if not headers.get("content-type", "").lower().startswith("application/json"):
+        try:
+            return base64.b64decode(body, validate=True)
+        except (binascii.Error, ValueError):
+            pass
+    return body.encode("utf-8")
 
 
 # --------------------------------------------------------------------------- client
@@ -193,6 +244,9 @@ class ExchangeClient:
         self._discovered = settings.discover_host is None
         self._discover_lock = asyncio.Lock()
         self.discovery_note: str | None = None
+        self.batch_note: str | None = None  # why the cmdlets were sent one by one instead of in $batch
+        self._waiting: list[tuple[CmdletCall, asyncio.Future[WireObject]]] = []
+        self._flights: set[asyncio.Task[None]] = set()
 
     def __repr__(self) -> str:
         return f"ExchangeClient(base={self._base!r}, tenant={self.settings.tenant!r})"
@@ -235,7 +289,7 @@ class ExchangeClient:
         # The next page is requested as soon as its link is known, so the caller's work on this
         # page overlaps the round trip for the next one (one request in flight per stream).
         first_url = self.command_url(select)
-        pending: asyncio.Task[WireObject] | None = asyncio.ensure_future(self._post(cmdlet, first_url, body, paged))
+        pending: asyncio.Future[WireObject] | None = self._first_page(CmdletCall(cmdlet, first_url, body, paged))
         guard = PageGuard(  # a link back to page 1 is a loop too
             lambda why: ExchangeProtocolError(cmdlet, self._base, 200, None, why), start=first_url
         )
@@ -310,6 +364,186 @@ class ExchangeClient:
     ) -> list[object]:
         """All rows of a cmdlet (only for cmdlets with small output)."""
         return [row async for row in self.rows(cmdlet, parameters, select)]
+
+    # ---- $batch: the first pages of cmdlets that start together
+
+    def _first_page(self, call: CmdletCall) -> asyncio.Future[WireObject]:
+        """The first page of ``call``: one POST, or (``settings.batch``) an item of the next $batch."""
+        if not self.settings.batch:
+            return asyncio.ensure_future(self._post(call.cmdlet, call.url, call.body, call.paged))
+        loop = asyncio.get_running_loop()
+        answer: asyncio.Future[WireObject] = loop.create_future()
+        self._waiting.append((call, answer))
+        if len(self._waiting) == 1:
+            loop.call_soon(self._turn, BATCH_TURNS)
+        return answer
+
+    def _turn(self, left: int) -> None:
+        """After :data:`BATCH_TURNS` event-loop turns, post what is waiting (a caller that gave up
+        is left out)."""
+        if left > 0:
+            asyncio.get_running_loop().call_soon(self._turn, left - 1)
+            return
+        waiting = [(call, answer) for call, answer in self._waiting if not answer.done()]
+        self._waiting = []
+        for start in range(0, len(waiting), BATCH_MAX):
+            flight = asyncio.get_running_loop().create_task(self._fly(waiting[start : start + BATCH_MAX]))
+            self._flights.add(flight)
+            flight.add_done_callback(self._flights.discard)
+
+    async def _fly(self, chunk: list[tuple[CmdletCall, asyncio.Future[WireObject]]]) -> None:
+        """Answer every caller of one chunk: a lone call is posted on its own, several in a $batch;
+        items to re-send (throttled, redirected, or no $batch offered) go one by one."""
+        try:
+            calls = [call for call, _answer in chunk]
+            outcomes: Sequence[_Outcome] = [_Resend()] if len(calls) == 1 else await self._post_batch(calls)
+            await asyncio.gather(
+                *(self._settle(call, answer, outcome) for (call, answer), outcome in zip(chunk, outcomes, strict=True))
+            )
+        except asyncio.CancelledError:
+            for _call, answer in chunk:
+                answer.cancel()
+            raise
+        except Exception as err:  # never leave a caller waiting, whatever went wrong
+            for _call, answer in chunk:
+                if not answer.done():
+                    answer.set_exception(err)
+
+    async def _settle(self, call: CmdletCall, answer: asyncio.Future[WireObject], outcome: _Outcome) -> None:
+        if answer.done():  # the caller gave up: nothing to send for it
+            return
+        if isinstance(outcome, _Resend):
+            try:
+                if outcome.status is not None:  # the item's own 429/5xx: this was attempt 0
+                    await self._pause(call.cmdlet, outcome.status, outcome.retry_after, outcome.content, 0)
+                outcome = await self._post(call.cmdlet, call.url, call.body, call.paged, 1 if outcome.status else 0)
+            except ExchangeError as err:
+                outcome = err
+        if answer.done():
+            return
+        if isinstance(outcome, ExchangeError):
+            answer.set_exception(outcome)
+        else:
+            answer.set_result(outcome)
+
+    async def _post_batch(self, calls: Sequence[CmdletCall]) -> list[_Outcome]:
+        """One ``POST {base}/{tenant}/$batch`` carrying ``calls`` (each with the headers its own POST
+        would carry), answered per call: its first page, its error, or :class:`_Resend`.
+
+        The whole request is retried like a single one (429/5xx, transport failures, within the
+        budget); answered 400/404/405/501 or redirected, the endpoint is taken as not offering
+        $batch and every call is re-sent on its own (``batch_note`` says so); any other failure
+        of the whole request is every call's failure."""
+        url = f"{self._base}/{self.settings.tenant}/$batch"
+        try:
+            items = [
+                {
+                    "id": str(n),
+                    "method": "POST",
+                    "url": call.url,
+                    "body": json.loads(call.body),
+                    "headers": await self._headers(call.cmdlet, call.paged, correlated=False),
+                }
+                for n, call in enumerate(calls, 1)
+            ]
+            payload = json.dumps({"requests": items}).encode("utf-8")
+            attempt = 0
+            while True:
+                headers = await self._headers(BATCH, paged=True)
+                headers["Prefer"] = f"odata.maxpagesize={self.settings.page_size}, odata.continue-on-error"
+                response = await self._send_with(BATCH, url, payload, attempt, headers)
+                if response is None:
+                    attempt += 1
+                    continue
+                status = response.status_code
+                if status in NO_BATCH_STATUSES or status in REDIRECT_STATUSES:
+                    code, message = parse_error_body(response.content)
+                    why = f"{code}: {message}" if code and message else (message or code or response.reason_phrase)
+                    self.batch_note = (
+                        f"$batch answered {status}{f' ({printable(why, 160)})' if why else ''}: cmdlets sent one by one"
+                    )
+                    return [_Resend() for _call in calls]
+                if status in RETRY_STATUSES:
+                    await self._wait_before_retry(BATCH, response, attempt)
+                    attempt += 1
+                    continue
+                if status == 401:
+                    self._tokens.forget()
+                if status >= 400:
+                    return [
+                        self._error(call.cmdlet, status, response.content, response.reason_phrase) for call in calls
+                    ]
+                self.stats.batches += 1
+                self.stats.batched += len(calls)
+                return self._batch_items(calls, self._decode(BATCH, response))
+        except ExchangeError as err:  # the whole request failed: every call's failure, under its own name
+            return [dataclasses.replace(err, cmdlet=call.cmdlet) for call in calls]
+
+    def _batch_items(self, calls: Sequence[CmdletCall], doc: WireObject) -> list[_Outcome]:
+        """Each call's item of a $batch answer (``responses[]``, matched by ``id``)."""
+        responses = doc.get("responses")
+        if not isinstance(responses, list):
+            raise ExchangeProtocolError(BATCH, self._base, 200, None, "the $batch answer has no 'responses' array")
+        by_id: dict[str, list[WireObject]] = {}
+        for item in responses:
+            key = item.get("id") if isinstance(item, dict) else None
+            by_id.setdefault(str(key) if isinstance(key, str | int) and not isinstance(key, bool) else "", []).append(
+                item if isinstance(item, dict) else {}
+            )
+        asked = [str(n) for n in range(1, len(calls) + 1)]
+        unknown = set(by_id) - set(asked)
+        if unknown:  # an answer to something not asked: no item of it can be trusted to be ours
+            raise ExchangeProtocolError(
+                BATCH, self._base, 200, None, f"the $batch answer holds {len(unknown)} item(s) that were not asked for"
+            )
+        out: list[_Outcome] = []
+        for key, call in zip(asked, calls, strict=True):
+            found = by_id.get(key, [])
+            if len(found) != 1:
+                why = (
+                    "missing from the $batch answer"
+                    if not found
+                    else f"answered {len(found)} times in the $batch answer"
+                )
+                out.append(ExchangeProtocolError(call.cmdlet, self._base, 200, None, why))
+            else:
+                out.append(self._batch_item(call, found[0]))
+        return out
+
+    def _batch_item(self, call: CmdletCall, item: WireObject) -> _Outcome:
+        """One item: its page (a 2xx, or an item without ``status`` — read like a 200, so an ``error``
+        object in it is that error), its typed error, or a re-send (429/5xx, a redirect)."""
+        raw_headers = item.get("headers")
+        headers = (
+            {str(k).lower(): str(v) for k, v in raw_headers.items() if isinstance(v, str | int)}
+            if isinstance(raw_headers, dict)
+            else {}
+        )
+        body = item.get("body")
+        status = item.get("status", 200)  # no captured answer shows the per-item status
+        if not isinstance(status, int) or isinstance(status, bool):
+            return ExchangeProtocolError(call.cmdlet, self._base, None, None, "a $batch item's status is not a number")
+        if status in REDIRECT_STATUSES:
+            return _Resend()
+        if status in RETRY_STATUSES:
+            return _Resend(status, retry_after_seconds(headers.get("retry-after")), _item_content(body, headers))
+        if status == 401:
+            self._tokens.forget()
+        if status >= 400:
+            return self._error(call.cmdlet, status, _item_content(body, headers))
+        if not 200 <= status < 300:
+            return ExchangeProtocolError(call.cmdlet, self._base, status, None, f"a $batch item answered {status}")
+        if isinstance(body, dict):
+            return body
+        try:
+            doc = json.loads(_item_content(body, headers))
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            doc = None
+        if isinstance(doc, dict):
+            return doc
+        return ExchangeProtocolError(
+            call.cmdlet, self._base, status, None, "the $batch item's body is not a JSON object"
+        )
 
     # ---- paging
 
@@ -388,13 +622,12 @@ class ExchangeClient:
         )
         return regional
 
-    async def _post(self, cmdlet: str, url: str, body: bytes, paged: bool = True) -> WireObject:
+    async def _post(self, cmdlet: str, url: str, body: bytes, paged: bool = True, attempt: int = 0) -> WireObject:
         if not self._discovered:
             front = self._base
             await self._ensure_discovered(cmdlet)
             if url.startswith(front) and self._base != front:
                 url = self._base + url[len(front) :]
-        attempt = 0
         redirects = 0
         while True:
             response = await self._send(cmdlet, url, body, attempt, paged)
@@ -417,7 +650,11 @@ class ExchangeClient:
             return self._decode(cmdlet, response)
 
     async def _send(self, cmdlet: str, url: str, body: bytes, attempt: int, paged: bool) -> httpx.Response | None:
-        headers = await self._headers(cmdlet, paged)
+        return await self._send_with(cmdlet, url, body, attempt, await self._headers(cmdlet, paged))
+
+    async def _send_with(
+        self, cmdlet: str, url: str, body: bytes, attempt: int, headers: dict[str, str]
+    ) -> httpx.Response | None:
         self.stats.requests += 1
         try:
             return await self._http.post(url, content=body, headers=headers)
@@ -441,13 +678,18 @@ class ExchangeClient:
 
     async def _wait_before_retry(self, cmdlet: str, response: httpx.Response, attempt: int) -> None:
         retry_after = retry_after_seconds(response.headers.get("Retry-After"))
+        await self._pause(cmdlet, response.status_code, retry_after, response.content, attempt)
+
+    async def _pause(self, cmdlet: str, status: int, retry_after: float | None, content: bytes, attempt: int) -> None:
+        """Wait before retry ``attempt + 1`` of an answer ``status`` (429/5xx), or raise
+        :class:`ExchangeThrottledError` when the retries or the budget are spent."""
         wait = self._budget.after_answer(attempt, retry_after)
         if wait is None:
-            code, message = parse_error_body(response.content)
+            code, message = parse_error_body(content)
             raise ExchangeThrottledError(
                 cmdlet,
                 self._base,
-                response.status_code,
+                status,
                 code,
                 f"still failing after {attempt} retries ({self.stats.waited:g} s waited"
                 f"{f', asked to wait {retry_after:g} s more' if retry_after is not None else ''})"
@@ -486,15 +728,19 @@ class ExchangeClient:
 
     # ---- tokens, headers, decoding
 
-    async def _headers(self, cmdlet: str, paged: bool = True) -> dict[str, str]:
+    async def _headers(self, cmdlet: str, paged: bool = True, *, correlated: bool = True) -> dict[str, str]:
+        """A request's headers; a $batch item's (``correlated=False``) leave out the random
+        ``client-request-id`` (the $batch request carries one), so a batch body is the same for the
+        same calls."""
         headers = {
             "Authorization": f"Bearer {await self._bearer(cmdlet)}",
             "Accept": "application/json",
             "Content-Type": "application/json; charset=utf-8",
             "X-ResponseFormat": "json",
             "X-AnchorMailbox": self.settings.anchor_mailbox or anchor_mailbox(self.settings.tenant),
-            "client-request-id": str(uuid.uuid4()),
         }
+        if correlated:
+            headers["client-request-id"] = str(uuid.uuid4())
         if paged:
             headers["Prefer"] = f"odata.maxpagesize={self.settings.page_size}"
         return headers
@@ -506,9 +752,12 @@ class ExchangeClient:
             raise ExchangeAuthError(cmdlet, self._base, None, None, err.reason) from None
 
     def _error_for(self, cmdlet: str, response: httpx.Response) -> ExchangeError:
-        code, message = parse_error_body(response.content)
-        status = response.status_code
-        text = message or response.reason_phrase or "error"
+        return self._error(cmdlet, response.status_code, response.content, response.reason_phrase)
+
+    def _error(self, cmdlet: str, status: int, content: bytes, reason: str | None = None) -> ExchangeError:
+        """The typed error of an error answer (401 auth, 403 permission, anything else a command error)."""
+        code, message = parse_error_body(content)
+        text = message or reason or "error"
         kind: type[ExchangeError] = {401: ExchangeAuthError, 403: ExchangePermissionError}.get(
             status, ExchangeCommandError
         )

@@ -108,6 +108,7 @@ class ExchangePlan:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     app_scoping: bool = False  # also read what scopes app-only mail access (when the probe runs)
     vip: frozenset[str] | None = None  # --vip UPNs or object ids: their mailboxes are counted per group
+    batch: bool = True  # the Exchange cmdlets' first pages in one $batch (False: one POST each)
 
     def exchange_settings(self) -> ExchangeSettings:
         base = (
@@ -123,6 +124,7 @@ class ExchangePlan:
             self.page_size,
             self.request_timeout,
             retry=self.retry,
+            batch=self.batch,
         )
 
     def compliance_settings(self) -> ExchangeSettings:
@@ -345,6 +347,10 @@ def _wanted(plan: ExchangePlan, api: str) -> list[str]:
 def _stats_note(api: str, client: ExchangeClient) -> str:
     s = client.stats
     text = f"{api}: {s.requests} requests, {s.pages} pages, {s.rows} rows"
+    if s.batches:
+        text += f" ({s.batched} first pages in {s.batches} $batch request{'s' if s.batches > 1 else ''})"
+    if client.batch_note:
+        text += f", {client.batch_note}"
     if s.retries:
         text += f", {s.retries} retries ({s.waited:.1f} s waited)"
     if client.discovery_note:
