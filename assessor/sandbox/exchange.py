@@ -13,6 +13,12 @@ Served by the sandbox server under two API roots (:class:`ExchangeApi`, :class:`
   ``/{tenant}/compliance/region/nam12b/adminapi/beta/…``. A tenant's ``--compliance-endpoint``
   is ``http://127.0.0.1:PORT/{tenant-id}/compliance/adminapi/beta``.
 
+``POST /beta/{tenant}/$batch`` (Exchange only) takes up to 10 InvokeCommand requests in the shape
+KelvinTegelaar/CIPP-API ``New-ExoBulkRequest.ps1`` sends (``requests[]`` of ``id``, ``method``,
+``url`` — the whole InvokeCommand URL —, ``body``, ``headers``) and answers ``{"responses": [{"id",
+"status", "headers", "body"}]}``; each item is one operation, with the tenant's fault rules and
+chaos drawn for it as for a single call, a non-JSON body (the NUL-filled 403) base64-encoded.
+
 Answers use the real envelope ``{"@odata.context": "…/$metadata#Collection(Exchange.GenericHashTable)",
 "value": [...], "@odata.nextLink": "…"}``, honour ``$select`` and ``Prefer: odata.maxpagesize``,
 page with a ``$skiptoken`` link (the client POSTs the same body to it), cap ``Get-Mailbox`` at

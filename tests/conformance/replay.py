@@ -32,17 +32,18 @@ def sample(name: str) -> bytes:
 class Replay:
     base_url: str
     seen: list[tuple[str, str, dict[str, str]]]
+    bodies: list[bytes] = field(default_factory=list)  # the request bodies, in the order of `seen`
 
 
 @contextmanager
 def replay(route: Route) -> Iterator[Replay]:
     seen: list[tuple[str, str, dict[str, str]]] = []
+    bodies: list[bytes] = []
 
     class Handler(BaseHTTPRequestHandler):
         def _answer(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
-            if length:
-                self.rfile.read(length)
+            bodies.append(self.rfile.read(length) if length else b"")
             headers = {k.lower(): v for k, v in self.headers.items()}
             seen.append((self.command, self.path, headers))
             answer = route(self.command, self.path, headers) or Answer(404, b'{"error":{"code":"NotFound"}}')
@@ -63,7 +64,7 @@ def replay(route: Route) -> Iterator[Replay]:
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield Replay(f"http://127.0.0.1:{server.server_address[1]}", seen)
+        yield Replay(f"http://127.0.0.1:{server.server_address[1]}", seen, bodies)
     finally:
         server.shutdown()
         server.server_close()

@@ -272,3 +272,79 @@ def test_live_complete_get_mailbox_with_empty_warnings_is_whole() -> None:
 
         rows = asyncio.run(read())
     assert [r["Identity"] for r in rows] == ["one", "two", "three"]
+
+
+def _cipp_batch(origin: str, tenant: str) -> dict[str, Any]:
+    text = sample("exo-batch-request-cipp.json").decode()
+    return dict(json.loads(text.replace("https://outlook.office365.com", origin).replace("TENANT-ID", tenant)))
+
+
+def test_the_emulator_answers_the_batch_production_code_sends_item_by_item() -> None:
+    """The $batch request as CIPP-API builds it (its URL layout, item fields and headers, booleans
+    among them) is answered by the emulator with one item per id, each with the cmdlet's own page."""
+    import httpx
+
+    from assessor.sandbox.server import SandboxServer
+
+    with SandboxServer(["contoso"]) as srv:
+        tenant = srv.state("contoso").tenant.id
+        asked = _cipp_batch(srv.base_url + f"/{tenant}", tenant)
+        answer = httpx.post(
+            f"{srv.base_url}/{tenant}/adminapi/beta/{tenant}/$batch",
+            json=asked,
+            headers={"Authorization": "Bearer TOKEN", "Prefer": "odata.maxpagesize = 1000;odata.continue-on-error"},
+        )
+    assert answer.status_code == 200
+    items = {item["id"]: item for item in answer.json()["responses"]}
+    assert set(items) == {r["id"] for r in asked["requests"]}
+    org, mailboxes = (items[r["id"]] for r in asked["requests"])
+    assert org["status"] == 200 and org["body"]["value"] == [
+        {"Identity": "contoso.onmicrosoft.com", "AuditDisabled": False}
+    ]
+    assert mailboxes["status"] == 200 and len(mailboxes["body"]["value"]) == 197
+    assert all(set(row) == {"Identity"} for row in mailboxes["body"]["value"])  # the same $select for every item
+
+
+def test_the_clients_batch_has_the_shape_production_code_sends() -> None:
+    """The assessor's $batch: the same endpoint layout and item fields as CIPP-API's, each item
+    with the headers its single POST carries; answered 404 here, so it falls back to single POSTs."""
+
+    def route(method: str, path: str, _headers: dict[str, str]) -> Answer | None:
+        if method == "POST" and "/InvokeCommand" in path and path.endswith("select=AuditDisabled"):
+            return Answer(200, json.dumps({"value": [{"AuditDisabled": False}]}).encode())
+        if method == "POST" and "/InvokeCommand" in path and path.endswith("select=UnifiedAuditLogIngestionEnabled"):
+            return Answer(200, json.dumps({"value": [{"UnifiedAuditLogIngestionEnabled": True}]}).encode())
+        return None
+
+    with replay(route) as server:
+        settings = ExchangeSettings(
+            f"{server.base_url}/adminapi/beta", "tenant", "https://outlook.office365.com/.default", batch=True
+        )
+
+        async def read() -> list[list[object]]:
+            async with ExchangeClient(settings, StaticTokenCredential({"exchange": "e"})) as client:
+                return list(
+                    await asyncio.gather(
+                        client.invoke("Get-OrganizationConfig", {}, ("AuditDisabled",)),
+                        client.invoke("Get-AdminAuditLogConfig", {}, ("UnifiedAuditLogIngestionEnabled",)),
+                    )
+                )
+
+        rows = asyncio.run(read())
+        seen, bodies = list(server.seen), list(server.bodies)
+    assert rows == [[{"AuditDisabled": False}], [{"UnifiedAuditLogIngestionEnabled": True}]]
+    batch = next(json.loads(b) for (m, p, _h), b in zip(seen, bodies, strict=True) if p.endswith("/$batch"))
+    cipp = _cipp_batch("https://outlook.office365.com", "tenant")["requests"][0]
+    assert seen[0][1] == "/adminapi/beta/tenant/$batch" and len(seen) == 3  # the $batch, then one POST each
+    for item in batch["requests"]:
+        assert set(item) == set(cipp) and item["method"] == cipp["method"] == "POST"
+        assert set(item["body"]["CmdletInput"]) == set(cipp["body"]["CmdletInput"])
+        assert urlsplit_path(item["url"]) == "/adminapi/beta/tenant/InvokeCommand"
+        wanted = {"authorization", "x-anchormailbox", "prefer", "accept"}
+        assert wanted <= {k.lower() for k in item["headers"]} and wanted <= {k.lower() for k in cipp["headers"]}
+
+
+def urlsplit_path(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    return urlsplit(url).path

@@ -11,6 +11,18 @@ twin has the same shape. One request runs one cmdlet::
 The answer is ``{"@odata.context": "…#Collection(Exchange.GenericHashTable)", "value": [...],
 "@odata.nextLink": "…"}``; the next page is fetched by POSTing the same body to the next link.
 
+With ``ExchangeSettings.batch`` the first pages of the cmdlets that start within a few event-loop
+turns of each other travel in one ``POST {base}/{tenant}/$batch`` (at most 10 per batch, as
+KelvinTegelaar/CIPP-API ``New-ExoBulkRequest.ps1`` sends them): ``{"requests": [{"id", "method":
+"POST", "url": <the InvokeCommand URL>, "body": {"CmdletInput": …}, "headers": <the headers of
+the single POST>}]}``, answered ``{"responses": [{"id", "status", "headers", "body"}]}``. Each
+item is read as its single answer would be (an ``error`` object or a status ≥ 400 is that cmdlet's
+typed error; 429/5xx and redirects are re-sent on their own through the retry budget; an item
+missing, answered twice, or not asked for is a protocol error; without ``status`` the body
+decides); next pages are single POSTs as always. A ``$batch`` answered 400/404/405/501 or
+redirected is not offered there: every cmdlet is sent on its own (``batch_note``). Batching
+changes how many requests are made, never an answer.
+
 Behaviour at the boundary:
 
 - 429 and 5xx are retried honouring ``Retry-After`` (seconds or an HTTP date); each wait is
@@ -369,7 +381,7 @@ class ExchangeClient:
 
     def _first_page(self, call: CmdletCall) -> asyncio.Future[WireObject]:
         """The first page of ``call``: one POST, or (``settings.batch``) an item of the next $batch."""
-        if not self.settings.batch:
+        if not self.settings.batch or not self._discovered:  # a regional host is found by a single call
             return asyncio.ensure_future(self._post(call.cmdlet, call.url, call.body, call.paged))
         loop = asyncio.get_running_loop()
         answer: asyncio.Future[WireObject] = loop.create_future()

@@ -10,10 +10,11 @@ mailboxes                          Get-Mailbox -RecipientTypeDetails UserMailbox
 retention_policies                 Get-UnifiedAuditLogRetentionPolicy          compliance
 =================================  ==========================================  ===============
 
-All five run concurrently. Every section ends up either :class:`Collected` (its evidence model,
-built as the answer is normalised, so it is held to the same rules as an imported or saved one)
-or :class:`NotCollected` with the reason and the role that would fix it — a failure in one never
-hides another.
+All five run concurrently; the first pages of the four Exchange cmdlets go in one ``$batch``
+(``ExchangePlan.batch``; see :mod:`.client`), their next pages one by one. Every section ends up
+either :class:`Collected` (its evidence model, built as the answer is normalised, so it is held to
+the same rules as an imported or saved one) or :class:`NotCollected` with the reason and the role
+that would fix it — a failure in one never hides another.
 """
 
 from __future__ import annotations
