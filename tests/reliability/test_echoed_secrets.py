@@ -43,7 +43,10 @@ class _Echo(BaseHTTPRequestHandler):
             }
         )
         data = body.encode()
-        self.send_response(403)
+        if self.path.endswith("/$batch"):  # refuse the $batch, quoting the token as a confused proxy might
+            self.send_response(400)
+        else:
+            self.send_response(403)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
@@ -79,6 +82,7 @@ def test_echoed_exchange_token_reaches_no_output(echo: str) -> None:
         evidence = asyncio.run(collect(options))
     assert evidence.exchange.mailboxes.provenance.status == "not_collected"
     assert "403" in (evidence.exchange.mailboxes.provenance.reason or "")
+    assert any("$batch answered 400" in note for note in evidence.meta.notes)  # then one POST per cmdlet
     _no_canary(json.dumps(evidence_to_dict(evidence)), "evidence")
     report = evaluate(
         evidence,

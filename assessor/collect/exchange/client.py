@@ -471,8 +471,10 @@ class ExchangeClient:
                 if status in NO_BATCH_STATUSES or status in REDIRECT_STATUSES:
                     code, message = parse_error_body(response.content)
                     why = f"{code}: {message}" if code and message else (message or code or response.reason_phrase)
+                    # an answer may echo what it was sent (the items carry the token): redacted
                     self.batch_note = (
-                        f"$batch answered {status}{f' ({printable(why, 160)})' if why else ''}: cmdlets sent one by one"
+                        f"$batch answered {status}{f' ({printable(redact(why), 160)})' if why else ''}: "
+                        "cmdlets sent one by one"
                     )
                     return [_Resend() for _call in calls]
                 if status in RETRY_STATUSES:
