@@ -609,15 +609,6 @@ def _item_answer(key: str, response: SandboxResponse) -> BatchItemAnswer:
     }
 
 
-def _header_items(headers: JsonValue) -> Iterable[tuple[str, JsonValue]]:
-    """The name/value pairs of a ``$batch`` item's ``headers`` object (absent or empty: none)."""
-    if not headers:
-        return ()
-    if not isinstance(headers, dict):
-        raise TypeError(f"a $batch item's headers are {type(headers).__name__}, not an object")
-    return headers.items()
-
-
 def _tenant_matches(org: ExchangeOrg, key: str) -> bool:
     names = {org.tenant.id, org.tenant.name.lower(), *(d.lower() for d in org.tenant.spec.domains)}
     return key.lower() in names
@@ -672,7 +663,10 @@ class ExchangeApi:
             query = parse_query(parts.query)
         except QueryError as err:
             return _item_answer(key, exchange_error(400, err.code, err.message))
-        headers = {str(k): str(v) for k, v in _header_items(item.get("headers"))}
+        raw_headers = item.get("headers") or {}
+        if not isinstance(raw_headers, dict):
+            return _item_answer(key, exchange_error(400, "BadRequest", "A batch request's headers must be an object."))
+        headers = {str(k): str(v) for k, v in raw_headers.items()}
         if "authorization" in outer.headers and not any(k.lower() == "authorization" for k in headers):
             headers["Authorization"] = outer.headers["authorization"]
         content = item.get("body")

@@ -312,3 +312,40 @@ def test_the_token_goes_only_to_the_configured_host(server: SandboxServer) -> No
     )
     result = run(tokens, plan)
     assert canary not in json.dumps(comparable(result.sections)) and canary not in " ".join(result.notes)
+
+
+# --------------------------------------------------------------------------- the emulator's own checks
+
+
+def _post_batch(server: SandboxServer, requests: Any) -> Any:
+    import httpx
+
+    tenant = server.state("contoso").tenant.id
+    base = server.api_url("contoso", "adminapi")
+    return httpx.post(
+        f"{base}/beta/{tenant}/$batch", json={"requests": requests}, headers={"Authorization": "Bearer e"}
+    )
+
+
+def _item(server: SandboxServer, n: int, **extra: Any) -> dict[str, Any]:
+    tenant = server.state("contoso").tenant.id
+    url = f"{server.api_url('contoso', 'adminapi')}/beta/{tenant}/InvokeCommand?$select=AuditDisabled"
+    body = {"CmdletInput": {"CmdletName": "Get-OrganizationConfig", "Parameters": {}}}
+    return {"id": str(n), "method": "POST", "url": url, "body": body, **extra}
+
+
+def test_the_emulator_refuses_batches_the_service_would_not_take(server: SandboxServer) -> None:
+    assert _post_batch(server, [_item(server, n) for n in range(11)]).status_code == 400  # more than 10
+    assert _post_batch(server, [_item(server, 1), _item(server, 1)]).status_code == 400  # an id twice
+    assert _post_batch(server, []).status_code == 400
+    answer = _post_batch(server, [_item(server, 1, headers=["not", "an", "object"]), _item(server, 2)])
+    items = {i["id"]: i for i in answer.json()["responses"]}
+    assert items["1"]["status"] == 400 and items["2"]["status"] == 200
+    assert items["2"]["body"]["value"] == [{"AuditDisabled": False}]
+
+
+def test_an_item_on_another_host_is_refused_alone(server: SandboxServer) -> None:
+    elsewhere = _item(server, 1)
+    elsewhere["url"] = "https://outlook.office365.com" + urlsplit(elsewhere["url"]).path
+    items = {i["id"]: i for i in _post_batch(server, [elsewhere, _item(server, 2)]).json()["responses"]}
+    assert items["1"]["status"] == 400 and items["2"]["status"] == 200
