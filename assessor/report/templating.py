@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from functools import lru_cache
 from importlib import resources
@@ -12,9 +12,10 @@ from numbers import Number
 import jinja2
 from markupsafe import Markup, escape
 
-from assessor.engine.model import AssumptionRef, CollectionEntry, Recommendation
+from assessor.engine.model import AssumptionRef, CollectionEntry, Recommendation, Status
 from assessor.report.prices import format_money
-from assessor.report.view import Row
+from assessor.report.view import STATUS_LABEL, STATUS_SYMBOL, Row
+from assessor.vocabulary import Severity
 
 TEMPLATE_PACKAGE = "assessor.templates"
 
@@ -119,17 +120,28 @@ def badge_html(status: object, label: object, symbol: object) -> Markup:
     return _built(f'<span class="badge st-{_esc(status)}">{_esc(symbol)} {_esc(label)}</span>')
 
 
+# A row's badge, status and severity depend on the status or severity alone: built once.
+_ROW_BADGE = {s: badge_html(s.value, STATUS_LABEL[s], STATUS_SYMBOL[s]) for s in Status}
+_STATUS_TEXT = {s: escape(s.value) for s in Status}
+_SEVERITY_TEXT: dict[str, Markup] = {s: escape(s.value) for s in Severity}
+
+
+def _severity(severity: str) -> Markup:
+    """A finding's severity as text (a Severity; any other string escaped)."""
+    return _SEVERITY_TEXT.get(severity) or _esc(severity)
+
+
 def row_badge_html(row: Row) -> Markup:
     """The status badge of a report row."""
-    return badge_html(row.status.value, row.label, row.symbol)
+    return _ROW_BADGE[row.finding.status]
 
 
 def finding_row_html(row: Row) -> Markup:
     """One row of the findings table (the table lists every check, so a report has dozens)."""
     f = row.finding
-    check_id, severity = _esc(f.check_id), _esc(f.severity)
+    check_id, severity = _esc(f.check_id), _severity(f.severity)
     return _built(
-        f'      <tr data-status="{_esc(row.status.value)}" data-check="{check_id}">\n'
+        f'      <tr data-status="{_STATUS_TEXT[f.status]}" data-check="{check_id}">\n'
         f'        <td data-key="{row.status_rank}">{row_badge_html(row)}</td>\n'
         f'        <td data-key="{4 - row.severity_rank}"><span class="sev sev-{severity}">{severity}</span></td>\n'
         f'        <td class="mono"><a href="#finding-{check_id}">{check_id}</a></td>\n'
@@ -154,7 +166,7 @@ def _reference_html(ref: str) -> str:
 def finding_detail_html(row: Row, rec: Recommendation | None) -> Markup:
     """The expandable card of one check: result, what was checked, evidence values, why, how to fix."""
     f, meta = row.finding, row.meta
-    check_id, title, severity = _esc(f.check_id), _esc(f.title), _esc(f.severity)
+    check_id, title, severity = _esc(f.check_id), _esc(f.title), _severity(f.severity)
     out = [
         f'  <details class="finding card" id="finding-{check_id}"{" open" if row.is_gap else ""}>\n'
         f'    <summary>{row_badge_html(row)} <span class="mono">{check_id}</span> <b>{title}</b>'
@@ -243,6 +255,25 @@ def collection_row_html(e: CollectionEntry) -> Markup:
     )
 
 
+# Whole tables in one template call: a Jinja loop costs a call and an escape of the returned Markup per row.
+
+
+def finding_rows_html(rows: Iterable[Row]) -> Markup:
+    return _built("".join([finding_row_html(row) for row in rows]))
+
+
+def finding_details_html(rows: Iterable[Row], rec: Recommendation | None) -> Markup:
+    return _built("".join([finding_detail_html(row, rec) for row in rows]))
+
+
+def assumption_rows_html(assumptions: Iterable[AssumptionRef]) -> Markup:
+    return _built("".join([assumption_row_html(a) for a in assumptions]))
+
+
+def collection_rows_html(entries: Iterable[CollectionEntry]) -> Markup:
+    return _built("".join([collection_row_html(e) for e in entries]))
+
+
 def plural_html(n: object, one: str, many: str) -> Markup:
     """``1 user``, ``1,234 users``, ``unknown users``."""
     return _built(f"{escape(number(n))} {escape(one if n == 1 else many)}")
@@ -268,9 +299,9 @@ def environment(autoescape: bool) -> jinja2.Environment:
             badge=badge_html,
             row_badge=row_badge_html,
             plural=plural_html,
-            finding_row=finding_row_html,
-            finding_detail=finding_detail_html,
-            assumption_row=assumption_row_html,
-            collection_row=collection_row_html,
+            finding_rows=finding_rows_html,
+            finding_details=finding_details_html,
+            assumption_rows=assumption_rows_html,
+            collection_rows=collection_rows_html,
         )
     return env

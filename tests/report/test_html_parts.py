@@ -11,10 +11,14 @@ from assessor.catalogue import load_catalogue
 from assessor.engine.model import AssumptionRef, CollectionEntry, Finding, Status
 from assessor.report.templating import (
     assumption_row_html,
+    assumption_rows_html,
     badge_html,
     collection_row_html,
+    collection_rows_html,
     finding_detail_html,
+    finding_details_html,
     finding_row_html,
+    finding_rows_html,
     plural_html,
     value_html,
 )
@@ -111,3 +115,18 @@ def test_assumption_and_collection_rows_escape_every_value() -> None:
     bare = collection_row_html(CollectionEntry(section="users", status="collected"))
     assert '<span class="badge st-pass">✓ collected</span>' in bare
     assert bare.count("—") == 2  # no source, no reason or fix
+
+
+def test_tables_are_their_rows_in_order() -> None:
+    rows = [_hostile_row(True), _hostile_row(False)]
+    assert finding_rows_html(rows) == "".join(finding_row_html(r) for r in rows)
+    assert finding_details_html(rows, None) == "".join(finding_detail_html(r, None) for r in rows)
+    assert finding_rows_html([]) == "" and collection_rows_html([]) == "" and assumption_rows_html([]) == ""
+    entries = [CollectionEntry(section=HOSTILE, status="collected"), CollectionEntry(section="b", status="x")]
+    assert collection_rows_html(entries) == "".join(collection_row_html(e) for e in entries)
+
+
+def test_a_severity_outside_the_vocabulary_is_escaped() -> None:
+    finding = _hostile_row(False).finding.model_copy(update={"severity": HOSTILE})  # no validation
+    html = finding_row_html(Row(finding=finding, meta=None))
+    assert f'<span class="sev sev-{ESCAPED}">{ESCAPED}</span>' in html
