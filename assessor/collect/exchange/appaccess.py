@@ -19,6 +19,7 @@ Management); the same cmdlets' ``ConvertTo-Json`` exports can be imported instea
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -110,10 +111,19 @@ def parse_grants(assignments: Iterable[object], principals: Iterable[object]) ->
 
 
 async def read_app_scoping(client: ExchangeClient) -> AppScoping:
-    """The three cmdlets (raises ExchangeError; the caller records why scoping is unknown)."""
-    policies = await client.invoke(POLICY_CMDLET)
-    assignments = await client.invoke(ASSIGNMENT_CMDLET, {"RoleAssigneeType": "ServicePrincipal"})
-    principals = await client.invoke(PRINCIPAL_CMDLET)
+    """The three cmdlets, side by side (so their first pages share the client's ``$batch``); raises
+    the ExchangeError of the first of them, in this order, that failed (the caller records why
+    scoping is unknown)."""
+    answers = await asyncio.gather(
+        client.invoke(POLICY_CMDLET),
+        client.invoke(ASSIGNMENT_CMDLET, {"RoleAssigneeType": "ServicePrincipal"}),
+        client.invoke(PRINCIPAL_CMDLET),
+        return_exceptions=True,
+    )
+    for answer in answers:
+        if isinstance(answer, BaseException):
+            raise answer
+    policies, assignments, principals = (a for a in answers if not isinstance(a, BaseException))
     where = f"{client.base_url}/{client.settings.tenant}/InvokeCommand"
     source = f"{POLICY_CMDLET}, {ASSIGNMENT_CMDLET}, {PRINCIPAL_CMDLET} via {where}"
     return AppScoping(parse_policies(policies), parse_grants(assignments, principals), source)

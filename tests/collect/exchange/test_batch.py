@@ -91,6 +91,22 @@ def test_next_pages_follow_a_batched_first_page_one_by_one(server: SandboxServer
     assert isinstance(mailboxes, Collected) and mailboxes.data.total_user_mailboxes == 197
 
 
+def test_the_app_scoping_cmdlets_join_the_same_batch(server: SandboxServer, tokens: Any) -> None:
+    batched = run(tokens, plan_for(server, "contoso", app_scoping=True))
+    single = run(tokens, plan_for(server, "contoso", app_scoping=True, batch=False))
+    assert batched.stats["exchange"].requests == 1 and batched.stats["exchange"].batched == 7
+    assert single.stats["exchange"].requests == 7
+    assert batched.app_scoping == single.app_scoping and not isinstance(batched.app_scoping, str)
+    assert comparable(batched.sections) == comparable(single.sections)
+
+
+def test_app_scoping_denied_names_the_first_cmdlet_whatever_the_timing(tokens: Any) -> None:
+    with SandboxServer(["gov"]) as srv:  # every Exchange cmdlet answers 403
+        for batch in (True, False):
+            scoping = run(tokens, plan_for(srv, "gov", app_scoping=True, batch=batch)).app_scoping
+            assert isinstance(scoping, str) and scoping.startswith("Get-ApplicationAccessPolicy at "), scoping
+
+
 @pytest.mark.parametrize("name", TENANTS)
 def test_evidence_is_the_same_as_one_request_per_cmdlet(name: str, tokens: Any) -> None:
     with SandboxServer([name]) as srv:
