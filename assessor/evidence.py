@@ -825,10 +825,21 @@ def sealed_document(evidence: Evidence) -> tuple[Evidence, dict[str, Any]]:
     return evidence.model_copy(update={"meta": evidence.meta.model_copy(update={"sha256": digest})}), doc
 
 
-def integrity(evidence: Evidence) -> tuple[str, Literal["intact", "altered", "unsealed"]]:
-    """The digest of the evidence's content, and whether it matches the seal it carries."""
-    actual = canonical_digest(evidence_to_dict(evidence))
+def integrity(
+    evidence: Evidence, sealed: Mapping[str, Any] | None = None
+) -> tuple[str, Literal["intact", "altered", "unsealed"]]:
+    """The digest of the evidence's content, and whether it matches the seal it carries.
+
+    ``sealed``: the document :func:`sealed_document` made. The evidence is dumped either way; when
+    that dump equals the sealed document (which carries the same recorded digest), the digest
+    already computed over it is the digest of this content, and the canonical JSON is not encoded
+    again. Anything else (no document, another seal, any difference) is digested afresh."""
+    doc = evidence_to_dict(evidence)
     recorded = evidence.meta.sha256
+    meta = sealed.get("meta") if sealed is not None else None
+    if recorded and isinstance(meta, Mapping) and meta.get("sha256") == recorded and doc == sealed:
+        return recorded, "intact"
+    actual = canonical_digest(doc)
     return actual, "unsealed" if not recorded else ("intact" if recorded == actual else "altered")
 
 

@@ -202,8 +202,12 @@ def save(evidence: Evidence, path: Path, document: Mapping[str, object] | None =
 # --------------------------------------------------------------------------- evaluate → render
 
 
-def assess(evidence: Evidence, profile: Profile, on: date) -> Report:
-    return evaluate(evidence, profile, on=on, generated_at=datetime.now(timezone.utc).replace(microsecond=0))
+def assess(evidence: Evidence, profile: Profile, on: date, sealed: Mapping[str, object] | None = None) -> Report:
+    """``sealed``: the document the evidence was sealed as here (its integrity is then checked
+    against it; see :func:`assessor.evidence.integrity`)."""
+    return evaluate(
+        evidence, profile, on=on, generated_at=datetime.now(timezone.utc).replace(microsecond=0), sealed=sealed
+    )
 
 
 @dataclass(frozen=True)
@@ -267,7 +271,7 @@ async def run(
     if evidence_file is not None and gathered.changed and evidence_file.resolve() != source:
         save(gathered.evidence, evidence_file, gathered.document)
         saved = evidence_file
-    report, rendered = present(assess(gathered.evidence, profile, on), presentation)
+    report, rendered = present(assess(gathered.evidence, profile, on, gathered.document), presentation)
     if rendered and output is None:
         from assessor.errors import UsageError
 

@@ -16,6 +16,7 @@ from assessor.errors import EvidenceError
 from assessor.evidence import (
     dumps_pretty,
     evidence_to_dict,
+    integrity,
     load_evidence,
     parse_evidence,
     save_evidence,
@@ -158,3 +159,21 @@ def test_sealed_document_is_the_dump_of_the_sealed_evidence(path: Path) -> None:
     assert dumps_pretty(document) == dumps_pretty(evidence_to_dict(sealed))
     assert sealed == seal(unsealed)
     assert verify_seal(json.loads(dumps_pretty(document)))[0]
+
+
+@pytest.mark.parametrize("path", evidence_examples()[:2], ids=lambda p: p.name)
+def test_integrity_against_the_sealed_document(path: Path) -> None:
+    """Given the document the seal made, the check still dumps the evidence: equal content is intact
+    with the recorded digest; content changed after sealing is altered, as without the document."""
+    sealed, document = sealed_document(load_evidence(path))
+    assert integrity(sealed, document) == integrity(sealed) == (sealed.meta.sha256, "intact")
+
+    changed = sealed.model_copy(update={"tenant": sealed.tenant.model_copy(update={"id": "someone-else"})})
+    digest, state = integrity(changed, document)
+    assert state == "altered" and (digest, state) == integrity(changed)
+
+    # a document that does not carry this evidence's seal is not taken as proof of anything
+    other = dict(document, meta={**document["meta"], "sha256": "0" * 64})
+    assert integrity(sealed, other) == integrity(sealed)
+    unsealed = sealed.model_copy(update={"meta": sealed.meta.model_copy(update={"sha256": None})})
+    assert integrity(unsealed, document)[1] == "unsealed"

@@ -9,9 +9,9 @@ never stops the run.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from assessor import __version__
 from assessor.engine.context import CheckContext, Figures
@@ -181,19 +181,25 @@ def collection_log(evidence: Evidence) -> list[CollectionEntry]:
     ]
 
 
-def _integrity(evidence: Evidence) -> dict[str, str]:
+def _integrity(evidence: Evidence, sealed: Mapping[str, Any] | None) -> dict[str, str]:
     """The digest of the content actually assessed, and whether it still matches its seal."""
-    actual, state = integrity(evidence)
+    actual, state = integrity(evidence, sealed)
     return {"evidence_sha256": actual, "evidence_integrity": state}
 
 
 def evaluate(
-    evidence: Evidence, profile: Profile, on: date, generated_at: datetime, kb: Knowledge | None = None
+    evidence: Evidence,
+    profile: Profile,
+    on: date,
+    generated_at: datetime,
+    kb: Knowledge | None = None,
+    sealed: Mapping[str, Any] | None = None,
 ) -> Report:
-    """Assess `evidence` against `profile` as of `on`. `generated_at` is stamped, never read from a clock."""
+    """Assess `evidence` against `profile` as of `on`. `generated_at` is stamped, never read from a clock.
+    `sealed`: the document the evidence was sealed as in this process (see :func:`integrity`)."""
     kb = kb or load_knowledge()
     definitions = compare_definitions(evidence, profile)
-    sealed = evidence  # what was collected: its log and digest are reported as they are
+    collected = evidence  # what was collected: its log and digest are reported as they are
     evidence, profile_used = resolve_privileged(evidence, profile)
     figures = compute_figures(evidence, profile_used, kb, on)
     ctx = CheckContext(evidence=evidence, profile=profile_used, kb=kb, figures=figures, on=on)
@@ -222,13 +228,13 @@ def evaluate(
         audit=figures.audit,
         events=figures.events,
         export=figures.export,
-        collection=collection_log(sealed),
+        collection=collection_log(collected),
         assumptions=assumptions_of(findings, kb),
         mail_clients=figures.mail_clients,
         mail_permissions=figures.mail_permissions,
         readiness=figures.readiness,
         privileged_definition=definitions,
-        **_integrity(sealed),
+        **_integrity(collected, sealed),
     )
     # tenant-supplied names may carry terminal escapes or bidi overrides: made visible for every format
     if not may_be_unprintable(report.model_dump_json(by_alias=True)):
