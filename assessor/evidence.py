@@ -15,6 +15,7 @@ import json
 import os
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from itertools import pairwise
 from pathlib import Path
@@ -817,29 +818,46 @@ def seal(evidence: Evidence) -> Evidence:
     return sealed_document(evidence)[0]
 
 
-def sealed_document(evidence: Evidence) -> tuple[Evidence, dict[str, Any]]:
-    """The sealed evidence and its document as written (``evidence_to_dict`` of it), from one dump."""
+@dataclass(frozen=True, eq=False)
+class SealedDocument:
+    """What sealing evidence in this process made: the document as written, the digest computed over
+    it, and an exact fingerprint of the sealed evidence (its JSON text: types, -0.0 and key order
+    included). Made only by :func:`sealed_document`; :func:`integrity` takes it as proof of nothing
+    more than "this exact content had this digest"."""
+
+    document: dict[str, Any]
+    digest: str
+    fingerprint: str
+
+
+def sealed_document(evidence: Evidence) -> tuple[Evidence, SealedDocument]:
+    """The sealed evidence and what sealing it made (its document as written — ``evidence_to_dict``
+    of it — from one dump)."""
     doc = evidence_to_dict(evidence)
     digest = canonical_digest(doc)
     doc["meta"] = {**doc["meta"], "sha256": digest}  # the key exists (None until sealed): its place is kept
-    return evidence.model_copy(update={"meta": evidence.meta.model_copy(update={"sha256": digest})}), doc
+    sealed = evidence.model_copy(update={"meta": evidence.meta.model_copy(update={"sha256": digest})})
+    return sealed, SealedDocument(doc, digest, sealed.model_dump_json(by_alias=True))
 
 
 def integrity(
-    evidence: Evidence, sealed: Mapping[str, Any] | None = None
+    evidence: Evidence, sealed: SealedDocument | None = None
 ) -> tuple[str, Literal["intact", "altered", "unsealed"]]:
     """The digest of the evidence's content, and whether it matches the seal it carries.
 
-    ``sealed``: the document :func:`sealed_document` made. The evidence is dumped either way; when
-    that dump equals the sealed document (which carries the same recorded digest), the digest
-    already computed over it is the digest of this content, and the canonical JSON is not encoded
-    again. Anything else (no document, another seal, any difference) is digested afresh."""
-    doc = evidence_to_dict(evidence)
+    ``sealed``: what :func:`sealed_document` made in this process. The evidence is serialised
+    either way; when its JSON text is exactly the sealed evidence's and it records the digest
+    sealing computed, that digest is the digest of this content and the canonical JSON is not
+    encoded again. Anything else (no proof, another seal, any difference) is digested afresh."""
     recorded = evidence.meta.sha256
-    meta = sealed.get("meta") if sealed is not None else None
-    if recorded and isinstance(meta, Mapping) and meta.get("sha256") == recorded and doc == sealed:
+    if (
+        sealed is not None
+        and recorded
+        and recorded == sealed.digest
+        and evidence.model_dump_json(by_alias=True) == sealed.fingerprint
+    ):
         return recorded, "intact"
-    actual = canonical_digest(doc)
+    actual = canonical_digest(evidence_to_dict(evidence))
     return actual, "unsealed" if not recorded else ("intact" if recorded == actual else "altered")
 
 
@@ -855,7 +873,7 @@ def verify_seal(raw: dict[str, Any]) -> tuple[bool, str]:
 
 
 def save_evidence(evidence: Evidence, path: str | os.PathLike[str]) -> None:
-    write_json_atomic(path, sealed_document(evidence)[1])
+    write_json_atomic(path, sealed_document(evidence)[1].document)
 
 
 def evidence_json_schema() -> dict[str, Any]:

@@ -36,7 +36,7 @@ from assessor.collect.attestation import AttestationSource, attach, attested_sec
 from assessor.collect.auth import AuthOptions, StaticTokenCredential
 from assessor.engine.model import Report
 from assessor.engine.runner import evaluate
-from assessor.evidence import Evidence, evidence_to_dict, integrity, load_evidence, sealed_document
+from assessor.evidence import Evidence, SealedDocument, evidence_to_dict, integrity, load_evidence, sealed_document
 from assessor.evidence import write_json_atomic as _write_json
 from assessor.evidence import write_text_atomic as _write_text
 from assessor.profiles import Profile
@@ -164,7 +164,7 @@ class Gathered:
 
     evidence: Evidence
     changed: bool
-    document: Mapping[str, object] | None = None  # the evidence as written, when sealed here (one dump)
+    sealed: SealedDocument | None = None  # what sealing it here made (its document as written, one dump)
 
 
 async def gather(target: Target, attestation: Path | AttestationSource | None = None) -> Gathered:
@@ -184,27 +184,26 @@ async def gather(target: Target, attestation: Path | AttestationSource | None = 
         evidence = attach(evidence, section)
         if not was_intact:
             return Gathered(evidence, changed=True)
-        sealed, document = sealed_document(evidence)
-        return Gathered(sealed, changed=True, document=document)
+        evidence, proof = sealed_document(evidence)
+        return Gathered(evidence, changed=True, sealed=proof)
     evidence = await collect(target)
     if section is not None:
         evidence = attach(evidence, section)  # beside what was read from Azure: a read value wins
-    sealed, document = sealed_document(evidence)
-    return Gathered(sealed, changed=True, document=document)
+    evidence, proof = sealed_document(evidence)
+    return Gathered(evidence, changed=True, sealed=proof)
 
 
-def save(evidence: Evidence, path: Path, document: Mapping[str, object] | None = None) -> None:
+def save(evidence: Evidence, path: Path, sealed: SealedDocument | None = None) -> None:
     """Write the evidence exactly as gathered (already sealed: what the report's digest names);
-    ``document``: its dump, when the seal already made it."""
-    _write_json(path, document if document is not None else evidence_to_dict(evidence))
+    ``sealed``: what sealing it here made, whose document is this evidence's dump."""
+    _write_json(path, sealed.document if sealed is not None else evidence_to_dict(evidence))
 
 
 # --------------------------------------------------------------------------- evaluate → render
 
 
-def assess(evidence: Evidence, profile: Profile, on: date, sealed: Mapping[str, object] | None = None) -> Report:
-    """``sealed``: the document the evidence was sealed as here (its integrity is then checked
-    against it; see :func:`assessor.evidence.integrity`)."""
+def assess(evidence: Evidence, profile: Profile, on: date, sealed: SealedDocument | None = None) -> Report:
+    """``sealed``: what sealing the evidence here made (see :func:`assessor.evidence.integrity`)."""
     return evaluate(
         evidence, profile, on=on, generated_at=datetime.now(timezone.utc).replace(microsecond=0), sealed=sealed
     )
@@ -269,9 +268,9 @@ async def run(
     saved = None
     source = target.path.resolve() if isinstance(target, EvidenceFile) else None
     if evidence_file is not None and gathered.changed and evidence_file.resolve() != source:
-        save(gathered.evidence, evidence_file, gathered.document)
+        save(gathered.evidence, evidence_file, gathered.sealed)
         saved = evidence_file
-    report, rendered = present(assess(gathered.evidence, profile, on, gathered.document), presentation)
+    report, rendered = present(assess(gathered.evidence, profile, on, gathered.sealed), presentation)
     if rendered and output is None:
         from assessor.errors import UsageError
 

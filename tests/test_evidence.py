@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import json
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -155,25 +156,38 @@ def test_sealed_document_is_the_dump_of_the_sealed_evidence(path: Path) -> None:
     raw = json.loads(path.read_text(encoding="utf-8"))
     raw["meta"]["sha256"] = None
     unsealed = parse_evidence(raw)
-    sealed, document = sealed_document(unsealed)
-    assert dumps_pretty(document) == dumps_pretty(evidence_to_dict(sealed))
-    assert sealed == seal(unsealed)
-    assert verify_seal(json.loads(dumps_pretty(document)))[0]
+    sealed, proof = sealed_document(unsealed)
+    assert dumps_pretty(proof.document) == dumps_pretty(evidence_to_dict(sealed))
+    assert sealed == seal(unsealed) and proof.digest == sealed.meta.sha256
+    assert verify_seal(json.loads(dumps_pretty(proof.document)))[0]
 
 
 @pytest.mark.parametrize("path", evidence_examples()[:2], ids=lambda p: p.name)
 def test_integrity_against_the_sealed_document(path: Path) -> None:
-    """Given the document the seal made, the check still dumps the evidence: equal content is intact
-    with the recorded digest; content changed after sealing is altered, as without the document."""
-    sealed, document = sealed_document(load_evidence(path))
-    assert integrity(sealed, document) == integrity(sealed) == (sealed.meta.sha256, "intact")
+    """Given what sealing made, the check still serialises the evidence: exactly the sealed content
+    is intact with the recorded digest; anything else is digested afresh, as without the proof."""
+    sealed, proof = sealed_document(load_evidence(path))
+    assert integrity(sealed, proof) == integrity(sealed) == (sealed.meta.sha256, "intact")
 
     changed = sealed.model_copy(update={"tenant": sealed.tenant.model_copy(update={"id": "someone-else"})})
-    digest, state = integrity(changed, document)
+    digest, state = integrity(changed, proof)
     assert state == "altered" and (digest, state) == integrity(changed)
 
-    # a document that does not carry this evidence's seal is not taken as proof of anything
-    other = dict(document, meta={**document["meta"], "sha256": "0" * 64})
-    assert integrity(sealed, other) == integrity(sealed)
+    # another recorded seal is not vouched for by this proof
+    reseal = sealed.model_copy(update={"meta": sealed.meta.model_copy(update={"sha256": "0" * 64})})
+    assert integrity(reseal, proof) == integrity(reseal) and integrity(reseal, proof)[1] == "altered"
     unsealed = sealed.model_copy(update={"meta": sealed.meta.model_copy(update={"sha256": None})})
-    assert integrity(unsealed, document)[1] == "unsealed"
+    assert integrity(unsealed, proof)[1] == "unsealed"
+
+
+def test_integrity_proof_is_exact_about_types() -> None:
+    """A nested list is mutable inside the frozen models: a count replaced after sealing by a float of
+    the same value compares equal as a dict but encodes differently — it must read altered."""
+    sealed, proof = sealed_document(parse_evidence(example("e3-standard-ingestion-off")))
+    assert sealed.skus.data
+    skus = sealed.skus.data
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pydantic warns when serialising the float where an int belongs
+        skus[0] = skus[0].model_copy(update={"consumed_units": float(skus[0].consumed_units)})
+        assert integrity(sealed, proof) == integrity(sealed)
+        assert integrity(sealed, proof)[1] == "altered"

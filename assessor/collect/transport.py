@@ -17,20 +17,35 @@ HTTP in C on the asyncio loop itself, so :class:`AiohttpTransport` hands each re
   connection, ``read`` each wait for data, ``pool`` the wait for a free connection.
 - **TLS** uses the one verifying context of :mod:`assessor.collect.tls`.
 
-Proxies named in the environment keep httpx's own transport (httpx mounts them per scheme), so
-``HTTPS_PROXY`` works as before.
+- **The URL as httpx built it**: handed over already encoded, so no reserved character is
+  re-quoted or decoded on the way (a ``$skiptoken`` or a quoted UPN reaches the service as sent).
+- **Header names and values as httpx holds them** (original case); a header aiohttp refuses (a
+  control character) is an :class:`httpx.LocalProtocolError`, like h11's refusal.
+
+Where aiohttp differs and httpx's own transport is kept instead: **proxies**. When the
+environment (or the system settings :func:`urllib.request.getproxies` reads) names a proxy,
+:func:`new_client` builds the client without this transport, so httpx mounts the proxies and
+honours ``NO_PROXY`` exactly as before. One difference remains: httpcore checks that a pooled
+connection is still open before reusing it, aiohttp does not, so a server that closes a kept-alive
+connection at the instant the next request goes out fails that request (a transport error the
+clients retry or report, never a pass); idle connections are dropped after 5 s, httpx's default.
 """
 
 from __future__ import annotations
 
 import asyncio
+import urllib.request
 from collections.abc import AsyncIterator
 
 import aiohttp
 import httpx
+from yarl import URL
 
 from assessor.collect.tls import shared_tls_context
 from assessor.trace import trace_hooks
+
+DEFAULT_MAX_CONNECTIONS = 100  # httpx's default pool size
+KEEPALIVE_SECONDS = 5.0  # httpx's default keep-alive expiry
 
 
 class _Body(httpx.AsyncByteStream):
@@ -58,6 +73,10 @@ def _mapped(exc: BaseException, request: httpx.Request) -> httpx.TransportError:
         return httpx.ConnectTimeout(text, request=request)
     if isinstance(exc, aiohttp.SocketTimeoutError | asyncio.TimeoutError | TimeoutError):
         return httpx.ReadTimeout(text, request=request)
+    if isinstance(exc, ValueError) and not isinstance(exc, aiohttp.ClientError):
+        return httpx.LocalProtocolError(
+            "the request could not be written (a header or the URL was refused)", request=request
+        )
     if isinstance(exc, aiohttp.InvalidURL):
         return httpx.UnsupportedProtocol(text, request=request)
     if isinstance(exc, aiohttp.ClientConnectorError):
@@ -70,12 +89,17 @@ def _mapped(exc: BaseException, request: httpx.Request) -> httpx.TransportError:
 class AiohttpTransport(httpx.AsyncBaseTransport):
     """An httpx transport that sends through one aiohttp session (created on first use)."""
 
-    def __init__(self, max_connections: int | None = None) -> None:
-        self._limit = max_connections or 0  # 0: aiohttp's "no limit"
+    def __init__(self, max_connections: int = DEFAULT_MAX_CONNECTIONS) -> None:
+        self._limit = max_connections
         self._session: aiohttp.ClientSession | None = None
+        self._closed = False
 
     def _open(self) -> aiohttp.ClientSession:
-        connector = aiohttp.TCPConnector(limit=self._limit, ssl=shared_tls_context())
+        if self._closed:
+            raise RuntimeError("the HTTP transport was used after it was closed")
+        connector = aiohttp.TCPConnector(
+            limit=self._limit, keepalive_timeout=KEEPALIVE_SECONDS, ssl=shared_tls_context()
+        )
         return aiohttp.ClientSession(
             connector=connector,
             cookie_jar=aiohttp.DummyCookieJar(),
@@ -86,18 +110,19 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         session = self._session = self._session or self._open()
         content = await request.aread()
+        headers = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in request.headers.raw]
         try:
             async with session.request(
                 request.method,
-                str(request.url),
-                headers=list(request.headers.multi_items()),
+                URL(str(request.url), encoded=True),
+                headers=headers,
                 data=content or None,
                 allow_redirects=False,
                 timeout=_timeout(request),
                 compress=False,
             ) as answer:
                 body = await answer.read()
-        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+        except (aiohttp.ClientError, asyncio.TimeoutError, OSError, ValueError) as exc:
             raise _mapped(exc, request) from None
         extensions: dict[str, object] = {"http_version": b"HTTP/1.1"}
         if answer.reason:
@@ -107,18 +132,35 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         )
 
     async def aclose(self) -> None:
+        self._closed = True
         if self._session is not None:
             session, self._session = self._session, None
             await session.close()
 
 
-def new_client(timeout: httpx.Timeout, transport: AiohttpTransport | None = None) -> httpx.AsyncClient:
+def proxied() -> bool:
+    """Whether the environment (or the system settings) names an HTTP proxy."""
+    return any(scheme in urllib.request.getproxies() for scheme in ("http", "https", "all"))
+
+
+def scan_transport(max_connections: int = DEFAULT_MAX_CONNECTIONS) -> AiohttpTransport | None:
+    """The transport for a collector's client: None (httpx's own) when a proxy is configured."""
+    return None if proxied() else AiohttpTransport(max_connections)
+
+
+def new_client(
+    timeout: httpx.Timeout,
+    transport: AiohttpTransport | None = None,
+    max_connections: int = DEFAULT_MAX_CONNECTIONS,
+) -> httpx.AsyncClient:
     """An httpx client for a collector: trace hooks attached, redirects not followed, sending through
-    ``transport`` (a new one when not given). Closing the client closes its transport — except
-    under the Graph SDK, whose middleware wraps the transport and does not pass the close on: the
-    Graph connection closes its transport itself."""
+    ``transport`` (a new one when not given, httpx's own under a proxy). Closing the client closes
+    its transport — except under the Graph SDK, whose middleware wraps the transport and does not
+    pass the close on: the Graph connection closes its transport itself."""
+    chosen = transport if transport is not None else scan_transport(max_connections)
     return httpx.AsyncClient(
-        transport=transport or AiohttpTransport(),
+        transport=chosen,
+        limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
         timeout=timeout,
         follow_redirects=False,
         verify=shared_tls_context(),

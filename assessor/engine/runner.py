@@ -9,9 +9,9 @@ never stops the run.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from assessor import __version__
 from assessor.engine.context import CheckContext, Figures
@@ -39,7 +39,7 @@ from assessor.engine.privileged import compare_definitions, definition_used, res
 from assessor.engine.registry import RegisteredCheck, registry
 from assessor.engine.retention import compute_retention
 from assessor.errors import AssessorError
-from assessor.evidence import Evidence, integrity
+from assessor.evidence import Evidence, SealedDocument, integrity
 from assessor.knowledge import WORKLOADS, Knowledge, load_knowledge
 from assessor.printable import may_be_unprintable, printable_tree
 from assessor.profiles import Profile
@@ -181,7 +181,7 @@ def collection_log(evidence: Evidence) -> list[CollectionEntry]:
     ]
 
 
-def _integrity(evidence: Evidence, sealed: Mapping[str, Any] | None) -> dict[str, str]:
+def _integrity(evidence: Evidence, sealed: SealedDocument | None) -> dict[str, str]:
     """The digest of the content actually assessed, and whether it still matches its seal."""
     actual, state = integrity(evidence, sealed)
     return {"evidence_sha256": actual, "evidence_integrity": state}
@@ -193,10 +193,10 @@ def evaluate(
     on: date,
     generated_at: datetime,
     kb: Knowledge | None = None,
-    sealed: Mapping[str, Any] | None = None,
+    sealed: SealedDocument | None = None,
 ) -> Report:
     """Assess `evidence` against `profile` as of `on`. `generated_at` is stamped, never read from a clock.
-    `sealed`: the document the evidence was sealed as in this process (see :func:`integrity`)."""
+    `sealed`: what sealing the evidence in this process made (see :func:`integrity`)."""
     kb = kb or load_knowledge()
     definitions = compare_definitions(evidence, profile)
     collected = evidence  # what was collected: its log and digest are reported as they are

@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from assessor.collect.transport import AiohttpTransport, new_client
+from assessor.collect.transport import AiohttpTransport, new_client, scan_transport
 
 Handler = Callable[[bytes, asyncio.StreamWriter], Awaitable[None]]
 
@@ -151,29 +151,23 @@ def test_silent_server_is_a_read_timeout() -> None:
     run(main())
 
 
-def test_peer_closing_mid_answer_is_a_transport_error() -> None:
-    async def handler(_request: bytes, writer: asyncio.StreamWriter) -> None:
-        writer.write(b'HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{"value": [')
-        await writer.drain()
-        writer.close()
+async def _cut_mid_answer(_request: bytes, writer: asyncio.StreamWriter) -> None:
+    writer.write(b'HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{"value": [')
+    await writer.drain()
+    writer.close()
 
+
+async def _closed_without_answer(_request: bytes, writer: asyncio.StreamWriter) -> None:
+    writer.close()
+
+
+@pytest.mark.parametrize("handler", [_cut_mid_answer, _closed_without_answer], ids=["mid-answer", "no-answer"])
+def test_peer_closing_is_a_transport_error_not_a_timeout(handler: Handler) -> None:
     async def main() -> None:
         async with raw_server(handler) as (base, _), new_client(httpx.Timeout(5.0)) as client:
             with pytest.raises(httpx.TransportError) as caught:
                 await client.get(f"{base}/cut")
             assert not isinstance(caught.value, httpx.TimeoutException)
-
-    run(main())
-
-
-def test_peer_closing_without_answer_is_a_transport_error() -> None:
-    async def handler(_request: bytes, writer: asyncio.StreamWriter) -> None:
-        writer.close()
-
-    async def main() -> None:
-        async with raw_server(handler) as (base, _), new_client(httpx.Timeout(5.0)) as client:
-            with pytest.raises(httpx.TransportError):
-                await client.get(f"{base}/reset")
 
     run(main())
 
@@ -195,3 +189,64 @@ def test_closing_releases_the_session() -> None:
             await transport.aclose()  # a second close is harmless
 
     run(main())
+
+
+def test_the_url_and_header_names_reach_the_wire_as_httpx_built_them() -> None:
+    async def handler(_request: bytes, writer: asyncio.StreamWriter) -> None:
+        writer.write(answer(200, b"{}"))
+        await writer.drain()
+
+    target = (
+        "/v1.0/users/a%2Fb%3Ac%27d%40e?$filter=userPrincipalName%20eq%20'a%23b%27%27f%25g%3Fh%2Fi'"
+        "&$skiptoken=X%2BY%2FZ%3D%3D&u=%7E%41"
+    )
+
+    async def main() -> None:
+        async with raw_server(handler) as (base, seen), new_client(httpx.Timeout(5.0)) as client:
+            request = client.build_request("GET", f"{base}{target}", headers={"X-AnchorMailbox": "APP:x"})
+            assert (await client.send(request)).status_code == 200
+            line, *headers = seen[0].split(b"\r\n\r\n")[0].decode().split("\r\n")
+            assert line == f"GET {request.url.raw_path.decode()} HTTP/1.1"
+            assert "X-AnchorMailbox: APP:x" in headers
+
+    run(main())
+
+
+def test_a_header_the_wire_refuses_is_a_local_protocol_error() -> None:
+    async def handler(_request: bytes, writer: asyncio.StreamWriter) -> None:
+        writer.write(answer(200, b"{}"))
+        await writer.drain()
+
+    async def main() -> None:
+        async with raw_server(handler) as (base, seen), new_client(httpx.Timeout(5.0)) as client:
+            with pytest.raises(httpx.LocalProtocolError) as caught:
+                await client.get(f"{base}/", headers={"X-Injected": "a\r\nSet-Cookie: b"})
+            assert "Set-Cookie" not in str(caught.value)
+            assert seen == []
+
+    run(main())
+
+
+def test_a_closed_transport_is_not_reopened() -> None:
+    async def main() -> None:
+        transport = AiohttpTransport()
+        await transport.aclose()
+        with pytest.raises(RuntimeError, match="after it was closed"):
+            await transport.handle_async_request(httpx.Request("GET", "http://127.0.0.1:1/"))
+
+    run(main())
+
+
+def test_a_configured_proxy_keeps_httpx_own_transport(monkeypatch: pytest.MonkeyPatch) -> None:
+    """httpx mounts environment proxies only when it builds its own transport: under a proxy the
+    collectors' clients are built without aiohttp, and the proxy (and NO_PROXY) apply as before."""
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    assert scan_transport() is not None
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:3128")
+    monkeypatch.setenv("NO_PROXY", "localhost")
+    assert scan_transport() is None
+    client = new_client(httpx.Timeout(5.0))
+    assert not isinstance(client._transport, AiohttpTransport)
+    mounted = {str(pattern.pattern): transport for pattern, transport in client._mounts.items()}
+    assert mounted["https://"] is not None and mounted["all://localhost"] is None

@@ -32,7 +32,7 @@ from msgraph.generated.models.o_data_errors.o_data_error import ODataError
 from msgraph_core import GraphClientFactory
 
 from assessor.collect.retry import GRAPH_RETRY_STATUSES, RetryBudget, RetryPolicy, retry_after_seconds
-from assessor.collect.transport import AiohttpTransport, new_client
+from assessor.collect.transport import AiohttpTransport, new_client, scan_transport
 
 if TYPE_CHECKING:
     from assessor.collect.graph.batch import BatchWindow
@@ -73,7 +73,7 @@ class GraphConnection:
 
     client: GraphServiceClient
     http: httpx.AsyncClient
-    transport: AiohttpTransport  # under the SDK's middleware, which does not pass a close on
+    transport: AiohttpTransport | None  # under the SDK's middleware, which does not pass a close on
     budget: RetryBudget
     settings: GraphSettings
     notes: list[str] = field(default_factory=list)  # how the service was read, when it differs from the plan
@@ -87,7 +87,8 @@ class GraphConnection:
         try:
             await self.http.aclose()
         finally:
-            await self.transport.aclose()
+            if self.transport is not None:
+                await self.transport.aclose()
 
 
 class OffloadedCredential:
@@ -133,8 +134,9 @@ def _non_blocking(credential: TokenCredential) -> TokenCredential | AsyncTokenCr
 def connect(credential: TokenCredential, settings: GraphSettings) -> GraphConnection:
     """Build a GraphServiceClient for ``settings.base_url`` (no network until the first request)."""
     budget = RetryBudget(settings.retry)
-    transport = AiohttpTransport(settings.max_connections)
-    http = new_client(httpx.Timeout(settings.request_timeout, connect=settings.connect_timeout), transport)
+    transport = scan_transport(settings.max_connections)
+    timeout = httpx.Timeout(settings.request_timeout, connect=settings.connect_timeout)
+    http = new_client(timeout, transport, settings.max_connections)
     middleware = KiotaClientFactory.get_default_middleware(None)
     middleware = [BoundedRetryHandler(budget) if isinstance(m, RetryHandler) else m for m in middleware]
     middleware.append(GraphClientFactory._get_telemetry_handler(None))
