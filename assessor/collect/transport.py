@@ -36,6 +36,7 @@ from __future__ import annotations
 import asyncio
 import urllib.request
 from collections.abc import AsyncIterator
+from functools import lru_cache
 
 import aiohttp
 import httpx
@@ -138,8 +139,10 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             await session.close()
 
 
+@lru_cache(maxsize=1)
 def proxied() -> bool:
-    """Whether the environment (or the system settings) names an HTTP proxy."""
+    """Whether the environment (or the system settings) names an HTTP proxy. Read once per process
+    (reading walks the whole environment, and a run does not change it; ``cache_clear`` re-reads)."""
     return any(scheme in urllib.request.getproxies() for scheme in ("http", "https", "all"))
 
 

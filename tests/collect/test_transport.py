@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from assessor.collect.transport import AiohttpTransport, new_client, scan_transport
+from assessor.collect.transport import AiohttpTransport, new_client, proxied, scan_transport
 
 Handler = Callable[[bytes, asyncio.StreamWriter], Awaitable[None]]
 
@@ -240,13 +240,18 @@ def test_a_closed_transport_is_not_reopened() -> None:
 def test_a_configured_proxy_keeps_httpx_own_transport(monkeypatch: pytest.MonkeyPatch) -> None:
     """httpx mounts environment proxies only when it builds its own transport: under a proxy the
     collectors' clients are built without aiohttp, and the proxy (and NO_PROXY) apply as before."""
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
-        monkeypatch.delenv(name, raising=False)
-    assert scan_transport() is not None
-    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:3128")
-    monkeypatch.setenv("NO_PROXY", "localhost")
-    assert scan_transport() is None
-    client = new_client(httpx.Timeout(5.0))
-    assert not isinstance(client._transport, AiohttpTransport)
-    mounted = {str(pattern.pattern): transport for pattern, transport in client._mounts.items()}
-    assert mounted["https://"] is not None and mounted["all://localhost"] is None
+    try:
+        for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+            monkeypatch.delenv(name, raising=False)
+        proxied.cache_clear()
+        assert scan_transport() is not None
+        monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:3128")
+        monkeypatch.setenv("NO_PROXY", "localhost")
+        proxied.cache_clear()
+        assert scan_transport() is None
+        client = new_client(httpx.Timeout(5.0))
+        assert not isinstance(client._transport, AiohttpTransport)
+        mounted = {str(pattern.pattern): transport for pattern, transport in client._mounts.items()}
+        assert mounted["https://"] is not None and mounted["all://localhost"] is None
+    finally:
+        proxied.cache_clear()  # read again, after the environment is restored, by the next client

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 from urllib.parse import quote, urlencode
 
@@ -95,6 +96,7 @@ async def _all_assignments(conn: GraphConnection) -> list[Assignment]:
     return await _assignment_pages(conn, answer.page(ASSIGNMENTS_ENDPOINT))
 
 
+@lru_cache(maxsize=256)
 def _role_query(role: str) -> str:
     return "/roleManagement/directory/roleAssignments?" + urlencode(
         {"$expand": "principal", "$filter": f"roleDefinitionId eq '{role}'"}, quote_via=quote
