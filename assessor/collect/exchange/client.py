@@ -76,6 +76,7 @@ from assessor.collect.errorbody import describe_body, error_of, parse_error_body
 from assessor.collect.paging import PageGuard
 from assessor.collect.retry import RETRY_STATUSES, BudgetStats, RetryBudget, RetryPolicy, retry_after_seconds
 from assessor.collect.transport import new_client
+from assessor.collect.window import TurnWindow
 from assessor.jsontypes import WireObject
 from assessor.redact import redact
 
@@ -257,8 +258,9 @@ class ExchangeClient:
         self._discover_lock = asyncio.Lock()
         self.discovery_note: str | None = None
         self.batch_note: str | None = None  # why the cmdlets were sent one by one instead of in $batch
-        self._waiting: list[tuple[CmdletCall, asyncio.Future[WireObject]]] = []
-        self._flights: set[asyncio.Task[None]] = set()
+        self._window: TurnWindow[tuple[CmdletCall, asyncio.Future[WireObject]]] = TurnWindow(
+            BATCH_TURNS, self._fly_all, lambda waiting: not waiting[1].done()
+        )
 
     def __repr__(self) -> str:
         return f"ExchangeClient(base={self._base!r}, tenant={self.settings.tenant!r})"
@@ -383,25 +385,15 @@ class ExchangeClient:
         """The first page of ``call``: one POST, or (``settings.batch``) an item of the next $batch."""
         if not self.settings.batch or not self._discovered:  # a regional host is found by a single call
             return asyncio.ensure_future(self._post(call.cmdlet, call.url, call.body, call.paged))
-        loop = asyncio.get_running_loop()
-        answer: asyncio.Future[WireObject] = loop.create_future()
-        self._waiting.append((call, answer))
-        if len(self._waiting) == 1:
-            loop.call_soon(self._turn, BATCH_TURNS)
+        answer: asyncio.Future[WireObject] = asyncio.get_running_loop().create_future()
+        self._window.submit((call, answer))
         return answer
 
-    def _turn(self, left: int) -> None:
-        """After :data:`BATCH_TURNS` event-loop turns, post what is waiting (a caller that gave up
-        is left out)."""
-        if left > 0:
-            asyncio.get_running_loop().call_soon(self._turn, left - 1)
-            return
-        waiting = [(call, answer) for call, answer in self._waiting if not answer.done()]
-        self._waiting = []
-        for start in range(0, len(waiting), BATCH_MAX):
-            flight = asyncio.get_running_loop().create_task(self._fly(waiting[start : start + BATCH_MAX]))
-            self._flights.add(flight)
-            flight.add_done_callback(self._flights.discard)
+    async def _fly_all(self, waiting: list[tuple[CmdletCall, asyncio.Future[WireObject]]]) -> None:
+        """What the window gathered, in $batch posts of at most :data:`BATCH_MAX`, side by side."""
+        await asyncio.gather(
+            *(self._fly(waiting[start : start + BATCH_MAX]) for start in range(0, len(waiting), BATCH_MAX))
+        )
 
     async def _fly(self, chunk: list[tuple[CmdletCall, asyncio.Future[WireObject]]]) -> None:
         """Answer every caller of one chunk: a lone call is posted on its own, several in a $batch;

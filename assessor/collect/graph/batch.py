@@ -29,6 +29,7 @@ from kiota_abstractions.request_information import RequestInformation
 from assessor.collect.graph.client import GraphConnection, send_bytes
 from assessor.collect.graph.outcome import THROTTLE_STATUSES, GraphFailure, failure_from
 from assessor.collect.retry import retry_after_seconds
+from assessor.collect.window import TurnWindow
 from assessor.jsontypes import WireObject
 
 MAX_BATCH = 20
@@ -204,27 +205,12 @@ class BatchWindow:
 
     def __init__(self, conn: GraphConnection) -> None:
         self._conn = conn
-        self._waiting: list[_Caller] = []
-        self._flights: set[asyncio.Task[None]] = set()
+        self._window: TurnWindow[_Caller] = TurnWindow(self.TURNS, self._fly, lambda c: not c.answers.done())
 
     def submit(self, requests: Sequence[BatchRequest]) -> asyncio.Future[dict[str, BatchResult]]:
-        loop = asyncio.get_running_loop()
-        caller = _Caller(requests, loop.create_future())
-        self._waiting.append(caller)
-        if len(self._waiting) == 1:
-            loop.call_soon(self._turn, self.TURNS)
+        caller = _Caller(requests, asyncio.get_running_loop().create_future())
+        self._window.submit(caller)
         return caller.answers
-
-    def _turn(self, left: int) -> None:
-        if left > 0:
-            asyncio.get_running_loop().call_soon(self._turn, left - 1)
-            return
-        callers = [c for c in self._waiting if not c.answers.done()]  # a cancelled caller asks nothing
-        self._waiting = []
-        if callers:
-            flight = asyncio.get_running_loop().create_task(self._fly(callers))
-            self._flights.add(flight)
-            flight.add_done_callback(self._flights.discard)
 
     async def _fly(self, callers: list[_Caller]) -> None:
         chunks = _chunks(callers)
